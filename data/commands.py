@@ -1,0 +1,121 @@
+"""`xuewei validate` and `xuewei plans`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tomllib
+from pathlib import Path
+
+from xuewei.data.paths import SEEDS_DIR
+from xuewei.data.plans import available_plans, load_plan, missing_quotes
+from xuewei.data.region import load_region
+from xuewei.errors import InputError, Problem
+from xuewei.labels import STAGE_ZH
+from xuewei.scenario import load_scenario
+
+log = logging.getLogger("xuewei")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("validate", help="校验区域数据文件夹、情景文件或规划表文件，列出全部问题")
+    p.add_argument("path", help="区域文件夹、情景 .toml 或 data/plans/<id>.toml")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("plans", help="查看五份规划的指标表和布局表（逐行附原文引文）")
+    psub = p.add_subparsers(dest="plans_command", metavar="子命令", required=True)
+    pl = psub.add_parser("list", help="列出已收录的规划及其表")
+    pl.set_defaults(func=cmd_plans_list)
+    ps = psub.add_parser("show", help="显示一份规划的表")
+    ps.add_argument("plan_id", help="规划编号：leshan、jiangyang、neijiang、wuxi、huantai")
+    ps.add_argument("--table", help="只显示这一张表（如 表3、专栏14）")
+    ps.add_argument("--json", action="store_true", help="以 JSON 输出")
+    ps.set_defaults(func=cmd_plans_show)
+
+
+def describe_region(region) -> str:
+    m = region.meta
+    counts = region.counts()
+    lines = [f"区域 {m.name}（{m.admin_code}）：基准年 {m.base_year}，坐标系 {m.crs}，距离计算用 {region.metric_crs.name}",
+             "  " + "，".join(f"{k} {v} 行" for k, v in counts.items())]
+    if "school_stages" in counts:
+        ss = region.school_stages
+        base = ss[ss["year"] == m.base_year]
+        by = base.groupby("stage")[["classes", "places", "pupils"]].sum()
+        for stage, row in by.iterrows():
+            lines.append(f"  {STAGE_ZH.get(stage, stage)}：{row['classes']} 班，{row['places']} 学位，{row['pupils']} 人（{m.base_year} 年）")
+    if m.synthetic:
+        lines.append("  注意：本区域含示意数据（synthetic）：")
+        lines += [f"    - {s}" for s in m.synthetic_parts]
+    return "\n".join(lines)
+
+
+def cmd_validate(args) -> int:
+    path = Path(args.path)
+    if path.is_dir():
+        region = load_region(path)
+        print(describe_region(region))
+        print("校验通过。")
+        return 0
+    if not path.exists():
+        raise InputError(Problem(file=str(path), expected="存在的区域文件夹或 .toml 文件", found="找不到"))
+    if path.suffix != ".toml":
+        raise InputError(Problem(file=str(path), expected="区域文件夹、情景 .toml 或规划 .toml", found=path.suffix or "无扩展名"))
+    try:
+        head = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        head = {}
+    if "tables" in head and "plan" in head:
+        plan = load_plan(path)
+        missing = missing_quotes(plan, (SEEDS_DIR / plan.source).read_text(encoding="utf-8"))
+        if missing:
+            raise InputError([Problem(file=str(path), row=None, field=f"{t} 第{r}行 source_quote",
+                                      expected=f"逐字见于原文 {plan.source} 的引文", found=q) for t, r, q in missing])
+        rows = sum(len(t.rows) for t in plan.tables)
+        print(f"规划 {plan.name}：{len(plan.tables)} 张表，{rows} 行，引文全部见于原文。校验通过。")
+        return 0
+    scenario, spath = load_scenario(path)
+    region = load_region(scenario.region, base=spath.parent)
+    print(f"情景 {scenario.name}（{spath}）：规划期 {scenario.horizon.periods}，求解器 {scenario.solver.name}")
+    print(describe_region(region))
+    print("校验通过。")
+    return 0
+
+
+def cmd_plans_list(args) -> int:
+    for pid in available_plans():
+        plan = load_plan(pid)
+        print(f"{pid}\t{plan.name}（原文 {plan.source}）")
+        for t in plan.tables:
+            print(f"    {t.id}\t{t.title}\t{len(t.rows)} 行")
+    return 0
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def cmd_plans_show(args) -> int:
+    plan = load_plan(args.plan_id)
+    tables = [plan.table(args.table)] if args.table else plan.tables
+    if args.json:
+        out = {"plan": plan.id, "source": plan.source,
+               "tables": [{"id": t.id, "title": t.title, "unit": t.unit, "rows": t.rows, "notes": t.notes}
+                          for t in tables]}
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    console.print(f"[bold]{plan.name}[/bold]（原文 {plan.source}）")
+    for t in tables:
+        table = Table(title=f"{t.id}  {t.title}" + (f"（单位：{t.unit}）" if t.unit else ""), show_lines=False)
+        for col in t.columns:
+            table.add_column(col)
+        for row in t.rows:
+            table.add_row(*[_cell(row.get(c)) for c in t.columns])
+        console.print(table)
+        for note in t.notes:
+            console.print(f"  注：{note}")
+    return 0

@@ -1,0 +1,275 @@
+"""Read one input table (CSV, Excel or a point layer) and validate it against its schema.
+
+A schema is a CSV in ``data/schema/`` with one row per column:
+``column,dtype,unit,required,default,allowed,min,aliases,description``. The same files drive
+validation, defaults and the tables in ``docs/data-format.md``.
+
+Every problem found in a file is collected and raised at once as one `InputError`, naming the
+file, the spreadsheet row (header = row 1) and the column. Unambiguous common variants (a BOM,
+a GBK-encoded export, a known Chinese header) are accepted with a warning on the ``xuewei`` logger.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xuewei.data.paths import DATA_DIR
+from xuewei.errors import InputError, Problem
+
+log = logging.getLogger("xuewei")
+
+DTYPES = ("id", "str", "int", "float", "bool", "stages")
+GEOMETRY_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
+TABLE_SUFFIXES = (".csv", ".xlsx") + GEOMETRY_SUFFIXES
+_TRUE = {"1", "true", "yes", "y", "是", "t"}
+_FALSE = {"0", "false", "no", "n", "否", "f", ""}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+    unit: str
+    required: bool
+    default: str
+    allowed: tuple[str, ...]
+    min: float | None
+    aliases: tuple[str, ...]
+    description: str
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> tuple[Column, ...]:
+    """The columns of input table ``name`` (e.g. ``"schools"``)."""
+    path = DATA_DIR / "schema" / f"{name}.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cols = []
+    for r in rows:
+        assert r["dtype"] in DTYPES, f"{path}: bad dtype {r['dtype']}"
+        cols.append(Column(
+            name=r["column"], dtype=r["dtype"], unit=r["unit"], required=r["required"] == "1",
+            default=r["default"], allowed=tuple(a for a in r["allowed"].split("|") if a),
+            min=float(r["min"]) if r["min"] else None,
+            aliases=tuple(a for a in r["aliases"].split("|") if a), description=r["description"]))
+    return tuple(cols)
+
+
+def schema_names() -> list[str]:
+    return sorted(p.stem for p in (DATA_DIR / "schema").glob("*.csv"))
+
+
+def _read_text_table(path: Path, label: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(Problem(file=label, expected="含表头和数据的表格", found="空文件"))
+    encoding = "utf-8-sig"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InputError(Problem(file=label, expected="UTF-8 或 GBK 编码的 CSV", found="无法识别的编码",
+                                     hint="请在 Excel 中另存为“CSV UTF-8”。")) from None
+        log.warning("文件 %s 不是 UTF-8 编码，已按 GBK/GB18030 读取。", label)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        log.info("文件 %s 带 BOM，已忽略。", label)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(Problem(file=label, expected="规整的 CSV 表格（每行列数一致）", found=str(err).strip())) from None
+
+
+def _read_excel(path: Path, label: str) -> pd.DataFrame:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
+    except Exception as err:  # openpyxl raises many types for a broken workbook
+        raise InputError(Problem(file=label, expected="可读取的 Excel（.xlsx）文件", found=f"{type(err).__name__}: {err}")) from None
+    nonempty = {k: v for k, v in sheets.items() if not v.empty}
+    if not nonempty:
+        raise InputError(Problem(file=label, expected="含表头和数据的工作表", found="所有工作表均为空"))
+    name, df = next(iter(nonempty.items()))
+    if len(nonempty) > 1:
+        log.warning("文件 %s 有多个工作表，只读取第一个非空工作表“%s”。", label, name)
+    unnamed = [c for c in df.columns if str(c).startswith("Unnamed:")]
+    if unnamed and len(unnamed) < len(df.columns):
+        raise InputError(Problem(file=label, row=1, field=str(unnamed[0]), expected="每列都有表头",
+                                 found="空表头（可能是合并单元格）", hint="请取消表头的合并单元格，使每列只有一行表头。"))
+    return df
+
+
+def _read_geometry(path: Path, label: str) -> tuple[pd.DataFrame, str | None]:
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as err:
+        raise InputError(Problem(file=label, expected="可读取的 GeoPackage/GeoJSON/Shapefile", found=str(err))) from None
+    if gdf.empty:
+        raise InputError(Problem(file=label, expected="至少一个要素", found="空图层"))
+    geom = gdf.geometry
+    bad = geom.isna() | geom.is_empty | (geom.geom_type != "Point")
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(Problem(file=label, row=i + 2, field="geometry", expected="点要素",
+                                 found=str(geom.iloc[i].geom_type if geom.iloc[i] is not None else "空")))
+    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(str)
+    df["lon"] = geom.x.map(repr)
+    df["lat"] = geom.y.map(repr)
+    crs = gdf.crs.to_string() if gdf.crs is not None else None
+    return df, crs
+
+
+def read_raw(path: Path, label: str | None = None) -> tuple[pd.DataFrame, str | None]:
+    """The file as a frame of strings, plus the CRS a geometry file declares (else None)."""
+    label = label or str(path)
+    if not path.exists():
+        raise InputError(Problem(file=label, expected="存在的文件", found="找不到该文件"))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_text_table(path, label), None
+    if suffix == ".xlsx":
+        return _read_excel(path, label), None
+    if suffix in GEOMETRY_SUFFIXES:
+        return _read_geometry(path, label)
+    raise InputError(Problem(file=label, expected="CSV、Excel（.xlsx）、GeoPackage、GeoJSON 或 Shapefile", found=suffix or "无扩展名"))
+
+
+def _rename_aliases(df: pd.DataFrame, schema: tuple[Column, ...], label: str) -> pd.DataFrame:
+    df = df.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
+    dupes = df.columns[df.columns.duplicated()].tolist()
+    if dupes:
+        raise InputError(Problem(file=label, row=1, field=dupes[0], expected="不重复的列名", found="重复列"))
+    mapping = {}
+    for col in schema:
+        if col.name in df.columns:
+            continue
+        for alias in col.aliases:
+            if alias in df.columns:
+                mapping[alias] = col.name
+                log.warning("文件 %s：列“%s”按“%s”读取。", label, alias, col.name)
+                break
+    return df.rename(columns=mapping)
+
+
+def _rows(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask) + 2  # spreadsheet rows: header is row 1
+
+
+def _coerce(df: pd.DataFrame, col: Column, label: str, problems: list[Problem]) -> pd.Series:
+    text = df[col.name].astype(str).str.strip()
+    empty = (text == "") | text.str.lower().isin(["nan", "none", "null"])
+    if col.required and col.default == "":
+        for r in _rows(empty.to_numpy())[:20]:
+            problems.append(Problem(file=label, row=int(r), field=col.name, expected="非空值", found="空"))
+    text = text.mask(empty, col.default)
+    if col.dtype in ("id", "str"):
+        out = text
+        if col.dtype == "id" and text.str.match(r"^\d+\.0$").any():
+            bad = text.str.match(r"^\d+\.0$").to_numpy()
+            r = int(_rows(bad)[0])
+            problems.append(Problem(file=label, row=r, field=col.name, expected="编号（文本）", found=text.iloc[r - 2],
+                                    hint="编号被存成了小数，请在 Excel 中把该列设为“文本”格式后重新导出。"))
+    elif col.dtype == "bool":
+        low = text.str.lower()
+        bad = ~low.isin(_TRUE | _FALSE)
+        for r in _rows(bad.to_numpy())[:20]:
+            problems.append(Problem(file=label, row=int(r), field=col.name, expected="0 或 1", found=text.iloc[r - 2]))
+        out = low.isin(_TRUE)
+    elif col.dtype == "stages":
+        out = text.str.split(";").map(lambda parts: tuple(p.strip() for p in parts if p.strip()))
+        if col.allowed:
+            for i, stages in enumerate(out):
+                wrong = [s for s in stages if s not in col.allowed]
+                if wrong:
+                    problems.append(Problem(file=label, row=i + 2, field=col.name, expected="、".join(col.allowed),
+                                            found=";".join(wrong)))
+        return out
+    else:
+        num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        bad = num.isna() & (text != "")
+        for r in _rows(bad.to_numpy())[:20]:
+            problems.append(Problem(file=label, row=int(r), field=col.name, expected="数值", found=text.iloc[r - 2]))
+        finite = num.notna()
+        inf = finite & ~np.isfinite(num.fillna(0))
+        for r in _rows(inf.to_numpy())[:20]:
+            problems.append(Problem(file=label, row=int(r), field=col.name, expected="有限数值", found=text.iloc[r - 2]))
+        if col.dtype == "int":
+            frac = finite & ~inf & (np.abs(num - np.round(num)) > 1e-9)
+            for r in _rows(frac.to_numpy())[:20]:
+                problems.append(Problem(file=label, row=int(r), field=col.name, expected="整数", found=text.iloc[r - 2]))
+        if col.min is not None:
+            low = finite & ~inf & (num < col.min)
+            expected = "非负数" if col.min == 0 else f"不小于 {col.min:g} 的数"
+            for r in _rows(low.to_numpy())[:20]:
+                problems.append(Problem(file=label, row=int(r), field=col.name, expected=expected, found=text.iloc[r - 2]))
+        if col.dtype == "int":
+            out = num.round().astype("Int64") if num.isna().any() else num.round().astype("int64")
+        else:
+            out = num.astype(float)
+        return out
+    if col.allowed:
+        wrong = ~out.isin(col.allowed) & (text != "")
+        for r in _rows(wrong.to_numpy())[:20]:
+            value = text.iloc[r - 2]
+            near = difflib.get_close_matches(value, col.allowed, n=1)
+            problems.append(Problem(file=label, row=int(r), field=col.name, expected="、".join(col.allowed), found=value,
+                                    hint=f"是否应为“{near[0]}”？" if near else None))
+    return out
+
+
+def validate_frame(df: pd.DataFrame, schema_name: str, label: str, *, unique: str | None = None) -> pd.DataFrame:
+    """Check and type a frame of strings against schema ``schema_name``; raise every problem at once."""
+    schema = load_schema(schema_name)
+    df = _rename_aliases(df, schema, label)
+    # Excel exports often end in blank rows; drop only trailing ones so row numbers stay true.
+    if len(df.columns):
+        blank = (df.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1).to_numpy()
+        filled = np.flatnonzero(~blank)
+        df = df.iloc[: (filled[-1] + 1 if len(filled) else 0)].reset_index(drop=True)
+    problems: list[Problem] = []
+    if df.empty:
+        raise InputError(Problem(file=label, expected="至少一行数据", found="只有表头或为空"))
+    known = {c.name for c in schema}
+    for col in schema:
+        if col.name not in df.columns:
+            if col.required and col.default == "":
+                near = difflib.get_close_matches(col.name, [c for c in df.columns if c not in known], n=1)
+                hint = f"是否是列“{near[0]}”？" if near else f"请添加列“{col.name}”（{col.description}）。"
+                problems.append(Problem(file=label, row=1, field=col.name, expected="必需的列", found="缺失", hint=hint))
+                continue
+            df[col.name] = col.default
+    if problems:
+        raise InputError(problems)
+    out = df.copy()
+    for col in schema:
+        out[col.name] = _coerce(df, col, label, problems)
+    if unique:
+        dup = out[unique].duplicated(keep="first") & (out[unique] != "")
+        for r in _rows(dup.to_numpy())[:20]:
+            problems.append(Problem(file=label, row=int(r), field=unique, expected="不重复的编号",
+                                    found=str(out[unique].iloc[r - 2]), hint="该编号在前面已出现。"))
+    if problems:
+        raise InputError(problems)
+    ordered = [c.name for c in schema] + [c for c in out.columns if c not in known]
+    out = out[ordered]
+    out.attrs["source_file"] = label
+    return out
+
+
+def read_table(path: Path, schema_name: str, *, label: str | None = None, unique: str | None = None
+               ) -> tuple[pd.DataFrame, str | None]:
+    """Read and validate one table file. Returns the typed frame and any CRS the file declares."""
+    label = label or str(path)
+    raw, crs = read_raw(path, label)
+    return validate_frame(raw, schema_name, label, unique=unique), crs

@@ -1,0 +1,128 @@
+"""Scenario files (``scenarios/*.toml``): a strict, typed schema with ``extends`` and overrides.
+
+A scenario names its region, horizon, forecast options, policy and solver options. Unknown keys are
+errors that name the file, line and the nearest valid key. ``extends = "other.toml"`` loads the other
+file first (relative to this one) and overrides it key by key.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from xuewei.data.paths import SCENARIOS_DIR
+from xuewei.data.tomlio import read_toml, validate_model
+from xuewei.errors import InputError, Problem
+
+Stage = Literal["kindergarten", "primary", "junior", "senior"]
+STAGES: tuple[str, ...] = ("kindergarten", "primary", "junior", "senior")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Horizon(_Strict):
+    """Years: the base year of the data, and the periods at which the layout is decided."""
+
+    base_year: int | None = Field(default=None, description="基准年；缺省取区域的 base_year")
+    periods: list[int] = Field(default=[2025, 2030, 2035], min_length=1, description="规划期末年份（递增）")
+
+    @model_validator(mode="after")
+    def _increasing(self):
+        if any(b <= a for a, b in zip(self.periods, self.periods[1:])):
+            raise ValueError("periods 必须严格递增")
+        return self
+
+
+class SolverOptions(_Strict):
+    """Integer-program solver options."""
+
+    name: Literal["highs", "cbc"] = Field(default="highs", description="求解器：highs（默认）或 cbc")
+    time_limit_s: float = Field(default=60.0, gt=0, description="求解时限 [s]")
+    gap_rel: float = Field(default=0.005, ge=0, le=1, description="相对最优间隙")
+    threads: int = Field(default=2, ge=1, description="线程数")
+
+
+class Outputs(_Strict):
+    """What a run writes."""
+
+    maps: bool = True
+    workbook: bool = True
+    report: bool = True
+
+
+class Scenario(_Strict):
+    """One planning scenario."""
+
+    name: str = Field(description="情景名称")
+    description: str = ""
+    extends: str | None = Field(default=None, description="继承的情景文件（相对本文件）")
+    region: str = Field(description="区域文件夹（相对本文件）或内置区域编号")
+    horizon: Horizon = Horizon()
+    forecast: dict[str, Any] = Field(default_factory=dict, description="预测选项（见 docs/forecast.md）")
+    policy: dict[str, Any] = Field(default_factory=dict, description="布局政策（见 docs/layout.md）")
+    solver: SolverOptions = SolverOptions()
+    outputs: Outputs = Outputs()
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """``override`` on top of ``base``, recursing into tables; lists and values are replaced."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolve_scenario_path(ref: str | Path | None) -> Path:
+    if ref is None:
+        return SCENARIOS_DIR / "demo.toml"
+    path = Path(ref)
+    if path.is_file():
+        return path.resolve()
+    bundled = SCENARIOS_DIR / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
+    if not path.is_absolute() and bundled.is_file():
+        return bundled
+    raise InputError(Problem(file=str(ref), expected="存在的情景文件（.toml）或内置情景名", found="找不到该文件",
+                             hint="内置情景：" + "、".join(sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml")))))
+
+
+def load_scenario_dict(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, str]:
+    """The merged raw data of a scenario and its ``extends`` chain, plus the leaf file's text."""
+    if path in _chain:
+        raise InputError(Problem(file=str(path), field="extends", expected="无循环的继承关系",
+                                 found=" → ".join(p.name for p in _chain + (path,))))
+    data, text = read_toml(path)
+    parent = data.get("extends")
+    if parent:
+        ppath = (path.parent / parent).resolve()
+        if not ppath.is_file():
+            raise InputError(Problem(file=str(path), field="extends", expected="存在的情景文件", found=parent))
+        base, _ = load_scenario_dict(ppath, _chain + (path,))
+        # A relative region path belongs to the file that wrote it.
+        if "region" in base and "region" not in data:
+            data = dict(data, region=_rebase(base["region"], ppath.parent, path.parent))
+        data = deep_merge(base, data)
+    return data, text
+
+
+def _rebase(region: str, old_dir: Path, new_dir: Path) -> str:
+    cand = old_dir / region
+    if (cand / "region.toml").is_file():
+        return str(cand.resolve())
+    return region
+
+
+def load_scenario(ref: str | Path | None = None, overrides: dict | None = None) -> tuple[Scenario, Path]:
+    """Load, merge and validate a scenario; returns it and its path."""
+    path = resolve_scenario_path(ref)
+    data, text = load_scenario_dict(path)
+    if overrides:
+        data = deep_merge(data, overrides)
+    return validate_model(Scenario, data, str(path), text), path

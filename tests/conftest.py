@@ -1,0 +1,21 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+TINY = TESTS / "data" / "tiny"
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Path:
+    """A writable copy of the tiny test region."""
+    dst = tmp_path / "tiny"
+    shutil.copytree(TINY, dst)
+    return dst
+
+
+def edit_csv(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
