@@ -42,3 +42,10 @@ def test_rows_use_the_table_columns(plan_id):
         for row in table.rows:
             extra = set(row) - set(table.columns) - {"source_quote"}
             assert not extra, f"{plan_id} {table.id}: fields {extra} not in columns"
+
+
+def test_data_format_doc_matches_the_schemas():
+    from xuewei.data.schema_docs import DOC, render
+
+    text = DOC.read_text(encoding="utf-8")
+    assert render(text) == text, "docs/data-format.md is stale: run python -m xuewei.data.schema_docs"
