@@ -49,3 +49,51 @@ def test_senior_tables(plan):
     assert _row(t5, "学校名称", "凤凰中学（高中部）")["调整后规模_2025年_学生容量(人)"] == 1800
     t6 = plan.table("表6")
     assert _row(t6, "学校名称", "职教中心")["现有规模(2020)_学生(人)"] == 3093
+
+
+def test_indicator_tables(plan):
+    t1 = plan.table("表1")
+    assert len(t1.rows) == 10
+    assert [r["分类"] for r in t1.rows].count("义务教育") == 4  # carried down
+    in_school = [r for r in t1.rows if r["指标"] == "在校学生数（万人）"]
+    compulsory, senior = in_school
+    primary, junior = _row(t1, "指标", "其中：普通小学"), _row(t1, "指标", "普通初中")
+    general, vocational = _row(t1, "指标", "其中：普通高中"), _row(t1, "指标", "中等职业教育")
+    for year in ("2016年", "2020年"):  # sub-totals the check types cannot express
+        assert primary[year] + junior[year] == pytest.approx(compulsory[year])
+        assert general[year] + vocational[year] == pytest.approx(senior[year])
+    # 2020 pupils of all stages = the 76293 of the text
+    kinder = _row(t1, "指标", "在园幼儿数（万人）")
+    assert round((kinder["2020年"] + compulsory["2020年"] + senior["2020年"]) * 10000) == 76293
+    assert general["“十三五”变化情况"] == 0.1185 and primary["“十三五”变化情况"] == "—0.0322"
+
+    t2 = plan.table("表2")
+    assert len(t2.rows) == 16
+    comp2 = _row(t2, "主要指标", "在校学生数（万人）")
+    sen2 = _row(t2, "主要指标", "在校学生数（人）")  # unit printed as 人, values in 万人
+    for year in ("2020年", "2022年", "2025年"):
+        assert (_row(t2, "主要指标", "其中：普通小学")[year] + _row(t2, "主要指标", "普通初中")[year]
+                == pytest.approx(comp2[year]))
+        assert (_row(t2, "主要指标", "其中：普通高中")[year] + _row(t2, "主要指标", "中等职业教育")[year]
+                == pytest.approx(sen2[year]))
+    assert _row(t2, "主要指标", "学前三年毛入园率（%）")["2025年"] == "＞93.0"
+    assert _row(t2, "主要指标", "财政教育支出占公共财政支出比例（%）")["2020年"] == 19.4
+
+
+def test_project_list(plan):
+    t = plan.table("专栏4")
+    assert [r["项目编号"] for r in t.rows] == list(range(1, 20))
+    assert sum(r["★代表“十四五”期间完工项目"] == "★" for r in t.rows) == 16
+    p1 = t.rows[0]
+    assert p1["项目概况_建设年限"] == "2024—2027" and "城区7所幼儿园" in p1["项目概况_建设内容及规模"]
+    assert t.rows[18]["项目责任单位"] == "县卫生健康委"
+
+
+def test_counted_sentences(plan):
+    first = plan.table("第一章第一节_2")
+    assert [r["数量"] for r in first.rows] == [202, 76293, 6016]
+    layout = plan.table("第三章第二节")
+    assert [(r["数量"], r["单位"]) for r in layout.rows] == [
+        (24, "个班"), (80, "个班"), (4000, "人"), (30, "个班"), (1500, "人"), (18, "个班"), (32, "个")]
+    merged = plan.table("第一章第一节_4")
+    assert merged.rows[0]["数量"] == 42 and merged.rows[0]["单位"] == "所"
