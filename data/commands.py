@@ -108,6 +108,8 @@ def cmd_plans_show(args) -> int:
     from rich.table import Table
 
     console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=200)
     console.print(f"[bold]{plan.name}[/bold]（原文 {plan.source}）")
     for t in tables:
         table = Table(title=f"{t.id}  {t.title}" + (f"（单位：{t.unit}）" if t.unit else ""), show_lines=False)
