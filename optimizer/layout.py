@@ -1,0 +1,281 @@
+r"""The school-layout model: multi-period, integer classes, catchments, boarding, tiers, budget.
+
+One model per stage (stages share nothing unless a budget spans them, in which case all stages are
+solved together). For stage :math:`g`, periods :math:`t = 1..T`, sites :math:`s` (existing schools
+of the stage, existing schools that may convert to host it, candidate sites) and villages :math:`n`:
+
+.. math::
+
+   \min \sum_t \Big[ \sum_s \big(e_s (m_{st} - m_{s,t-1}) + F_s (o_{st} - o_{s,t-1})^{+}
+        + b (w_{st} - w_{s,t-1})\big)
+        + Y_t \big( \sum_s (r_c k_{st} + r_s o_{st}) + \sum_{(n,s)} d_{nt} c_{ns} x_{nst} \big)
+        + \pi \sum_n d_{nt} u_{nt} \Big]
+
+   \text{s.t.}\quad \sum_{s:(n,s)\in P} x_{nst} + u_{nt} = 1, \qquad
+   \sum_{n} d_{nt} x_{nst} \le q\, k_{st}, \qquad
+   o_{st} \le k_{st} \le K_s o_{st}, \qquad x_{nst} \le o_{st},
+
+   m_{st} \ge k_{st},\; m_{st} \ge m_{s,t-1},\; m_{s0} = c_s, \qquad
+   \sum_{n:(n,s)\in P_b} d_{nt} x_{nst} \le \beta_s + w_{st},\; w_{st} \ge w_{s,t-1},
+
+   o_{st} \le o_{s,t-1} \text{ (existing)}, \quad o_{st} \ge o_{s,t-1} \text{ (new)}, \qquad
+   \text{capital}_t \le B_t
+
+Where :math:`x` is the (binary, single-source) assignment of village :math:`n` to school :math:`s`,
+:math:`k` integer classes, :math:`o` open, :math:`m` classes built so far (capital is paid only on
+growth), :math:`w` boarding beds added, :math:`u` the unserved share; :math:`q` the class cap,
+:math:`K_s` the class limit (the current size where the tier rule forbids growth), :math:`c_{ns}`
+the yearly travel cost per pupil for day pairs or the boarding cost for boarding pairs
+:math:`P_b`, :math:`Y_t` the years in period :math:`t`, :math:`\pi` the unserved penalty.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from itertools import repeat
+
+import numpy as np
+import pandas as pd
+import pulp
+from pulp import LpAffineExpression, LpConstraint
+
+from xuewei.optimizer.policy import PolicyConfig
+from xuewei.optimizer.solve import SolveReport, solve_problem
+
+LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
+
+
+@dataclass
+class StageData:
+    """Everything one stage's model needs, as tables and flat arrays.
+
+    Attributes
+    ----------
+    stage : str
+    sites : pandas.DataFrame
+        ``site_id, origin (existing|convert|candidate), c0 (classes now), K (class limit), beds0,
+        can_add_beds, tier``; row order = site position.
+    node_ids : numpy.ndarray
+        Village ids; position = node position.
+    demand : numpy.ndarray
+        ``(n_nodes, T)`` design pupils per period [pupils].
+    pair_node, pair_site : numpy.ndarray
+        Kept pairs (positions).
+    pair_km : numpy.ndarray
+        Travel distance of each pair [km].
+    pair_boarding : numpy.ndarray of bool
+        The pair is beyond the day limit: its pupils board.
+    years : numpy.ndarray
+        ``(T,)`` years each period lasts [years].
+    """
+
+    stage: str
+    sites: pd.DataFrame
+    node_ids: np.ndarray
+    demand: np.ndarray
+    pair_node: np.ndarray
+    pair_site: np.ndarray
+    pair_km: np.ndarray
+    pair_boarding: np.ndarray
+    years: np.ndarray
+    periods: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _StageVars:
+    x: list  # [t][pair]
+    o: list  # [t][site]
+    k: list
+    m: list
+    w: list
+    u: list  # [t][node]
+    capital: list  # [t] -> LpAffineExpression
+
+
+def _vars(prob, prefix: str, n: int, low, up, cat) -> list:
+    make = getattr(prob, "add_variable", None)
+    if make is None:
+        return [pulp.LpVariable(f"{prefix}{i}", low, up, cat) for i in range(n)]
+    return [make(f"{prefix}{i}", low, up, cat) for i in range(n)]
+
+
+def _groups(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    return order, np.searchsorted(keys[order], np.arange(n + 1))
+
+
+def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objective: list) -> _StageVars:
+    """Add one stage's variables and constraints to ``prob``; append its objective terms."""
+    g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
+    sites = sd.sites
+    cap = float(policy.class_cap[g])
+    c0 = sites["c0"].to_numpy(float)
+    K = sites["K"].to_numpy(float)
+    beds0 = sites["beds0"].to_numpy(float)
+    existing = sites["origin"].to_numpy() == "existing"
+    cat_x = pulp.LpBinary if policy.single_source else pulp.LpContinuous
+    unit_capital = np.where(sites["origin"].to_numpy() == "candidate", policy.build_per_class_wan_yuan[g],
+                            policy.expand_per_class_wan_yuan[g])
+    fixed_build = np.where(sites["origin"].to_numpy() == "candidate", policy.build_fixed_wan_yuan, 0.0)
+    day_rate = policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km
+    pair_rate = np.where(sd.pair_boarding, policy.boarding_per_pupil_year_wan_yuan, day_rate)
+    s_order, s_start = _groups(sd.pair_site, S)
+    n_start = np.searchsorted(sd.pair_node, np.arange(N + 1))
+    board_sites = np.flatnonzero(np.bincount(sd.pair_site[sd.pair_boarding], minlength=S) > 0)
+    add = prob.addConstraint
+    v = _StageVars([], [], [], [], [], [], [])
+    for t in range(T):
+        p = f"{g[:2]}{t}_"
+        d = sd.demand[:, t]
+        Y = float(sd.years[t])
+        x = _vars(prob, f"x{p}", len(sd.pair_node), 0, 1, cat_x)
+        o = _vars(prob, f"o{p}", S, 0, 1, pulp.LpBinary)
+        k = [pulp.LpVariable(f"k{p}{j}", 0, float(K[j]), pulp.LpInteger) for j in range(S)]
+        m = [pulp.LpVariable(f"m{p}{j}", float(c0[j]), None) for j in range(S)]
+        w = [pulp.LpVariable(f"w{p}{j}", 0, None) for j in range(S)]
+        u = _vars(prob, f"u{p}", N, 0, 1, pulp.LpContinuous)
+        v.x.append(x), v.o.append(o), v.k.append(k), v.m.append(m), v.w.append(w), v.u.append(u)
+
+        # Objective: running (classes, schools), travel/boarding, unserved penalty, capital.
+        objective += zip(k, repeat(Y * policy.running_per_class_year_wan_yuan[g]))
+        objective += zip(o, repeat(Y * policy.running_per_school_year_wan_yuan))
+        objective += zip(x, (Y * d[sd.pair_node] * pair_rate).tolist())
+        objective += zip(u, (policy.unserved_penalty_wan_yuan * d).tolist())
+        cap_terms = list(zip(m, unit_capital.tolist())) + list(zip(w, repeat(policy.bed_wan_yuan)))
+        if t > 0:
+            cap_terms += zip(v.m[t - 1], (-unit_capital).tolist())
+            cap_terms += zip(v.w[t - 1], repeat(-policy.bed_wan_yuan))
+            cap_terms += [(o[j], fixed_build[j]) for j in np.flatnonzero(fixed_build)]
+            cap_terms += [(v.o[t - 1][j], -fixed_build[j]) for j in np.flatnonzero(fixed_build)]
+        else:
+            cap_terms += [(o[j], fixed_build[j]) for j in np.flatnonzero(fixed_build)]
+        capital = LpAffineExpression(cap_terms)
+        if t == 0:  # growth over the base year's classes
+            capital = capital - float((unit_capital * c0).sum())
+        v.capital.append(capital)
+        objective.append((capital, 1.0))
+
+        # Each village: its kept pairs + unserved = 1.
+        for i in np.flatnonzero(d > 0).tolist():
+            e = LpAffineExpression(zip(x[n_start[i]:n_start[i + 1]], repeat(1.0)))
+            e[u[i]] = 1.0
+            add(LpConstraint(e, EQ, f"as{p}{i}", 1))
+        for i in np.flatnonzero(d <= 0).tolist():  # no pupils: assign nothing
+            for var in x[n_start[i]:n_start[i + 1]]:
+                var.upBound = 0
+            u[i].upBound = 0
+        load = d[sd.pair_node]
+        for j in range(S):
+            rows = s_order[s_start[j]:s_start[j + 1]]
+            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())) + [(k[j], -cap)])
+            add(LpConstraint(e, LE, f"cap{p}{j}", 0))
+            add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -float(K[j]))]), LE, f"kmax{p}{j}", 0))
+            add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -1.0)]), GE, f"kmin{p}{j}", 0))
+            add(LpConstraint(LpAffineExpression([(m[j], 1.0), (k[j], -1.0)]), GE, f"hw{p}{j}", 0))
+            if t > 0:
+                add(LpConstraint(LpAffineExpression([(m[j], 1.0), (v.m[t - 1][j], -1.0)]), GE, f"hm{p}{j}", 0))
+                add(LpConstraint(LpAffineExpression([(w[j], 1.0), (v.w[t - 1][j], -1.0)]), GE, f"hb{p}{j}", 0))
+                sign = 1.0 if existing[j] else -1.0  # existing: never reopen; new: never close
+                add(LpConstraint(LpAffineExpression([(o[j], sign), (v.o[t - 1][j], -sign)]), LE, f"mono{p}{j}", 0))
+        for r in range(len(x)):
+            add(LpConstraint(LpAffineExpression([(x[r], 1.0), (o[sd.pair_site[r]], -1.0)]), LE, f"ln{p}{r}", 0))
+        bpairs = np.flatnonzero(sd.pair_boarding)
+        for j in board_sites.tolist():
+            rows = bpairs[sd.pair_site[bpairs] == j]
+            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())) + [(w[j], -1.0)])
+            add(LpConstraint(e, LE, f"bed{p}{j}", float(beds0[j])))
+        for j in np.flatnonzero(~sites["can_add_beds"].to_numpy(bool)).tolist():
+            w[j].upBound = 0
+        for j in np.flatnonzero(sites["force_open"].to_numpy(bool)).tolist():
+            o[j].lowBound = 1
+    return v
+
+
+@dataclass
+class LayoutResult:
+    """Tidy results of one solved layout (one row per site × stage × period, per assignment, ...)."""
+
+    sites: pd.DataFrame
+    assignments: pd.DataFrame
+    unserved: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    g, T = sd.stage, sd.demand.shape[1]
+    cap = policy.class_cap[g]
+    site_rows, asg_rows, un_rows = [], [], []
+    for t in range(T):
+        d = sd.demand[:, t]
+        xv = np.array([var.varValue or 0.0 for var in v.x[t]])
+        kv = np.array([round(var.varValue or 0.0) for var in v.k[t]], dtype=np.int64)
+        ov = np.array([round(var.varValue or 0.0) for var in v.o[t]], dtype=np.int64)
+        wv = np.array([max(0.0, var.varValue or 0.0) for var in v.w[t]])
+        uv = np.array([max(0.0, var.varValue or 0.0) for var in v.u[t]])
+        used = xv > 1e-6
+        pupils = d[sd.pair_node] * xv
+        load = np.bincount(sd.pair_site[used], weights=pupils[used], minlength=len(sd.sites))
+        bload = np.bincount(sd.pair_site[used & sd.pair_boarding], weights=pupils[used & sd.pair_boarding],
+                            minlength=len(sd.sites))
+        site_rows.append(pd.DataFrame({
+            "site_id": sd.sites["site_id"].to_numpy(), "stage": g, "period": sd.periods[t],
+            "origin": sd.sites["origin"].to_numpy(), "open": ov.astype(bool), "classes_before": sd.sites["c0"].to_numpy(),
+            "classes": kv * ov, "places": kv * ov * cap, "pupils": load, "boarding_pupils": bload,
+            "boarding_beds": sd.sites["beds0"].to_numpy() + wv, "tier": sd.sites["tier"].to_numpy()}))
+        asg_rows.append(pd.DataFrame({
+            "node_id": sd.node_ids[sd.pair_node[used]], "stage": g, "period": sd.periods[t],
+            "school_id": sd.sites["site_id"].to_numpy()[sd.pair_site[used]], "pupils": pupils[used],
+            "share": xv[used], "distance_km": sd.pair_km[used], "boarding": sd.pair_boarding[used]}))
+        mask = (uv > 1e-6) & (d > 0)
+        un_rows.append(pd.DataFrame({"node_id": sd.node_ids[mask], "stage": g, "period": sd.periods[t],
+                                     "pupils": d[mask] * uv[mask]}))
+    return (pd.concat(site_rows, ignore_index=True), pd.concat(asg_rows, ignore_index=True),
+            pd.concat(un_rows, ignore_index=True))
+
+
+def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
+                 gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None) -> LayoutResult:
+    """Build and solve the layout; stages are solved one by one unless a budget couples them.
+
+    The time limit is shared: each separate stage model gets a share in proportion to its size.
+    """
+    budget = policy.budget_for(len(stages[0].years)) if stages else None
+    joint = budget is not None if joint is None else joint
+    groups = [stages] if joint else [[sd] for sd in stages]
+    sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
+    site_t, asg_t, un_t, summaries = [], [], [], []
+    for grp, size in zip(groups, sizes):
+        name = "+".join(sd.stage for sd in grp)
+        if progress:
+            progress(f"建模并求解：{name}")
+        t0 = time.perf_counter()
+        prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
+        objective: list = []
+        stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
+        expr = LpAffineExpression()
+        for term in objective:
+            if isinstance(term[0], LpAffineExpression):
+                expr += term[0]
+            else:
+                expr[term[0]] = expr.get(term[0], 0.0) + term[1]
+        prob.setObjective(expr)
+        if budget is not None:
+            T = len(grp[0].years)
+            for t in range(T):
+                cap_t = LpAffineExpression()
+                for v in stage_vars:
+                    cap_t += v.capital[t]
+                prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
+        build_s = time.perf_counter() - t0
+        limit = max(5.0, time_limit_s * size / sizes.sum())
+        report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=limit, gap_rel=gap_rel, threads=threads)
+        for sd, v in zip(grp, stage_vars):
+            s_df, a_df, u_df = _read_stage(sd, v, policy)
+            site_t.append(s_df), asg_t.append(a_df), un_t.append(u_df)
+        summaries.append({"model": name, "status": report.status, "objective_wan_yuan": report.objective,
+                          "bound_wan_yuan": report.bound, "gap": report.gap, "solver": report.solver,
+                          "build_seconds": build_s, "solve_seconds": report.seconds,
+                          "variables": len(prob.variables()), "constraints": len(prob.constraints)})
+    return LayoutResult(pd.concat(site_t, ignore_index=True), pd.concat(asg_t, ignore_index=True),
+                        pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries))

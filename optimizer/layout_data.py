@@ -1,0 +1,164 @@
+"""Turn a region, a demand forecast and a policy into the per-stage arrays of the layout model.
+
+Which schools may host which stage, at what size, with which beds, and which village–school pairs
+the model may use, are all decided here from the 一就近四集中 rules of the policy, so the model
+itself stays a plain integer program.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import cdist
+
+from xuewei.data.crs import project
+from xuewei.errors import InputError, Problem
+from xuewei.optimizer.layout import StageData
+from xuewei.optimizer.policy import STAGES, PolicyConfig
+
+# Existing schools of these kinds may open a stage they do not yet host (转变办学类型):
+# a primary school or 教学点 may take a kindergarten (小学→幼儿园 / 附设园), a junior school may take
+# primary classes (初中→九年一贯制), a junior school may take senior classes (→完全中学).
+CONVERSIONS = {
+    "kindergarten": ("primary", "teaching_point", "nine_year"),
+    "primary": ("junior",),
+    "senior": ("junior", "complete_secondary"),
+}
+
+
+def site_tiers(region, lon, lat, township_ids, seat_radius_km: float) -> np.ndarray:
+    """Tier of each point: its township's tier if within ``seat_radius_km`` of the seat, else ``village``."""
+    tw = region.townships.set_index("township_id")
+    tier = tw["tier"].reindex(township_ids).to_numpy()
+    seat_lon = tw["lon"].reindex(township_ids).to_numpy(float)
+    seat_lat = tw["lat"].reindex(township_ids).to_numpy(float)
+    x, y = project(lon, lat, region.metric_crs)
+    has_seat = ~np.isnan(seat_lon)
+    sx = np.full(len(x), np.nan)
+    sy = np.full(len(x), np.nan)
+    if has_seat.any():
+        sx[has_seat], sy[has_seat] = project(seat_lon[has_seat], seat_lat[has_seat], region.metric_crs)
+    dist_km = np.hypot(x - sx, y - sy) / 1000.0
+    at_seat = has_seat & (dist_km <= seat_radius_km)
+    return np.where(at_seat, tier, "village").astype(object)
+
+
+def period_demand(demand: pd.DataFrame, stage: str, node_ids: np.ndarray, periods: list[int], base_year: int,
+                  variant: str) -> np.ndarray:
+    """Peak pupils of each village within each period window ``(previous period, period]`` [pupils]."""
+    d = demand[(demand["stage"] == stage) & (demand["variant"] == variant)]
+    if d.empty:
+        raise InputError(Problem(file="需求预测", field="variant", expected=f"含方案 {variant} 的{stage}需求", found="无"))
+    wide = d.pivot_table(index="node_id", columns="year", values="pupils", aggfunc="sum").reindex(node_ids).fillna(0.0)
+    out = np.zeros((len(node_ids), len(periods)))
+    start = base_year
+    for t, end in enumerate(periods):
+        cols = [y for y in wide.columns if start < y <= end]
+        if not cols:
+            raise InputError(Problem(file="需求预测", field="year", expected=f"{start + 1}–{end} 年的预测",
+                                     found="缺失", hint="预测年份须覆盖全部规划期。"))
+        out[:, t] = wide[cols].max(axis=1).to_numpy()
+        start = end
+    return out
+
+
+def _sites_for_stage(region, g: str, policy: PolicyConfig, base_year: int) -> pd.DataFrame:
+    schools = region.schools
+    ss = region.school_stages
+    ss = ss[ss["year"] == base_year]
+    hosts = ss[ss["stage"] == g].groupby("school_id", as_index=False).agg(c0=("classes", "sum"),
+                                                                           pupils0=("pupils", "sum"))
+    existing = schools.merge(hosts, on="school_id", how="inner")
+    existing["origin"] = "existing"
+    conv_kinds = CONVERSIONS.get(g, ())
+    conv = schools[schools["kind"].isin(conv_kinds) & ~schools["school_id"].isin(hosts["school_id"])].copy()
+    conv["c0"], conv["pupils0"], conv["origin"] = 0, 0, "convert"
+    cand = region.candidate_sites
+    parts = [existing, conv]
+    if cand is not None and len(cand):
+        c = cand[cand["stages"].map(lambda st: g in st)].rename(columns={"site_id": "school_id"}).copy()
+        c["kind"], c["c0"], c["pupils0"], c["origin"], c["boarding_beds"] = "candidate", 0, 0, "candidate", 0
+        parts.append(c)
+    sites = pd.concat([p[[col for col in ("school_id", "name", "kind", "township_id", "lon", "lat", "c0", "pupils0",
+                                          "origin", "boarding_beds", "max_classes") if col in p]] for p in parts],
+                      ignore_index=True)
+    sites = sites.rename(columns={"school_id": "site_id"})
+    sites["tier"] = site_tiers(region, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float),
+                               sites["township_id"].to_numpy(), policy.seat_radius_km)
+    eligible = sites["tier"].isin(policy.eligible_tiers.get(g, [])).to_numpy()
+    c0 = sites["c0"].to_numpy(float)
+    limit = float(policy.max_classes[g])
+    if "max_classes" in sites:
+        site_max = pd.to_numeric(sites["max_classes"], errors="coerce").fillna(limit).to_numpy(float)
+    else:
+        site_max = np.full(len(sites), limit)
+    K = np.where(eligible, np.maximum(c0, np.minimum(limit, site_max)), c0)
+    sites["K"] = K
+    # Beds belong to a school; where it hosts several boarding stages they are shared by base pupils.
+    beds = pd.to_numeric(sites["boarding_beds"], errors="coerce").fillna(0).to_numpy(float)
+    if g in policy.boarding_stages:
+        board_pupils = ss[ss["stage"].isin(policy.boarding_stages)].groupby("school_id")["pupils"].sum()
+        share = (sites["pupils0"] / sites["site_id"].map(board_pupils).replace(0, np.nan)).fillna(1.0).to_numpy(float)
+        sites["beds0"] = np.floor(beds * np.clip(share, 0, 1))
+        sites["can_add_beds"] = sites["tier"].isin(policy.boarding_tiers).to_numpy()
+    else:
+        sites["beds0"] = 0.0
+        sites["can_add_beds"] = False
+    kinds_closed = {k: v for k, v in policy.close_below_pupils.items()}
+    forced_close = np.array([
+        o == "existing" and kind in kinds_closed and p0 < kinds_closed[kind]
+        for o, kind, p0 in zip(sites["origin"], sites["kind"], sites["pupils0"])], dtype=bool)
+    sites.loc[forced_close, "K"] = 0
+    sites["forced_close"] = forced_close
+    sites["force_open"] = (sites["origin"] == "existing").to_numpy() & policy.keep_existing & ~forced_close
+    sites = sites[(sites["K"] > 0) | (sites["origin"] == "existing")].reset_index(drop=True)
+    return sites
+
+
+def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods: list[int], base_year: int,
+                     stages: tuple[str, ...] = STAGES) -> tuple[list[StageData], pd.DataFrame]:
+    """Per-stage model inputs, and a table of villages no school can reach (stage, node, reason)."""
+    nodes = region.nodes
+    node_ids = nodes["node_id"].to_numpy()
+    nx, ny = project(nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float), region.metric_crs)
+    years = np.diff(np.array([base_year] + list(periods), dtype=float))
+    out, unreachable = [], []
+    for g in stages:
+        sites = _sites_for_stage(region, g, policy, base_year)
+        d = period_demand(demand, g, node_ids, periods, base_year, policy.design_variant)
+        if sites.empty:
+            if d.sum() > 0:
+                unreachable.append(pd.DataFrame({"stage": g, "node_id": node_ids[d.max(axis=1) > 0],
+                                                 "reason": "no_school"}))
+            continue
+        sx, sy = project(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), region.metric_crs)
+        km = cdist(np.column_stack([nx, ny]), np.column_stack([sx, sy])) / 1000.0 * policy.detour_factor
+        day_limit = policy.travel_limit_km[g]
+        board_limit = policy.boarding_limit_km.get(g, 0.0) if g in policy.boarding_stages else 0.0
+        can_board = (sites["beds0"].to_numpy() > 0) | sites["can_add_beds"].to_numpy(bool)
+        usable = (sites["K"].to_numpy() > 0)[None, :]
+        day_ok = (km <= day_limit) & usable
+        board_ok = (km > day_limit) & (km <= board_limit) & can_board[None, :] & usable
+        keep = _k_nearest(km, day_ok, policy.k_nearest) | _k_nearest(km, board_ok, policy.k_boarding)
+        pn, ps = np.nonzero(keep)
+        order = np.lexsort((km[pn, ps], pn))
+        pn, ps = pn[order], ps[order]
+        none = ~keep.any(axis=1) & (d.max(axis=1) > 0)
+        if none.any():
+            unreachable.append(pd.DataFrame({"stage": g, "node_id": node_ids[none], "reason": "travel_limit"}))
+        out.append(StageData(stage=g, sites=sites, node_ids=node_ids, demand=d, pair_node=pn, pair_site=ps,
+                             pair_km=km[pn, ps], pair_boarding=~day_ok[pn, ps], years=years, periods=list(periods)))
+    un = pd.concat(unreachable, ignore_index=True) if unreachable else pd.DataFrame(columns=["stage", "node_id", "reason"])
+    return out, un
+
+
+def _k_nearest(km: np.ndarray, ok: np.ndarray, k: int) -> np.ndarray:
+    """Mask of each row's ``k`` nearest allowed columns."""
+    if k <= 0 or not ok.any():
+        return np.zeros_like(ok)
+    masked = np.where(ok, km, np.inf)
+    kk = min(k, masked.shape[1])
+    idx = np.argpartition(masked, kk - 1, axis=1)[:, :kk]
+    keep = np.zeros_like(ok)
+    np.put_along_axis(keep, idx, True, axis=1)
+    return keep & ok

@@ -1,0 +1,129 @@
+"""The layout policy: the scenario's ``[policy]`` section, with defaults from ``data/standards.toml``.
+
+Every default is a national standard or a marked assumption (see `xuewei.data.standards`); a
+planner overrides any of them in the scenario file. Units are in the field names.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from xuewei.data.standards import standard
+
+STAGES = ("kindergarten", "primary", "junior", "senior")
+TIERS = ("county_seat", "cluster_centre", "central_town", "township_seat", "village")
+
+
+def _std(key: str):
+    return lambda: dict(standard(key)) if isinstance(standard(key), dict) else standard(key)
+
+
+def _class_caps() -> dict:
+    return {g: standard(f"class_cap.{g}") for g in STAGES}
+
+
+def _costs(key: str) -> dict:
+    return dict(standard(f"cost_wan_yuan.{key}"))
+
+
+class PolicyConfig(BaseModel):
+    """Layout policy. Stage keys: kindergarten, primary, junior, senior."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    class_cap: dict[str, int] = Field(default_factory=_class_caps,
+                                      description="班额上限 [人/班]；缺省 GB 50099-2011 与《幼儿园工作规程》")
+    travel_limit_km: dict[str, float] = Field(default_factory=_std("travel_limit_rural_km"),
+                                              description="走读路程上限 [km]（直线×绕行系数）；超出须寄宿")
+    boarding_limit_km: dict[str, float] = Field(
+        default_factory=lambda: {"primary": 40.0, "junior": 80.0, "senior": 200.0},
+        description="寄宿生路程上限 [km]（assumption：县域内均可寄宿）")
+    boarding_stages: list[str] = Field(default=["primary", "junior", "senior"],
+                                       description="允许寄宿的学段（幼儿园不寄宿）")
+    detour_factor: float = Field(default_factory=_std("detour_factor"), gt=0,
+                                 description="路程/直线距离；有 OD 矩阵时不用")
+    eligible_tiers: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "kindergarten": list(TIERS),
+            "primary": ["county_seat", "cluster_centre", "central_town", "township_seat"],
+            "junior": ["county_seat", "cluster_centre", "central_town"],
+            "senior": ["county_seat"],
+        },
+        description="“一就近四集中”：各学段新建、扩建学位允许的聚落层级；village 指不在乡镇驻地的村")
+    boarding_tiers: list[str] = Field(default=["county_seat", "cluster_centre", "central_town", "township_seat"],
+                                      description="可新增寄宿床位的聚落层级（资源向寄宿制学校集中）")
+    seat_radius_km: float = Field(default=3.0, gt=0,
+                                  description="学校距乡镇驻地不超过此距离即视为位于驻地 [km]（assumption）")
+    max_classes: dict[str, int] = Field(
+        default_factory=lambda: {"kindergarten": 18, "primary": 48, "junior": 48, "senior": 80},
+        description="单校单学段班数上限 [班]（assumption，参照规模上限；现有学校不低于现状）")
+    school_size_cap: dict[str, int] = Field(default_factory=_std("school_size_cap"),
+                                            description="学校规模上限 [人]，用于审计")
+    small_school_pupils: dict[str, int] = Field(
+        default_factory=lambda: {"kindergarten": 30, "primary": 100, "junior": 150, "senior": 500},
+        description="小规模学校标记线 [人]（assumption；只标记，是否撤并由模型按距离与成本决定）")
+    keep_existing: bool = Field(default=False, description="为 true 时现有学校一律保留（不撤并）")
+    close_below_pupils: dict[str, int] = Field(
+        default_factory=dict, description="按办学类型强制撤并的在校生下限 [人]，如 {teaching_point = 10}")
+    build_per_class_wan_yuan: dict[str, float] = Field(default_factory=lambda: _costs("build_per_class"))
+    expand_per_class_wan_yuan: dict[str, float] = Field(default_factory=lambda: _costs("expand_per_class"))
+    build_fixed_wan_yuan: float = Field(default=500.0, ge=0, description="新建学校的固定投资 [万元]（assumption）")
+    running_per_class_year_wan_yuan: dict[str, float] = Field(
+        default_factory=lambda: _costs("running_per_class_year"))
+    running_per_school_year_wan_yuan: float = Field(
+        default=30.0, ge=0, description="每校（每学段）年固定运行费 [万元/年]（assumption：校舍维护、后勤、管理）")
+    boarding_per_pupil_year_wan_yuan: float = Field(default_factory=_std("cost_wan_yuan.boarding_per_pupil_year"), ge=0)
+    travel_per_pupil_km_year_wan_yuan: float = Field(
+        default_factory=_std("cost_wan_yuan.travel_per_pupil_km_year"), ge=0)
+    bed_wan_yuan: float = Field(default=2.0, ge=0, description="新增一张寄宿床位的投资 [万元/床]（assumption）")
+    budget_wan_yuan: list[float] | None = Field(default=None,
+                                                description="每个规划期的投资上限 [万元]；一个数用于各期")
+    unserved_penalty_wan_yuan: float = Field(default=200.0, gt=0,
+                                             description="每名未安排学生的惩罚 [万元]：足够大，使模型只在别无办法时才不安排")
+    design_variant: Literal["low", "mid", "high"] = Field(default="mid", description="按哪个预测方案确定学位")
+    single_source: bool = Field(default=True, description="每个村每学段只去一所学校（划片）")
+    k_nearest: int = Field(default=6, ge=1, description="每个村保留的最近走读学校数")
+    k_boarding: int = Field(default=3, ge=0, description="每个村保留的最近寄宿学校数")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_partial_tables(cls, data):
+        """``[policy.class_cap] primary = 40`` changes only that stage; the others keep their defaults."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, field in cls.model_fields.items():
+            if isinstance(out.get(name), dict) and field.default_factory is not None:
+                default = field.default_factory()
+                if isinstance(default, dict):
+                    out[name] = {**default, **out[name]}
+        return out
+
+    @model_validator(mode="after")
+    def _known_stages(self):
+        for name in ("class_cap", "travel_limit_km", "boarding_limit_km", "eligible_tiers", "max_classes",
+                     "build_per_class_wan_yuan", "expand_per_class_wan_yuan", "running_per_class_year_wan_yuan"):
+            unknown = set(getattr(self, name)) - set(STAGES)
+            if unknown:
+                raise ValueError(f"{name} 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        for name in ("class_cap", "travel_limit_km", "max_classes"):
+            missing = set(STAGES) - set(getattr(self, name))
+            if missing:
+                raise ValueError(f"{name} 缺少学段 {sorted(missing)}")
+        bad_tiers = {t for tiers in self.eligible_tiers.values() for t in tiers} - set(TIERS)
+        if bad_tiers:
+            raise ValueError(f"eligible_tiers 中有未知层级 {sorted(bad_tiers)}；层级为 {', '.join(TIERS)}")
+        if "kindergarten" in self.boarding_stages:
+            raise ValueError("幼儿园不寄宿：boarding_stages 不能含 kindergarten")
+        return self
+
+    def budget_for(self, n_periods: int) -> list[float] | None:
+        if self.budget_wan_yuan is None:
+            return None
+        if len(self.budget_wan_yuan) == 1:
+            return self.budget_wan_yuan * n_periods
+        if len(self.budget_wan_yuan) != n_periods:
+            raise ValueError(f"budget_wan_yuan 应有 1 个或 {n_periods} 个数（每个规划期一个）")
+        return list(self.budget_wan_yuan)
