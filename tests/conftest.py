@@ -5,6 +5,13 @@ import pytest
 
 TESTS = Path(__file__).parent
 TINY = TESTS / "data" / "tiny"
+# The shared standard instances, copied into the repository (see benchmarks/instances/README.md).
+BENCH = TESTS.resolve().parent / "benchmarks" / "instances"
+
+
+@pytest.fixture(scope="session")
+def bench_dir() -> Path:
+    return BENCH
 
 
 @pytest.fixture
