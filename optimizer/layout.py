@@ -68,6 +68,9 @@ class StageData:
         The pair is beyond the day limit: its pupils board.
     years : numpy.ndarray
         ``(T,)`` years each period lasts [years].
+    seat_groups : list of numpy.ndarray
+        Site positions at one township's seat; each group must keep at least one school of the
+        stage open (小学向乡镇集中: every township seat keeps its school).
     """
 
     stage: str
@@ -80,6 +83,7 @@ class StageData:
     pair_boarding: np.ndarray
     years: np.ndarray
     periods: list[int] = field(default_factory=list)
+    seat_groups: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -133,7 +137,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
         o = _vars(prob, f"o{p}", S, 0, 1, pulp.LpBinary)
         k = [pulp.LpVariable(f"k{p}{j}", 0, float(K[j]), pulp.LpInteger) for j in range(S)]
         m = [pulp.LpVariable(f"m{p}{j}", float(c0[j]), None) for j in range(S)]
-        w = [pulp.LpVariable(f"w{p}{j}", 0, None) for j in range(S)]
+        w = [pulp.LpVariable(f"w{p}{j}", 0, None, pulp.LpInteger) for j in range(S)]
         u = _vars(prob, f"u{p}", N, 0, 1, pulp.LpContinuous)
         v.x.append(x), v.o.append(o), v.k.append(k), v.m.append(m), v.w.append(w), v.u.append(u)
 
@@ -189,6 +193,8 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
             w[j].upBound = 0
         for j in np.flatnonzero(sites["force_open"].to_numpy(bool)).tolist():
             o[j].lowBound = 1
+        for q, grp in enumerate(sd.seat_groups):
+            add(LpConstraint(LpAffineExpression(zip([o[j] for j in grp.tolist()], repeat(1.0))), GE, f"seat{p}{q}", 1))
     return v
 
 

@@ -146,8 +146,10 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         none = ~keep.any(axis=1) & (d.max(axis=1) > 0)
         if none.any():
             unreachable.append(pd.DataFrame({"stage": g, "node_id": node_ids[none], "reason": "travel_limit"}))
+        groups = _seat_groups(sites, nodes, d, g, policy) if g in policy.seat_school_stages else []
         out.append(StageData(stage=g, sites=sites, node_ids=node_ids, demand=d, pair_node=pn, pair_site=ps,
-                             pair_km=km[pn, ps], pair_boarding=~day_ok[pn, ps], years=years, periods=list(periods)))
+                             pair_km=km[pn, ps], pair_boarding=~day_ok[pn, ps], years=years, periods=list(periods),
+                             seat_groups=groups))
     un = pd.concat(unreachable, ignore_index=True) if unreachable else pd.DataFrame(columns=["stage", "node_id", "reason"])
     return out, un
 
@@ -162,3 +164,17 @@ def _k_nearest(km: np.ndarray, ok: np.ndarray, k: int) -> np.ndarray:
     keep = np.zeros_like(ok)
     np.put_along_axis(keep, idx, True, axis=1)
     return keep & ok
+
+
+def _seat_groups(sites: pd.DataFrame, nodes: pd.DataFrame, demand: np.ndarray, g: str,
+                 policy: PolicyConfig) -> list[np.ndarray]:
+    """Per township whose seat is an allowed tier for the stage and whose villages have pupils: the
+    usable sites at that seat (at least one must stay open)."""
+    town_demand = pd.Series(demand.max(axis=1), index=nodes["township_id"].to_numpy()).groupby(level=0).sum()
+    at_seat = sites["tier"].isin([t for t in policy.eligible_tiers.get(g, []) if t != "village"]).to_numpy() & (
+        sites["K"].to_numpy() > 0)
+    groups = []
+    for town, idx in sites[at_seat].groupby("township_id").groups.items():
+        if town_demand.get(town, 0.0) > 0:
+            groups.append(np.asarray(sites.index.get_indexer(idx), dtype=np.int64))
+    return groups

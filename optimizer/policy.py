@@ -64,6 +64,10 @@ class PolicyConfig(BaseModel):
     small_school_pupils: dict[str, int] = Field(
         default_factory=lambda: {"kindergarten": 30, "primary": 100, "junior": 150, "senior": 500},
         description="小规模学校标记线 [人]（assumption；只标记，是否撤并由模型按距离与成本决定）")
+    seat_school_stages: list[str] = Field(
+        default=["kindergarten", "primary", "junior"],
+        description="这些学段在其允许层级的每个乡镇驻地至少保留（或新建）一所学校：乡镇中心幼儿园、乡镇中心小学、"
+                    "中心镇初中（“一就近四集中”）")
     keep_existing: bool = Field(default=False, description="为 true 时现有学校一律保留（不撤并）")
     close_below_pupils: dict[str, int] = Field(
         default_factory=dict, description="按办学类型强制撤并的在校生下限 [人]，如 {teaching_point = 10}")
