@@ -17,6 +17,7 @@ from xuewei.errors import XueweiError
 
 # Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES: list[str] = [
+    "xuewei.forecaster.commands",
 ]
 
 # Listed in `--help` so planners see the whole tool; they land with their issues.
