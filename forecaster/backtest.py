@@ -103,8 +103,11 @@ def _births_for(hist: History, years: np.ndarray, known_until: int) -> tuple[np.
 class Engine:
     """Forecasts from any origin of one history; caches estimates across method choices."""
 
-    def __init__(self, hist: History):
+    def __init__(self, hist: History, births_are_known: bool = False):
         self.hist = hist
+        #: True when the births given for years after the origin are to be used as they are (a
+        #: forecast with projected births); False in a backtest (births after the origin unknown).
+        self.births_are_known = births_are_known
         self.pupils_fit = hist.pupils_fit
         self.num, self.den = hist.ratio_terms()
         self.entry = _entry_series(hist, self.pupils_fit)
@@ -141,7 +144,8 @@ class Engine:
         target_years = self.years[0] + np.arange(b + 1, last + 1)
         projected = False
         if self.hist.births is not None:
-            births, projected = _births_for(self.hist, target_years, known_until=int(self.years[c]))
+            known = 10**6 if self.births_are_known else int(self.years[c])
+            births, projected = _births_for(self.hist, target_years, known_until=known)
             entry = births * stat[:, None]
         else:
             entry = np.repeat(stat[:, None], steps, axis=1)
