@@ -19,6 +19,7 @@ from xuewei.errors import XueweiError
 COMMAND_MODULES: list[str] = [
     "xuewei.data.commands",
     "xuewei.optimizer.commands",
+    "xuewei.forecaster.commands",
 ]
 
 # Listed in `--help` so planners see the whole tool; they land with their issues.

@@ -1,0 +1,346 @@
+"""Rolling-origin backtest of the grade-progression model against persistence and linear trend.
+
+For each origin T the model is fitted on years ≤ T only (ratios, method choice, births known up to
+T), forecasts T+1 … T+H, and is scored where actuals exist. Structural-break years (e.g. ECASD
+2020, a COVID count of in-person pupils only) are neither fitted on nor scored, for any method:
+forecasts launch from the last good year ≤ T and the horizon still counts from T.
+
+Errors are percentages of the actual: ``APE = |F − A| / A × 100``, ``bias = mean((F − A) / A) × 100``.
+Per-area figures score each area's pupils summed over its grades; ``total`` scores the sum over
+areas (the district/county total). With several origins, each figure is the mean over the origins
+that could be scored at that horizon, and ``n`` is the number of scored cases over all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from xuewei.errors import InputError, Problem
+from xuewei.forecaster.history import History
+from xuewei.forecaster.progression import CANDIDATES, RatioMethod, shrunk_ratio, weighted_ratio, weighted_recent
+
+METHODS = ("model", "persistence", "trend")
+TREND_WINDOW = 5  #: years of history the linear-trend baseline is fitted on [年]
+BIRTHS_LEVEL_YEARS = 3  #: known birth years averaged for births not yet known at the origin [年]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Ratio estimators for progression (``gpr``) and for the entry grade (``entry``)."""
+
+    gpr: RatioMethod
+    entry: RatioMethod
+    shrink: float = 0.0  #: K [pupils] pulling each area's progression ratios toward the pooled ratio
+    damping: float = 1.0  #: weight of the cohort forecast against the launch-year pupils [fraction]
+
+    def label(self) -> str:
+        text = f"升级比 {self.gpr.label()}，入口 {self.entry.label()}"
+        if self.shrink:
+            text += f"，向全体收缩 K={self.shrink:g}"
+        if self.damping < 1:
+            text += f"，与起点人数加权 λ={self.damping:g}"
+        return text
+
+
+#: Second-stage candidates: (shrink K [pupils], damping λ [fraction]).
+ADJUSTMENTS: tuple[tuple[float, float], ...] = tuple(
+    (k, lam) for k in (0.0, 50.0, 200.0) for lam in (1.0, 0.75, 0.5)
+)
+
+
+def _base_index(hist: History, c: int) -> int:
+    b = c
+    while b >= 0 and hist.breaks[b]:
+        b -= 1
+    return b
+
+
+def _estimates(num: np.ndarray, den: np.ndarray, c: int, method: RatioMethod, shrink: float) -> np.ndarray:
+    """Progression ratios (A, G) estimated from years ≤ index c; gaps filled by the median over
+    areas of the grade, then by 1."""
+    gpr = shrunk_ratio(np.moveaxis(num[:, : c + 1, :], 1, 2), np.moveaxis(den[:, : c + 1, :], 1, 2), method, shrink)
+    has = np.isfinite(gpr).any(axis=0)
+    if has.any():
+        pooled = np.full(gpr.shape[1], np.nan)
+        pooled[has] = np.nanmedian(gpr[:, has], axis=0)
+        gpr = np.where(np.isnan(gpr), pooled[None, :], gpr)
+    gpr = np.where(np.isnan(gpr), 1.0, gpr)
+    return gpr
+
+
+def _entry_series(hist: History, pupils_fit: np.ndarray) -> np.ndarray:
+    """Entry-grade pupils (A, T), NaN at breaks."""
+    a = np.arange(len(hist.cube.areas))
+    return pupils_fit[a, :, hist.entry_index]
+
+
+def _births_for(hist: History, years: np.ndarray, known_until: int) -> tuple[np.ndarray, bool]:
+    """Births (A, len(years)) of each area's entry cohort for target ``years``.
+
+    Births of years after ``known_until`` (or beyond the file) are replaced by the mean of the
+    last `BIRTHS_LEVEL_YEARS` known years; the flag says whether that happened.
+    """
+    by = years[None, :] - hist.lag[:, None]  # birth year per area × target
+    idx = by - hist.birth_years[0]
+    inside = (idx >= 0) & (idx < len(hist.birth_years)) & (by <= known_until)
+    safe = np.clip(idx, 0, len(hist.birth_years) - 1)
+    got = np.take_along_axis(hist.births, safe, axis=1)
+    got = np.where(inside, got, np.nan)
+    projected = False
+    if not inside.all():
+        last_known = min(known_until, int(hist.birth_years[-1]))
+        j = last_known - hist.birth_years[0]
+        level = np.nanmean(hist.births[:, max(0, j - BIRTHS_LEVEL_YEARS + 1): j + 1], axis=1)
+        need = ~inside & (by > last_known)
+        got = np.where(need, level[:, None], got)
+        projected = bool(need.any())
+    return got, projected
+
+
+class Engine:
+    """Forecasts from any origin of one history; caches estimates across method choices."""
+
+    def __init__(self, hist: History, births_are_known: bool = False):
+        self.hist = hist
+        #: True when the births given for years after the origin are to be used as they are (a
+        #: forecast with projected births); False in a backtest (births after the origin unknown).
+        self.births_are_known = births_are_known
+        self.pupils_fit = hist.pupils_fit
+        self.num, self.den = hist.ratio_terms()
+        self.entry = _entry_series(hist, self.pupils_fit)
+        self.years = hist.cube.years
+        if hist.births is not None:
+            self.births_x, _ = _births_for(hist, self.years, known_until=10**6)
+        self._cache: dict = {}
+
+    def _gpr(self, c: int, method: RatioMethod, shrink: float) -> np.ndarray:
+        key = ("g", c, method, shrink)
+        if key not in self._cache:
+            self._cache[key] = _estimates(self.num, self.den, c, method, shrink)
+        return self._cache[key]
+
+    def _entry_stat(self, c: int, method: RatioMethod) -> np.ndarray:
+        key = ("e", c, method)
+        if key not in self._cache:
+            if self.hist.births is not None:
+                self._cache[key] = weighted_ratio(self.entry[:, : c + 1], self.births_x[:, : c + 1], method)
+            else:
+                self._cache[key] = weighted_recent(self.entry[:, : c + 1], method)
+        return self._cache[key]
+
+    def forecast(self, c: int, last: int, choice: ModelChoice) -> tuple[np.ndarray, bool]:
+        """Pupils ``[area, year, grade]`` for year indices c+1 … last, fitted on indices ≤ c.
+
+        Returns the array (NaN for areas without data in the launch year) and whether births had
+        to be projected.
+        """
+        b = _base_index(self.hist, c)
+        steps = last - b
+        gpr = self._gpr(c, choice.gpr, choice.shrink)
+        stat = self._entry_stat(c, choice.entry)
+        target_years = self.years[0] + np.arange(b + 1, last + 1)
+        projected = False
+        if self.hist.births is not None:
+            known = 10**6 if self.births_are_known else int(self.years[c])
+            births, projected = _births_for(self.hist, target_years, known_until=known)
+            entry = births * stat[:, None]
+        else:
+            entry = np.repeat(stat[:, None], steps, axis=1)
+        current = self.hist.cube.pupils[:, b, :].copy()
+        n_area = current.shape[0]
+        rows = np.arange(n_area)
+        out = np.empty((n_area, steps, current.shape[1]))
+        for k in range(steps):
+            nxt = np.full_like(current, np.nan)
+            nxt[:, 1:] = current[:, :-1] * gpr[:, 1:]
+            nxt[rows, self.hist.entry_index] = entry[:, k]
+            nxt = np.where(np.isnan(current), np.nan, nxt)  # grades an area does not have stay empty
+            out[:, k, :] = nxt
+            current = nxt
+        if choice.damping < 1:
+            launch = self.hist.cube.pupils[:, b, :]
+            out = choice.damping * out + (1 - choice.damping) * launch[:, None, :]
+        return out[:, c - b:, :], projected
+
+    def choose(self, c: int, horizon: int) -> tuple[ModelChoice, float | None]:
+        """Pick the estimators with the lowest mean APE of area totals on rolling origins inside ≤ c."""
+        totals = self.hist.totals.copy()
+        totals[:, self.hist.breaks] = np.nan
+        inner = [o for o in range(1, c) if not self.hist.breaks[o]]
+        best, best_loss = ModelChoice(RatioMethod("weighted", 3), RatioMethod("weighted", 3)), None
+        if not inner:
+            return best, None
+        def loss(choice: ModelChoice) -> float:
+            errs = []
+            for o in inner:
+                last = min(o + horizon, c)
+                f, _ = self.forecast(o, last, choice)
+                ft = np.where(np.isnan(f).all(axis=2), np.nan, np.nansum(f, axis=2))
+                act = totals[:, o + 1: last + 1]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ape = np.abs(ft - act) / act
+                errs.append(ape[np.isfinite(ape)])
+            pooled = np.concatenate(errs) if errs else np.array([])
+            return float(pooled.mean()) if pooled.size else np.inf
+
+        # stage 1: the ratio estimators; stage 2: shrinkage and damping given them
+        for gpr in CANDIDATES:
+            for entry in CANDIDATES:
+                choice = ModelChoice(gpr, entry)
+                value = loss(choice)
+                if best_loss is None or value < best_loss - 1e-12:
+                    best, best_loss = choice, value
+        for shrink, damping in ADJUSTMENTS[1:]:
+            choice = ModelChoice(best.gpr, best.entry, shrink, damping)
+            value = loss(choice)
+            if value < best_loss - 1e-12:
+                best, best_loss = choice, value
+        return best, best_loss
+
+
+def _trend(totals: np.ndarray, b: int, targets: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """Least-squares line through each area's last `TREND_WINDOW` good totals up to index b."""
+    out = np.full((totals.shape[0], len(targets)), np.nan)
+    for a in range(totals.shape[0]):
+        idx = [t for t in range(b, -1, -1) if np.isfinite(totals[a, t])][:TREND_WINDOW]
+        if not idx:
+            continue
+        x, y = years[idx].astype(float), totals[a, idx]
+        if len(idx) == 1:
+            out[a] = y[0]
+        else:
+            slope, intercept = np.polyfit(x, y, 1)
+            out[a] = intercept + slope * targets
+    return out
+
+
+@dataclass
+class BacktestResult:
+    """Scored cases and the notes of a backtest.
+
+    ``cases`` columns: ``origin, horizon, year, level (area|total), area, method, forecast, actual``.
+    """
+
+    cases: pd.DataFrame
+    horizon: int
+    origins: list[int]
+    choices: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """Figures in the issue's JSON shape (see module docstring)."""
+        out: dict = {}
+        for level, holder in (("area", out), ("total", out.setdefault("total", {}))):
+            sub = self.cases[self.cases["level"] == level]
+            for method in METHODS:
+                block = {}
+                for h in range(1, self.horizon + 1):
+                    cell = sub[(sub["method"] == method) & (sub["horizon"] == h)]
+                    if cell.empty:
+                        block[str(h)] = {"mape": None, "bias": None, "n": 0}
+                        continue
+                    pe = (cell["forecast"] - cell["actual"]) / cell["actual"] * 100
+                    per_origin = pd.DataFrame({"origin": cell["origin"], "ape": pe.abs(), "pe": pe}) \
+                        .groupby("origin").mean()
+                    block[str(h)] = {"mape": round(float(per_origin["ape"].mean()), 4),
+                                     "bias": round(float(per_origin["pe"].mean()), 4), "n": int(len(cell))}
+                holder[method] = block
+        return {"model": out["model"], "persistence": out["persistence"], "trend": out["trend"],
+                "total": out["total"]}
+
+
+def run_backtest(hist: History, origins: list[int], horizon: int) -> BacktestResult:
+    """Fit at each origin on years ≤ origin, forecast ``horizon`` years, score against actuals.
+
+    Parameters
+    ----------
+    hist : History
+        The grade history (and births), with break years marked.
+    origins : list of int
+        Origin years [年]; each must lie after the first year and not after the last.
+    horizon : int
+        Years ahead [年], ≥ 1.
+
+    Raises
+    ------
+    InputError
+        An origin outside the data, births that do not reach the entry cohort of the launch year,
+        or no origin with any actual to score.
+    """
+    years = hist.cube.years
+    problems = []
+    for y in origins:
+        if y < years[0] + 1 or y > years[-1]:
+            problems.append(Problem(file="--origin", expected=f"{years[0] + 1}–{years[-1]} 之间的年份（拟合至少需要两年数据）",
+                                    found=str(y)))
+    if horizon < 1:
+        problems.append(Problem(file="--horizon", expected="≥1 的整数", found=str(horizon)))
+    if problems:
+        raise InputError(problems)
+    engine = Engine(hist)
+    totals = hist.totals
+    records = []
+    result = BacktestResult(pd.DataFrame(), horizon, list(origins), notes=list(hist.notes))
+    projected_any = []
+    for y in origins:
+        c = int(y - years[0])
+        b = _base_index(hist, c)
+        if b < 1:
+            problems.append(Problem(file="--origin", expected="起点前至少有两个非断点年份", found=str(y)))
+            continue
+        if hist.births is not None:
+            need = years[b] - hist.lag
+            short = need < hist.birth_years[0]
+            late = need > hist.birth_years[-1]
+            for a in np.nonzero(short | late)[0][:10]:
+                problems.append(Problem(file="births", field="year",
+                                        expected=f"地区“{hist.cube.areas[a]}”含 {need[a]} 年出生数（{years[b]} 年入口年级的出生队列，滞后 {hist.lag[a]} 年）",
+                                        found=f"出生年份 {hist.birth_years[0]}–{hist.birth_years[-1]}",
+                                        hint="出生数据短于入学滞后所需；请补齐出生数或改用不含 --births 的回测。"))
+            if short.any() or late.any():
+                continue
+        last = min(c + horizon, len(years) - 1)
+        if last <= c:
+            continue
+        choice, _ = engine.choose(c, horizon)
+        result.choices[int(y)] = choice.label()
+        f, projected = engine.forecast(c, last, choice)
+        if projected:
+            projected_any.append(int(y))
+        model_tot = np.where(np.isnan(f).all(axis=2), np.nan, np.nansum(f, axis=2))
+        targets = years[c + 1: last + 1]
+        persist = np.repeat(totals[:, b][:, None], len(targets), axis=1)
+        trend_in = totals.copy()
+        trend_in[:, hist.breaks] = np.nan
+        trend = _trend(trend_in, b, targets.astype(float), years)
+        launched = np.isfinite(totals[:, b])
+        for k, ty in enumerate(targets):
+            t = c + 1 + k
+            if hist.breaks[t]:
+                continue
+            actual = totals[:, t]
+            ok = launched & np.isfinite(actual) & (actual > 0)
+            for method, fc in (("model", model_tot[:, k]), ("persistence", persist[:, k]), ("trend", trend[:, k])):
+                for a in np.nonzero(ok)[0]:
+                    records.append((int(y), k + 1, int(ty), "area", hist.cube.areas[a], method, float(fc[a]), float(actual[a])))
+                if ok.any():
+                    records.append((int(y), k + 1, int(ty), "total", "（合计）", method,
+                                    float(np.nansum(fc[launched])), float(np.nansum(actual))))
+    if problems:
+        raise InputError(problems)
+    if not records:
+        raise InputError(Problem(file="--origin", expected="起点之后至少有一年实际数据可供评分",
+                                 found=f"{origins[0]}–{origins[-1]}（数据止于 {years[-1]} 年）"))
+    result.cases = pd.DataFrame(records, columns=["origin", "horizon", "year", "level", "area", "method",
+                                                  "forecast", "actual"])
+    if hist.breaks.any():
+        br = "、".join(str(v) for v in years[hist.breaks])
+        result.notes.append(f"{br} 年视为结构断点：不参与拟合（进出该年的升级比、入口比例均剔除），也不评分；"
+                            f"起点落在断点年时，从之前最近的正常年份起推。")
+    if projected_any:
+        result.notes.append(f"起点 {projected_any[0]}–{projected_any[-1]} 等处，所需出生年份晚于起点或超出出生数据："
+                            f"用起点前最近 {BIRTHS_LEVEL_YEARS} 个已知年份的平均出生数代替（不使用起点之后的出生数）。")
+    return result

@@ -1,0 +1,127 @@
+"""Use a pupils-by-grade history (``grades.csv``) for the stages it covers.
+
+For each area of ``grades.csv`` (a township id, or the county's admin code for the whole county)
+the grade-progression model of `backtest.Engine` projects its grades from the last observed
+year, with the entry grade fed by the area's births (observed, then the mid variant) and the
+ratio method chosen by its past accuracy. For each stage whose grades the history covers, the
+ratio of that projection to the cohort model's mid-variant pupils of the area becomes a factor
+applied to the area's townships in every variant. The same history is backtested to give the
+empirical error bands.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from xuewei.errors import InputError, Problem
+from xuewei.forecaster.backtest import Engine, ModelChoice, run_backtest
+from xuewei.forecaster.config import STAGE_ZH, STAGES, ForecastConfig
+from xuewei.forecaster.history import build_history, check_enrollment, detect_break_years
+from xuewei.forecaster.inputs import ForecastInputs
+from xuewei.forecaster.progression import RatioMethod
+
+BAND_HORIZON = 5  #: longest horizon backtested for the bands [年]
+
+
+def stage_grades(config: ForecastConfig) -> dict[str, tuple[int, int]]:
+    """Grades of each stage (grade 1 = first year of primary).
+
+    >>> stage_grades(ForecastConfig())["kindergarten"], stage_grades(ForecastConfig())["junior"]
+    ((-2, 0), (7, 9))
+    """
+    shift = config.primary_entry_age - 1
+    return {s: (lo - shift, hi - shift) for s, (lo, hi) in config.stage_ages().items()}
+
+
+def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, end: int, pupils: np.ndarray,
+                     births_proj: np.ndarray, config: ForecastConfig,
+                     notes: list[str]) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Factors (A, Y+1, 4) for the cohort pupils of years base … end, and the backtest cases.
+
+    Raises
+    ------
+    InputError
+        An unknown area, or a stage only partly covered by an area's grades.
+    """
+    grades = check_enrollment(inputs.grades, "grades.csv")
+    adj = np.ones(pupils.shape[1:])
+    areas = sorted(grades["area"].unique())
+    members: dict[str, list[int]] = {}
+    problems = []
+    for area in areas:
+        if area in towns:
+            members[area] = [towns.index(area)]
+        elif inputs.admin_code is not None and area == str(inputs.admin_code):
+            members[area] = list(range(len(towns)))
+        else:
+            problems.append(Problem(file="grades.csv", field="area", expected="乡镇编号或县行政区划代码", found=area))
+    sg = stage_grades(config)
+    covered: dict[str, list[str]] = {}
+    for area in members:
+        have = set(grades.loc[grades["area"] == area, "grade"].tolist())
+        covered[area] = []
+        for s in STAGES:
+            need = set(range(sg[s][0], sg[s][1] + 1))
+            if need <= have:
+                covered[area].append(s)
+            elif need & have:
+                problems.append(Problem(file="grades.csv", field="grade",
+                                        expected=f"地区“{area}”{STAGE_ZH[s]}的全部年级 {sg[s][0]}–{sg[s][1]}",
+                                        found=f"只有 {sorted(need & have)}", hint="年级范围须覆盖整个学段。"))
+    if problems:
+        raise InputError(problems)
+    # births per area: observed up to the base year, mid variant after it
+    mid = list(config.variants).index("mid") if "mid" in config.variants else 0
+    obs = inputs.births.assign(township_id=inputs.births["township_id"].astype(str))
+    wide = obs.pivot_table(index="township_id", columns="year", values="births", aggfunc="sum").reindex(towns)
+    wide = wide.loc[:, [c for c in wide.columns if c <= base_year]]
+    first = int(min(wide.columns))
+    proj = pd.DataFrame(births_proj[mid], index=towns, columns=range(base_year + 1, base_year + 1 + births_proj.shape[2]))
+    full = pd.concat([wide, proj], axis=1).reindex(columns=range(first, max(end, base_year) + 1))
+    full = full.T.ffill().bfill().T  # a township whose births stop early keeps its last value
+    rows = [(area, int(y), float(full.iloc[members[area]][y].sum())) for area in members for y in full.columns]
+    births = pd.DataFrame(rows, columns=["area", "year", "births"])
+    breaks = detect_break_years(grades)
+    hist = build_history(grades, births, config.primary_entry_age, breaks, births_file="births.csv")
+    engine = Engine(hist, births_are_known=True)
+    years = hist.cube.years
+    c = len(years) - 1
+    if config.progression_method == "auto":
+        choice, _ = engine.choose(c, min(BAND_HORIZON, max(c, 1)))
+    else:
+        m = RatioMethod(config.progression_method, config.progression_window, config.progression_alpha)
+        choice = ModelChoice(m, m)
+    last_year = int(years[-1])
+    steps = max(end - last_year, 0)
+    fc = engine.forecast(c, c + steps, choice)[0] if steps else np.zeros((len(hist.cube.areas), 0, len(hist.cube.grades)))
+    used = []
+    for ai, area in enumerate(hist.cube.areas):
+        idx = members[area]
+        for s in covered[area]:
+            si = STAGES.index(s)
+            gi = np.arange(sg[s][0], sg[s][1] + 1) - hist.cube.grades[0]
+            for k in range(pupils.shape[2]):
+                year = base_year + k
+                if year <= last_year:
+                    t = year - int(years[0])
+                    target = np.nansum(hist.cube.pupils[ai, t, gi]) if t >= 0 else np.nan
+                else:
+                    target = np.nansum(fc[ai, year - last_year - 1, gi])
+                cohort = pupils[mid, idx, k, si].sum()
+                if np.isfinite(target) and cohort > 0:
+                    adj[idx, k, si] = target / cohort
+            used.append(f"{area}:{STAGE_ZH[s]}")
+    notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{choice.label()}，按历史回测精度选定），"
+                 f"以其与队列模型中方案之比调整各方案；{last_year} 年以后的入口年级由出生数（基年后为中方案）推算。")
+    if breaks:
+        notes.append(f"年级历史中 {', '.join(map(str, breaks))} 年视为结构断点，不参与拟合。")
+    origins = [int(y) for y in years[2:-1] if not np.isin(y, breaks)]
+    cases = None
+    if origins:
+        try:
+            cases = run_backtest(hist, origins, BAND_HORIZON).cases
+            cases = cases[(cases["level"] == "area") & (cases["method"] == "model")]
+        except InputError:
+            cases = None
+    return adj, cases

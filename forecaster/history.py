@@ -1,0 +1,231 @@
+"""Grade-history inputs of the backtest: read, check, and lay out as arrays.
+
+``E.csv``: ``area, year, grade, pupils`` (grade 1 = first year of primary, 0 = the year before,
+any contiguous range per area). ``B.csv``: ``area, year, births``. Pupils of grade g in year t
+were born in year t − (g + entry_age − 1); with the default entry age 6 that is t − (g + 5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xuewei.errors import InputError, Problem, raise_if
+from xuewei.forecaster.progression import GradeCube, ratio_terms
+from xuewei.forecaster.tables import check_duplicates, parse_int_column, read_csv_text, require_columns
+
+#: A year whose district total departs from the mean of its two neighbours by more than this
+#: fraction is treated as a structural break (e.g. ECASD 2020, in-person pupils only: −22%).
+BREAK_THRESHOLD = 0.10
+
+
+def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Validate an ``area, year, grade, pupils`` table and return it typed.
+
+    Raises
+    ------
+    InputError
+        Missing columns, non-integer or negative counts, duplicate keys, a missing year inside an
+        area's span, or a grade missing in some year (a gap in a cohort).
+    """
+    require_columns(df, file, ["area", "year", "grade", "pupils"])
+    problems: list[Problem] = []
+    area = df["area"].astype(str).str.strip()
+    for i in np.nonzero((area == "").to_numpy())[0][:10]:
+        problems.append(Problem(file=file, row=int(i) + 2, field="area", expected="非空的地区名", found="（空）"))
+    year = parse_int_column(df, file, "year", problems, what="年份（整数）")
+    grade = parse_int_column(df, file, "grade", problems, what="年级（整数）")
+    pupils = parse_int_column(df, file, "pupils", problems, nonnegative=True, what="整数人数")
+    raise_if(problems)
+    out = pd.DataFrame({"area": area.to_numpy(), "year": year, "grade": grade, "pupils": pupils})
+    check_duplicates(out, file, ["area", "year", "grade"], problems)
+    raise_if(problems)
+    if out.empty:
+        raise InputError(Problem(file=file, expected="至少一行数据", found="空表"))
+    for name, sub in out.groupby("area", sort=True):
+        years = np.sort(sub["year"].unique())
+        missing = sorted(set(range(int(years[0]), int(years[-1]) + 1)) - set(years.tolist()))
+        for y in missing[:10]:
+            problems.append(Problem(file=file, field="year", expected=f"地区“{name}”各年连续",
+                                    found=f"缺少 {y} 年", hint="请补齐该年各年级人数（学校停办则不要在中间留空）。"))
+        grades = np.sort(sub["grade"].unique())
+        if grades[-1] - grades[0] + 1 != len(grades):
+            gap = sorted(set(range(int(grades[0]), int(grades[-1]) + 1)) - set(grades.tolist()))
+            problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”的年级连续",
+                                    found=f"缺少年级 {gap}"))
+        counts = sub.groupby("year")["grade"].nunique()
+        for y in counts.index[counts.to_numpy() != len(grades)][:10]:
+            have = set(sub.loc[sub["year"] == y, "grade"].tolist())
+            lack = sorted(set(grades.tolist()) - have)
+            problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”每年都有年级 {grades[0]}–{grades[-1]}",
+                                    found=f"{y} 年缺少年级 {lack}", hint="队列中断：请补齐该年级人数。"))
+    raise_if(problems)
+    return out
+
+
+def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Validate an ``area, year, births`` table and return it typed (years contiguous per area)."""
+    require_columns(df, file, ["area", "year", "births"])
+    problems: list[Problem] = []
+    area = df["area"].astype(str).str.strip()
+    year = parse_int_column(df, file, "year", problems, what="年份（整数）")
+    births = parse_int_column(df, file, "births", problems, nonnegative=True, what="整数出生人数")
+    raise_if(problems)
+    out = pd.DataFrame({"area": area.to_numpy(), "year": year, "births": births})
+    check_duplicates(out, file, ["area", "year"], problems)
+    raise_if(problems)
+    if out.empty:
+        raise InputError(Problem(file=file, expected="至少一行数据", found="空表"))
+    for name, sub in out.groupby("area", sort=True):
+        years = np.sort(sub["year"].to_numpy())
+        missing = sorted(set(range(int(years[0]), int(years[-1]) + 1)) - set(years.tolist()))
+        for y in missing[:10]:
+            problems.append(Problem(file=file, field="year", expected=f"地区“{name}”出生年份连续",
+                                    found=f"缺少 {y} 年"))
+    raise_if(problems)
+    return out
+
+
+def read_enrollment(path: str | Path) -> pd.DataFrame:
+    """Read and validate ``E.csv``."""
+    return check_enrollment(read_csv_text(path), str(path))
+
+
+def read_births(path: str | Path) -> pd.DataFrame:
+    """Read and validate ``B.csv``."""
+    return check_births(read_csv_text(path), str(path))
+
+
+def detect_break_years(enrollment: pd.DataFrame, threshold: float = BREAK_THRESHOLD) -> tuple[int, ...]:
+    """Years whose total pupils jump away from both neighbours and come back (transient breaks).
+
+    Parameters
+    ----------
+    enrollment : DataFrame
+        ``area, year, grade, pupils``.
+    threshold : float
+        Relative departure from the mean of the previous and next year's totals [fraction].
+
+    Returns
+    -------
+    tuple of int
+        Break years; the first and last years cannot be judged and are never returned.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"area": "A", "year": [2018, 2019, 2020, 2021], "grade": 1,
+    ...                   "pupils": [100, 101, 70, 99]})
+    >>> detect_break_years(e)
+    (2020,)
+    """
+    total = enrollment.groupby("year")["pupils"].sum().sort_index()
+    values = total.to_numpy(float)
+    flagged: set[int] = set()
+    while True:  # flag the worst departure first, then judge the rest without it
+        good = [i for i in range(len(values)) if i not in flagged]
+        worst, worst_dev = None, threshold
+        for k in range(1, len(good) - 1):
+            i = good[k]
+            neighbours = (values[good[k - 1]] + values[good[k + 1]]) / 2
+            dev = abs(values[i] / neighbours - 1) if neighbours > 0 else 0.0
+            if dev > worst_dev:
+                worst, worst_dev = i, dev
+        if worst is None:
+            break
+        flagged.add(worst)
+    return tuple(int(total.index[i]) for i in sorted(flagged))
+
+
+@dataclass
+class History:
+    """A grade history laid out for projection.
+
+    Attributes
+    ----------
+    cube : GradeCube
+        Pupils ``[area, year, grade]`` (NaN where an area does not exist or lacks the grade).
+    breaks : ndarray of bool, shape (T,)
+        Years excluded as structural breaks (NaN-ed in ``pupils_fit``).
+    entry_index : ndarray of int, shape (A,)
+        Position of each area's lowest grade on the grade axis.
+    lag : ndarray of int, shape (A,)
+        Years from birth to the area's entry grade [年].
+    births : ndarray or None, shape (A, NB)
+        Births by area and birth year ``birth_years`` [persons]; NaN = not given.
+    birth_years : ndarray or None
+        Birth years of ``births`` (consecutive).
+    notes : list of str
+        Chinese notes on every assumption made while laying out the data.
+    """
+
+    cube: GradeCube
+    breaks: np.ndarray
+    entry_index: np.ndarray
+    lag: np.ndarray
+    births: np.ndarray | None = None
+    birth_years: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pupils_fit(self) -> np.ndarray:
+        """Pupils with break years set to NaN (what fitting may look at)."""
+        out = self.cube.pupils.copy()
+        out[:, self.breaks, :] = np.nan
+        return out
+
+    @property
+    def totals(self) -> np.ndarray:
+        """Pupils per area and year summed over grades, NaN where the area has no data [pupils]."""
+        p = self.cube.pupils
+        present = ~np.isnan(p).all(axis=2)
+        return np.where(present, np.nansum(p, axis=2), np.nan)
+
+    def ratio_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """Numerators and denominators of progression ratios, break years excluded."""
+        return ratio_terms(self.cube.pupils, self.breaks)
+
+
+def build_history(enrollment: pd.DataFrame, births: pd.DataFrame | None, entry_age: int,
+                  break_years: tuple[int, ...], births_file: str = "births") -> History:
+    """Lay out checked tables as arrays and match births to areas.
+
+    Births of an area are used for that area. If the births file has a single area and it
+    matches none of the enrolment areas (e.g. district births with school-level pupils), that one
+    series is used for every area, and a note says so; the births→entry ratio absorbs the share.
+
+    Raises
+    ------
+    InputError
+        Enrolment areas without births when births are given for several areas.
+    """
+    cube = GradeCube.from_frame(enrollment)
+    breaks = np.isin(cube.years, list(break_years))
+    first_grade = enrollment.groupby("area")["grade"].min().reindex(cube.areas).to_numpy(int)
+    entry_index = first_grade - cube.grades[0]
+    lag = first_grade + entry_age - 1
+    notes: list[str] = []
+    hist = History(cube, breaks, entry_index, lag, notes=notes)
+    if births is None:
+        return hist
+    b_areas = sorted(births["area"].unique())
+    b_years = np.arange(int(births["year"].min()), int(births["year"].max()) + 1)
+    table = births.pivot(index="area", columns="year", values="births").reindex(columns=b_years)
+    matched = [a for a in cube.areas if a in table.index]
+    if len(matched) < len(cube.areas):
+        if len(b_areas) == 1 and not matched:
+            row = table.loc[b_areas[0]].to_numpy(float)
+            mat = np.tile(row, (len(cube.areas), 1))
+            notes.append(f"出生数只有一个地区（{b_areas[0]}），与入学数据的地区不同名：各地区共用这一出生序列，"
+                         f"出生→入学比例按地区分别估计（吸收各地区所占份额）。")
+        else:
+            lacking = [a for a in cube.areas if a not in table.index]
+            raise InputError([Problem(file=births_file, field="area", expected=f"含入学数据中的地区“{a}”",
+                                      found="无此地区", hint="出生数按地区给出时须覆盖入学数据的每个地区。")
+                              for a in lacking[:20]])
+    else:
+        mat = table.reindex(cube.areas).to_numpy(float)
+    hist.births, hist.birth_years = mat, b_years
+    return hist
