@@ -110,7 +110,9 @@ def _sites_for_stage(region, g: str, policy: PolicyConfig, base_year: int) -> pd
         for o, kind, p0 in zip(sites["origin"], sites["kind"], sites["pupils0"])], dtype=bool)
     sites.loc[forced_close, "K"] = 0
     sites["forced_close"] = forced_close
-    sites["force_open"] = (sites["origin"] == "existing").to_numpy() & policy.keep_existing & ~forced_close
+    big = sites["pupils0"].to_numpy(float) >= policy.closable_below_pupils.get(g, 0)
+    sites["force_open"] = ((sites["origin"] == "existing").to_numpy() & (policy.keep_existing | big)
+                           & ~forced_close & (sites["c0"].to_numpy() > 0))
     sites = sites[(sites["K"] > 0) | (sites["origin"] == "existing")].reset_index(drop=True)
     return sites
 

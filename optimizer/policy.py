@@ -68,6 +68,10 @@ class PolicyConfig(BaseModel):
         default=["kindergarten", "primary", "junior"],
         description="这些学段在其允许层级的每个乡镇驻地至少保留（或新建）一所学校：乡镇中心幼儿园、乡镇中心小学、"
                     "中心镇初中（“一就近四集中”）")
+    closable_below_pupils: dict[str, int] = Field(
+        default_factory=lambda: {"kindergarten": 100, "primary": 200, "junior": 300, "senior": 0},
+        description="只有基准年在校生低于此数的现有学校纳入撤并比选 [人]；更大的学校保留（可增减班数）。"
+                    "assumption：撤并的对象是小规模学校；设为很大的数则所有学校都可撤并")
     keep_existing: bool = Field(default=False, description="为 true 时现有学校一律保留（不撤并）")
     close_below_pupils: dict[str, int] = Field(
         default_factory=dict, description="按办学类型强制撤并的在校生下限 [人]，如 {teaching_point = 10}")

@@ -1,0 +1,175 @@
+"""One run, in the order data flows: scenario → region → forecast → optimise → check → outputs.
+
+Each step is a function of the previous steps' results; `cli` commands call them. Nothing here
+reaches back up the chain, and nothing is written until `write_run` (which writes atomically).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xuewei.data.region import Region, load_region
+from xuewei.data.tomlio import validate_model
+from xuewei.forecaster.config import ForecastConfig
+from xuewei.forecaster.demand import forecast_demand
+from xuewei.forecaster.inputs import ForecastInputs
+from xuewei.optimizer.actions import derive_actions
+from xuewei.optimizer.audit import AuditRules, audit
+from xuewei.optimizer.layout import LayoutResult, solve_layout
+from xuewei.optimizer.layout_data import build_stage_data
+from xuewei.optimizer.policy import PolicyConfig
+from xuewei.scenario import Scenario, load_scenario
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced, as tidy tables."""
+
+    scenario: Scenario
+    scenario_path: Path
+    region: Region
+    forecast_config: ForecastConfig
+    policy: PolicyConfig
+    base_year: int
+    demand: pd.DataFrame
+    layout: LayoutResult | None = None
+    actions: pd.DataFrame | None = None
+    schools: pd.DataFrame | None = None
+    summary: pd.DataFrame | None = None
+    unserved: pd.DataFrame | None = None
+    violations: pd.DataFrame | None = None
+    plan_check: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+
+def load_inputs(scenario_ref=None, overrides: dict | None = None):
+    """Scenario, region and the typed forecast and policy sections."""
+    scenario, path = load_scenario(scenario_ref, overrides)
+    region = load_region(scenario.region, base=path.parent)
+    text = path.read_text(encoding="utf-8-sig")
+    fconf = validate_model(ForecastConfig, _forecast_section(scenario), f"{path} [forecast]", text)
+    policy = validate_model(PolicyConfig, scenario.policy, f"{path} [policy]", text)
+    return scenario, path, region, fconf, policy
+
+
+def _forecast_section(scenario: Scenario) -> dict:
+    return dict(scenario.forecast)
+
+
+def forecast_inputs(region: Region) -> ForecastInputs:
+    """The region's tables in the form the forecaster reads."""
+    t = region.tables
+    return ForecastInputs(births=t["births"], nodes=t["nodes"], townships=t["townships"],
+                          school_stages=t.get("school_stages"), schools=t.get("schools"),
+                          population_by_age=t.get("population_by_age"), migration=t.get("migration"),
+                          housing=t.get("housing"), grades=t.get("grades"), base_year=region.meta.base_year,
+                          admin_code=region.meta.admin_code)
+
+
+def run_forecast(scenario: Scenario, region: Region, fconf: ForecastConfig, policy: PolicyConfig) -> pd.DataFrame:
+    """Pupils by village × stage × year × variant, from the year after the base year to the last period."""
+    base = scenario.horizon.base_year or region.meta.base_year
+    years = list(range(base + 1, scenario.horizon.periods[-1] + 1))
+    if "class_cap" not in scenario.forecast:  # places needed at the policy's own class caps
+        fconf = fconf.model_copy(update={"class_cap": dict(policy.class_cap)})
+    return forecast_demand(forecast_inputs(region), fconf, years)
+
+
+def school_table(layout: LayoutResult, policy: PolicyConfig) -> pd.DataFrame:
+    """Per school × stage × period: places, pupils, classes, utilisation, tier (open sites only)."""
+    s = layout.sites[layout.sites["open"]].copy()
+    s["utilisation"] = np.where(s["places"] > 0, s["pupils"] / s["places"].where(s["places"] > 0, 1), 0.0)
+    s["avg_class_size"] = np.where(s["classes"] > 0, s["pupils"] / s["classes"].where(s["classes"] > 0, 1), 0.0)
+    s["new_capacity"] = (s["classes"] - s["classes_before"]).clip(lower=0)
+    s = s.rename(columns={"site_id": "school_id"})
+    cols = ["school_id", "stage", "period", "origin", "classes_before", "classes", "places", "pupils", "utilisation",
+            "avg_class_size", "boarding_pupils", "boarding_beds", "new_capacity", "tier"]
+    return s[cols].sort_values(["period", "stage", "school_id"]).reset_index(drop=True)
+
+
+def township_summary(region: Region, layout: LayoutResult, schools: pd.DataFrame, unserved: pd.DataFrame,
+                     oversized: int) -> pd.DataFrame:
+    """Per township × stage × period: pupils, places, unserved, mean/max distance, boarding, oversized classes."""
+    nodes = region.nodes[["node_id", "township_id"]]
+    a = layout.assignments.merge(nodes, on="node_id")
+    a["pupil_km"] = a["pupils"] * a["distance_km"]
+    g = a.groupby(["township_id", "stage", "period"])
+    out = g.agg(pupils=("pupils", "sum"), pupil_km=("pupil_km", "sum"), max_distance_km=("distance_km", "max"))
+    out["boarding_pupils"] = a[a["boarding"]].groupby(["township_id", "stage", "period"])["pupils"].sum()
+    out["mean_distance_km"] = out["pupil_km"] / out["pupils"].where(out["pupils"] > 0)
+    sch = schools.merge(region.schools[["school_id", "township_id"]], on="school_id", how="left")
+    if region.candidate_sites is not None:
+        cand = region.candidate_sites.set_index("site_id")["township_id"]
+        sch["township_id"] = sch["township_id"].fillna(sch["school_id"].map(cand))
+    sch["oversized_classes"] = np.where(sch["avg_class_size"] >= oversized, sch["classes"], 0)
+    by = sch.groupby(["township_id", "stage", "period"])[["places", "oversized_classes"]].sum()
+    un = unserved.merge(nodes, on="node_id").groupby(["township_id", "stage", "period"])["pupils"].sum()
+    out = out.join(by, how="outer")
+    out["unserved"] = un
+    out = out.fillna({"pupils": 0.0, "places": 0, "unserved": 0.0, "boarding_pupils": 0.0, "oversized_classes": 0})
+    out["pupils"] = out["pupils"] + out["unserved"]
+    out = out.reset_index()
+    names = region.townships.set_index("township_id")["name"]
+    out.insert(1, "township", out["township_id"].map(names))
+    return out[["township_id", "township", "stage", "period", "pupils", "places", "unserved", "mean_distance_km",
+                "max_distance_km", "boarding_pupils", "oversized_classes"]].sort_values(
+        ["period", "stage", "township_id"]).reset_index(drop=True)
+
+
+def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame) -> pd.DataFrame:
+    """Unserved pupils with the rule that binds: no school within reach, or places/budget short."""
+    un = layout.unserved.copy()
+    reach = set(zip(unreachable["stage"], unreachable["node_id"]))
+    un["reason"] = ["travel_limit" if (s, n) in reach else "capacity_or_budget" for s, n in zip(un["stage"], un["node_id"])]
+    un["reason_zh"] = un["reason"].map({"travel_limit": "走读距离内无学校且不能寄宿",
+                                        "capacity_or_budget": "学位、规模上限或预算不足"})
+    return un
+
+
+def audit_rules(policy: PolicyConfig) -> AuditRules:
+    from xuewei.data.standards import standard
+
+    return AuditRules(travel_limit_km=dict(policy.travel_limit_km), class_cap=dict(policy.class_cap),
+                      school_size_cap=dict(policy.school_size_cap),
+                      eligible_tiers={g: tuple(t) for g, t in policy.eligible_tiers.items()},
+                      boarding_stages=tuple(policy.boarding_stages), oversized_class=int(standard("oversized_class.large")))
+
+
+def run(scenario_ref=None, overrides: dict | None = None, progress=None) -> RunResult:
+    """Forecast, optimise and check one scenario (nothing written)."""
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    say("读取情景与区域数据")
+    scenario, path, region, fconf, policy = load_inputs(scenario_ref, overrides)
+    base = scenario.horizon.base_year or region.meta.base_year
+    t1 = time.perf_counter()
+    say("预测学位需求")
+    demand = run_forecast(scenario, region, fconf, policy)
+    t2 = time.perf_counter()
+    say("准备布局模型")
+    stage_data, unreachable = build_stage_data(region, demand, policy, scenario.horizon.periods, base)
+    layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
+                          gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say)
+    t3 = time.perf_counter()
+    say("核查与汇总")
+    actions = derive_actions(region, layout.sites, layout.assignments, stage_data, policy, base)
+    schools = school_table(layout, policy)
+    unserved = unserved_table(layout, unreachable)
+    rules = audit_rules(policy)
+    violations = audit(layout.assignments, schools, rules)
+    summary = township_summary(region, layout, schools, unserved, rules.oversized_class)
+    result = RunResult(scenario=scenario, scenario_path=path, region=region, forecast_config=fconf, policy=policy,
+                       base_year=base, demand=demand, layout=layout, actions=actions, schools=schools,
+                       summary=summary, unserved=unserved, violations=violations)
+    if region.meta.plan and False:
+        from xuewei.optimizer.plan_check import check_against_plan
+
+        result.plan_check = check_against_plan(result, region.meta.plan)
+    t4 = time.perf_counter()
+    result.timings = {"load_s": t1 - t0, "forecast_s": t2 - t1, "optimise_s": t3 - t2, "check_s": t4 - t3}
+    return result
