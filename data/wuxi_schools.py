@@ -572,15 +572,16 @@ def _pupils(schools, tw, core_ids, rng):
 
 
 def _beds(schools, core_ids):
-    """Boarding beds (synthetic): outside 城区, 60% of junior and 70% of senior places and 20% of the
-    primary places of centre schools; in 城区, 40% of senior places; rounded to 10."""
+    """Boarding beds (synthetic): outside 城区, 60% of junior and 70% of senior/vocational places and 20%
+    of the primary places of centre and named schools; in 城区, 40% of senior/vocational places;
+    rounded to 10."""
     for s in schools:
         beds = 0.0
         rural = s.township_id not in core_ids
         for st in s.stages.values():
             if st.stage == "junior" and rural:
                 beds += 0.6 * st.places
-            elif st.stage == "senior":
+            elif st.stage in ("senior", "vocational"):
                 beds += (0.7 if rural else 0.4) * st.places
             elif st.stage == "primary" and rural and s.role in ("centre", "named"):
                 beds += 0.2 * st.places
