@@ -402,7 +402,7 @@ def build(geodata: Path, out: Path, plan_toml: Path, wheel: Path | None = None) 
     write_csv(out / "population_by_age.csv", ["area_id", "year", "age", "open_ended", "persons", "source"], age_rows)
     shutil.copyfile(geodata / "census_county_agesex_2010_2020.csv", out / "census_age_groups.csv")
     mig_rows = []
-    for r in rates:
+    for r, tid in ((r, t["township_id"]) for t in townships for r in rates):
         lo = r["age_from"] - 5 if r["age_from"] >= 5 else None
         if r["age_from"] == 0:
             how = "0–4岁2010年未出生，取5–9岁组的值"
@@ -410,11 +410,11 @@ def build(geodata: Path, out: Path, plan_toml: Path, wheel: Path | None = None) 
             how = "2010年75岁及以上→2020年85岁及以上"
         else:
             how = f"2010年{lo}–{lo + 4}岁→2020年{lo + 10}–{lo + 14}岁"
-        mig_rows.append({"township_id": ADMIN_CODE, "age_from": r["age_from"],
+        mig_rows.append({"township_id": tid, "age_from": r["age_from"],
                          "age_to": 100 if r["age_to"] is None else r["age_to"],
                          "net_rate_per_year": round(r["net_rate_per_year"], 6),
                          "source": (f"六普→七普队列变化（{how}）：存活比{r['ratio']:.4f}，除以模型10年存活率"
-                                    f"{r['survival']:.4f}后取对数/10；全县一值，适用于各乡镇")})
+                                    f"{r['survival']:.4f}后取对数/10；全县一值，各乡镇相同（无乡镇级普查数据）")})
     write_csv(out / "migration.csv", ["township_id", "age_from", "age_to", "net_rate_per_year", "source"], mig_rows)
 
     facts["townships"] = townships
@@ -476,7 +476,7 @@ def synthetic_parts(f: dict) -> list[str]:
         "寄宿床位：城区外初中学位60%、高中/中职70%、中心校及点名小学学位20%，城区高中/中职40%，取整到10。",
         f"备选用地：规划表3–表5中2020年尚无的新建学校（名称、学段、最大班数取规划调整后规模，为实；乡镇按校名推定；位置合成）及县城每街道3处、"
         f"重点镇/中心乡镇每镇2处合成用地（驻地2.5 km/1.5 km内随机），共{f['sites']}处，全部 synthetic=1。",
-        "迁移：全县按年龄的年净迁移率由六普→七普队列存活比除以模型存活率得到（非合成抽样，但依赖死亡率假设），适用于各乡镇。",
+        "迁移：全县按年龄的年净迁移率由六普→七普队列存活比除以模型存活率得到（非随机合成，但依赖死亡率假设）；无乡镇级普查数据，32个乡镇取同一组值。",
     ]
 
 
