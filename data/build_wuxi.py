@@ -215,8 +215,13 @@ def node_populations(villages, townships, ind, rng) -> list[int]:
 # build
 # --------------------------------------------------------------------------------------------------
 
-def build(geodata: Path, out: Path, plan_toml: Path, wheel: Path | None = None) -> dict:
-    """Write the whole pack into ``out``; return the facts printed in README/region.toml."""
+def build(geodata: Path, out: Path, plan_toml: Path | None, wheel: Path | None = None) -> dict:
+    """Write the whole pack into ``out``; return the facts printed in README/region.toml.
+
+    With ``plan_toml=None`` only the parts that do not depend on the plan are written (boundary,
+    townships, nodes, births, ages, migration); every part draws from its own seeded stream, so they
+    are the same either way.
+    """
     geodata, out = Path(geodata), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     facts: dict = {}
@@ -306,7 +311,55 @@ def build(geodata: Path, out: Path, plan_toml: Path, wheel: Path | None = None) 
         for tid, b in zip(tids, split):
             births_rows.append({"township_id": tid, "year": y, "births": int(b), "synthetic": 1})
 
-    # Schools.
+    # ---------------------------------------------------------------- write
+    write_csv(out / "townships.csv",
+              ["township_id", "name", "level", "tier", "seat_lon", "seat_lat", "synthetic", "source",
+               "lon_gcj02", "lat_gcj02", "coord_quality", "population_synthetic"],
+              [dict(t, population_synthetic=t["population"]) for t in townships])
+    write_csv(out / "nodes.csv",
+              ["node_id", "name", "township_id", "kind", "lon", "lat", "population", "urban", "synthetic", "source",
+               "synthetic_fields", "lon_gcj02", "lat_gcj02", "ur_code_2016"], nodes)
+    write_csv(out / "births.csv", ["township_id", "year", "births", "synthetic"], births_rows)
+    src_age = ("六普/七普县级5岁年龄组（leiii/census，MIT）男女合计；单岁由累计人数PCHIP单调插值拆分、组内最大余数取整"
+               "（组合计与原表相同）；85为85岁及以上开口组")
+    age_rows = []
+    for year, arr in ((2010, p10), (2020, p20)):
+        for a, n in enumerate(arr):
+            age_rows.append({"area_id": ADMIN_CODE, "year": year, "age": a, "open_ended": int(a == demo.OPEN_AGE),
+                             "persons": int(n), "source": src_age})
+    write_csv(out / "population_by_age.csv", ["area_id", "year", "age", "open_ended", "persons", "source"], age_rows)
+    shutil.copyfile(geodata / "census_county_agesex_2010_2020.csv", out / "census_age_groups.csv")
+    mig_rows = []
+    for r, tid in ((r, t["township_id"]) for t in townships for r in rates):
+        lo = r["age_from"] - 5 if r["age_from"] >= 5 else None
+        if r["age_from"] == 0:
+            how = "0–4岁2010年未出生，取5–9岁组的值"
+        elif r["age_to"] is None:
+            how = "2010年75岁及以上→2020年85岁及以上"
+        else:
+            how = f"2010年{lo}–{lo + 4}岁→2020年{lo + 10}–{lo + 14}岁"
+        mig_rows.append({"township_id": tid, "age_from": r["age_from"],
+                         "age_to": 100 if r["age_to"] is None else r["age_to"],
+                         "net_rate_per_year": round(r["net_rate_per_year"], 6),
+                         "source": (f"六普→七普队列变化（{how}）：存活比{r['ratio']:.4f}，除以模型10年存活率"
+                                    f"{r['survival']:.4f}后取对数/10；全县一值，各乡镇相同（无乡镇级普查数据）")})
+    write_csv(out / "migration.csv", ["township_id", "age_from", "age_to", "net_rate_per_year", "source"], mig_rows)
+
+    facts["townships"] = townships
+    facts["nodes"] = {"n": len(nodes), "real_points": sum(1 for n in nodes if n["_real"]),
+                      "urban": sum(n["urban"] for n in nodes), "urban_guess": sum(n["_u_guess"] for n in nodes)}
+    facts["births_by_township"] = births_rows
+    if plan_toml is None:  # the parts that do not depend on the plan only (used by a fast test)
+        return facts
+    write_schools(out, Path(plan_toml), townships, nodes, seat_xy, cells, boundary_u, facts)
+    (out / "region.toml").write_text(region_toml(facts), encoding="utf-8")
+    (out / "README.md").write_text(readme(facts), encoding="utf-8")
+    return facts
+
+
+def write_schools(out: Path, plan_toml: Path, townships, nodes, seat_xy, cells, boundary_u, facts) -> None:
+    """Schools, their 2020 stages and the candidate sites (needs the plan's tables 表3–表6)."""
+    tw = {t["township_id"]: t for t in townships}
     plan = tomllib.loads(Path(plan_toml).read_text(encoding="utf-8"))
     schools, planned, sfacts = sch.build_schools(plan, townships, nodes, rng_for(4))
     facts["schools"] = sfacts
@@ -354,14 +407,6 @@ def build(geodata: Path, out: Path, plan_toml: Path, wheel: Path | None = None) 
         site["lon"], site["lat"] = round(float(lon), 6), round(float(lat), 6)
         site["synthetic"] = 1
 
-    # ---------------------------------------------------------------- write
-    write_csv(out / "townships.csv",
-              ["township_id", "name", "level", "tier", "seat_lon", "seat_lat", "synthetic", "source",
-               "lon_gcj02", "lat_gcj02", "coord_quality", "population_synthetic"],
-              [dict(t, population_synthetic=t["population"]) for t in townships])
-    write_csv(out / "nodes.csv",
-              ["node_id", "name", "township_id", "kind", "lon", "lat", "population", "urban", "synthetic", "source",
-               "synthetic_fields", "lon_gcj02", "lat_gcj02", "ur_code_2016"], nodes)
     school_rows, stage_rows = [], []
     for s in schools:
         lon, lat = geo.to_lonlat(*s.xy)
@@ -391,40 +436,7 @@ def build(geodata: Path, out: Path, plan_toml: Path, wheel: Path | None = None) 
     write_csv(out / "candidate_sites.csv",
               ["site_id", "name", "township_id", "lon", "lat", "stages", "max_classes", "synthetic", "source",
                "named_in_plan"], sites)
-    write_csv(out / "births.csv", ["township_id", "year", "births", "synthetic"], births_rows)
-    src_age = ("六普/七普县级5岁年龄组（leiii/census，MIT）男女合计；单岁由累计人数PCHIP单调插值拆分、组内最大余数取整"
-               "（组合计与原表相同）；85为85岁及以上开口组")
-    age_rows = []
-    for year, arr in ((2010, p10), (2020, p20)):
-        for a, n in enumerate(arr):
-            age_rows.append({"area_id": ADMIN_CODE, "year": year, "age": a, "open_ended": int(a == demo.OPEN_AGE),
-                             "persons": int(n), "source": src_age})
-    write_csv(out / "population_by_age.csv", ["area_id", "year", "age", "open_ended", "persons", "source"], age_rows)
-    shutil.copyfile(geodata / "census_county_agesex_2010_2020.csv", out / "census_age_groups.csv")
-    mig_rows = []
-    for r, tid in ((r, t["township_id"]) for t in townships for r in rates):
-        lo = r["age_from"] - 5 if r["age_from"] >= 5 else None
-        if r["age_from"] == 0:
-            how = "0–4岁2010年未出生，取5–9岁组的值"
-        elif r["age_to"] is None:
-            how = "2010年75岁及以上→2020年85岁及以上"
-        else:
-            how = f"2010年{lo}–{lo + 4}岁→2020年{lo + 10}–{lo + 14}岁"
-        mig_rows.append({"township_id": tid, "age_from": r["age_from"],
-                         "age_to": 100 if r["age_to"] is None else r["age_to"],
-                         "net_rate_per_year": round(r["net_rate_per_year"], 6),
-                         "source": (f"六普→七普队列变化（{how}）：存活比{r['ratio']:.4f}，除以模型10年存活率"
-                                    f"{r['survival']:.4f}后取对数/10；全县一值，各乡镇相同（无乡镇级普查数据）")})
-    write_csv(out / "migration.csv", ["township_id", "age_from", "age_to", "net_rate_per_year", "source"], mig_rows)
-
-    facts["townships"] = townships
-    facts["nodes"] = {"n": len(nodes), "real_points": sum(1 for n in nodes if n["_real"]),
-                      "urban": sum(n["urban"] for n in nodes), "urban_guess": sum(n["_u_guess"] for n in nodes)}
     facts["sites"] = len(sites)
-    facts["births_by_township"] = births_rows
-    (out / "region.toml").write_text(region_toml(facts), encoding="utf-8")
-    (out / "README.md").write_text(readme(facts), encoding="utf-8")
-    return facts
 
 
 RULE_ZH = {"name_township": "校名含乡镇名", "name_village": "校名含村（社区）名", "text_city": "规划正文列于城区（推定宁河街道）",

@@ -393,6 +393,21 @@ def test_candidate_sites_cover_the_county_seat_and_central_towns():
 
 # ---------------------------------------------------------------- generator
 
+PLAN_FREE = ["boundary.geojson", "townships.csv", "nodes.csv", "births.csv", "population_by_age.csv",
+             "census_age_groups.csv", "migration.csv"]
+
+
+@needs_geodata
+def test_rebuild_of_the_plan_free_parts_is_byte_identical(tmp_path):
+    from xuewei.data.build_wuxi import build
+    a, b = tmp_path / "a", tmp_path / "b"
+    build(GEODATA, a, None)
+    build(GEODATA, b, None)
+    assert sorted(p.name for p in a.iterdir()) == sorted(PLAN_FREE)
+    for n in PLAN_FREE:
+        assert (a / n).read_bytes() == (b / n).read_bytes() == (PACK / n).read_bytes(), n
+
+
 @pytest.mark.skipif(GEODATA is None or PLAN_TOML is None, reason="needs ../shared/geodata/wuxi and the plan TOML")
 def test_rebuild_is_deterministic_and_equals_the_committed_pack(tmp_path):
     from xuewei.data.build_wuxi import build
