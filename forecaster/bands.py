@@ -40,7 +40,7 @@ def band_factors(cases: pd.DataFrame | None, horizons: list[int], config: Foreca
     --------
     >>> lo, hi = band_factors(None, [0, 1, 4], ForecastConfig(band_fallback_pct_per_sqrt_year=2.0), [])
     >>> lo.round(3).tolist(), hi.round(3).tolist()
-    ([1.0, 0.98, 0.96], [1.0, 1.02, 1.04])
+    ([1.0, 0.98, 0.961], [1.0, 1.02, 1.04])
     """
     h = np.asarray(horizons, dtype=float)
     tail = (1 - config.band_level) / 2

@@ -139,7 +139,7 @@ def weighted_ratio(num: np.ndarray, den: np.ndarray, method: RatioMethod) -> np.
     Examples
     --------
     >>> weighted_ratio(np.array([90.0, 11.0]), np.array([100.0, 10.0]), RatioMethod("mean", 2))
-    array(0.92727273)
+    array(0.91818182)
     """
     top, bottom = weighted_sums(num, den, method)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -170,7 +170,7 @@ def shrunk_ratio(num: np.ndarray, den: np.ndarray, method: RatioMethod, strength
     --------
     >>> num = np.array([[[110.0]], [[900.0]]]); den = np.array([[[100.0]], [[1000.0]]])
     >>> shrunk_ratio(num, den, RatioMethod("mean", 1), 100.0).round(4).ravel().tolist()
-    [1.0045, 0.9008]
+    [1.0091, 0.9017]
     """
     top, bottom = weighted_sums(num, den, method)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,0 +1,81 @@
+"""Bad region tables raise InputError naming the file, row and field; grade histories are used."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from xuewei.errors import InputError
+from xuewei.forecaster import ForecastConfig, ForecastInputs, forecast_demand
+
+
+def base(**over):
+    births = pd.DataFrame({"township_id": np.repeat(["T1", "T2"], 20), "year": np.tile(range(2005, 2025), 2),
+                           "births": np.tile(np.linspace(300, 200, 20).round(), 2)})
+    nodes = pd.DataFrame({"node_id": ["a", "b", "c"], "township_id": ["T1", "T1", "T2"], "population": [500, 500, 800]})
+    towns = pd.DataFrame({"township_id": ["T1", "T2"], "tier": ["county_seat", "central_town"]})
+    kw = dict(births=births, nodes=nodes, townships=towns, base_year=2024, admin_code="500238")
+    kw.update(over)
+    return ForecastInputs(**kw)
+
+
+def test_missing_column():
+    with pytest.raises(InputError, match=r"births\.csv.*字段“births”"):
+        forecast_demand(base(births=base().births.drop(columns="births")), ForecastConfig(), [2025])
+
+
+def test_negative_births_and_unknown_township():
+    b = base().births.copy()
+    b.loc[3, "births"] = -5
+    with pytest.raises(InputError, match=r"births\.csv，第 5 行，字段“births”：应为非负数值"):
+        forecast_demand(base(births=b), ForecastConfig(), [2025])
+    n = base().nodes.copy()
+    n.loc[2, "township_id"] = "T9"
+    with pytest.raises(InputError, match=r"nodes\.csv，第 4 行，字段“township_id”.*T9"):
+        forecast_demand(base(nodes=n), ForecastConfig(), [2025])
+
+
+def test_gap_in_births_and_township_without_nodes():
+    b = base().births
+    with pytest.raises(InputError, match=r"乡镇“T1”出生年份连续.*2010"):
+        forecast_demand(base(births=b[~((b.township_id == "T1") & (b.year == 2010))]), ForecastConfig(), [2025])
+    with pytest.raises(InputError, match=r"乡镇“T2”至少有一个需求点"):
+        forecast_demand(base(nodes=base().nodes.iloc[:2]), ForecastConfig(), [2025])
+
+
+def test_years_before_base_year():
+    with pytest.raises(InputError, match="不早于基年 2024"):
+        forecast_demand(base(), ForecastConfig(), [2020, 2025])
+
+
+def test_config_refuses_unknown_keys_and_bad_values():
+    with pytest.raises(ValueError, match="extra"):
+        ForecastConfig(fertility="mid")
+    with pytest.raises(ValueError, match="public_share"):
+        ForecastConfig(public_share={"kindergarten": 1.5, "primary": 1, "junior": 1, "senior": 1})
+    cfg = ForecastConfig()
+    with pytest.raises(ValueError):
+        cfg.band_level = 0.5  # frozen
+
+
+def grades_history(stage_grades=range(1, 7), years=range(2014, 2025)):
+    rows = []
+    for y in years:
+        for g in stage_grades:
+            rows.append(("500238", y, g, int(round(1000 * 0.99 ** (y - 2014) * (1 - 0.01 * g)))))
+    return pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+
+
+def test_grade_range_must_cover_a_whole_stage():
+    with pytest.raises(InputError, match=r"grades\.csv.*小学的全部年级 1–6"):
+        forecast_demand(base(grades=grades_history(range(1, 5))), ForecastConfig(), [2025])
+
+
+def test_grade_history_sets_primary_and_gives_empirical_bands():
+    g = grades_history()
+    df = forecast_demand(base(grades=g), ForecastConfig(), [2024, 2025, 2028])
+    primary = df[(df.stage == "primary") & (df.variant == "mid")].groupby("year")["pupils"].sum()
+    observed_2024 = g[g.year == 2024]["pupils"].sum()
+    assert primary.loc[2024] == pytest.approx(observed_2024)  # the base year is the observed grades
+    assert primary.loc[2025] < primary.loc[2024]  # the history declines 1 %/yr
+    notes = " ".join(df.attrs["assumptions"])
+    assert "年级升级比法" in notes and "经验区间" in notes
