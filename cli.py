@@ -17,6 +17,7 @@ from xuewei.errors import XueweiError
 
 # Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES: list[str] = [
+    "xuewei.commands",
     "xuewei.data.commands",
     "xuewei.optimizer.commands",
     "xuewei.forecaster.commands",

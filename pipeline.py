@@ -166,7 +166,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None) -> RunR
     result = RunResult(scenario=scenario, scenario_path=path, region=region, forecast_config=fconf, policy=policy,
                        base_year=base, demand=demand, layout=layout, actions=actions, schools=schools,
                        summary=summary, unserved=unserved, violations=violations)
-    if region.meta.plan and False:
+    if region.meta.plan:
         from xuewei.optimizer.plan_check import check_against_plan
 
         result.plan_check = check_against_plan(result, region.meta.plan)

@@ -6,8 +6,9 @@ previous period (the base year for the first):
 - 新建 build: a candidate site opens;
 - 撤销 close / 合并 merge: every stage of the school closes; it is a merge when at least
   ``MERGE_SHARE`` of its former pupils go to one school (named in ``merged_into``);
-- 转变 convert: the set of stages changes (小学→幼儿园, 初中→九年一贯制 …), or a primary school shrinks
-  to teaching-point size (≤ 4 classes: 小学→教学点);
+- 转变 convert: the kind of school changes — 小学→幼儿园, 初中→九年一贯制, 初中→完全中学, or a primary
+  school shrinks to teaching-point size (≤ 4 classes: 小学→教学点). A primary school that opens
+  kindergarten classes (附设园) stays a primary school: that is an expansion;
 - 改扩建 expand: more classes than before;
 - 保留 keep: otherwise (including fewer classes at the same school).
 """
@@ -26,6 +27,20 @@ TEACHING_POINT_CLASSES = 4
 ACTION_COLUMNS = ["school_id", "name", "kind", "township_id", "period", "action", "action_zh", "classes_before",
                   "classes_after", "places_before", "places_after", "merged_into", "boarding_beds_after",
                   "cost_wan_yuan", "stages_before", "stages_after"]
+
+
+def kind_of(stages: set, primary_classes: int) -> str:
+    """The kind of school a set of stages makes (the 办学类型 a convert action changes)."""
+    if "primary" in stages and "junior" in stages:
+        return "nine_year"
+    if "junior" in stages and "senior" in stages:
+        return "complete_secondary"
+    if "primary" in stages:
+        return "teaching_point" if primary_classes <= TEACHING_POINT_CLASSES else "primary"
+    for kind in ("junior", "senior", "kindergarten"):
+        if kind in stages:
+            return kind
+    return ";".join(sorted(stages))
 
 
 def capital_cost(sites: pd.DataFrame, policy: PolicyConfig, base_year: int) -> pd.DataFrame:
@@ -75,7 +90,7 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     per = s.groupby(["site_id", "period"], sort=True).agg(
         classes_before=("prev_classes", "sum"), classes_after=("classes", "sum"),
         places_before=("places_prev", "sum"), places_after=("places_after", "sum"),
-        boarding_beds_after=("boarding_beds", "max"), cost_wan_yuan=("cost_wan_yuan", "sum"),
+        boarding_beds_after=("boarding_beds", "sum"), cost_wan_yuan=("cost_wan_yuan", "sum"),
         origin=("origin", "first")).reset_index()
     stages_before = s[s["prev_classes"] > 0].groupby(["site_id", "period"])["stage"].agg(lambda x: ";".join(sorted(x)))
     stages_after = s[s["classes"] > 0].groupby(["site_id", "period"])["stage"].agg(lambda x: ";".join(sorted(x)))
@@ -84,10 +99,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     per[["stages_before", "stages_after"]] = per[["stages_before", "stages_after"]].fillna("")
     per = per[(per["stages_before"] != "") | (per["stages_after"] != "")].copy()
 
-    info = region.schools.set_index("school_id")[["name", "kind", "township_id"]]
-    if region.candidate_sites is not None:
-        cand = region.candidate_sites.set_index("site_id")[["name", "township_id"]].assign(kind="candidate")
-        info = pd.concat([info, cand])
+    info = pd.concat([sd.sites[["site_id", "name", "kind", "township_id"]] for sd in stage_data])
+    info = info.drop_duplicates("site_id").set_index("site_id")
     per = per.join(info, on="site_id")
 
     # Where did each school's pupils go? Previous period's catchment (base-year nearest school first).
@@ -107,21 +120,22 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     best = flow.sort_values("share", ascending=False).drop_duplicates(["from_school", "period"])
     best = best.set_index(["from_school", "period"])
 
+    primary_before = s.assign(c=s["prev_classes"].where(s["stage"] == "primary", 0)).groupby(
+        ["site_id", "period"])["c"].sum()
+    primary_after = s.assign(c=s["classes"].where(s["stage"] == "primary", 0)).groupby(["site_id", "period"])["c"].sum()
     actions, merged_into = [], []
     for r in per.itertuples(index=False):
         before_set, after_set = set(filter(None, r.stages_before.split(";"))), set(filter(None, r.stages_after.split(";")))
         target = ""
+        key = (r.site_id, r.period)
         if not before_set and after_set:
             action = "build" if r.origin == "candidate" else "convert"
         elif before_set and not after_set:
-            key = (r.site_id, r.period)
             if key in best.index and best.loc[key, "share"] >= MERGE_SHARE:
                 action, target = "merge", str(best.loc[key, "to_school"])
             else:
                 action = "close"
-        elif before_set != after_set:
-            action = "convert"
-        elif (r.kind == "primary" and r.classes_after <= TEACHING_POINT_CLASSES < r.classes_before):
+        elif kind_of(before_set, primary_before.get(key, 0)) != kind_of(after_set, primary_after.get(key, 0)):
             action = "convert"
         elif r.classes_after > r.classes_before:
             action = "expand"

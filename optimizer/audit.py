@@ -105,13 +105,12 @@ def audit_schools(schools: pd.DataFrame, rules: AuditRules) -> pd.DataFrame:
         msg = [f"{sc} {STAGE_ZH.get(g, g)}：平均班额 {v:.0f} 人，达到大班额 {rules.oversized_class} 人"
                for sc, g, v in zip(big["school_id"], big["stage"], a)]
         parts.append(_rows(big, "oversized_class", a, rules.oversized_class, msg, school="school_id"))
-    if rules.school_size_cap:
-        total = s.groupby(["school_id", "period"], as_index=False).agg(pupils=("pupils", "sum"), stage=("stage", "first"))
-        limit = total["stage"].map(rules.school_size_cap).astype(float)
-        huge = total[total["pupils"] > limit]
+    if rules.school_size_cap:  # per stage: a multi-stage school's sections are sized separately
+        limit = s["stage"].map(rules.school_size_cap).astype(float)
+        huge = s[s["pupils"] > limit + 1e-6]
         if len(huge):
-            msg = [f"{sc}：全校 {p:.0f} 人，超过规模上限 {L:g} 人" for sc, p, L in
-                   zip(huge["school_id"], huge["pupils"], limit[huge.index])]
+            msg = [f"{sc} {STAGE_ZH.get(g, g)}：{p:.0f} 人，超过规模上限 {L:g} 人" for sc, g, p, L in
+                   zip(huge["school_id"], huge["stage"], huge["pupils"], limit[huge.index])]
             parts.append(_rows(huge, "school_size", huge["pupils"], limit[huge.index], msg, school="school_id"))
     if rules.eligible_tiers and "new_capacity" in s:
         grew = s[s["new_capacity"] > 0]
@@ -121,13 +120,11 @@ def audit_schools(schools: pd.DataFrame, rules: AuditRules) -> pd.DataFrame:
             msg = [f"{sc} 位于{TIER_ZH.get(t, t)}，按“一就近四集中”不宜新增{STAGE_ZH.get(g, g)}学位"
                    for sc, t, g in zip(bad["school_id"], bad["tier"], bad["stage"])]
             parts.append(_rows(bad, "tier", bad["new_capacity"], 0, msg, school="school_id"))
-    if "boarding_pupils" in s and "boarding_beds" in s:
-        beds = s.groupby(["school_id", "period"], as_index=False).agg(
-            stage=("stage", "first"), boarding_pupils=("boarding_pupils", "sum"), boarding_beds=("boarding_beds", "max"))
-        short = beds[beds["boarding_pupils"] > beds["boarding_beds"] + 1e-6]
+    if "boarding_pupils" in s and "boarding_beds" in s:  # beds are apportioned to stages in the model
+        short = s[s["boarding_pupils"] > s["boarding_beds"] + 1e-6]
         if len(short):
-            msg = [f"{sc}：寄宿生 {p:.0f} 人，床位 {b:.0f} 张" for sc, p, b in
-                   zip(short["school_id"], short["boarding_pupils"], short["boarding_beds"])]
+            msg = [f"{sc} {STAGE_ZH.get(g, g)}：寄宿生 {p:.0f} 人，床位 {b:.0f} 张" for sc, g, p, b in
+                   zip(short["school_id"], short["stage"], short["boarding_pupils"], short["boarding_beds"])]
             parts.append(_rows(short, "boarding_beds", short["boarding_pupils"], short["boarding_beds"], msg,
                                school="school_id"))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=VIOLATION_COLUMNS)

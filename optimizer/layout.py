@@ -114,6 +114,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
     sites = sd.sites
     cap = float(policy.class_cap[g])
+    size_cap = float(policy.school_size_cap[g]) if g in policy.school_size_cap else None
     c0 = sites["c0"].to_numpy(float)
     K = sites["K"].to_numpy(float)
     beds0 = sites["beds0"].to_numpy(float)
@@ -121,7 +122,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     cat_x = pulp.LpBinary if policy.single_source else pulp.LpContinuous
     unit_capital = np.where(sites["origin"].to_numpy() == "candidate", policy.build_per_class_wan_yuan[g],
                             policy.expand_per_class_wan_yuan[g])
-    fixed_build = np.where(sites["origin"].to_numpy() == "candidate", policy.build_fixed_wan_yuan, 0.0)
+    fixed_build = sites["build_fixed"].to_numpy(float)
     day_rate = policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km
     pair_rate = np.where(sd.pair_boarding, policy.boarding_per_pupil_year_wan_yuan, day_rate)
     s_order, s_start = _groups(sd.pair_site, S)
@@ -159,6 +160,17 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
             capital = capital - float((unit_capital * c0).sum())
         v.capital.append(capital)
         objective.append((capital, 1.0))
+        if policy.class_change_wan_yuan > 0:  # |k_t - k_{t-1}| (k_0 - c0 in the first period)
+            up = [pulp.LpVariable(f"cu{p}{j}", 0, None) for j in range(S)]
+            down = [pulp.LpVariable(f"cd{p}{j}", 0, None) for j in range(S)]
+            objective += zip(up, repeat(policy.class_change_wan_yuan))
+            objective += zip(down, repeat(policy.class_change_wan_yuan))
+            for j in range(S):
+                prev = [(v.k[t - 1][j], -1.0)] if t > 0 else []
+                rhs = 0.0 if t > 0 else float(c0[j])
+                add(LpConstraint(LpAffineExpression([(up[j], 1.0), (k[j], -1.0)] + [(a, -b) for a, b in prev]),
+                                 GE, f"cu{p}{j}", -rhs))
+                add(LpConstraint(LpAffineExpression([(down[j], 1.0), (k[j], 1.0)] + prev), GE, f"cd{p}{j}", rhs))
 
         # Each village: its kept pairs + unserved = 1.
         for i in np.flatnonzero(d > 0).tolist():
@@ -174,6 +186,9 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
             rows = s_order[s_start[j]:s_start[j + 1]]
             e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())) + [(k[j], -cap)])
             add(LpConstraint(e, LE, f"cap{p}{j}", 0))
+            if size_cap is not None:
+                e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())))
+                add(LpConstraint(e, LE, f"size{p}{j}", size_cap))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -float(K[j]))]), LE, f"kmax{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -1.0)]), GE, f"kmin{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(m[j], 1.0), (k[j], -1.0)]), GE, f"hw{p}{j}", 0))
@@ -240,48 +255,70 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
             pd.concat(un_rows, ignore_index=True))
 
 
+def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
+                 gap_rel: float, threads: int):
+    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
+    name = "+".join(sd.stage for sd in grp)
+    t0 = time.perf_counter()
+    prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
+    objective: list = []
+    stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
+    expr = LpAffineExpression()
+    for term in objective:
+        if isinstance(term[0], LpAffineExpression):
+            expr += term[0]
+        else:
+            expr[term[0]] = expr.get(term[0], 0.0) + term[1]
+    prob.setObjective(expr)
+    if budget is not None:
+        for t in range(len(grp[0].years)):
+            cap_t = LpAffineExpression()
+            for v in stage_vars:
+                cap_t += v.capital[t]
+            prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
+    build_s = time.perf_counter() - t0
+    report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
+                                        threads=threads)
+    frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
+    summary = {"model": name, "status": report.status, "objective_wan_yuan": report.objective,
+               "bound_wan_yuan": report.bound, "gap": report.gap, "solver": report.solver,
+               "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
+               "variables": len(prob.variables()), "constraints": len(prob.constraints)}
+    return frames, summary
+
+
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None) -> LayoutResult:
-    """Build and solve the layout; stages are solved one by one unless a budget couples them.
+    """Build and solve the layout. Stages are independent models, solved in parallel on ``threads``
+    processes, unless a budget couples them (then one joint model).
 
-    The time limit is shared: each separate stage model gets a share in proportion to its size.
+    Each model's time limit is its share of ``time_limit_s`` by size, times the number of parallel
+    workers (never more than ``time_limit_s``), so the whole solve takes about ``time_limit_s``.
     """
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     joint = budget is not None if joint is None else joint
     groups = [stages] if joint else [[sd] for sd in stages]
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
+    workers = max(1, min(threads, len(groups)))
+    limits = np.minimum(time_limit_s, np.maximum(5.0, time_limit_s * workers * sizes / sizes.sum()))
+    solver_threads = max(1, threads // workers)
+    if progress:
+        progress("求解：" + "、".join("+".join(sd.stage for sd in grp) for grp in groups)
+                 + (f"（{workers} 个进程并行）" if workers > 1 else ""))
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_solve_group, grp, policy, budget, solver, float(lim), gap_rel, solver_threads)
+                       for grp, lim in zip(groups, limits)]
+            outcomes = [f.result() for f in futures]
+    else:
+        outcomes = [_solve_group(grp, policy, budget, solver, float(lim), gap_rel, solver_threads)
+                    for grp, lim in zip(groups, limits)]
     site_t, asg_t, un_t, summaries = [], [], [], []
-    for grp, size in zip(groups, sizes):
-        name = "+".join(sd.stage for sd in grp)
-        if progress:
-            progress(f"建模并求解：{name}")
-        t0 = time.perf_counter()
-        prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
-        objective: list = []
-        stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
-        expr = LpAffineExpression()
-        for term in objective:
-            if isinstance(term[0], LpAffineExpression):
-                expr += term[0]
-            else:
-                expr[term[0]] = expr.get(term[0], 0.0) + term[1]
-        prob.setObjective(expr)
-        if budget is not None:
-            T = len(grp[0].years)
-            for t in range(T):
-                cap_t = LpAffineExpression()
-                for v in stage_vars:
-                    cap_t += v.capital[t]
-                prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
-        build_s = time.perf_counter() - t0
-        limit = max(5.0, time_limit_s * size / sizes.sum())
-        report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=limit, gap_rel=gap_rel, threads=threads)
-        for sd, v in zip(grp, stage_vars):
-            s_df, a_df, u_df = _read_stage(sd, v, policy)
+    for frames, summary in outcomes:
+        for s_df, a_df, u_df in frames:
             site_t.append(s_df), asg_t.append(a_df), un_t.append(u_df)
-        summaries.append({"model": name, "status": report.status, "objective_wan_yuan": report.objective,
-                          "bound_wan_yuan": report.bound, "gap": report.gap, "solver": report.solver,
-                          "build_seconds": build_s, "solve_seconds": report.seconds,
-                          "variables": len(prob.variables()), "constraints": len(prob.constraints)})
+        summaries.append(summary)
     return LayoutResult(pd.concat(site_t, ignore_index=True), pd.concat(asg_t, ignore_index=True),
                         pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries))

@@ -63,7 +63,9 @@ def period_demand(demand: pd.DataFrame, stage: str, node_ids: np.ndarray, period
 
 
 def _sites_for_stage(region, g: str, policy: PolicyConfig, base_year: int) -> pd.DataFrame:
-    schools = region.schools
+    # The county plans public places; private schools are outside its decisions (the forecast is of
+    # public pupils too, calibrated on public schools).
+    schools = region.schools[region.schools["ownership"] != "private"]
     ss = region.school_stages
     ss = ss[ss["year"] == base_year]
     hosts = ss[ss["stage"] == g].groupby("school_id", as_index=False).agg(c0=("classes", "sum"),
@@ -79,13 +81,23 @@ def _sites_for_stage(region, g: str, policy: PolicyConfig, base_year: int) -> pd
         c = cand[cand["stages"].map(lambda st: g in st)].rename(columns={"site_id": "school_id"}).copy()
         c["kind"], c["c0"], c["pupils0"], c["origin"], c["boarding_beds"] = "candidate", 0, 0, "candidate", 0
         parts.append(c)
+    if g == "kindergarten" and policy.village_kindergarten:
+        v = region.nodes[region.nodes["kind"] == "village"]
+        parts.append(pd.DataFrame({
+            "school_id": "V" + v["node_id"].astype(str), "name": v["name"].astype(str) + "村级幼儿园（一村一幼）",
+            "kind": "village_kindergarten", "township_id": v["township_id"], "lon": v["lon"], "lat": v["lat"],
+            "c0": 0, "pupils0": 0, "origin": "candidate", "boarding_beds": 0,
+            "max_classes": policy.village_kindergarten_max_classes}))
     sites = pd.concat([p[[col for col in ("school_id", "name", "kind", "township_id", "lon", "lat", "c0", "pupils0",
                                           "origin", "boarding_beds", "max_classes") if col in p]] for p in parts],
                       ignore_index=True)
     sites = sites.rename(columns={"school_id": "site_id"})
+    village_kg = sites["kind"].to_numpy() == "village_kindergarten"
+    sites["build_fixed"] = np.where(village_kg, policy.village_kindergarten_fixed_wan_yuan,
+                                    np.where(sites["origin"] == "candidate", policy.build_fixed_wan_yuan, 0.0))
     sites["tier"] = site_tiers(region, sites["lon"].to_numpy(float), sites["lat"].to_numpy(float),
                                sites["township_id"].to_numpy(), policy.seat_radius_km)
-    eligible = sites["tier"].isin(policy.eligible_tiers.get(g, [])).to_numpy()
+    eligible = sites["tier"].isin(policy.eligible_tiers.get(g, [])).to_numpy() | village_kg
     c0 = sites["c0"].to_numpy(float)
     limit = float(policy.max_classes[g])
     if "max_classes" in sites:

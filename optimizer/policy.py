@@ -77,6 +77,12 @@ class PolicyConfig(BaseModel):
         default_factory=dict, description="按办学类型强制撤并的在校生下限 [人]，如 {teaching_point = 10}")
     build_per_class_wan_yuan: dict[str, float] = Field(default_factory=lambda: _costs("build_per_class"))
     expand_per_class_wan_yuan: dict[str, float] = Field(default_factory=lambda: _costs("expand_per_class"))
+    village_kindergarten: bool = Field(
+        default=False,
+        description="允许在任何村新建村级幼儿园（“一村一幼”，如乐山、凉山的做法），供走读距离内无园的村选择")
+    village_kindergarten_max_classes: int = Field(default=3, ge=1, description="村级幼儿园最多班数 [班]")
+    village_kindergarten_fixed_wan_yuan: float = Field(
+        default=50.0, ge=0, description="新建村级幼儿园的固定投资 [万元]（assumption：利用村级公共用房改造）")
     build_fixed_wan_yuan: float = Field(default=500.0, ge=0, description="新建学校的固定投资 [万元]（assumption）")
     running_per_class_year_wan_yuan: dict[str, float] = Field(
         default_factory=lambda: _costs("running_per_class_year"))
@@ -85,6 +91,10 @@ class PolicyConfig(BaseModel):
     boarding_per_pupil_year_wan_yuan: float = Field(default_factory=_std("cost_wan_yuan.boarding_per_pupil_year"), ge=0)
     travel_per_pupil_km_year_wan_yuan: float = Field(
         default_factory=_std("cost_wan_yuan.travel_per_pupil_km_year"), ge=0)
+    class_change_wan_yuan: float = Field(
+        default=2.0, ge=0,
+        description="一所学校每增减一个班的调整成本 [万元/班]（assumption：师资调配、学生转学的代价）；"
+                    "使各期班数不无谓地来回变动")
     bed_wan_yuan: float = Field(default=2.0, ge=0, description="新增一张寄宿床位的投资 [万元/床]（assumption）")
     budget_wan_yuan: list[float] | None = Field(default=None,
                                                 description="每个规划期的投资上限 [万元]；一个数用于各期")

@@ -1,0 +1,168 @@
+"""`xuewei run`, `xuewei forecast`, `xuewei check`: the commands that run the pipeline."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from xuewei.errors import InputError, Problem
+from xuewei.labels import STAGE_ZH
+from xuewei.reports.runfolder import atomic_run_folder, safe_name
+
+EXIT_UNSERVED = 3
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="按情景完成预测→优化→核查→输出（无参数时运行演示县巫溪）")
+    p.add_argument("scenario", nargs="?", help="情景文件（缺省 scenarios/demo.toml）")
+    p.add_argument("--out", help="输出文件夹（缺省 runs/<情景>-<时间>）")
+    p.add_argument("--force", action="store_true", help="输出文件夹已存在时覆盖")
+    p.add_argument("--time-limit", type=float, help="求解时限（秒），覆盖情景中的 solver.time_limit_s")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("forecast", help="学位需求预测（分地点、学段、年份、方案），写 demand.csv 和图表")
+    p.add_argument("scenario", nargs="?", help="情景文件（缺省 scenarios/demo.toml）")
+    p.add_argument("--out", help="输出文件夹（缺省 runs/<情景>-forecast-<时间>）")
+    p.add_argument("--force", action="store_true", help="输出文件夹已存在时覆盖")
+    p.set_defaults(func=cmd_forecast)
+
+    p = sub.add_parser("check", help="把一次运行的结果对照规划表")
+    p.add_argument("run_dir", help="xuewei run 的输出文件夹")
+    p.add_argument("--plan", help="规划编号（缺省取区域对应的规划）")
+    p.set_defaults(func=cmd_check)
+
+
+def _say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _default_out(name: str, suffix: str = "") -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{safe_name(name)}{suffix}-{stamp}"
+
+
+def cmd_run(args) -> int:
+    from xuewei import pipeline
+    from xuewei.reports.run_outputs import write_run
+
+    overrides = {"solver": {"time_limit_s": args.time_limit}} if args.time_limit else None
+    result = pipeline.run(args.scenario, overrides=overrides, progress=_say)
+    out = Path(args.out) if args.out else _default_out(result.scenario.name)
+    _say("写出结果")
+    with atomic_run_folder(out, force=args.force) as tmp:
+        write_run(result, tmp, out)
+    print(summary_text(result, out))
+    return EXIT_UNSERVED if not result.unserved.empty else 0
+
+
+def summary_text(result, out: Path) -> str:
+    lines = [f"完成：{result.region.meta.name}，情景 {result.scenario.name}，结果在 {out}"]
+    if result.region.meta.synthetic:
+        lines.append("（示意数据：区域数据部分为合成，结果只作演示）")
+    for m in result.layout.summary.itertuples():
+        gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
+        lines.append(f"  {STAGE_ZH.get(m.model, m.model)}：{m.status}，间隙 {gap}，{m.solve_seconds:.1f} 秒")
+    counts = result.actions.groupby("action_zh").size()
+    lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+    lines.append(f"  规则审计：{len(result.violations)} 处违规")
+    if not result.unserved.empty:
+        names = result.region.townships.set_index("township_id")["name"]
+        un = result.unserved.merge(result.region.nodes[["node_id", "township_id"]], on="node_id")
+        g = un.groupby(["stage", "township_id", "reason_zh"])["pupils"].max().reset_index()
+        lines.append(f"  政策无法完全满足（退出码 {EXIT_UNSERVED}）：以下乡镇和学段有学生未能安排（各期最大值）：")
+        for row in g.sort_values("pupils", ascending=False).itertuples():
+            lines.append(f"    {names.get(row.township_id, row.township_id)} {STAGE_ZH.get(row.stage, row.stage)}："
+                         f"{row.pupils:.0f} 人，原因：{row.reason_zh}")
+        lines.append("  可放宽走读距离、允许寄宿、增加备选用地或预算后重试；详见 unserved.csv 与 report.md。")
+    return "\n".join(lines)
+
+
+def cmd_forecast(args) -> int:
+    from xuewei import pipeline
+    from xuewei.forecaster.report import write_demand_csv, write_outputs
+
+    scenario, path, region, fconf, policy = pipeline.load_inputs(args.scenario)
+    _say("预测学位需求")
+    demand = pipeline.run_forecast(scenario, region, fconf, policy)
+    out = Path(args.out) if args.out else _default_out(scenario.name, "-forecast")
+    title = region.meta.name + ("（示意数据）" if region.meta.synthetic else "")
+    with atomic_run_folder(out, force=args.force) as tmp:
+        write_demand_csv(demand, tmp / "demand.csv")
+        write_outputs(demand, tmp / "charts", title_prefix=title)
+        (tmp / "assumptions.txt").write_text("\n".join(demand.attrs.get("assumptions", [])) + "\n", encoding="utf-8")
+        compare = None
+        if region.meta.plan:
+            from xuewei.forecaster.plan_targets import compare_with_plan
+
+            compare = compare_with_plan(demand, region.meta.plan)
+            if compare is not None:
+                compare.to_csv(tmp / "plan_targets.csv", index=False, encoding="utf-8-sig")
+    totals = demand.groupby(["stage", "variant", "year"])["pupils"].sum().unstack("year")
+    print(f"预测完成：{region.meta.name}，结果在 {out}")
+    years = [y for y in scenario.horizon.periods if y in totals.columns]
+    print(totals[years].round(0).to_string())
+    if compare is not None:
+        print("\n与规划目标对照（只报告，不强行吻合）：")
+        mid = compare[compare["variant"] == "mid"] if "mid" in set(compare["variant"]) else compare
+        show = mid[["stage", "year", "forecast_pupils", "plan_target_pupils", "difference_pct", "note"]].copy()
+        show["stage"] = show["stage"].map(STAGE_ZH)
+        show.columns = ["学段", "年份", "预测（中方案）", "规划目标", "差（%）", "说明"]
+        print(show.to_string(index=False))
+        print("（规划原文引文见 plan_targets.csv 的 source_quote 列）")
+    for note in demand.attrs.get("assumptions", []):
+        print(f"  假设：{note}")
+    return 0
+
+
+class _StoredRun:
+    """What `check` needs of a run, read back from its folder."""
+
+    def __init__(self, run_dir: Path):
+        from xuewei.data.region import load_region
+        from xuewei.optimizer.layout import LayoutResult
+        from xuewei.optimizer.policy import PolicyConfig
+        from xuewei.reports.runfolder import file_sha256
+
+        man_path = run_dir / "manifest.json"
+        if not run_dir.is_dir() or not man_path.is_file():
+            raise InputError(Problem(file=str(run_dir), expected="xuewei run 的输出文件夹（含 manifest.json）", found="不是"))
+        try:
+            self.manifest = json.loads(man_path.read_text(encoding="utf-8"))
+            region_path = Path(self.manifest["region"]["path"])
+            inputs = self.manifest["inputs"]
+            policy = self.manifest["policy"]
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise InputError(Problem(file=str(man_path), expected="完整的运行清单", found=str(err))) from None
+        stale = [k for k, v in inputs.items() if k != "plan" and
+                 (not Path(v["path"]).is_file() or file_sha256(Path(v["path"])) != v["sha256"])]
+        if stale:
+            raise InputError(Problem(file=str(run_dir), field="manifest.json inputs",
+                                     expected="与运行时相同的输入文件", found="已改变或缺失：" + "、".join(stale),
+                                     hint="输入已变，结果过时：请重新运行 xuewei run。"))
+        self.region = load_region(region_path)
+        self.policy = PolicyConfig.model_validate(policy)
+        sites = pd.read_csv(run_dir / "layout_sites.csv", dtype={"site_id": str}, encoding="utf-8-sig")
+        self.layout = LayoutResult(sites=sites, assignments=pd.DataFrame(), unserved=pd.DataFrame(),
+                                   summary=pd.DataFrame())
+
+
+def cmd_check(args) -> int:
+    from xuewei.optimizer.plan_check import check_against_plan
+
+    run = _StoredRun(Path(args.run_dir))
+    plan_id = args.plan or run.region.meta.plan
+    if not plan_id:
+        raise InputError(Problem(file=str(args.run_dir), field="--plan", expected="规划编号", found="区域未指定规划"))
+    pc = check_against_plan(run, plan_id)
+    print(f"对照规划 {pc['plan']}（{pc['horizon']} 年）")
+    for note in pc["notes"]:
+        print(f"  {note}")
+    print(pc["actions"][["stage_zh", "action_zh", "plan", "run", "difference"]].to_string(index=False))
+    cols = ["plan_name", "school_id", "classes_plan", "classes_run", "places_plan", "places_run", "plan_action",
+            "run_action", "note"]
+    print(pc["schools"][cols].to_string(index=False))
+    return 0

@@ -1,0 +1,148 @@
+"""Write a run's tables, manifest and short report into its (atomic) run folder."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from xuewei import __version__
+from xuewei.labels import ACTION_ZH, STAGE_ZH
+from xuewei.reports.runfolder import file_sha256, write_csv, write_json
+
+PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "PuLP", "highspy", "matplotlib", "pydantic")
+
+
+def package_versions() -> dict:
+    out = {"xuewei": __version__, "python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def input_hashes(result) -> dict:
+    files = {"scenario": result.scenario_path, **{k: v for k, v in result.region.files.items()}}
+    if result.region.meta.plan:
+        from xuewei.data.paths import PLANS_DIR
+
+        files["plan"] = PLANS_DIR / f"{result.region.meta.plan}.toml"
+    return {k: {"path": str(p), "sha256": file_sha256(Path(p))} for k, p in sorted(files.items())}
+
+
+def manifest(result, run_dir: Path) -> dict:
+    summary = result.layout.summary if result.layout is not None else pd.DataFrame()
+    worst_gap = summary["gap"].max() if len(summary) else None
+    return {
+        "xuewei_version": __version__,
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "scenario": {"name": result.scenario.name, "path": str(result.scenario_path),
+                     "resolved": result.scenario.model_dump(mode="json")},
+        "region": {"id": result.region.meta.id, "name": result.region.meta.name,
+                   "admin_code": result.region.meta.admin_code, "path": str(result.region.path),
+                   "synthetic": result.region.meta.synthetic},
+        "forecast": result.forecast_config.model_dump(mode="json"),
+        "policy": result.policy.model_dump(mode="json"),
+        "inputs": input_hashes(result),
+        "packages": package_versions(),
+        "platform": platform.platform(),
+        "solver": result.scenario.solver.model_dump(mode="json"),
+        "status": "served" if result.unserved.empty else "unserved_pupils",
+        "models": summary.replace({np.nan: None}).to_dict(orient="records"),
+        "worst_gap": None if worst_gap is None or pd.isna(worst_gap) else float(worst_gap),
+        "seconds": result.timings,
+        "rerun": f"xuewei run {result.scenario_path} --out {run_dir}",
+    }
+
+
+def _round(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(digits)
+    return out
+
+
+def report_markdown(result) -> str:
+    """A short report in Chinese: key numbers, unserved pupils, rule audit, plan comparison."""
+    r = result
+    lines = [f"# {r.region.meta.name} 学位规划运行报告：情景 {r.scenario.name}", ""]
+    if r.region.meta.synthetic:
+        lines += ["> **示意数据**：本区域部分数据为合成（见区域 README），结果只作方法演示，不能作为决策依据。", ""]
+    lines += [f"- 基准年 {r.base_year}，规划期 {', '.join(map(str, r.scenario.horizon.periods))}；"
+              f"需求按{r.policy.design_variant}方案；求解器 {r.scenario.solver.name}。", ""]
+    lines += ["## 求解", "", "| 模型 | 状态 | 目标值（万元） | 下界（万元） | 间隙 | 用时（秒） |", "|---|---|---|---|---|---|"]
+    for m in r.layout.summary.itertuples():
+        gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
+        lines.append(f"| {STAGE_ZH.get(m.model, m.model)} | {m.status} | {m.objective_wan_yuan:,.0f} | "
+                     f"{m.bound_wan_yuan:,.0f} | {gap} | {m.solve_seconds:.1f} |")
+    lines += ["", "## 各期学校调整（所）", ""]
+    counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
+    cols = [a for a in ACTION_ZH if a in counts.columns]
+    lines += ["| 规划期 | " + " | ".join(ACTION_ZH[a] for a in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for period, row in counts.iterrows():
+        lines.append(f"| {period} | " + " | ".join(str(int(row[a])) for a in cols) + " |")
+    lines += ["", "## 学位与需求（全县）", "", "| 规划期 | 学段 | 需求（人） | 学位 | 未安排（人） |", "|---|---|---|---|---|"]
+    tot = r.summary.groupby(["period", "stage"])[["pupils", "places", "unserved"]].sum()
+    for (period, stage), row in tot.iterrows():
+        lines.append(f"| {period} | {STAGE_ZH.get(stage, stage)} | {row['pupils']:,.0f} | {row['places']:,.0f} | "
+                     f"{row['unserved']:,.0f} |")
+    lines += ["", "## 未安排的学生", ""]
+    if r.unserved.empty:
+        lines.append("全部学生都已安排。")
+    else:
+        names = r.region.townships.set_index("township_id")["name"]
+        un = r.unserved.merge(r.region.nodes[["node_id", "township_id"]], on="node_id")
+        g = un.groupby(["period", "stage", "township_id", "reason_zh"])["pupils"].sum().reset_index()
+        lines += ["| 规划期 | 学段 | 乡镇 | 人数 | 起约束作用的规则 |", "|---|---|---|---|---|"]
+        for row in g.itertuples():
+            lines.append(f"| {row.period} | {STAGE_ZH.get(row.stage, row.stage)} | {names.get(row.township_id, row.township_id)} | "
+                         f"{row.pupils:,.0f} | {row.reason_zh} |")
+    lines += ["", "## 规则审计", ""]
+    if r.violations.empty:
+        lines.append("没有违反走读距离、寄宿、班额、规模和聚落层级规则的情况。")
+    else:
+        for rule, grp in r.violations.groupby("rule_zh"):
+            lines.append(f"- {rule}：{len(grp)} 处，例如：{grp['message'].iloc[0]}")
+    if r.plan_check:
+        pc = r.plan_check
+        lines += ["", f"## 对照规划（{pc['plan']}，{pc['horizon']} 年）", ""]
+        lines += [f"- {n}" for n in pc["notes"]]
+        lines += ["", "| 学段 | 调整 | 规划 | 本次运行 | 差 |", "|---|---|---|---|---|"]
+        for row in pc["actions"].itertuples():
+            lines.append(f"| {row.stage_zh} | {row.action_zh} | {row.plan} | {row.run} | {row.difference:+d} |")
+    lines += ["", "## 预测的假设", ""] + [f"- {a}" for a in r.demand.attrs.get("assumptions", [])]
+    return "\n".join(lines) + "\n"
+
+
+def write_run(result, folder: Path, target: Path) -> None:
+    """Every table of a run into ``folder`` (the temporary run folder that becomes ``target``)."""
+    from xuewei.forecaster.report import write_demand_csv, write_outputs
+
+    write_demand_csv(result.demand, folder / "demand.csv")
+    title = result.region.meta.name + ("（示意数据）" if result.region.meta.synthetic else "")
+    write_outputs(result.demand, folder / "charts", title_prefix=title)
+    actions = result.actions.copy()
+    write_csv(_round(actions), folder / "actions.csv")
+    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "distance_km", "boarding"]]
+    write_csv(_round(asg.sort_values(["period", "stage", "node_id", "school_id"])), folder / "assignments.csv")
+    write_csv(_round(result.schools), folder / "schools.csv")
+    write_csv(_round(result.summary), folder / "summary.csv")
+    write_csv(_round(result.unserved), folder / "unserved.csv")
+    write_csv(_round(result.violations), folder / "audit.csv")
+    write_csv(_round(result.layout.summary), folder / "solver.csv")
+    if result.plan_check:
+        pc = result.plan_check
+        write_csv(_round(pc["schools"]), folder / "plan_check.csv")
+        write_csv(_round(pc["actions"]), folder / "plan_check_actions.csv")
+        write_csv(_round(pc["places"]), folder / "plan_check_places.csv")
+    (folder / "report.md").write_text(report_markdown(result), encoding="utf-8")
+    write_csv(_round(result.layout.sites.sort_values(["period", "stage", "site_id"])), folder / "layout_sites.csv")
+    write_json(manifest(result, target), folder / "manifest.json")
