@@ -29,14 +29,17 @@ ACTION_COLUMNS = ["school_id", "name", "kind", "township_id", "period", "action"
                   "cost_wan_yuan", "stages_before", "stages_after"]
 
 
-def kind_of(stages: set, primary_classes: int) -> str:
-    """The kind of school a set of stages makes (the 办学类型 a convert action changes)."""
+def kind_of(stages: set, primary_classes: int, village: bool = True) -> str:
+    """The kind of school a set of stages makes (the 办学类型 a convert action changes).
+
+    A primary school of at most `TEACHING_POINT_CLASSES` classes away from a township seat is a 教学点.
+    """
     if "primary" in stages and "junior" in stages:
         return "nine_year"
     if "junior" in stages and "senior" in stages:
         return "complete_secondary"
     if "primary" in stages:
-        return "teaching_point" if primary_classes <= TEACHING_POINT_CLASSES else "primary"
+        return "teaching_point" if village and primary_classes <= TEACHING_POINT_CLASSES else "primary"
     for kind in ("junior", "senior", "kindergarten"):
         if kind in stages:
             return kind
@@ -91,7 +94,7 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
         classes_before=("prev_classes", "sum"), classes_after=("classes", "sum"),
         places_before=("places_prev", "sum"), places_after=("places_after", "sum"),
         boarding_beds_after=("boarding_beds", "sum"), cost_wan_yuan=("cost_wan_yuan", "sum"),
-        origin=("origin", "first")).reset_index()
+        origin=("origin", "first"), tier=("tier", "first")).reset_index()
     stages_before = s[s["prev_classes"] > 0].groupby(["site_id", "period"])["stage"].agg(lambda x: ";".join(sorted(x)))
     stages_after = s[s["classes"] > 0].groupby(["site_id", "period"])["stage"].agg(lambda x: ";".join(sorted(x)))
     per = per.join(stages_before.rename("stages_before"), on=["site_id", "period"])
@@ -135,7 +138,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
                 action, target = "merge", str(best.loc[key, "to_school"])
             else:
                 action = "close"
-        elif kind_of(before_set, primary_before.get(key, 0)) != kind_of(after_set, primary_after.get(key, 0)):
+        elif (kind_of(before_set, primary_before.get(key, 0), r.tier == "village")
+              != kind_of(after_set, primary_after.get(key, 0), r.tier == "village")):
             action = "convert"
         elif r.classes_after > r.classes_before:
             action = "expand"

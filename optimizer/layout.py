@@ -280,8 +280,10 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
                                         threads=threads)
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
-    summary = {"model": name, "status": report.status, "objective_wan_yuan": report.objective,
-               "bound_wan_yuan": report.bound, "gap": report.gap, "solver": report.solver,
+    offset = float(expr.constant)  # the solver sees no constant term; add it back
+    summary = {"model": name, "status": report.status,
+               "objective_wan_yuan": None if report.objective is None else report.objective + offset,
+               "bound_wan_yuan": None if report.bound is None else report.bound + offset, "gap": report.gap, "solver": report.solver,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary

@@ -1,0 +1,128 @@
+"""The school-layout model: hand-worked optimum, accounting identities, rules, diagnosis."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import TESTS
+from xuewei.data.region import load_region
+from xuewei.optimizer.actions import derive_actions, kind_of
+from xuewei.optimizer.layout import StageData, solve_layout
+from xuewei.optimizer.layout_data import build_stage_data
+from xuewei.optimizer.policy import PolicyConfig
+
+TINY = TESTS / "data" / "tiny"
+
+
+def one_stage(demand, c0, K, dist_km, boarding=None, origin=None, years=(5.0,)):
+    """A primary-stage model with given villages × schools (existing schools unless told otherwise)."""
+    n, s = np.asarray(dist_km).shape
+    pn, ps = np.nonzero(np.ones((n, s), dtype=bool))
+    sites = pd.DataFrame({"site_id": [f"S{j}" for j in range(s)], "origin": origin or ["existing"] * s,
+                          "c0": c0, "K": K, "beds0": 0.0, "can_add_beds": False, "tier": "township_seat",
+                          "force_open": False, "build_fixed": 0.0, "name": "x", "kind": "primary",
+                          "township_id": "T"})
+    return StageData(stage="primary", sites=sites, node_ids=np.array([f"N{i}" for i in range(n)]),
+                     demand=np.asarray(demand, dtype=float), pair_node=pn, pair_site=ps,
+                     pair_km=np.asarray(dist_km, dtype=float)[pn, ps],
+                     pair_boarding=np.zeros(len(pn), bool) if boarding is None else np.asarray(boarding)[pn, ps],
+                     years=np.asarray(years), periods=[2025 + 5 * t for t in range(len(years))])
+
+
+def test_hand_worked_single_school():
+    """90 pupils, one school of 2 classes 3 km away: keep 2 classes; cost written out by hand."""
+    pol = PolicyConfig(class_change_wan_yuan=0.0)
+    sd = one_stage(demand=[[90.0]], c0=[2], K=[4], dist_km=[[3.0]])
+    res = solve_layout([sd], pol, threads=1)
+    years, rate = 5.0, pol.travel_per_pupil_km_year_wan_yuan
+    expected = years * (2 * pol.running_per_class_year_wan_yuan["primary"] + pol.running_per_school_year_wan_yuan
+                        + 90 * 3.0 * rate)
+    assert res.summary["objective_wan_yuan"].iloc[0] == pytest.approx(expected)
+    assert res.sites["classes"].tolist() == [2]
+
+
+def test_small_school_closes_when_travel_is_cheap_and_stays_when_it_is_not():
+    # Village N1 (20 pupils) sits at small school S1; S0 is a big school 2 km away with room.
+    dist = [[0.5, 2.0], [2.0, 0.2]]
+    cheap = one_stage(demand=[[400.0], [20.0]], c0=[10, 1], K=[12, 1], dist_km=dist)
+    res = solve_layout([cheap], PolicyConfig(), threads=1)
+    assert res.sites.set_index("site_id")["open"].to_dict() == {"S0": True, "S1": False}
+    dear = PolicyConfig(travel_per_pupil_km_year_wan_yuan=10.0)
+    res = solve_layout([one_stage(demand=[[400.0], [20.0]], c0=[10, 1], K=[12, 1], dist_km=dist)], dear, threads=1)
+    assert res.sites.set_index("site_id")["open"].to_dict() == {"S0": True, "S1": True}
+
+
+@pytest.mark.parametrize("single_source,served_pupils", [(False, 90.0), (True, 0.0)])
+def test_unserved_when_capacity_is_short(single_source, served_pupils):
+    """Two villages of 100 and one school of 2 × 45 places: split, 90 go; as catchments, no village fits."""
+    sd = one_stage(demand=[[100.0, 100.0], [100.0, 100.0]], c0=[2], K=[2], dist_km=[[1.0], [1.0]],
+                   years=(5.0, 5.0))
+    res = solve_layout([sd], PolicyConfig(single_source=single_source), threads=1)
+    served = res.assignments.groupby("period")["pupils"].sum().reindex([2025, 2030], fill_value=0.0)
+    unserved = res.unserved.groupby("period")["pupils"].sum().reindex([2025, 2030], fill_value=0.0)
+    assert (served + unserved).tolist() == pytest.approx([200.0, 200.0])
+    assert served.tolist() == pytest.approx([served_pupils] * 2)
+
+
+@pytest.fixture(scope="module")
+def tiny_layout():
+    region = load_region(TINY)
+    rows = []
+    share = {"kindergarten": 0.03, "primary": 0.07, "junior": 0.035, "senior": 0.03}
+    for n in region.nodes.itertuples():
+        for g, s in share.items():
+            for y in range(2021, 2031):
+                rows.append((n.node_id, g, y, "mid", n.population * s * (1 - 0.02 * (y - 2020))))
+    demand = pd.DataFrame(rows, columns=["node_id", "stage", "year", "variant", "pupils"])
+    policy = PolicyConfig(village_kindergarten=True, travel_limit_km={"kindergarten": 5.0})
+    stage_data, unreachable = build_stage_data(region, demand, policy, [2025, 2030], 2020)
+    result = solve_layout(stage_data, policy, threads=1)
+    return region, demand, policy, stage_data, unreachable, result
+
+
+def test_every_pupil_is_assigned_or_reported(tiny_layout):
+    region, demand, policy, stage_data, unreachable, res = tiny_layout
+    for sd in stage_data:
+        got = res.assignments[res.assignments["stage"] == sd.stage].groupby("period")["pupils"].sum()
+        miss = res.unserved[res.unserved["stage"] == sd.stage].groupby("period")["pupils"].sum()
+        total = got.add(miss, fill_value=0.0)
+        assert total.tolist() == pytest.approx(sd.demand.sum(axis=0).tolist())
+
+
+def test_capacity_class_caps_and_travel_limits_hold(tiny_layout):
+    region, demand, policy, stage_data, unreachable, res = tiny_layout
+    s = res.sites
+    assert (s["pupils"] <= s["places"] + 1e-6).all()
+    assert (s["places"] == s["classes"] * s["stage"].map(policy.class_cap)).all()
+    a = res.assignments
+    day = ~a["boarding"]
+    assert (a.loc[day, "distance_km"] <= a.loc[day, "stage"].map(policy.travel_limit_km) + 1e-9).all()
+    assert not a.loc[a["stage"] == "kindergarten", "boarding"].any()
+
+
+def test_closed_schools_never_reopen(tiny_layout):
+    *_, res = tiny_layout
+    s = res.sites[res.sites["origin"] == "existing"].pivot_table(index=["site_id", "stage"], columns="period",
+                                                                 values="open")
+    assert not ((s[2025] == 0) & (s[2030] == 1)).any()
+
+
+def test_actions_cover_every_school_each_period(tiny_layout):
+    region, demand, policy, stage_data, unreachable, res = tiny_layout
+    actions = derive_actions(region, res.sites, res.assignments, stage_data, policy, 2020)
+    assert set(actions["action"]) <= {"keep", "expand", "build", "merge", "close", "convert"}
+    first = actions[actions["period"] == 2025]
+    assert set(region.schools["school_id"]) <= set(first["school_id"])
+    assert (actions["action_zh"].notna()).all()
+
+
+@pytest.mark.parametrize("stages,primary,village,kind", [
+    ({"primary", "junior"}, 12, False, "nine_year"),
+    ({"junior", "senior"}, 0, False, "complete_secondary"),
+    ({"primary"}, 3, True, "teaching_point"),
+    ({"primary"}, 3, False, "primary"),
+    ({"kindergarten", "primary"}, 12, True, "primary"),
+    ({"kindergarten"}, 0, True, "kindergarten"),
+])
+def test_kind_of_stage_sets(stages, primary, village, kind):
+    assert kind_of(stages, primary, village) == kind
