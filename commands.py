@@ -72,7 +72,10 @@ def summary_text(result, out: Path) -> str:
         lines.append("（示意数据：区域数据部分为合成，结果只作演示）")
     for m in result.layout.summary.itertuples():
         gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
-        lines.append(f"  {STAGE_ZH.get(m.model, m.model)}：{m.status}，间隙 {gap}，{m.solve_seconds:.1f} 秒")
+        from xuewei.reports.run_outputs import STATUS_ZH
+
+        lines.append(f"  {STAGE_ZH.get(m.model, m.model)}：{STATUS_ZH.get(m.status, m.status)}，间隙 {gap}，"
+                     f"{m.solve_seconds:.1f} 秒")
     counts = result.actions.groupby("action_zh").size()
     lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))
     lines.append(f"  规则审计：{len(result.violations)} 处违规")

@@ -153,13 +153,34 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         usable = (sites["K"].to_numpy() > 0)[None, :]
         day_ok = (km <= day_limit) & usable
         board_ok = (km > day_limit) & (km <= board_limit) & can_board[None, :] & usable
+        village_kg = (sites["kind"] == "village_kindergarten").to_numpy()
+        if village_kg.any():
+            # A village kindergarten is offered only to its own village, and only where no other
+            # kindergarten site is within the day limit ("一村一幼" fills gaps, it does not compete).
+            own = sites["site_id"].to_numpy()[None, :] == ("V" + pd.Series(node_ids).astype(str)).to_numpy()[:, None]
+            covered = (day_ok & ~village_kg[None, :]).any(axis=1)
+            day_ok &= ~village_kg[None, :] | (own & ~covered[:, None])
         keep = _k_nearest(km, day_ok, policy.k_nearest) | _k_nearest(km, board_ok, policy.k_boarding)
+        # Every village also keeps its nearest site that can grow (expand, convert or build), day or
+        # boarding: the pruned pairs then never make a village unservable just because its k nearest
+        # schools are full and may not grow.
+        can_grow = ((sites["K"].to_numpy() > sites["c0"].to_numpy()) | (sites["origin"] != "existing").to_numpy())
+        keep |= _k_nearest(km, (day_ok | board_ok) & can_grow[None, :], 1)
         pn, ps = np.nonzero(keep)
         order = np.lexsort((km[pn, ps], pn))
         pn, ps = pn[order], ps[order]
         none = ~keep.any(axis=1) & (d.max(axis=1) > 0)
         if none.any():
             unreachable.append(pd.DataFrame({"stage": g, "node_id": node_ids[none], "reason": "travel_limit"}))
+        used = np.zeros(len(sites), dtype=bool)
+        used[ps] = True
+        drop = village_kg & ~used  # village kindergartens nobody can use are not offered at all
+        if drop.any():
+            remap = np.cumsum(~drop) - 1
+            sites = sites[~drop].reset_index(drop=True)
+            km = km[:, ~drop]
+            day_ok = day_ok[:, ~drop]
+            ps = remap[ps]
         groups = _seat_groups(sites, nodes, d, g, policy) if g in policy.seat_school_stages else []
         out.append(StageData(stage=g, sites=sites, node_ids=node_ids, demand=d, pair_node=pn, pair_site=ps,
                              pair_km=km[pn, ps], pair_boarding=~day_ok[pn, ps], years=years, periods=list(periods),

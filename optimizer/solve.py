@@ -25,6 +25,10 @@ SOLVERS = ("highs", "cbc")
 #: optima to 1e-6 (HiGHS's own default, 1e-4, is not).
 DEFAULT_GAP_REL = 1e-6
 
+#: Extra HiGHS options (name → value) passed to every solve.
+HIGHS_OPTIONS: dict = {}
+_highs_threads: int | None = None  # size of HiGHS's per-process thread pool, once a solve has set it
+
 STATUS_ZH = {
     "optimal": "最优",
     "feasible": "可行（未证明最优，见间隙）",
@@ -146,6 +150,11 @@ class TimedHiGHS(pulp.HiGHS):
             h.addRows(m, lo, hi, nnz, starts, index, value)
             for i, c in enumerate(constraints):
                 c.index = i
+        if getattr(self, "warm_start", False):
+            # A start from the variables' current values (e.g. a heuristic layout): HiGHS checks it
+            # and keeps it as the first incumbent if it is feasible.
+            start = np.fromiter((0.0 if v.varValue is None else v.varValue for v in variables), float, n)
+            h.setSolution(n, idx, start)
         self.transfer_seconds = time.perf_counter() - t0
 
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
@@ -167,10 +176,17 @@ def _status(prob: pulp.LpProblem) -> str:
     return "not_solved"
 
 
-def _solve_highs(prob, time_limit_s, gap_rel, threads, msg) -> SolveReport:
+def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, warm_start=False) -> SolveReport:
     import highspy
 
-    solver = TimedHiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads)
+    global _highs_threads
+    if threads != _highs_threads:
+        # HiGHS keeps one thread pool per process, sized by the first solve; a later solve asking
+        # for another size fails (model status "not set") unless the pool is reset first.
+        highspy.Highs.resetGlobalScheduler(True)
+        _highs_threads = threads
+    solver = TimedHiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, **HIGHS_OPTIONS)
+    solver.warm_start = warm_start
     t0 = time.perf_counter()
     prob.solve(solver)
     seconds = time.perf_counter() - t0
@@ -195,12 +211,13 @@ _CBC_BOUND = re.compile(r"^(Lower bound|Objective value):\s+(\S+)", re.MULTILINE
 _CBC_GAP = re.compile(r"^Gap:\s+(\S+)", re.MULTILINE)
 
 
-def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg) -> SolveReport:
+def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, warm_start=False) -> SolveReport:
     handle, log_path = tempfile.mkstemp(prefix="xuewei-cbc-", suffix=".log")
     os.close(handle)
     try:
         solver = pulp.PULP_CBC_CMD(
-            msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, logPath=log_path
+            msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, logPath=log_path,
+            warmStart=warm_start,
         )
         t0 = time.perf_counter()
         prob.solve(solver)
@@ -232,6 +249,7 @@ def solve_problem(
     gap_rel: float | None = None,
     threads: int | None = None,
     msg: bool = False,
+    warm_start: bool = False,
 ) -> SolveReport:
     """Solve ``prob`` and report; raise `SolveError` when no solution came back.
 
@@ -249,13 +267,15 @@ def solve_problem(
         Solver threads.
     msg : bool
         Show the solver's log.
+    warm_start : bool
+        Start from the variables' current values (set with ``setInitialValue``).
     """
     if solver not in SOLVERS:
         raise SolveError(f"未知求解器“{solver}”，可选：highs、cbc。", status="not_solved")
     gap_rel = DEFAULT_GAP_REL if gap_rel is None else gap_rel
     run = _solve_highs if solver == "highs" else _solve_cbc
     try:
-        report = run(prob, time_limit_s, gap_rel, threads, msg)
+        report = run(prob, time_limit_s, gap_rel, threads, msg, warm_start)
     except pulp.PulpSolverError as err:
         raise SolveError(f"求解器 {solver} 运行失败：{err}", status="not_solved") from err
     if report.status in ("not_solved", "unbounded"):

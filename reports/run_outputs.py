@@ -15,6 +15,8 @@ from xuewei import __version__
 from xuewei.labels import ACTION_ZH, STAGE_ZH
 from xuewei.reports.runfolder import file_sha256, write_csv, write_json
 
+STATUS_ZH = {"optimal": "最优（在间隙容差内）", "feasible": "可行（到时限，见间隙）",
+             "heuristic": "启发式解（求解器到时限未给出解，无下界）"}
 PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "PuLP", "highspy", "matplotlib", "pydantic")
 
 
@@ -81,8 +83,10 @@ def report_markdown(result) -> str:
     lines += ["## 求解", "", "| 模型 | 状态 | 目标值（万元） | 下界（万元） | 间隙 | 用时（秒） |", "|---|---|---|---|---|---|"]
     for m in r.layout.summary.itertuples():
         gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
-        lines.append(f"| {STAGE_ZH.get(m.model, m.model)} | {m.status} | {m.objective_wan_yuan:,.0f} | "
-                     f"{m.bound_wan_yuan:,.0f} | {gap} | {m.solve_seconds:.1f} |")
+        obj = "—" if m.objective_wan_yuan is None or pd.isna(m.objective_wan_yuan) else f"{m.objective_wan_yuan:,.0f}"
+        bound = "—" if m.bound_wan_yuan is None or pd.isna(m.bound_wan_yuan) else f"{m.bound_wan_yuan:,.0f}"
+        lines.append(f"| {STAGE_ZH.get(m.model, m.model)} | {STATUS_ZH.get(m.status, m.status)} | {obj} | {bound} | "
+                     f"{gap} | {m.solve_seconds:.1f} |")
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     cols = [a for a in ACTION_ZH if a in counts.columns]
