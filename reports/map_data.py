@@ -23,6 +23,11 @@ def short_village(name: str) -> str:
     return re.sub(r"(村民委员会|居民委员会|委员会)$", "", str(name)) or str(name)
 
 
+def short_school(name: str) -> str:
+    """``古路村村民委员会村级幼儿园（一村一幼）`` → ``古路村村级幼儿园``."""
+    return re.sub(r"(村民委员会|居民委员会)|（一村一幼）$", "", str(name)) or str(name)
+
+
 def display_kind(kind: str, stages: str) -> str:
     """The kind a school is drawn as, from the stages it hosts (after the period's change)."""
     s = set(filter(None, str(stages).split(";")))
@@ -30,6 +35,8 @@ def display_kind(kind: str, stages: str) -> str:
         return "nine_year"
     if {"junior", "senior"} <= s:
         return "complete_secondary"
+    if kind == "village_kindergarten" and s <= {"kindergarten"}:
+        return "kindergarten"
     if "primary" in s:
         return "teaching_point" if kind == "teaching_point" else "primary"
     for k in ("junior", "senior", "kindergarten"):
@@ -72,6 +79,18 @@ class MapData:
             cand["kind"] = cand["stages"].map(lambda s: display_kind("", str(s).replace("|", ";")))
             parts.append(cand.drop(columns="stages"))
         sites = xy(pd.concat(parts, ignore_index=True))
+        # sites the model made up (village kindergartens "V<node_id>") stand at their village
+        extra = run.actions.drop_duplicates("school_id")
+        extra = extra[~extra["school_id"].isin(set(sites["site_id"]))]
+        at = nodes.set_index("node_id")
+        extra = extra[extra["school_id"].str[1:].isin(at.index)]
+        if len(extra):
+            sites = pd.concat([sites, pd.DataFrame({
+                "site_id": extra["school_id"].to_numpy(), "name": extra["name"].to_numpy(),
+                "kind": extra["kind"].to_numpy(), "township_id": extra["township_id"].to_numpy(),
+                "x": at.loc[extra["school_id"].str[1:], "x"].to_numpy(),
+                "y": at.loc[extra["school_id"].str[1:], "y"].to_numpy()})], ignore_index=True)
+        sites["name"] = sites["name"].map(short_school)
         optimised = set(run.actions["school_id"])
         others = sites[~sites["site_id"].isin(optimised) & sites["kind"].isin(["vocational", "special"])]
         seats = xy(region.townships[["township_id", "name", "tier", "lon", "lat"]])  # lon/lat: the seat, WGS-84
