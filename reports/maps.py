@@ -18,6 +18,7 @@ the CJK font as TrueType (``pdf.fonttype = 42``, set in an ``rc_context``, never
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -286,7 +287,7 @@ class SheetFigure:
 
     def save(self, stem: Path) -> list[Path]:
         with plt.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}):
-            self.fig.savefig(stem.with_suffix(".png"), dpi=DPI, pil_kwargs={"compress_level": 2})
+            self.fig.savefig(stem.with_suffix(".png"), dpi=DPI, pil_kwargs={"compress_level": 1})
             self.fig.savefig(stem.with_suffix(".pdf"))
         return [stem.with_suffix(".png"), stem.with_suffix(".pdf")]
 
@@ -363,28 +364,40 @@ class TownshipRenderer:
         return self.sheet.save(out_dir / township_file(tid, self.names.get(tid, tid)))
 
 
+_SHARED: dict = {}  # set in the parent before the pool forks: workers inherit it instead of unpickling the run
 _WORKER: dict = {}
 
 
-def _worker_render(args) -> list[str]:
-    run, family, tids, out_dir = args
-    if "r" not in _WORKER or _WORKER.get("run") is not run:
-        _WORKER["r"] = TownshipRenderer(MapData.build(run), family)
-        _WORKER["run"] = run
+def _task(kind: str, tids: list[str], out_dir: str) -> list[str]:
+    md, family = _SHARED["md"], _SHARED["family"]
+    if kind == "overview":
+        return [str(p) for p in render_overview(md, Path(out_dir), family)]
+    if "r" not in _WORKER:
+        _WORKER["r"] = TownshipRenderer(md, family)
     return [str(p) for tid in tids for p in _WORKER["r"].render(tid, Path(out_dir))]
 
 
-def render_townships(md: MapData, out_dir: Path, family: str, township_ids: list[str] | None = None,
-                     workers: int | None = None) -> list[Path]:
-    """Township sheets (all townships by default), spread over ``workers`` processes (default: up to 2)."""
+def render_all(md: MapData, out_dir: Path, family, township_ids: list[str] | None = None, overview: bool = True,
+               workers: int | None = None, chunk: int = 4) -> list[Path]:
+    """Overview sheets and township sheets (all townships by default), spread over ``workers`` processes
+    (default: up to 2) in chunks of ``chunk`` townships; each process reuses one figure."""
     tids = list(md.run.region.townships["township_id"]) if township_ids is None else list(township_ids)
-    workers = min(workers or min(2, os.cpu_count() or 1), len(tids)) or 1
+    tasks = ([("overview", [])] if overview else []) + [("townships", tids[i:i + chunk])
+                                                         for i in range(0, len(tids), chunk)]
+    workers = min(workers or min(2, os.cpu_count() or 1), len(tasks))
     if workers <= 1 or len(tids) < 4:
+        paths = render_overview(md, out_dir, family) if overview else []
         r = TownshipRenderer(md, family)
-        return [p for tid in tids for p in r.render(tid, out_dir)]
-    chunks = [tids[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(_worker_render, [(md.run, family, c, str(out_dir)) for c in chunks]))
+        return paths + [p for tid in tids for p in r.render(tid, out_dir)]
+    _SHARED.update(md=md, family=family)
+    _WORKER.clear()
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_task, kind, chunk_ids, str(out_dir)) for kind, chunk_ids in tasks]
+            parts = [f.result() for f in futures]
+    finally:
+        _SHARED.clear()
     return [Path(p) for part in parts for p in part]
 
 
@@ -396,6 +409,4 @@ def write_maps(run, out_dir: Path, township_ids: list[str] | None = None, overvi
     family = map_fonts(run_text(run))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    md = MapData.build(run)
-    paths = render_overview(md, out_dir, family) if overview else []
-    return paths + render_townships(md, out_dir, family, township_ids, workers)
+    return render_all(MapData.build(run), out_dir, family, township_ids, overview, workers)
