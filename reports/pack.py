@@ -146,7 +146,7 @@ def write_pack(run, township_id: str, out_dir: Path, family=None, renderer: Town
                [0.13, 0.06, 0.05, 0.045, 0.08, 0.04, 0.04, 0.05, 0.05, 0.05, 0.05, 0.05, 0.24],
                note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。")
         n = len(run.periods)
-        w_school, w_num = 0.84 * 0.66 / (n + 1), 0.84 * 0.34 / n
+        w_school, w_num = 0.84 * 0.74 / (n + 1), 0.84 * 0.26 / n
         _paged(pdf, run, family, f"{name}各村（社区）就读学校与路程", villages,
                [0.09, 0.07] + [w_school] + [w_school, w_num] * n,
                note="路程为直线距离 × 绕行系数（公里），与布局模型一致；基准年为距最近的现有同学段学校。")
