@@ -149,4 +149,37 @@ def write_run(result, folder: Path, target: Path) -> None:
         write_csv(_round(pc["places"]), folder / "plan_check_places.csv")
     (folder / "report.md").write_text(report_markdown(result), encoding="utf-8")
     write_csv(_round(result.layout.sites.sort_values(["period", "stage", "site_id"])), folder / "layout_sites.csv")
+    timings = write_presentations(result, folder)
+    result.timings.update(timings)
     write_json(manifest(result, target), folder / "manifest.json")
+
+
+def write_presentations(result, folder: Path) -> dict:
+    """Maps (overview + every township), ``workbook.xlsx`` and ``report.html``, each as the scenario's
+    ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
+    import time
+
+    from xuewei.reports.stored_run import from_result
+
+    outputs = result.scenario.outputs
+    run = from_result(result)
+    seconds = {}
+    if outputs.maps:
+        from xuewei.reports.maps import write_maps
+
+        t = time.perf_counter()
+        write_maps(run, folder / "maps")
+        seconds["maps_s"] = time.perf_counter() - t
+    if outputs.workbook:
+        from xuewei.reports.workbook import write_workbook
+
+        t = time.perf_counter()
+        write_workbook(run, folder / "workbook.xlsx")
+        seconds["workbook_s"] = time.perf_counter() - t
+    if outputs.report:
+        from xuewei.reports.html_report import write_report_html
+
+        t = time.perf_counter()
+        write_report_html(run, folder)
+        seconds["report_html_s"] = time.perf_counter() - t
+    return seconds
