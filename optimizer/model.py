@@ -74,7 +74,7 @@ class LocationModel:
     k : int, "auto" or None
         Pairs kept per node before solving (the rest replaced by a placeholder and restored where
         used, see `xuewei.optimizer.pairs`); ``None`` keeps every feasible pair; ``"auto"`` prunes
-        only uncapacitated models.
+        only uncapacitated models. Ignored (no pruning) when any option has a ``min_load``.
     strong_linking : bool
         Add ``x_ij <= y_j`` for every pair even at capacitated sites (tighter LP, more rows).
     name : str
@@ -245,7 +245,9 @@ class LocationModel:
 
     def _initial_k(self) -> np.ndarray:
         counts = self.pairs.counts
-        if self.k is None:
+        if self.k is None or (self.options["min_load"].to_numpy() > 0).any():
+            # A placeholder carries no load, so with size floors the pruned model would not be a
+            # relaxation of the full one: never prune then (docs/optimizer.md, section 3).
             return counts.copy()
         if self.k == "auto":
             uncapacitated = np.isinf(self.options["capacity"].to_numpy()).all()
