@@ -104,12 +104,16 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"{row['instance']:>16} n={n} p={inst.p} spopt {sp_obj:.1f} {row['spopt_total_s']:.2f}s | "
               f"xuewei {xw_obj:.1f} {row['xuewei_total_s']:.2f}s | ratio {row['ratio']:.2f}", flush=True)
+        write(rows, out)  # after every instance, so a long run can be stopped without losing rows
+    return 0
+
+
+def write(rows, out: Path) -> None:
     table = pd.DataFrame(rows)
     table.to_csv(out / "pmed_vs_spopt.csv", index=False)
     cols = ["instance", "n", "p", "optimum", "spopt_objective", "xuewei_objective", "equal",
             "spopt_gap", "xuewei_gap", "spopt_build_s", "spopt_total_s", "xuewei_build_s", "xuewei_total_s", "ratio"]
     (out / "pmed_vs_spopt.md").write_text(markdown(table[cols]), encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":

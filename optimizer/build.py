@@ -61,6 +61,7 @@ class ModelArrays:
     single_source: bool = False
     strong_linking: bool = True
     name: str = "location"
+    fixed_open: np.ndarray | None = None  # per option 0/1: fix y (repair of a time-limited run)
 
 
 @dataclass
@@ -99,6 +100,9 @@ def build_problem(a: ModelArrays) -> BuiltProblem:
     cat_x = pulp.LpBinary if a.single_source else pulp.LpContinuous
 
     y = _variables(prob, "y_", len(a.opt_site), 0, 1, pulp.LpBinary)
+    if a.fixed_open is not None:
+        for var, value in zip(y, a.fixed_open.tolist()):
+            var.lowBound = var.upBound = value
     x = _variables(prob, "x_", len(a.pair_node), 0, 1, cat_x)
     g_nodes = np.flatnonzero(np.isfinite(a.placeholder_cost))
     g = _variables(prob, "g_", len(g_nodes), 0, 1, pulp.LpContinuous)

@@ -29,6 +29,7 @@ placeholder) only while a node's pairs are pruned, and a solution is accepted on
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -38,10 +39,19 @@ from xuewei.optimizer import checks
 from xuewei.optimizer.build import ModelArrays, build_problem
 from xuewei.optimizer.pairs import PairTable, euclidean_km, from_matrix
 from xuewei.optimizer.results import Solution, make_tables
-from xuewei.optimizer.solve import solve_problem
+from xuewei.optimizer.solve import SolveReport, solve_problem
 
 #: Placeholder values under this are treated as zero.
 _EPS = 1e-6
+
+
+def _repaired(report: SolveReport, bound: float | None) -> SolveReport:
+    """Report of a repaired time-limited run: feasible, gap against the pruned model's bound."""
+    objective = report.objective
+    gap = None
+    if objective is not None and bound is not None:
+        gap = max(0.0, (objective - bound) / max(abs(objective), 1e-10))
+    return replace(report, status="feasible", bound=bound, gap=gap)
 
 
 class LocationModel:
@@ -284,9 +294,9 @@ class LocationModel:
         """
         penalty = self._penalty()
         n_opts = np.bincount(self._opt_site, minlength=len(self.site_ids))
-        raise_if = checks.structure_problems(self.site_status, self.p, n_opts, self.site_ids)
-        if raise_if:
-            raise InputError(raise_if)
+        structural = checks.structure_problems(self.site_status, self.p, n_opts, self.site_ids)
+        if structural:
+            raise InputError(structural)
         usable = (self.site_status != "closed")[self.pairs.site]
         pairs = self.pairs
         if not usable.all():
@@ -313,6 +323,8 @@ class LocationModel:
         opt_rows = np.flatnonzero(self.site_status[self._opt_site] != "closed")
         stats = {"build_seconds": 0.0, "transfer_seconds": 0.0, "solve_seconds": 0.0, "iterations": 0}
         started = time.perf_counter()
+        n_feasible = len(pairs)
+        repair = None
         while True:
             kept, floor = pairs.nearest(k) if len(pairs) else (np.zeros(0, bool), np.full(len(k), np.nan))
             t0 = time.perf_counter()
@@ -325,12 +337,13 @@ class LocationModel:
                 forced_open=self.site_status == "open", pair_node=pairs.node[kept], pair_site=pairs.site[kept],
                 pair_cost=pairs.cost[kept], placeholder_cost=floor, p=self.p, budget=self.budget,
                 penalty=penalty, single_source=self.single_source, strong_linking=self.strong_linking,
-                name=self.name)
+                name=self.name, fixed_open=None if repair is None else repair["fixed"])
             built = build_problem(arrays)
             stats["build_seconds"] += time.perf_counter() - t0
             remaining = None
             if time_limit_s is not None:
-                remaining = max(1.0, time_limit_s - (time.perf_counter() - started))
+                left = time_limit_s - (time.perf_counter() - started)
+                remaining = max(1.0, left if repair is None else max(left, 0.1 * time_limit_s))
             report = solve_problem(built.prob, solver, remaining, gap_rel, threads, msg)
             stats["transfer_seconds"] += report.transfer_seconds or 0.0
             stats["solve_seconds"] += report.seconds
@@ -342,12 +355,25 @@ class LocationModel:
             if not len(widen):
                 break
             if time_limit_s is not None and time.perf_counter() - started >= time_limit_s:
-                raise SolveError(
-                    f"时间限制内未能证明 k 近邻剪枝无损（仍有 {len(widen)} 个节点需要更远的站点）；请放宽时间限制或设 k=None。",
-                    status="not_solved", gap=report.gap)
+                if repair is not None:  # pragma: no cover - the repair model has no placeholders
+                    raise SolveError("修复解仍使用了占位变量。", status="not_solved", gap=report.gap)
+                # Out of time with placeholders in the incumbent: keep its open sites, offer every
+                # feasible pair to them, and re-assign. The pruned model's bound stays valid.
+                y_open = np.round(np.fromiter((v.varValue or 0.0 for v in built.y), float, len(built.y)))
+                repair = {"bound": report.bound, "fixed": y_open}
+                site_open = np.zeros(len(self.site_ids), dtype=bool)
+                site_open[arrays.opt_site[y_open > 0.5]] = True
+                sel = site_open[pairs.site]
+                pairs = PairTable(pairs.node[sel], pairs.site[sel], pairs.cost[sel], pairs.distance[sel],
+                                  pairs.n_nodes, pairs.n_sites)
+                k = pairs.counts.copy()
+                continue
             k[widen] = np.minimum(k[widen] * 2, pairs.counts[widen])
+        if repair is not None:
+            report = _repaired(report, repair["bound"])
         self._solution = Solution(built=built, arrays=arrays, report=report, stats=stats, penalty=penalty,
-                                  reasons=reasons, k_final=k, kept_pairs=int(kept.sum()), pairs=pairs, kept=kept, opt_rows=opt_rows)
+                                  reasons=reasons, k_final=k, kept_pairs=int(kept.sum()), pairs=pairs, kept=kept, opt_rows=opt_rows,
+                                  n_feasible=n_feasible)
         self._tables = make_tables(self, self._solution)
         return self
 

@@ -40,6 +40,7 @@ class Solution:
     pairs: PairTable
     kept: np.ndarray
     opt_rows: np.ndarray
+    n_feasible: int
 
 
 def _values(variables) -> np.ndarray:
@@ -112,7 +113,7 @@ def make_tables(model, sol: Solution) -> dict[str, pd.DataFrame]:
         "solve_seconds": sol.stats["solve_seconds"],
         "seconds": sol.stats["build_seconds"] + sol.stats["solve_seconds"],
         "iterations": sol.stats["iterations"], "n_nodes": len(model.node_ids), "n_sites": n_sites,
-        "n_open": int(is_open.sum()), "pairs_feasible": len(sol.pairs), "pairs_kept": sol.kept_pairs,
+        "n_open": int(is_open.sum()), "pairs_feasible": sol.n_feasible, "pairs_kept": sol.kept_pairs,
         "k_max": int(sol.k_final.max()) if len(sol.k_final) else 0,
     }])
     return {"sites": sites, "assignments": assignments, "unserved": unserved, "summary": summary}

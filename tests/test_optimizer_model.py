@@ -122,6 +122,17 @@ def test_minimum_load_of_an_open_option():
     assert opened(m) == ["B", "C"]
     assert m.objective == pytest.approx(25 + 30 + 10 * 1 + 5 * 2)
     assert m.sites.set_index("site_id").loc["C", "load"] == pytest.approx(45)
+    # A placeholder carries no load, so size floors switch k-nearest pruning off.
+    pruned = line(options=options, k=1).solve()
+    assert pruned.objective == pytest.approx(m.objective)
+    assert pruned.summary["pairs_kept"].iloc[0] == pruned.summary["pairs_feasible"].iloc[0] == 9
+
+
+def test_k_nearest_on_the_line_is_exact():
+    m = line(p=1, k=1).solve()  # every node keeps only itself; widening must find C
+    assert opened(m) == ["C"]
+    assert m.objective == pytest.approx(10 * 3 + 20 * 2)
+    assert m.summary["iterations"].iloc[0] > 1
 
 
 def test_elastic_unserved_demand_is_reported_with_its_penalty():
