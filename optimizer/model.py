@@ -253,8 +253,8 @@ class LocationModel:
         dmin = self.demand[self.demand > 0].min() if (self.demand > 0).any() else 1.0
         return 10.0 * max(unit.max() if len(unit) else 0.0, (fixed.max() if len(fixed) else 0.0) / dmin, 1.0)
 
-    def _initial_k(self) -> np.ndarray:
-        counts = self.pairs.counts
+    def _initial_k(self, counts: np.ndarray) -> np.ndarray:
+        """Pairs to keep per node in the first round (``counts`` = feasible pairs per node)."""
         if self.k is None or (self.options["min_load"].to_numpy() > 0).any():
             # A placeholder carries no load, so with size floors the pruned model would not be a
             # relaxation of the full one: never prune then (docs/optimizer.md, section 3).
@@ -268,7 +268,8 @@ class LocationModel:
             return np.full(len(counts), min(m, max(10, k0)))
         return np.full(len(counts), int(self.k))
 
-    def solve(self, solver="highs", time_limit_s=None, gap_rel=None, threads=None, msg=False) -> LocationModel:
+    def solve(self, solver="highs", time_limit_s=None, gap_rel=None, threads=None, msg=False,
+              extend=None) -> LocationModel:
         """Solve; results in `sites`, `assignments`, `unserved`, `summary`. Returns ``self``.
 
         Parameters
@@ -283,6 +284,11 @@ class LocationModel:
             Solver threads.
         msg : bool
             Show the solver log.
+        extend : callable, optional
+            ``extend(built, arrays)`` is called after every build and may add constraints to
+            ``built.prob``; variables are keyed by array position (``built.y[r]`` is option
+            ``arrays.opt_site[r]``, ``built.x[t]`` is pair ``arrays.pair_node[t], arrays.pair_site[t]``).
+            Extra constraints must stay valid when pairs are pruned (they are re-added each round).
 
         Raises
         ------
@@ -319,7 +325,7 @@ class LocationModel:
             keep = active[pairs.node] & (reasons[pairs.node] != "too_large")
         pairs = PairTable(pairs.node[keep], pairs.site[keep], pairs.cost[keep], pairs.distance[keep],
                           pairs.n_nodes, pairs.n_sites)
-        k = self._initial_k()
+        k = self._initial_k(pairs.counts)
         opt_rows = np.flatnonzero(self.site_status[self._opt_site] != "closed")
         stats = {"build_seconds": 0.0, "transfer_seconds": 0.0, "solve_seconds": 0.0, "iterations": 0}
         started = time.perf_counter()
@@ -339,6 +345,8 @@ class LocationModel:
                 penalty=penalty, single_source=self.single_source, strong_linking=self.strong_linking,
                 name=self.name, fixed_open=None if repair is None else repair["fixed"])
             built = build_problem(arrays)
+            if extend is not None:
+                extend(built, arrays)
             stats["build_seconds"] += time.perf_counter() - t0
             remaining = None
             if time_limit_s is not None:

@@ -239,3 +239,16 @@ def test_from_geodataframes_requires_a_crs():
     nodes = nodes.set_crs(None, allow_override=True)
     with pytest.raises(InputError, match="未声明 CRS"):
         LocationModel.from_geodataframes(nodes, sites, "pupils", p=1)
+
+
+def test_extend_hook_adds_constraints_by_array_position():
+    import pulp
+
+    def forbid_c(built, arrays):  # e.g. a rule from the layout policy: site C may not open
+        r = int(np.flatnonzero(arrays.opt_site == 2)[0])
+        built.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(built.y[r], 1.0)]),
+                                                   pulp.LpConstraintEQ, "no_c", 0))
+
+    m = line(p=1).solve(extend=forbid_c)
+    assert opened(m) == ["B"]
+    assert m.objective == pytest.approx(10 * 1 + 40 * 2)
