@@ -13,6 +13,7 @@ import re
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 
 import pulp
@@ -125,15 +126,19 @@ class TimedHiGHS(pulp.HiGHS):
                 cols = idx[integer]
                 kind = np.full(len(cols), int(highspy.HighsVarType.kInteger), dtype=np.uint8)
                 h.changeColsIntegrality(len(cols), cols, kind)
-        constraints = list(lp._constraints.values())
+        # PuLP >= 3 keeps constraints in ``_constraints`` (``constraints`` became a method);
+        # PuLP 2.x has the dict in ``constraints`` and a constraint is itself the expression.
+        table = lp._constraints if hasattr(lp, "_constraints") else lp.constraints
+        constraints = list(table.values())
+        terms = [getattr(c, "expr", c) for c in constraints]
         m = len(constraints)
         if m:
-            sizes = np.fromiter((len(c.expr) for c in constraints), np.int64, m)
+            sizes = np.fromiter((len(e) for e in terms), np.int64, m)
             starts = np.zeros(m, dtype=np.int32)
             np.cumsum(sizes[:-1], out=starts[1:])
             nnz = int(sizes.sum())
-            index = np.fromiter((v.index for c in constraints for v in c.expr), np.int32, nnz)
-            value = np.fromiter((a for c in constraints for a in c.expr.values()), float, nnz)
+            index = np.fromiter((v.index for e in terms for v in e), np.int32, nnz)
+            value = np.fromiter((a for e in terms for a in e.values()), float, nnz)
             nonzero = value != 0
             if not nonzero.all():
                 row = np.repeat(np.arange(m), sizes)[nonzero]
@@ -203,7 +208,10 @@ def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg) -> SolveReport:
             msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, logPath=log_path
         )
         t0 = time.perf_counter()
-        prob.solve(solver)
+        with warnings.catch_warnings():
+            # PuLP 2.8 opens os.devnull for CBC's output and never closes it.
+            warnings.simplefilter("ignore", ResourceWarning)
+            prob.solve(solver)
         seconds = time.perf_counter() - t0
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             log = fh.read()
