@@ -54,6 +54,10 @@ def _repaired(report: SolveReport, bound: float | None) -> SolveReport:
     return replace(report, status="feasible", bound=bound, gap=gap)
 
 
+#: Optional option columns for modular capacity (e.g. classes of 45 places each).
+MODULE_COLUMNS = ("module_capacity", "module_cost", "min_modules", "max_modules")
+
+
 class LocationModel:
     """Capacitated / uncapacitated, splittable / single-source facility location with p, budget,
     forced sites, multi-option capacities and elastic unserved demand.
@@ -68,6 +72,10 @@ class LocationModel:
         ``site_id, option, capacity, fixed_cost`` and optionally ``min_load``: each site opens at
         most one option. ``capacity`` [demand unit] is ``inf`` when uncapacitated; ``fixed_cost``
         [cost unit]; ``min_load`` [demand unit] is the least demand an open option must serve.
+        Modular capacity (integer class counts instead of a size menu): ``module_capacity``
+        [demand unit per module], ``module_cost`` [cost unit per module], ``min_modules`` and
+        ``max_modules``; an open option then has ``capacity + module_capacity * z`` places for
+        ``fixed_cost + module_cost * z``, with integer ``z`` in ``[min_modules, max_modules]``.
     pairs : PairTable
         Feasible pairs (positions into ``nodes``/``sites``) with the cost of serving the node's
         whole demand [cost unit] and the distance.
@@ -111,6 +119,15 @@ class LocationModel:
             "fixed_cost": np.asarray(options["fixed_cost"], dtype=float),
             "min_load": np.asarray(options["min_load"], dtype=float) if "min_load" in options else 0.0,
         })
+        for col in MODULE_COLUMNS:
+            self.options[col] = np.asarray(options[col], dtype=float) if col in options else 0.0
+        mod = self.options[list(MODULE_COLUMNS)].to_numpy()
+        if (~np.isfinite(mod) | (mod < 0)).any() or (self.options["min_modules"] > self.options["max_modules"]).any() \
+                or (self.options[["min_modules", "max_modules"]].to_numpy() % 1 != 0).any():
+            raise InputError(Problem(file=checks.SOURCE, field="module_*", expected="非负有限数，模块数为整数且 min_modules ≤ max_modules",
+                                     found="不合格的模块列"))
+        #: Largest capacity each option can reach [demand unit].
+        self._opt_max_capacity = (self.options["capacity"] + self.options["module_capacity"] * self.options["max_modules"]).to_numpy()
         self._opt_site = position.loc[self.options["site_id"]].to_numpy()
         checks.check_arrays(self.demand, self.site_status, self._opt_site, self.options["capacity"].to_numpy(),
                             self.options["fixed_cost"].to_numpy(), self.options["min_load"].to_numpy(),
@@ -249,7 +266,7 @@ class LocationModel:
             return float(self.unserved_penalty)
         d = self.demand[self.pairs.node]
         unit = self.pairs.cost[d > 0] / d[d > 0]
-        fixed = self.options["fixed_cost"].to_numpy()
+        fixed = (self.options["fixed_cost"] + self.options["module_cost"] * self.options["max_modules"]).to_numpy()
         dmin = self.demand[self.demand > 0].min() if (self.demand > 0).any() else 1.0
         return 10.0 * max(unit.max() if len(unit) else 0.0, (fixed.max() if len(fixed) else 0.0) / dmin, 1.0)
 
@@ -309,13 +326,13 @@ class LocationModel:
             pairs = PairTable(pairs.node[usable], pairs.site[usable], pairs.cost[usable], pairs.distance[usable],
                               pairs.n_nodes, pairs.n_sites)
         site_max = np.zeros(len(self.site_ids))
-        np.maximum.at(site_max, self._opt_site, self.options["capacity"].to_numpy())
+        np.maximum.at(site_max, self._opt_site, self._opt_max_capacity)
         reach = np.zeros(len(self.node_ids))
         if len(pairs):
             np.maximum.at(reach, pairs.node, site_max[pairs.site])
         problems, reasons = checks.servable_problems(
             self.node_ids, self.demand, pairs.counts, reach, self.single_source, self._opt_site,
-            self.options["capacity"].to_numpy(), self.site_status, self.p, self.site_ids)
+            self._opt_max_capacity, self.site_status, self.p, self.site_ids)
         if problems and penalty is None:
             raise InputError(problems)
         active = self.demand > 0
@@ -340,6 +357,10 @@ class LocationModel:
                 opt_capacity=self.options["capacity"].to_numpy()[opt_rows],
                 opt_fixed_cost=self.options["fixed_cost"].to_numpy()[opt_rows],
                 opt_min_load=self.options["min_load"].to_numpy()[opt_rows],
+                opt_module_capacity=self.options["module_capacity"].to_numpy()[opt_rows],
+                opt_module_cost=self.options["module_cost"].to_numpy()[opt_rows],
+                opt_min_modules=self.options["min_modules"].to_numpy()[opt_rows],
+                opt_max_modules=self.options["max_modules"].to_numpy()[opt_rows],
                 forced_open=self.site_status == "open", pair_node=pairs.node[kept], pair_site=pairs.site[kept],
                 pair_cost=pairs.cost[kept], placeholder_cost=floor, p=self.p, budget=self.budget,
                 penalty=penalty, single_source=self.single_source, strong_linking=self.strong_linking,
@@ -416,7 +437,9 @@ class LocationModel:
 
     @property
     def sites(self) -> pd.DataFrame:
-        """Per site: ``site_id, status, open, option, capacity, fixed_cost, load, utilisation, n_nodes``."""
+        """Per site: ``site_id, status, open, option, modules, capacity, fixed_cost, load, utilisation, n_nodes``.
+
+        ``capacity`` and ``fixed_cost`` are those of the chosen option including its modules."""
         return self._table("sites")
 
     @property

@@ -252,3 +252,40 @@ def test_extend_hook_adds_constraints_by_array_position():
     m = line(p=1).solve(extend=forbid_c)
     assert opened(m) == ["B"]
     assert m.objective == pytest.approx(10 * 1 + 40 * 2)
+
+
+def test_modular_capacity_counts_classes():
+    # Each module (class) holds 10 and costs 2; a site holds at most 5 modules.
+    options = pd.DataFrame({"site_id": IDS, "capacity": 0.0, "fixed_cost": [30, 25, 30],
+                            "module_capacity": 10.0, "module_cost": 2.0, "max_modules": 5})
+    m = line(options=options).solve()
+    s = m.sites.set_index("site_id")
+    assert opened(m) == ["B", "C"]
+    assert s.loc["B", "modules"] == 3 and s.loc["C", "modules"] == 4
+    assert s.loc["C", "capacity"] == 40 and s.loc["C", "fixed_cost"] == 30 + 4 * 2
+    assert m.objective == pytest.approx(25 + 30 + 7 * 2 + 10 * 1)
+    check_identities(m)
+    options["min_modules"] = 4
+    m = line(options=options).solve()
+    assert m.sites.set_index("site_id").loc["B", "modules"] == 4
+    assert m.objective == pytest.approx(25 + 30 + 8 * 2 + 10 * 1)
+
+
+def test_modular_capacity_limits_are_checked_before_solving():
+    options = pd.DataFrame({"site_id": IDS, "capacity": 0.0, "fixed_cost": 0.0,
+                            "module_capacity": 10.0, "module_cost": 1.0, "max_modules": 2})
+    with pytest.raises(InputError, match="总需求 70 > 最大总容量 60"):
+        line(options=options).solve()
+    options["min_modules"] = 3
+    with pytest.raises(InputError, match="min_modules ≤ max_modules"):
+        line(options=options)
+
+
+def test_elastic_penalty_skips_zero_demand_nodes():
+    # A has no demand; B can only reach A and B, C only itself within 1.5 km.
+    m = LocationModel.from_cost_matrix(DIST, [0.0, 20.0, 40.0], node_ids=IDS, site_ids=IDS, p=1,
+                                       max_distance=1.5, unserved_penalty=100).solve()
+    assert opened(m) == ["C"]
+    assert m.unserved.set_index("node_id")["unserved"].to_dict() == {"B": 20.0}
+    assert m.objective == pytest.approx(100 * 20)
+    check_identities(m)
