@@ -36,6 +36,7 @@ import pandas as pd
 
 from xuewei.errors import InputError, Problem, SolveError
 from xuewei.optimizer import checks
+from xuewei.optimizer import start as start_mod
 from xuewei.optimizer.build import ModelArrays, build_problem
 from xuewei.optimizer.pairs import PairTable, euclidean_km, from_matrix
 from xuewei.optimizer.results import Solution, make_tables
@@ -286,7 +287,7 @@ class LocationModel:
         return np.full(len(counts), int(self.k))
 
     def solve(self, solver="highs", time_limit_s=None, gap_rel=None, threads=None, msg=False,
-              extend=None) -> LocationModel:
+              extend=None, warm_start=None) -> LocationModel:
         """Solve; results in `sites`, `assignments`, `unserved`, `summary`. Returns ``self``.
 
         Parameters
@@ -306,6 +307,11 @@ class LocationModel:
             ``built.prob``; variables are keyed by array position (``built.y[r]`` is option
             ``arrays.opt_site[r]``, ``built.x[t]`` is pair ``arrays.pair_node[t], arrays.pair_site[t]``).
             Extra constraints must stay valid when pairs are pruned (they are re-added each round).
+        warm_start : {None, "relax"}
+            ``"relax"`` (single-source models): first solve the splittable twin (within a third
+            of the time limit, gap at least 0.5%), repair it into catchments and hand that to the
+            solver as a starting solution (`xuewei.optimizer.start`). Its time is in ``summary``
+            as ``start_seconds`` and counts against ``time_limit_s``.
 
         Raises
         ------
@@ -348,6 +354,19 @@ class LocationModel:
         started = time.perf_counter()
         n_feasible = len(pairs)
         repair = None
+        start = None
+        if warm_start == "relax" and self.single_source:
+            relaxed = LocationModel(
+                pd.DataFrame({"node_id": self.node_ids, "demand": self.demand}),
+                pd.DataFrame({"site_id": self.site_ids, "status": self.site_status}), self.options, self.pairs,
+                p=self.p, single_source=False, unserved_penalty=self.unserved_penalty, budget=self.budget,
+                k=self.k, strong_linking=self.strong_linking, name=self.name + "_relaxed")
+            relaxed.solve(solver, None if time_limit_s is None else time_limit_s / 3,
+                          max(gap_rel or 0.0, 0.005), threads, msg, extend)
+            start = start_mod.repair(self, relaxed)
+        elif warm_start not in (None, "relax"):
+            raise InputError(Problem(file=checks.SOURCE, field="warm_start", expected="None 或 relax", found=str(warm_start)))
+        stats["start_seconds"] = time.perf_counter() - started
         while True:
             kept, floor = pairs.nearest(k) if len(pairs) else (np.zeros(0, bool), np.full(len(k), np.nan))
             t0 = time.perf_counter()
@@ -373,7 +392,8 @@ class LocationModel:
             if time_limit_s is not None:
                 left = time_limit_s - (time.perf_counter() - started)
                 remaining = max(1.0, left if repair is None else max(left, 0.1 * time_limit_s))
-            report = solve_problem(built.prob, solver, remaining, gap_rel, threads, msg)
+            values = None if start is None else start_mod.start_values(start, built, arrays, opt_rows, penalty)
+            report = solve_problem(built.prob, solver, remaining, gap_rel, threads, msg, values)
             stats["transfer_seconds"] += report.transfer_seconds or 0.0
             stats["solve_seconds"] += report.seconds
             stats["iterations"] += 1

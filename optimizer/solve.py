@@ -96,6 +96,8 @@ class TimedHiGHS(pulp.HiGHS):
 
     transfer_seconds: float = 0.0
     run_seconds: float = 0.0
+    #: ``{variable: value}`` passed to HiGHS as a (possibly partial) starting solution.
+    start: dict | None = None
 
     def createAndConfigureSolver(self, lp):  # noqa: N802 - PuLP's name
         with _quiet_stdout(not self.msg):
@@ -151,11 +153,29 @@ class TimedHiGHS(pulp.HiGHS):
             h.addRows(m, lo, hi, nnz, starts, index, value)
             for i, c in enumerate(constraints):
                 c.index = i
+        if self.start:
+            cols = np.fromiter((v.index for v in self.start), np.int32, len(self.start))
+            vals = np.fromiter(self.start.values(), float, len(self.start))
+            h.setSolution(len(cols), cols, vals)
         self.transfer_seconds = time.perf_counter() - t0
 
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
+        import numpy as np
+
         t0 = time.perf_counter()
         super().callSolver(lp)
+        if self.start:
+            # HiGHS 1.16 can hand back the user's start instead of the optimum when presolve
+            # solves the whole MIP (objective 115 reported, start vector costing 145 returned).
+            # Check the returned vector against the reported objective; on mismatch solve again
+            # without the start.
+            h = lp.solverModel
+            x = np.asarray(h.getSolution().col_value)
+            cost = np.asarray(h.getLp().col_cost_)
+            reported = h.getInfo().objective_function_value
+            if len(x) == len(cost) and abs(float(cost @ x) - reported) > 1e-6 * max(1.0, abs(reported)):
+                h.clearSolver()
+                h.run()
         self.run_seconds = time.perf_counter() - t0
 
 
@@ -172,10 +192,11 @@ def _status(prob: pulp.LpProblem) -> str:
     return "not_solved"
 
 
-def _solve_highs(prob, time_limit_s, gap_rel, threads, msg) -> SolveReport:
+def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
     import highspy
 
     solver = TimedHiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads)
+    solver.start = start
     t0 = time.perf_counter()
     prob.solve(solver)
     seconds = time.perf_counter() - t0
@@ -200,12 +221,15 @@ _CBC_BOUND = re.compile(r"^(Lower bound|Objective value):\s+(\S+)", re.MULTILINE
 _CBC_GAP = re.compile(r"^Gap:\s+(\S+)", re.MULTILINE)
 
 
-def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg) -> SolveReport:
+def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
     handle, log_path = tempfile.mkstemp(prefix="xuewei-cbc-", suffix=".log")
     os.close(handle)
+    for var, value in (start or {}).items():
+        var.setInitialValue(value)
     try:
         solver = pulp.PULP_CBC_CMD(
-            msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, logPath=log_path
+            msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, logPath=log_path,
+            warmStart=bool(start),
         )
         t0 = time.perf_counter()
         with warnings.catch_warnings():
@@ -240,6 +264,7 @@ def solve_problem(
     gap_rel: float | None = None,
     threads: int | None = None,
     msg: bool = False,
+    start: dict | None = None,
 ) -> SolveReport:
     """Solve ``prob`` and report; raise `SolveError` when no solution came back.
 
@@ -257,13 +282,15 @@ def solve_problem(
         Solver threads.
     msg : bool
         Show the solver's log.
+    start : dict, optional
+        ``{variable: value}``: a starting solution, possibly partial (HiGHS completes it).
     """
     if solver not in SOLVERS:
         raise SolveError(f"未知求解器“{solver}”，可选：highs、cbc。", status="not_solved")
     gap_rel = DEFAULT_GAP_REL if gap_rel is None else gap_rel
     run = _solve_highs if solver == "highs" else _solve_cbc
     try:
-        report = run(prob, time_limit_s, gap_rel, threads, msg)
+        report = run(prob, time_limit_s, gap_rel, threads, msg, start)
     except pulp.PulpSolverError as err:
         raise SolveError(f"求解器 {solver} 运行失败：{err}", status="not_solved") from err
     if report.status in ("not_solved", "unbounded"):

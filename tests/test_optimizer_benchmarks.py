@@ -76,3 +76,11 @@ def test_time_limit_with_placeholders_in_use_repairs_the_incumbent(bench_dir):
     inst = read_instance(bench_dir / "orlib-pmed" / "pmed1.txt")
     open_sites = model.sites.loc[model.sites["open"], "site_id"].to_numpy()
     assert a["cost"].sum() == pytest.approx(inst.cost[:, open_sites].min(axis=1).sum(), rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_holmberg_with_warm_start(bench_dir, solver):
+    model = read_instance(bench_dir / "sscflp-holmberg" / "p1.txt").to_model()
+    model.solve(solver=solver, warm_start="relax")
+    assert model.summary["status"].iloc[0] == "optimal"
+    assert model.objective == pytest.approx(8848, rel=1e-6)

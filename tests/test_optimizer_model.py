@@ -289,3 +289,19 @@ def test_elastic_penalty_skips_zero_demand_nodes():
     assert m.unserved.set_index("node_id")["unserved"].to_dict() == {"B": 20.0}
     assert m.objective == pytest.approx(100 * 20)
     check_identities(m)
+
+
+def test_warm_start_from_the_repaired_relaxation_keeps_the_optimum():
+    # The splittable optimum opens B and C (85); repaired into catchments every node goes to B
+    # (145, C too small for its own 40). The solver must still prove 115 (close C), and the
+    # returned layout must be the optimum, not the start (HiGHS 1.16 returned the start once).
+    m = line(fixed_cost=[30, 25, 30], capacity=[100, 100, 30], single_source=True).solve(warm_start="relax")
+    assert opened(m) == ["B"]
+    assert m.objective == pytest.approx(25 + 10 * 1 + 40 * 2)
+    assert m.summary["start_seconds"].iloc[0] > 0
+    check_identities(m)
+
+
+def test_warm_start_rejects_unknown_strategies():
+    with pytest.raises(InputError, match="warm_start"):
+        line(p=1, single_source=True).solve(warm_start="magic")
