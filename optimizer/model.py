@@ -398,7 +398,7 @@ class LocationModel:
             stats["solve_seconds"] += report.seconds
             stats["iterations"] += 1
             if report.status == "infeasible":
-                raise self._infeasible(penalty, report, solver, time_limit_s, gap_rel, threads)
+                raise self._infeasible(penalty, report, solver, time_limit_s, gap_rel, threads, extend)
             g = np.fromiter((v.varValue or 0.0 for v in built.g), float, len(built.g))
             widen = built.g_nodes[g > _EPS]
             if not len(widen):
@@ -426,7 +426,7 @@ class LocationModel:
         self._tables = make_tables(self, self._solution)
         return self
 
-    def _infeasible(self, penalty, report, solver, time_limit_s, gap_rel, threads):
+    def _infeasible(self, penalty, report, solver, time_limit_s, gap_rel, threads, extend=None):
         """Explain an infeasible strict model by solving its elastic twin."""
         if penalty is not None:
             return SolveError("即使允许未满足需求，模型仍无可行解（检查强制开放站点、最小规模与预算）。",
@@ -437,7 +437,7 @@ class LocationModel:
             p=self.p, single_source=self.single_source, unserved_penalty="auto", budget=self.budget,
             k=self.k, strong_linking=self.strong_linking, name=self.name)
         try:
-            twin.solve(solver, time_limit_s, gap_rel, threads)
+            twin.solve(solver, time_limit_s, gap_rel, threads, extend=extend)
         except SolveError as err:
             return SolveError(f"模型无可行解，诊断求解也失败：{err}", status="infeasible")
         lost = twin.unserved
