@@ -61,6 +61,19 @@ class ModelArrays:
     single_source: bool = False
     strong_linking: bool = True
     name: str = "location"
+    fixed_open: np.ndarray | None = None  # per option 0/1: fix y (repair of a time-limited run)
+    # Modular capacity per option (e.g. classes): integer z in [min, max] when open, each module
+    # adding ``opt_module_capacity`` [demand unit] for ``opt_module_cost`` [cost unit].
+    opt_module_capacity: np.ndarray | None = None
+    opt_module_cost: np.ndarray | None = None
+    opt_min_modules: np.ndarray | None = None
+    opt_max_modules: np.ndarray | None = None
+
+    def modular(self) -> np.ndarray:
+        """Positions of the options with modules."""
+        if self.opt_max_modules is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.opt_max_modules > 0)
 
 
 @dataclass
@@ -74,6 +87,8 @@ class BuiltProblem:
     g: list = field(default_factory=list)  # per node in g_nodes
     u_nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     u: list = field(default_factory=list)  # per node in u_nodes
+    z_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    z: list = field(default_factory=list)  # modules per option in z_rows
 
 
 def _variables(prob: pulp.LpProblem, prefix: str, n: int, low, up, cat) -> list:
@@ -99,20 +114,34 @@ def build_problem(a: ModelArrays) -> BuiltProblem:
     cat_x = pulp.LpBinary if a.single_source else pulp.LpContinuous
 
     y = _variables(prob, "y_", len(a.opt_site), 0, 1, pulp.LpBinary)
+    if a.fixed_open is not None:
+        for var, value in zip(y, a.fixed_open.tolist()):
+            var.lowBound = var.upBound = value
     x = _variables(prob, "x_", len(a.pair_node), 0, 1, cat_x)
     g_nodes = np.flatnonzero(np.isfinite(a.placeholder_cost))
     g = _variables(prob, "g_", len(g_nodes), 0, 1, pulp.LpContinuous)
     active = np.flatnonzero(a.demand > 0)  # zero-demand nodes need no assignment
     u_nodes = active if a.penalty is not None else np.zeros(0, dtype=np.int64)
     u = _variables(prob, "u_", len(u_nodes), 0, 1, pulp.LpContinuous)
+    z_rows = a.modular()
+    z = _variables(prob, "z_", len(z_rows), 0, None, pulp.LpInteger)
 
     # Objective: fixed + assignment + placeholder + unserved penalty, one dict construction.
     terms = list(zip(y, a.opt_fixed_cost.tolist()))
     terms += zip(x, a.pair_cost.tolist())
     terms += zip(g, a.placeholder_cost[g_nodes].tolist())
     if a.penalty is not None:
-        terms += zip(u, (a.penalty * a.demand).tolist())
+        terms += zip(u, (a.penalty * a.demand[u_nodes]).tolist())
+    if len(z_rows):
+        terms += zip(z, a.opt_module_cost[z_rows].tolist())
     prob.setObjective(LpAffineExpression(terms))
+
+    # Modules only when the option is open: min * y <= z <= max * y.
+    for t, r in enumerate(z_rows.tolist()):
+        add(LpConstraint(LpAffineExpression([(z[t], 1.0), (y[r], -float(a.opt_max_modules[r]))]), LE, f"zmax_{r}", 0))
+        if a.opt_min_modules[r] > 0:
+            add(LpConstraint(LpAffineExpression([(z[t], 1.0), (y[r], -float(a.opt_min_modules[r]))]), GE, f"zmin_{r}", 0))
+    z_of = dict(zip(z_rows.tolist(), z))
 
     # Options per site.
     o_order, o_start = _groups(a.opt_site, a.n_sites)
@@ -148,6 +177,9 @@ def build_problem(a: ModelArrays) -> BuiltProblem:
         load = list(zip([x[t] for t in rows], load_coef[rows].tolist()))
         if capacitated[j]:
             e = LpAffineExpression(load + list(zip(site_y[j], (-cap[opts]).tolist())))
+            for r in opts.tolist():
+                if r in z_of:
+                    e[z_of[r]] = -float(a.opt_module_capacity[r])
             add(LpConstraint(e, LE, f"cap_{j}", 0))
         if has_floor[j]:
             e = LpAffineExpression(load + list(zip(site_y[j], (-a.opt_min_load[opts]).tolist())))
@@ -172,5 +204,8 @@ def build_problem(a: ModelArrays) -> BuiltProblem:
     if a.p is not None:
         add(LpConstraint(LpAffineExpression(zip(y, repeat(1.0))), EQ, "p_sites", a.p))
     if a.budget is not None:
-        add(LpConstraint(LpAffineExpression(zip(y, a.opt_fixed_cost.tolist())), LE, "budget", a.budget))
-    return BuiltProblem(prob, y, x, g_nodes, g, u_nodes, u)
+        spend = list(zip(y, a.opt_fixed_cost.tolist()))
+        if len(z_rows):
+            spend += zip(z, a.opt_module_cost[z_rows].tolist())
+        add(LpConstraint(LpAffineExpression(spend), LE, "budget", a.budget))
+    return BuiltProblem(prob, y, x, g_nodes, g, u_nodes, u, z_rows, z)

@@ -389,8 +389,9 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
     build_s = time.perf_counter() - t0
     try:
+        start = {var: var.varValue for var in prob.variables() if var.varValue is not None} if WARM_START else None
         report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
-                                            threads=threads, warm_start=WARM_START)
+                                            threads=threads, start=start)
     except SolveError as err:
         if err.status != "not_solved" or budget is not None:
             raise

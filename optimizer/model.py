@@ -29,19 +29,34 @@ placeholder) only while a node's pairs are pruned, and a solution is accepted on
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from xuewei.errors import InputError, Problem, SolveError
 from xuewei.optimizer import checks
+from xuewei.optimizer import start as start_mod
 from xuewei.optimizer.build import ModelArrays, build_problem
 from xuewei.optimizer.pairs import PairTable, euclidean_km, from_matrix
 from xuewei.optimizer.results import Solution, make_tables
-from xuewei.optimizer.solve import solve_problem
+from xuewei.optimizer.solve import SolveReport, solve_problem
 
 #: Placeholder values under this are treated as zero.
 _EPS = 1e-6
+
+
+def _repaired(report: SolveReport, bound: float | None) -> SolveReport:
+    """Report of a repaired time-limited run: feasible, gap against the pruned model's bound."""
+    objective = report.objective
+    gap = None
+    if objective is not None and bound is not None:
+        gap = max(0.0, (objective - bound) / max(abs(objective), 1e-10))
+    return replace(report, status="feasible", bound=bound, gap=gap)
+
+
+#: Optional option columns for modular capacity (e.g. classes of 45 places each).
+MODULE_COLUMNS = ("module_capacity", "module_cost", "min_modules", "max_modules")
 
 
 class LocationModel:
@@ -58,6 +73,10 @@ class LocationModel:
         ``site_id, option, capacity, fixed_cost`` and optionally ``min_load``: each site opens at
         most one option. ``capacity`` [demand unit] is ``inf`` when uncapacitated; ``fixed_cost``
         [cost unit]; ``min_load`` [demand unit] is the least demand an open option must serve.
+        Modular capacity (integer class counts instead of a size menu): ``module_capacity``
+        [demand unit per module], ``module_cost`` [cost unit per module], ``min_modules`` and
+        ``max_modules``; an open option then has ``capacity + module_capacity * z`` places for
+        ``fixed_cost + module_cost * z``, with integer ``z`` in ``[min_modules, max_modules]``.
     pairs : PairTable
         Feasible pairs (positions into ``nodes``/``sites``) with the cost of serving the node's
         whole demand [cost unit] and the distance.
@@ -74,7 +93,7 @@ class LocationModel:
     k : int, "auto" or None
         Pairs kept per node before solving (the rest replaced by a placeholder and restored where
         used, see `xuewei.optimizer.pairs`); ``None`` keeps every feasible pair; ``"auto"`` prunes
-        only uncapacitated models.
+        only uncapacitated models. Ignored (no pruning) when any option has a ``min_load``.
     strong_linking : bool
         Add ``x_ij <= y_j`` for every pair even at capacitated sites (tighter LP, more rows).
     name : str
@@ -101,6 +120,15 @@ class LocationModel:
             "fixed_cost": np.asarray(options["fixed_cost"], dtype=float),
             "min_load": np.asarray(options["min_load"], dtype=float) if "min_load" in options else 0.0,
         })
+        for col in MODULE_COLUMNS:
+            self.options[col] = np.asarray(options[col], dtype=float) if col in options else 0.0
+        mod = self.options[list(MODULE_COLUMNS)].to_numpy()
+        if (~np.isfinite(mod) | (mod < 0)).any() or (self.options["min_modules"] > self.options["max_modules"]).any() \
+                or (self.options[["min_modules", "max_modules"]].to_numpy() % 1 != 0).any():
+            raise InputError(Problem(file=checks.SOURCE, field="module_*", expected="非负有限数，模块数为整数且 min_modules ≤ max_modules",
+                                     found="不合格的模块列"))
+        #: Largest capacity each option can reach [demand unit].
+        self._opt_max_capacity = (self.options["capacity"] + self.options["module_capacity"] * self.options["max_modules"]).to_numpy()
         self._opt_site = position.loc[self.options["site_id"]].to_numpy()
         checks.check_arrays(self.demand, self.site_status, self._opt_site, self.options["capacity"].to_numpy(),
                             self.options["fixed_cost"].to_numpy(), self.options["min_load"].to_numpy(),
@@ -239,13 +267,15 @@ class LocationModel:
             return float(self.unserved_penalty)
         d = self.demand[self.pairs.node]
         unit = self.pairs.cost[d > 0] / d[d > 0]
-        fixed = self.options["fixed_cost"].to_numpy()
+        fixed = (self.options["fixed_cost"] + self.options["module_cost"] * self.options["max_modules"]).to_numpy()
         dmin = self.demand[self.demand > 0].min() if (self.demand > 0).any() else 1.0
         return 10.0 * max(unit.max() if len(unit) else 0.0, (fixed.max() if len(fixed) else 0.0) / dmin, 1.0)
 
-    def _initial_k(self) -> np.ndarray:
-        counts = self.pairs.counts
-        if self.k is None:
+    def _initial_k(self, counts: np.ndarray) -> np.ndarray:
+        """Pairs to keep per node in the first round (``counts`` = feasible pairs per node)."""
+        if self.k is None or (self.options["min_load"].to_numpy() > 0).any():
+            # A placeholder carries no load, so with size floors the pruned model would not be a
+            # relaxation of the full one: never prune then (docs/optimizer.md, section 3).
             return counts.copy()
         if self.k == "auto":
             uncapacitated = np.isinf(self.options["capacity"].to_numpy()).all()
@@ -256,7 +286,8 @@ class LocationModel:
             return np.full(len(counts), min(m, max(10, k0)))
         return np.full(len(counts), int(self.k))
 
-    def solve(self, solver="highs", time_limit_s=None, gap_rel=None, threads=None, msg=False) -> LocationModel:
+    def solve(self, solver="highs", time_limit_s=None, gap_rel=None, threads=None, msg=False,
+              extend=None, warm_start=None) -> LocationModel:
         """Solve; results in `sites`, `assignments`, `unserved`, `summary`. Returns ``self``.
 
         Parameters
@@ -271,6 +302,16 @@ class LocationModel:
             Solver threads.
         msg : bool
             Show the solver log.
+        extend : callable, optional
+            ``extend(built, arrays)`` is called after every build and may add constraints to
+            ``built.prob``; variables are keyed by array position (``built.y[r]`` is option
+            ``arrays.opt_site[r]``, ``built.x[t]`` is pair ``arrays.pair_node[t], arrays.pair_site[t]``).
+            Extra constraints must stay valid when pairs are pruned (they are re-added each round).
+        warm_start : {None, "relax"}
+            ``"relax"`` (single-source models): first solve the splittable twin (within a third
+            of the time limit, gap at least 0.5%), repair it into catchments and hand that to the
+            solver as a starting solution (`xuewei.optimizer.start`). Its time is in ``summary``
+            as ``start_seconds`` and counts against ``time_limit_s``.
 
         Raises
         ------
@@ -282,22 +323,22 @@ class LocationModel:
         """
         penalty = self._penalty()
         n_opts = np.bincount(self._opt_site, minlength=len(self.site_ids))
-        raise_if = checks.structure_problems(self.site_status, self.p, n_opts, self.site_ids)
-        if raise_if:
-            raise InputError(raise_if)
+        structural = checks.structure_problems(self.site_status, self.p, n_opts, self.site_ids)
+        if structural:
+            raise InputError(structural)
         usable = (self.site_status != "closed")[self.pairs.site]
         pairs = self.pairs
         if not usable.all():
             pairs = PairTable(pairs.node[usable], pairs.site[usable], pairs.cost[usable], pairs.distance[usable],
                               pairs.n_nodes, pairs.n_sites)
         site_max = np.zeros(len(self.site_ids))
-        np.maximum.at(site_max, self._opt_site, self.options["capacity"].to_numpy())
+        np.maximum.at(site_max, self._opt_site, self._opt_max_capacity)
         reach = np.zeros(len(self.node_ids))
         if len(pairs):
             np.maximum.at(reach, pairs.node, site_max[pairs.site])
         problems, reasons = checks.servable_problems(
             self.node_ids, self.demand, pairs.counts, reach, self.single_source, self._opt_site,
-            self.options["capacity"].to_numpy(), self.site_status, self.p, self.site_ids)
+            self._opt_max_capacity, self.site_status, self.p, self.site_ids)
         if problems and penalty is None:
             raise InputError(problems)
         active = self.demand > 0
@@ -307,10 +348,25 @@ class LocationModel:
             keep = active[pairs.node] & (reasons[pairs.node] != "too_large")
         pairs = PairTable(pairs.node[keep], pairs.site[keep], pairs.cost[keep], pairs.distance[keep],
                           pairs.n_nodes, pairs.n_sites)
-        k = self._initial_k()
+        k = self._initial_k(pairs.counts)
         opt_rows = np.flatnonzero(self.site_status[self._opt_site] != "closed")
         stats = {"build_seconds": 0.0, "transfer_seconds": 0.0, "solve_seconds": 0.0, "iterations": 0}
         started = time.perf_counter()
+        n_feasible = len(pairs)
+        repair = None
+        start = None
+        if warm_start == "relax" and self.single_source:
+            relaxed = LocationModel(
+                pd.DataFrame({"node_id": self.node_ids, "demand": self.demand}),
+                pd.DataFrame({"site_id": self.site_ids, "status": self.site_status}), self.options, self.pairs,
+                p=self.p, single_source=False, unserved_penalty=self.unserved_penalty, budget=self.budget,
+                k=self.k, strong_linking=self.strong_linking, name=self.name + "_relaxed")
+            relaxed.solve(solver, None if time_limit_s is None else time_limit_s / 3,
+                          max(gap_rel or 0.0, 0.005), threads, msg, extend)
+            start = start_mod.repair(self, relaxed)
+        elif warm_start not in (None, "relax"):
+            raise InputError(Problem(file=checks.SOURCE, field="warm_start", expected="None 或 relax", found=str(warm_start)))
+        stats["start_seconds"] = time.perf_counter() - started
         while True:
             kept, floor = pairs.nearest(k) if len(pairs) else (np.zeros(0, bool), np.full(len(k), np.nan))
             t0 = time.perf_counter()
@@ -320,36 +376,57 @@ class LocationModel:
                 opt_capacity=self.options["capacity"].to_numpy()[opt_rows],
                 opt_fixed_cost=self.options["fixed_cost"].to_numpy()[opt_rows],
                 opt_min_load=self.options["min_load"].to_numpy()[opt_rows],
+                opt_module_capacity=self.options["module_capacity"].to_numpy()[opt_rows],
+                opt_module_cost=self.options["module_cost"].to_numpy()[opt_rows],
+                opt_min_modules=self.options["min_modules"].to_numpy()[opt_rows],
+                opt_max_modules=self.options["max_modules"].to_numpy()[opt_rows],
                 forced_open=self.site_status == "open", pair_node=pairs.node[kept], pair_site=pairs.site[kept],
                 pair_cost=pairs.cost[kept], placeholder_cost=floor, p=self.p, budget=self.budget,
                 penalty=penalty, single_source=self.single_source, strong_linking=self.strong_linking,
-                name=self.name)
+                name=self.name, fixed_open=None if repair is None else repair["fixed"])
             built = build_problem(arrays)
+            if extend is not None:
+                extend(built, arrays)
             stats["build_seconds"] += time.perf_counter() - t0
             remaining = None
             if time_limit_s is not None:
-                remaining = max(1.0, time_limit_s - (time.perf_counter() - started))
-            report = solve_problem(built.prob, solver, remaining, gap_rel, threads, msg)
+                left = time_limit_s - (time.perf_counter() - started)
+                remaining = max(1.0, left if repair is None else max(left, 0.1 * time_limit_s))
+            values = None if start is None else start_mod.start_values(start, built, arrays, opt_rows, penalty)
+            report = solve_problem(built.prob, solver, remaining, gap_rel, threads, msg, values)
             stats["transfer_seconds"] += report.transfer_seconds or 0.0
             stats["solve_seconds"] += report.seconds
             stats["iterations"] += 1
             if report.status == "infeasible":
-                raise self._infeasible(penalty, report, solver, time_limit_s, gap_rel, threads)
+                raise self._infeasible(penalty, report, solver, time_limit_s, gap_rel, threads, extend)
             g = np.fromiter((v.varValue or 0.0 for v in built.g), float, len(built.g))
             widen = built.g_nodes[g > _EPS]
             if not len(widen):
                 break
             if time_limit_s is not None and time.perf_counter() - started >= time_limit_s:
-                raise SolveError(
-                    f"时间限制内未能证明 k 近邻剪枝无损（仍有 {len(widen)} 个节点需要更远的站点）；请放宽时间限制或设 k=None。",
-                    status="not_solved", gap=report.gap)
+                if repair is not None:  # pragma: no cover - the repair model has no placeholders
+                    raise SolveError("修复解仍使用了占位变量。", status="not_solved", gap=report.gap)
+                # Out of time with placeholders in the incumbent: keep its open sites, offer every
+                # feasible pair to them, and re-assign. The pruned model's bound stays valid.
+                y_open = np.round(np.fromiter((v.varValue or 0.0 for v in built.y), float, len(built.y)))
+                repair = {"bound": report.bound, "fixed": y_open}
+                site_open = np.zeros(len(self.site_ids), dtype=bool)
+                site_open[arrays.opt_site[y_open > 0.5]] = True
+                sel = site_open[pairs.site]
+                pairs = PairTable(pairs.node[sel], pairs.site[sel], pairs.cost[sel], pairs.distance[sel],
+                                  pairs.n_nodes, pairs.n_sites)
+                k = pairs.counts.copy()
+                continue
             k[widen] = np.minimum(k[widen] * 2, pairs.counts[widen])
+        if repair is not None:
+            report = _repaired(report, repair["bound"])
         self._solution = Solution(built=built, arrays=arrays, report=report, stats=stats, penalty=penalty,
-                                  reasons=reasons, k_final=k, kept_pairs=int(kept.sum()), pairs=pairs, kept=kept, opt_rows=opt_rows)
+                                  reasons=reasons, k_final=k, kept_pairs=int(kept.sum()), pairs=pairs, kept=kept, opt_rows=opt_rows,
+                                  n_feasible=n_feasible)
         self._tables = make_tables(self, self._solution)
         return self
 
-    def _infeasible(self, penalty, report, solver, time_limit_s, gap_rel, threads):
+    def _infeasible(self, penalty, report, solver, time_limit_s, gap_rel, threads, extend=None):
         """Explain an infeasible strict model by solving its elastic twin."""
         if penalty is not None:
             return SolveError("即使允许未满足需求，模型仍无可行解（检查强制开放站点、最小规模与预算）。",
@@ -360,7 +437,7 @@ class LocationModel:
             p=self.p, single_source=self.single_source, unserved_penalty="auto", budget=self.budget,
             k=self.k, strong_linking=self.strong_linking, name=self.name)
         try:
-            twin.solve(solver, time_limit_s, gap_rel, threads)
+            twin.solve(solver, time_limit_s, gap_rel, threads, extend=extend)
         except SolveError as err:
             return SolveError(f"模型无可行解，诊断求解也失败：{err}", status="infeasible")
         lost = twin.unserved
@@ -380,7 +457,9 @@ class LocationModel:
 
     @property
     def sites(self) -> pd.DataFrame:
-        """Per site: ``site_id, status, open, option, capacity, fixed_cost, load, utilisation, n_nodes``."""
+        """Per site: ``site_id, status, open, option, modules, capacity, fixed_cost, load, utilisation, n_nodes``.
+
+        ``capacity`` and ``fixed_cost`` are those of the chosen option including its modules."""
         return self._table("sites")
 
     @property

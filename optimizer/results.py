@@ -40,6 +40,7 @@ class Solution:
     pairs: PairTable
     kept: np.ndarray
     opt_rows: np.ndarray
+    n_feasible: int
 
 
 def _values(variables) -> np.ndarray:
@@ -65,8 +66,14 @@ def make_tables(model, sol: Solution) -> dict[str, pd.DataFrame]:
     chosen[a.opt_site[y > 0.5]] = sol.opt_rows[y > 0.5]
     is_open = chosen >= 0
     opts = model.options
-    capacity = np.where(is_open, opts["capacity"].to_numpy()[chosen], np.nan)
-    fixed = np.where(is_open, opts["fixed_cost"].to_numpy()[chosen], 0.0)
+    modules = np.zeros(n_sites)
+    if len(built.z_rows):
+        z = np.round(np.fromiter((v.varValue or 0.0 for v in built.z), float, len(built.z)))
+        z_site = a.opt_site[built.z_rows]
+        live = y[built.z_rows] > 0.5
+        modules[z_site[live]] = z[live]
+    capacity = np.where(is_open, opts["capacity"].to_numpy()[chosen] + opts["module_capacity"].to_numpy()[chosen] * modules, np.nan)
+    fixed = np.where(is_open, opts["fixed_cost"].to_numpy()[chosen] + opts["module_cost"].to_numpy()[chosen] * modules, 0.0)
     load_pair = x * demand[a.pair_node]
     load = np.bincount(a.pair_site, weights=load_pair, minlength=n_sites)
     used = x > _EPS
@@ -76,7 +83,7 @@ def make_tables(model, sol: Solution) -> dict[str, pd.DataFrame]:
     sites = pd.DataFrame({
         "site_id": model.site_ids, "status": model.site_status, "open": is_open,
         "option": np.where(is_open, opts["option"].to_numpy()[chosen], None),
-        "capacity": capacity, "fixed_cost": fixed, "load": load, "utilisation": util, "n_nodes": n_nodes,
+        "modules": modules, "capacity": capacity, "fixed_cost": fixed, "load": load, "utilisation": util, "n_nodes": n_nodes,
     })
 
     # Assignments (pairs actually used).
@@ -110,9 +117,10 @@ def make_tables(model, sol: Solution) -> dict[str, pd.DataFrame]:
         "unserved_penalty": sol.penalty, "status": r.status, "gap": r.gap, "bound": r.bound, "solver": r.solver,
         "build_seconds": sol.stats["build_seconds"], "transfer_seconds": sol.stats["transfer_seconds"],
         "solve_seconds": sol.stats["solve_seconds"],
-        "seconds": sol.stats["build_seconds"] + sol.stats["solve_seconds"],
+        "start_seconds": sol.stats.get("start_seconds", 0.0),
+        "seconds": sol.stats.get("start_seconds", 0.0) + sol.stats["build_seconds"] + sol.stats["solve_seconds"],
         "iterations": sol.stats["iterations"], "n_nodes": len(model.node_ids), "n_sites": n_sites,
-        "n_open": int(is_open.sum()), "pairs_feasible": len(sol.pairs), "pairs_kept": sol.kept_pairs,
+        "n_open": int(is_open.sum()), "pairs_feasible": sol.n_feasible, "pairs_kept": sol.kept_pairs,
         "k_max": int(sol.k_final.max()) if len(sol.k_final) else 0,
     }])
     return {"sites": sites, "assignments": assignments, "unserved": unserved, "summary": summary}

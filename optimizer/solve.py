@@ -13,6 +13,7 @@ import re
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 
 import pulp
@@ -24,10 +25,6 @@ SOLVERS = ("highs", "cbc")
 #: Relative MIP gap used when the caller gives none: tight enough to reproduce published
 #: optima to 1e-6 (HiGHS's own default, 1e-4, is not).
 DEFAULT_GAP_REL = 1e-6
-
-#: Extra HiGHS options (name → value) passed to every solve.
-HIGHS_OPTIONS: dict = {}
-_highs_threads: int | None = None  # size of HiGHS's per-process thread pool, once a solve has set it
 
 STATUS_ZH = {
     "optimal": "最优",
@@ -99,6 +96,8 @@ class TimedHiGHS(pulp.HiGHS):
 
     transfer_seconds: float = 0.0
     run_seconds: float = 0.0
+    #: ``{variable: value}`` passed to HiGHS as a (possibly partial) starting solution.
+    start: dict | None = None
 
     def createAndConfigureSolver(self, lp):  # noqa: N802 - PuLP's name
         with _quiet_stdout(not self.msg):
@@ -129,15 +128,19 @@ class TimedHiGHS(pulp.HiGHS):
                 cols = idx[integer]
                 kind = np.full(len(cols), int(highspy.HighsVarType.kInteger), dtype=np.uint8)
                 h.changeColsIntegrality(len(cols), cols, kind)
-        constraints = list(lp._constraints.values())
+        # PuLP >= 3 keeps constraints in ``_constraints`` (``constraints`` became a method);
+        # PuLP 2.x has the dict in ``constraints`` and a constraint is itself the expression.
+        table = lp._constraints if hasattr(lp, "_constraints") else lp.constraints
+        constraints = list(table.values())
+        terms = [getattr(c, "expr", c) for c in constraints]
         m = len(constraints)
         if m:
-            sizes = np.fromiter((len(c.expr) for c in constraints), np.int64, m)
+            sizes = np.fromiter((len(e) for e in terms), np.int64, m)
             starts = np.zeros(m, dtype=np.int32)
             np.cumsum(sizes[:-1], out=starts[1:])
             nnz = int(sizes.sum())
-            index = np.fromiter((v.index for c in constraints for v in c.expr), np.int32, nnz)
-            value = np.fromiter((a for c in constraints for a in c.expr.values()), float, nnz)
+            index = np.fromiter((v.index for e in terms for v in e), np.int32, nnz)
+            value = np.fromiter((a for e in terms for a in e.values()), float, nnz)
             nonzero = value != 0
             if not nonzero.all():
                 row = np.repeat(np.arange(m), sizes)[nonzero]
@@ -150,16 +153,29 @@ class TimedHiGHS(pulp.HiGHS):
             h.addRows(m, lo, hi, nnz, starts, index, value)
             for i, c in enumerate(constraints):
                 c.index = i
-        if getattr(self, "warm_start", False):
-            # A start from the variables' current values (e.g. a heuristic layout): HiGHS checks it
-            # and keeps it as the first incumbent if it is feasible.
-            start = np.fromiter((0.0 if v.varValue is None else v.varValue for v in variables), float, n)
-            h.setSolution(n, idx, start)
+        if self.start:
+            cols = np.fromiter((v.index for v in self.start), np.int32, len(self.start))
+            vals = np.fromiter(self.start.values(), float, len(self.start))
+            h.setSolution(len(cols), cols, vals)
         self.transfer_seconds = time.perf_counter() - t0
 
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
+        import numpy as np
+
         t0 = time.perf_counter()
         super().callSolver(lp)
+        if self.start:
+            # HiGHS 1.16 can hand back the user's start instead of the optimum when presolve
+            # solves the whole MIP (objective 115 reported, start vector costing 145 returned).
+            # Check the returned vector against the reported objective; on mismatch solve again
+            # without the start.
+            h = lp.solverModel
+            x = np.asarray(h.getSolution().col_value)
+            cost = np.asarray(h.getLp().col_cost_)
+            reported = h.getInfo().objective_function_value
+            if len(x) == len(cost) and abs(float(cost @ x) - reported) > 1e-6 * max(1.0, abs(reported)):
+                h.clearSolver()
+                h.run()
         self.run_seconds = time.perf_counter() - t0
 
 
@@ -176,7 +192,10 @@ def _status(prob: pulp.LpProblem) -> str:
     return "not_solved"
 
 
-def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, warm_start=False) -> SolveReport:
+_highs_threads: int | None = None  # size of HiGHS's per-process thread pool, once a solve has set it
+
+
+def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
     import highspy
 
     global _highs_threads
@@ -185,8 +204,8 @@ def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, warm_start=False) ->
         # for another size fails (model status "not set") unless the pool is reset first.
         highspy.Highs.resetGlobalScheduler(True)
         _highs_threads = threads
-    solver = TimedHiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, **HIGHS_OPTIONS)
-    solver.warm_start = warm_start
+    solver = TimedHiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads)
+    solver.start = start
     t0 = time.perf_counter()
     prob.solve(solver)
     seconds = time.perf_counter() - t0
@@ -211,16 +230,21 @@ _CBC_BOUND = re.compile(r"^(Lower bound|Objective value):\s+(\S+)", re.MULTILINE
 _CBC_GAP = re.compile(r"^Gap:\s+(\S+)", re.MULTILINE)
 
 
-def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, warm_start=False) -> SolveReport:
+def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
     handle, log_path = tempfile.mkstemp(prefix="xuewei-cbc-", suffix=".log")
     os.close(handle)
+    for var, value in (start or {}).items():
+        var.setInitialValue(value)
     try:
         solver = pulp.PULP_CBC_CMD(
             msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, logPath=log_path,
-            warmStart=warm_start,
+            warmStart=bool(start),
         )
         t0 = time.perf_counter()
-        prob.solve(solver)
+        with warnings.catch_warnings():
+            # PuLP 2.8 opens os.devnull for CBC's output and never closes it.
+            warnings.simplefilter("ignore", ResourceWarning)
+            prob.solve(solver)
         seconds = time.perf_counter() - t0
         with open(log_path, encoding="utf-8", errors="replace") as fh:
             log = fh.read()
@@ -249,7 +273,7 @@ def solve_problem(
     gap_rel: float | None = None,
     threads: int | None = None,
     msg: bool = False,
-    warm_start: bool = False,
+    start: dict | None = None,
 ) -> SolveReport:
     """Solve ``prob`` and report; raise `SolveError` when no solution came back.
 
@@ -267,15 +291,15 @@ def solve_problem(
         Solver threads.
     msg : bool
         Show the solver's log.
-    warm_start : bool
-        Start from the variables' current values (set with ``setInitialValue``).
+    start : dict, optional
+        ``{variable: value}``: a starting solution, possibly partial (HiGHS completes it).
     """
     if solver not in SOLVERS:
         raise SolveError(f"未知求解器“{solver}”，可选：highs、cbc。", status="not_solved")
     gap_rel = DEFAULT_GAP_REL if gap_rel is None else gap_rel
     run = _solve_highs if solver == "highs" else _solve_cbc
     try:
-        report = run(prob, time_limit_s, gap_rel, threads, msg, warm_start)
+        report = run(prob, time_limit_s, gap_rel, threads, msg, start)
     except pulp.PulpSolverError as err:
         raise SolveError(f"求解器 {solver} 运行失败：{err}", status="not_solved") from err
     if report.status in ("not_solved", "unbounded"):

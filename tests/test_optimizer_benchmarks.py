@@ -59,3 +59,28 @@ def test_k_nearest_pruning_widens_until_exact(bench_dir):
     assert s["iterations"] > 1
     assert s["pairs_kept"] < s["pairs_feasible"]
     assert s["objective"] == pytest.approx(5819, rel=1e-9)
+
+
+def test_time_limit_with_placeholders_in_use_repairs_the_incumbent(bench_dir):
+    # k = 2 makes the first solve use placeholders; a 0.01 s limit is over by then, so the open
+    # sites are kept and every node is re-assigned over all its pairs to them.
+    model = read_instance(bench_dir / "orlib-pmed" / "pmed1.txt").to_model(k=2).solve(time_limit_s=0.01)
+    s = model.summary.iloc[0]
+    assert s["status"] == "feasible"
+    assert s["n_open"] == 5
+    assert s["bound"] <= 5819 + 1e-6 <= s["objective"] + 2e-6
+    assert s["gap"] == (s["objective"] - s["bound"]) / s["objective"]
+    a = model.assignments
+    assert a.groupby("node_id")["share"].sum().round(9).eq(1.0).all() and len(a.groupby("node_id")) == 100
+    # each node sits at its nearest open site, as an uncapacitated optimum for those sites must
+    inst = read_instance(bench_dir / "orlib-pmed" / "pmed1.txt")
+    open_sites = model.sites.loc[model.sites["open"], "site_id"].to_numpy()
+    assert a["cost"].sum() == pytest.approx(inst.cost[:, open_sites].min(axis=1).sum(), rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_holmberg_with_warm_start(bench_dir, solver):
+    model = read_instance(bench_dir / "sscflp-holmberg" / "p1.txt").to_model()
+    model.solve(solver=solver, warm_start="relax")
+    assert model.summary["status"].iloc[0] == "optimal"
+    assert model.objective == pytest.approx(8848, rel=1e-6)

@@ -122,6 +122,17 @@ def test_minimum_load_of_an_open_option():
     assert opened(m) == ["B", "C"]
     assert m.objective == pytest.approx(25 + 30 + 10 * 1 + 5 * 2)
     assert m.sites.set_index("site_id").loc["C", "load"] == pytest.approx(45)
+    # A placeholder carries no load, so size floors switch k-nearest pruning off.
+    pruned = line(options=options, k=1).solve()
+    assert pruned.objective == pytest.approx(m.objective)
+    assert pruned.summary["pairs_kept"].iloc[0] == pruned.summary["pairs_feasible"].iloc[0] == 9
+
+
+def test_k_nearest_on_the_line_is_exact():
+    m = line(p=1, k=1).solve()  # every node keeps only itself; widening must find C
+    assert opened(m) == ["C"]
+    assert m.objective == pytest.approx(10 * 3 + 20 * 2)
+    assert m.summary["iterations"].iloc[0] > 1
 
 
 def test_elastic_unserved_demand_is_reported_with_its_penalty():
@@ -228,3 +239,69 @@ def test_from_geodataframes_requires_a_crs():
     nodes = nodes.set_crs(None, allow_override=True)
     with pytest.raises(InputError, match="未声明 CRS"):
         LocationModel.from_geodataframes(nodes, sites, "pupils", p=1)
+
+
+def test_extend_hook_adds_constraints_by_array_position():
+    import pulp
+
+    def forbid_c(built, arrays):  # e.g. a rule from the layout policy: site C may not open
+        r = int(np.flatnonzero(arrays.opt_site == 2)[0])
+        built.prob.addConstraint(pulp.LpConstraint(pulp.LpAffineExpression([(built.y[r], 1.0)]),
+                                                   pulp.LpConstraintEQ, "no_c", 0))
+
+    m = line(p=1).solve(extend=forbid_c)
+    assert opened(m) == ["B"]
+    assert m.objective == pytest.approx(10 * 1 + 40 * 2)
+
+
+def test_modular_capacity_counts_classes():
+    # Each module (class) holds 10 and costs 2; a site holds at most 5 modules.
+    options = pd.DataFrame({"site_id": IDS, "capacity": 0.0, "fixed_cost": [30, 25, 30],
+                            "module_capacity": 10.0, "module_cost": 2.0, "max_modules": 5})
+    m = line(options=options).solve()
+    s = m.sites.set_index("site_id")
+    assert opened(m) == ["B", "C"]
+    assert s.loc["B", "modules"] == 3 and s.loc["C", "modules"] == 4
+    assert s.loc["C", "capacity"] == 40 and s.loc["C", "fixed_cost"] == 30 + 4 * 2
+    assert m.objective == pytest.approx(25 + 30 + 7 * 2 + 10 * 1)
+    check_identities(m)
+    options["min_modules"] = 4
+    m = line(options=options).solve()
+    assert m.sites.set_index("site_id").loc["B", "modules"] == 4
+    assert m.objective == pytest.approx(25 + 30 + 8 * 2 + 10 * 1)
+
+
+def test_modular_capacity_limits_are_checked_before_solving():
+    options = pd.DataFrame({"site_id": IDS, "capacity": 0.0, "fixed_cost": 0.0,
+                            "module_capacity": 10.0, "module_cost": 1.0, "max_modules": 2})
+    with pytest.raises(InputError, match="总需求 70 > 最大总容量 60"):
+        line(options=options).solve()
+    options["min_modules"] = 3
+    with pytest.raises(InputError, match="min_modules ≤ max_modules"):
+        line(options=options)
+
+
+def test_elastic_penalty_skips_zero_demand_nodes():
+    # A has no demand; B can only reach A and B, C only itself within 1.5 km.
+    m = LocationModel.from_cost_matrix(DIST, [0.0, 20.0, 40.0], node_ids=IDS, site_ids=IDS, p=1,
+                                       max_distance=1.5, unserved_penalty=100).solve()
+    assert opened(m) == ["C"]
+    assert m.unserved.set_index("node_id")["unserved"].to_dict() == {"B": 20.0}
+    assert m.objective == pytest.approx(100 * 20)
+    check_identities(m)
+
+
+def test_warm_start_from_the_repaired_relaxation_keeps_the_optimum():
+    # The splittable optimum opens B and C (85); repaired into catchments every node goes to B
+    # (145, C too small for its own 40). The solver must still prove 115 (close C), and the
+    # returned layout must be the optimum, not the start (HiGHS 1.16 returned the start once).
+    m = line(fixed_cost=[30, 25, 30], capacity=[100, 100, 30], single_source=True).solve(warm_start="relax")
+    assert opened(m) == ["B"]
+    assert m.objective == pytest.approx(25 + 10 * 1 + 40 * 2)
+    assert m.summary["start_seconds"].iloc[0] > 0
+    check_identities(m)
+
+
+def test_warm_start_rejects_unknown_strategies():
+    with pytest.raises(InputError, match="warm_start"):
+        line(p=1, single_source=True).solve(warm_start="magic")
