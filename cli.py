@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "xuewei.data.commands",
     "xuewei.optimizer.commands",
     "xuewei.forecaster.commands",
+    "xuewei.batch.commands",
 ]
 
 # Listed in `--help` so planners see the whole tool; they land with their issues.
@@ -33,8 +34,6 @@ PLANNED = {
     "audit": "把规划自身的布局作为情景审计",
     "maps": "绘制县域总图与乡镇分图",
     "pack": "生成乡镇听证会材料",
-    "batch": "批量比较政策方案（本机进程池或 Dask）",
-    "compare": "比较多个运行结果",
     "rerun": "复现一次运行并报告差异",
 }
 
