@@ -97,7 +97,7 @@ def _run_with_progress(console, variants, out, pool, extra, force):
 
 def summary_text(outcomes: list[dict], out: Path, wall_s: float) -> str:
     counts = {s: sum(o["state"] == s for o in outcomes) for s in ("done", "skipped", "failed")}
-    lines = [f"批量完成：运行 {counts['done']} 个，沿用 {counts['skipped']} 个，失败 {counts['failed']} 个，"
+    lines = [f"批量完成：新运行成功 {counts['done']} 个，沿用 {counts['skipped']} 个，失败 {counts['failed']} 个，"
              f"用时 {wall_s:.0f} 秒。比较表：{out / 'comparison.csv'}（及 comparison.xlsx、charts/）"]
     for o in outcomes:
         if o["state"] == "failed":

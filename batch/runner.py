@@ -174,7 +174,7 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
                                 "worker": ""}
             say(v.name, "skipped", outcomes[v.name])
             continue
-        meta = {"overrides": v.overrides, "overrides_text": v.overrides_text(), "source": v.source,
+        meta = {"overrides": v.overrides, "common": v.common, "overrides_text": v.overrides_text(), "source": v.source,
                 "base_scenario": str(v.scenario)}
         fut = pool.submit(run_variant, v.name, str(v.scenario), v.run_overrides(extra), str(out_dir), v.key, meta)
         pending[fut] = v

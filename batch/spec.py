@@ -13,6 +13,9 @@ A batch file (``scenarios/*-batch.toml``)::
     [grid]                                  # every combination of these lists is a variant
     "policy.design_variant" = ["low", "high"]
 
+    [common]                                # applied to every variant first (a variant may override)
+    "solver.time_limit_s" = 120
+
 With both ``[[variants]]`` and ``[grid]``, every listed variant is combined with every grid point.
 A file without ``base``/``variants``/``grid`` is an ordinary scenario file: one variant, no overrides.
 
@@ -44,7 +47,7 @@ from xuewei.optimizer.policy import PolicyConfig
 from xuewei.reports.runfolder import safe_name
 from xuewei.scenario import STAGES, Scenario, resolve_scenario_path
 
-TOP_KEYS = ("base", "name", "description", "variants", "grid")
+TOP_KEYS = ("base", "name", "description", "common", "variants", "grid")
 VARIANT_KEYS = ("name", "description")
 OVERRIDE_TOP = ("region", "horizon", "forecast", "policy", "solver", "outputs")
 SECTIONS: dict[str, type[BaseModel]] = {"forecast": ForecastConfig, "policy": PolicyConfig}
@@ -64,7 +67,9 @@ class Variant:
     scenario : pathlib.Path
         The base scenario file.
     overrides : dict
-        The user's overrides, dotted key → value, in file order.
+        The variant's own overrides, dotted key → value, in file order.
+    common : dict
+        The batch file's ``[common]`` overrides (applied before the variant's own).
     source : str
         The file the variant was written in (for messages).
     lines : dict
@@ -78,6 +83,7 @@ class Variant:
     name: str
     scenario: Path
     overrides: dict[str, Any] = field(default_factory=dict)
+    common: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     lines: dict[str, int] = field(default_factory=dict)
     description: str = ""
@@ -88,7 +94,7 @@ class Variant:
         out: dict = {"name": self.name}
         if self.description:
             out["description"] = self.description
-        for dotted, value in self.overrides.items():
+        for dotted, value in {**self.common, **self.overrides}.items():
             _set_dotted(out, dotted, value)
         for dotted, value in _flatten(extra or {}):
             _set_dotted(out, dotted, value)
@@ -194,6 +200,7 @@ def _find_line(lines: list[str], dotted: str, start: int = 1, end: int | None = 
     """Line (1-based) where ``dotted`` is written between ``start`` and ``end``; ``start`` if not found."""
     parts = dotted.split(".")
     rx = [re.compile(r'^\s*"' + re.escape(dotted) + r'"\s*='),
+          re.compile(r"^\s*\[\[?\s*" + r"\s*\.\s*".join(rf'"?{re.escape(p)}"?' for p in parts) + r"\s*\]"),
           re.compile(r"^\s*" + r"\s*\.\s*".join(rf'"?{re.escape(p)}"?' for p in parts) + r"\s*="),
           re.compile(r'(^|[\s{,])"?' + re.escape(parts[-1]) + r'"?\s*=')]
     end = len(lines) if end is None else end
@@ -260,6 +267,17 @@ def load_batch_file(path: Path) -> list[Variant]:
             where[dotted] = _find_line(lines, dotted, start, end)
         listed.append((name, str(desc), over, where))
 
+    common, common_lines = {}, {}
+    if "common" in data:
+        start = (_header_lines(lines, r"^\s*\[\s*common\s*\]") or [1])[0]
+        if not isinstance(data["common"], dict):
+            problems.append(Problem(file=label, row=start, field="common", expected="键 = 值 的表",
+                                    found=_fmt(data["common"])))
+        else:
+            for dotted, value in _flatten(data["common"]):
+                common[dotted] = value
+                common_lines[dotted] = _find_line(lines, dotted, start)
+
     grid_points: list[tuple[str, dict, dict]] = [("", {}, {})]
     grid = data.get("grid")
     if grid is not None:
@@ -285,7 +303,7 @@ def load_batch_file(path: Path) -> list[Variant]:
         problems.append(Problem(file=label, expected="至少一个 [[variants]] 或一个 [grid]", found="都没有"))
 
     seen_paths = set()
-    for _, _, over, where in listed + [(None, None, g[1], g[2]) for g in grid_points]:
+    for _, _, over, where in [(None, None, common, common_lines)] + listed + [(None, None, g[1], g[2]) for g in grid_points]:
         for dotted in over:
             if dotted in seen_paths:
                 continue
@@ -300,8 +318,10 @@ def load_batch_file(path: Path) -> list[Variant]:
     for name, desc, over, where in listed or [("", "", {}, {})]:
         for gname, gover, gwhere in grid_points:
             full = "_".join(p for p in (name, gname) if p) or "base"
-            variants.append(Variant(name=full, scenario=scenario, overrides=_rebase_region({**over, **gover}, path),
-                                    source=label, lines={**where, **gwhere}, description=desc))
+            variants.append(Variant(name=full, scenario=scenario,
+                                    overrides=_rebase_region({**over, **gover}, path),
+                                    common=_rebase_region(common, path),
+                                    source=label, lines={**common_lines, **where, **gwhere}, description=desc))
     return variants
 
 
@@ -337,7 +357,7 @@ def _relabel(v: Variant, p: Problem) -> Problem:
         if p.file.endswith(f" [{sect}]"):
             prefix = sect + "."
     dotted = prefix + (p.field or "")
-    for key in v.overrides:
+    for key in {**v.common, **v.overrides}:
         if dotted == key or key.startswith(dotted + ".") or (p.field and dotted.startswith(key + ".")):
             return Problem(file=v.source, row=v.lines.get(key), field=key, expected=p.expected, found=p.found,
                            hint=f"变体“{v.name}”。" + (p.hint or ""))
@@ -376,7 +396,7 @@ def validate_variants(variants: list[Variant], extra: dict | None = None) -> lis
             problems += [_relabel(v, p) for p in err.problems]
             continue
         except ValueError as err:  # budget list of the wrong length
-            key = next((k for k in v.overrides if k.startswith("policy.budget_wan_yuan")), None)
+            key = next((k for k in {**v.common, **v.overrides} if k.startswith("policy.budget_wan_yuan")), None)
             problems.append(Problem(file=v.source, row=v.lines.get(key), field=key or "policy.budget_wan_yuan",
                                     expected="每个规划期一个数，或一个数用于各期", found=str(err),
                                     hint=f"变体“{v.name}”。"))
