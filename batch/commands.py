@@ -23,6 +23,7 @@ def register(sub) -> None:
                    help="在 Dask 集群上运行：local 启动本机集群，或调度器地址如 tcp://10.0.0.5:8786")
     p.add_argument("--time-limit", type=float, help="每个变体的求解时限（秒），覆盖 solver.time_limit_s")
     p.add_argument("--force", action="store_true", help="重算所有变体（不沿用已完成的结果）")
+    p.add_argument("--only", metavar="NAME,...", help="只运行这些变体（逗号分隔的变体名）")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("compare", help="比较多个运行结果（写 comparison.csv、comparison.xlsx 和图表）")
@@ -46,7 +47,7 @@ def cmd_batch(args) -> int:
     if args.workers < 1:
         raise InputError(Problem(file="--workers", expected="正整数", found=str(args.workers)))
     console = _console()
-    variants = load_variants(args.files)
+    variants = select(load_variants(args.files), args.only)
     extra = {"solver": {"time_limit_s": args.time_limit}} if args.time_limit else None
     with console.status("检查批量文件与各变体的情景……"):
         validate_variants(variants, extra)
@@ -62,6 +63,25 @@ def cmd_batch(args) -> int:
     if (df["synthetic_data"] == True).any():  # noqa: E712 (object column with NaN for failed rows)
         print("（示意数据：区域数据部分为合成，结果只作演示）")
     return 1 if any(o["state"] == "failed" for o in outcomes) else 0
+
+
+def select(variants, only: str | None):
+    """The variants named in ``only`` (comma-separated), in file order; all when ``only`` is empty."""
+    import difflib
+
+    if not only:
+        return variants
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    names = [v.name for v in variants]
+    problems = []
+    for w in wanted:
+        if w not in names:
+            near = difflib.get_close_matches(w, names, n=1)
+            problems.append(Problem(file="--only", field=w, expected="批量文件中的变体名", found=w,
+                                    hint=f"是否应为“{near[0]}”？" if near else "变体：" + "、".join(names)))
+    if problems:
+        raise InputError(problems)
+    return [v for v in variants if v.name in wanted]
 
 
 def _run_with_progress(console, variants, out, pool, extra, force):
