@@ -35,7 +35,10 @@ def register(sub) -> None:
 def _console():
     from rich.console import Console
 
-    return Console(stderr=True)
+    console = Console(stderr=True)
+    if not console.is_terminal:  # a log file: wide enough for variant names and error messages
+        console = Console(stderr=True, width=140)
+    return console
 
 
 def cmd_batch(args) -> int:

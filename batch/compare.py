@@ -189,14 +189,24 @@ def run_folders(paths: list[str | Path]) -> list[Path]:
         if (p / "manifest.json").is_file():
             found.append(p)
         elif p.is_dir() and any((c / "manifest.json").is_file() for c in p.iterdir()):
-            found += sorted(c for c in p.iterdir() if c.is_dir() and not c.name.startswith(".")
-                            and (c / "manifest.json").is_file())
+            runs = sorted(c for c in p.iterdir() if c.is_dir() and not c.name.startswith(".")
+                          and (c / "manifest.json").is_file())
+            found += sorted(runs, key=lambda c: _batch_order(p).get(c.name, len(runs)))
         else:
             problems.append(Problem(file=str(p), expected="xuewei run 的输出文件夹（含 manifest.json）或批量输出文件夹",
                                     found="不是" if p.exists() else "不存在"))
     if problems:
         raise InputError(problems)
     return found
+
+
+def _batch_order(folder: Path) -> dict[str, int]:
+    """Variant name → position in a batch folder's ``comparison.csv`` (the batch file's order), if any."""
+    try:
+        names = pd.read_csv(folder / "comparison.csv", encoding="utf-8-sig", usecols=["variant"])["variant"]
+    except (OSError, ValueError):
+        return {}
+    return {str(n): i for i, n in enumerate(names)}
 
 
 def write_comparison(rows: list[dict], out: str | Path) -> pd.DataFrame:

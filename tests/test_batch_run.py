@@ -135,14 +135,22 @@ def test_compare_any_run_folders(pool_batch, tmp_path):
     cmp = tmp_path / "cmp"
     assert main(["compare", str(single), str(out), "--out", str(cmp)]) == 0
     rows = read_rows(cmp).set_index("variant")
-    assert list(rows.index) == ["single", "cap40", "cap45"]  # a batch folder stands for its run folders
+    assert list(rows.index) == ["single", "cap45", "cap40"]  # a batch folder stands for its runs, in batch order
     # The same scenario run alone (2 solver processes) and in the batch (1) reaches the same optimum.
     assert rows.loc["single", "objective_wan_yuan"] == rows.loc["cap45", "objective_wan_yuan"]
     assert rows.loc["single", "overrides"] == ""
     sheet = pd.read_excel(cmp / "comparison.xlsx", sheet_name="比较")
-    assert list(sheet["变体"]) == ["single", "cap40", "cap45"] and "投资（万元，各期合计）" in sheet.columns
+    assert list(sheet["变体"]) == ["single", "cap45", "cap40"] and "投资（万元，各期合计）" in sheet.columns
 
 
 def test_compare_refuses_folders_that_are_not_runs(tmp_path, capsys):
     assert main(["compare", str(tmp_path), "--out", str(tmp_path / "cmp")]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_only_names_variants_of_the_batch(tmp_path, capsys):
+    path = write_batch(tmp_path)
+    assert main(["batch", str(path), "--out", str(tmp_path / "out"), "--only", "cap4"]) == 2
+    err = capsys.readouterr().err
+    assert "--only" in err and ("是否应为“cap40”" in err or "是否应为“cap45”" in err)
+    assert not (tmp_path / "out").exists()

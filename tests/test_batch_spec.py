@@ -142,3 +142,15 @@ def test_scenario_files_are_variants_and_names_must_be_unique(tmp_path):
     assert [(v.name, v.overrides) for v in variants] == [("tiny-run", {})]
     with pytest.raises(InputError, match="不重复的变体名称"):
         load_variants([SCEN, SCEN])
+
+
+def test_demo_batch_is_valid_and_compares_at_least_six_policies():
+    from xuewei.data.paths import SCENARIOS_DIR
+
+    variants = validate_variants(load_variants(["demo-batch"]))  # a bundled name resolves like a scenario's
+    assert len(variants) >= 6 and variants[0].scenario == (SCENARIOS_DIR / "demo.toml").resolve()
+    changed = {k.split(".")[1] for v in variants for k in v.overrides}
+    assert {"close_below_pupils", "keep_existing", "class_cap", "boarding_stages",
+            "births_growth_mid_per_year"} <= changed
+    assert all(v.common == {"solver.time_limit_s": 120} for v in variants)
+    assert len({v.key for v in variants}) == len(variants)
