@@ -103,7 +103,8 @@ def _dask_client(address: str, workers: int):
     except ImportError as err:  # pragma: no cover - a dependency of xuewei
         raise InputError(Problem(file="--dask", expected="已安装 dask[distributed]", found=str(err))) from None
     if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
         return Client(cluster), cluster, f"Dask 本机集群（{workers} 个工作进程）"
     if "://" not in address and ":" not in address:
         raise InputError(Problem(file="--dask", expected="local 或调度器地址，如 tcp://10.0.0.5:8786", found=address))

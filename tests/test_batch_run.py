@@ -53,7 +53,7 @@ def dask_batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("batch-dask")
     path = write_batch(folder)
     out = folder / "out-dask"
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
                       dashboard_address=None) as cluster:
         code = main(["batch", str(path), "--out", str(out), "--dask", cluster.scheduler_address])
     return code, out
