@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "xuewei.optimizer.commands",
     "xuewei.forecaster.commands",
     "xuewei.reports.commands",
+    "xuewei.batch.commands",
 ]
 
 # Listed in `--help` so planners see the whole tool; they land with their issues.
@@ -32,8 +33,6 @@ PLANNED = {
     "bench": "设施选址标准算例求解（pmed / cap / sscflp）",
     "check": "运行结果对照规划表",
     "audit": "把规划自身的布局作为情景审计",
-    "batch": "批量比较政策方案（本机进程池或 Dask）",
-    "compare": "比较多个运行结果",
     "rerun": "复现一次运行并报告差异",
 }
 

@@ -1,0 +1,197 @@
+"""Run a batch's variants: one function per variant, one submit/as_completed loop for every executor.
+
+`run_variant` is what a worker does: the whole ``xuewei run`` (`xuewei.pipeline.run` then
+`xuewei.reports.run_outputs.write_run`) into ``DIR/<variant>``, written atomically, then the
+variant's decision numbers read back from that folder. It never raises: a failure comes back as
+``{"state": "failed", "error": ...}`` so the other variants go on.
+
+`executor` yields a `concurrent.futures.Executor`: a local `ProcessPoolExecutor` by default, or
+a Dask distributed cluster through ``client.get_executor()`` (``local`` starts a `LocalCluster`,
+``tcp://host:port`` connects to a running scheduler). `run_batch` drives either with the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
+
+from xuewei.errors import InputError, Problem, XueweiError
+
+CONNECT_TIMEOUT_S = 5
+BATCH_META = "batch.json"
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, XueweiError):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
+
+
+def run_variant(name: str, scenario: str, overrides: dict, out_dir: str, key: str, meta: dict | None = None) -> dict:
+    """Run one variant into ``out_dir/name`` and return its decision numbers, or its error.
+
+    Parameters
+    ----------
+    name : str
+        Variant name (the run folder's name).
+    scenario : str
+        Base scenario file.
+    overrides : dict
+        Nested scenario overrides (`xuewei.batch.spec.Variant.run_overrides`).
+    out_dir : str
+        The batch's output folder.
+    key : str
+        ``batch_key``, stored in the run folder's ``batch.json`` so a later batch can skip this variant.
+    meta : dict, optional
+        Extra fields for ``batch.json`` (overrides as text, source file).
+
+    Returns
+    -------
+    dict
+        ``variant``, ``state`` (``done`` or ``failed``), ``row`` (comparison row), ``error``,
+        ``seconds`` [s] and ``worker`` (host:pid).
+    """
+    from xuewei import pipeline
+    from xuewei.batch.compare import failed_row, folder_row
+    from xuewei.reports.run_outputs import write_run
+    from xuewei.reports.runfolder import atomic_run_folder, write_json
+
+    t0 = time.perf_counter()
+    target = Path(out_dir) / name
+    meta = dict(meta or {})
+    try:
+        result = pipeline.run(scenario, overrides)
+        with atomic_run_folder(target, force=True) as tmp:
+            write_run(result, tmp, target)
+            write_json({"variant": name, "batch_key": key, **meta}, tmp / BATCH_META)
+        row, state, error = folder_row(target, name), "done", ""
+    except Exception as err:  # the per-variant boundary: report it, let the others finish
+        error = _describe(err)
+        row = failed_row(name, error, Path(scenario).name, meta.get("overrides_text", ""))
+        state = "failed"
+    return {"variant": name, "state": state, "row": row, "error": error,
+            "seconds": time.perf_counter() - t0, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+
+
+def finished_row(folder: Path, key: str) -> dict | None:
+    """The comparison row of a finished run folder whose ``batch_key`` is ``key``; else ``None``."""
+    from xuewei.batch.compare import folder_row
+
+    meta_path = folder / BATCH_META
+    if not (folder / "manifest.json").is_file() or not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+    if meta.get("batch_key") != key:
+        return None
+    try:
+        return folder_row(folder, folder.name)
+    except (InputError, KeyError, ValueError):
+        return None
+
+
+def _dask_client(address: str, workers: int):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as err:  # pragma: no cover - a dependency of xuewei
+        raise InputError(Problem(file="--dask", expected="已安装 dask[distributed]", found=str(err))) from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+        return Client(cluster), cluster, f"Dask 本机集群（{workers} 个工作进程）"
+    if "://" not in address and ":" not in address:
+        raise InputError(Problem(file="--dask", expected="local 或调度器地址，如 tcp://10.0.0.5:8786", found=address))
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise InputError(Problem(file="--dask", expected="可连接的 Dask 调度器地址", found=address,
+                                 hint=f"{CONNECT_TIMEOUT_S} 秒内连接失败（{type(err).__name__}）。请确认调度器已启动"
+                                      "（dask scheduler）、地址和端口正确、网络可达；或去掉 --dask 在本机运行。")) from None
+    n = len(client.scheduler_info().get("workers", {}))
+    return client, None, f"Dask 集群 {address}（{n} 个工作进程）"
+
+
+@contextmanager
+def executor(workers: int = 2, dask: str | None = None):
+    """Yield ``(executor, description)``: a local process pool, or a Dask cluster's executor."""
+    workers = max(1, int(workers))
+    if not dask:
+        import multiprocessing
+
+        # spawn: a fresh interpreter per worker, the same as a Dask worker process (no forked locks or threads).
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool, f"本机进程池（{workers} 个进程）"
+        return
+    client, cluster, desc = _dask_client(dask, workers)
+    try:
+        yield client.get_executor(pure=False), desc
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None = None, force: bool = False,
+              on_event=None) -> list[dict]:
+    """Run every variant on ``pool`` (skipping finished ones unless ``force``); outcomes in variant order.
+
+    Parameters
+    ----------
+    variants : list of xuewei.batch.spec.Variant
+        Validated variants (each with its ``key``).
+    out_dir : str or pathlib.Path
+        The batch's output folder; variant ``v`` runs into ``out_dir/v.name``.
+    pool : concurrent.futures.Executor
+        From `executor`.
+    extra : dict, optional
+        Overrides applied to every variant (e.g. a time limit), after the variant's own.
+    force : bool
+        Run finished variants again.
+    on_event : callable, optional
+        ``on_event(variant_name, state, outcome)`` with state ``submitted``, ``skipped``, ``done`` or
+        ``failed``.
+
+    Returns
+    -------
+    list of dict
+        One outcome per variant (see `run_variant`; skipped ones have ``state="skipped"``).
+    """
+    say = on_event or (lambda name, state, outcome: None)
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes: dict[str, dict] = {}
+    pending = {}
+    for v in variants:
+        row = None if force else finished_row(out_dir / v.name, v.key)
+        if row is not None:
+            outcomes[v.name] = {"variant": v.name, "state": "skipped", "row": row, "error": "", "seconds": 0.0,
+                                "worker": ""}
+            say(v.name, "skipped", outcomes[v.name])
+            continue
+        meta = {"overrides": v.overrides, "common": v.common, "overrides_text": v.overrides_text(), "source": v.source,
+                "base_scenario": str(v.scenario)}
+        fut = pool.submit(run_variant, v.name, str(v.scenario), v.run_overrides(extra), str(out_dir), v.key, meta)
+        pending[fut] = v
+        say(v.name, "submitted", None)
+    for fut in as_completed(pending):
+        v = pending[fut]
+        name = v.name
+        try:
+            outcome = fut.result()
+        except Exception as err:  # the worker itself died (killed process, lost Dask worker)
+            from xuewei.batch.compare import failed_row
+
+            error = "工作进程异常退出：" + _describe(err)
+            row = failed_row(name, error, Path(v.scenario).name, v.overrides_text())
+            outcome = {"variant": name, "state": "failed", "row": row, "error": error,
+                       "seconds": 0.0, "worker": ""}
+        outcomes[name] = outcome
+        say(name, outcome["state"], outcome)
+    return [outcomes[v.name] for v in variants]
