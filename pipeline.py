@@ -15,6 +15,7 @@ import pandas as pd
 
 from xuewei.data.region import Region, load_region
 from xuewei.data.tomlio import validate_model
+from xuewei.errors import InputError, Problem
 from xuewei.forecaster.config import ForecastConfig
 from xuewei.forecaster.demand import forecast_demand
 from xuewei.forecaster.inputs import ForecastInputs
@@ -74,6 +75,9 @@ def forecast_inputs(region: Region) -> ForecastInputs:
 def run_forecast(scenario: Scenario, region: Region, fconf: ForecastConfig, policy: PolicyConfig) -> pd.DataFrame:
     """Pupils by village × stage × year × variant, from the year after the base year to the last period."""
     base = scenario.horizon.base_year or region.meta.base_year
+    if scenario.horizon.periods[0] <= base:
+        raise InputError(Problem(file=scenario.name, field="horizon.periods", expected=f"晚于基准年 {base} 的年份",
+                                 found=str(scenario.horizon.periods), hint="规划期须在基准年之后。"))
     years = list(range(base + 1, scenario.horizon.periods[-1] + 1))
     if "class_cap" not in scenario.forecast:  # places needed at the policy's own class caps
         fconf = fconf.model_copy(update={"class_cap": dict(policy.class_cap)})

@@ -216,9 +216,10 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     return v
 
 
-def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray) -> dict:
+def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: list[float] | None = None) -> dict:
     """Assign every village, period by period, to its nearest school with room (day school first);
-    open a closed site only when nothing open has room. Returns the layout and its objective."""
+    open a closed site only when nothing open has room; never spend beyond the period's budget
+    (a village that would need more capital stays unserved). Returns the layout and its objective."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
     cap = float(policy.class_cap[g])
     size_cap = float(policy.school_size_cap.get(g, np.inf))
@@ -247,6 +248,8 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray) -> dict:
         load = np.zeros(S)
         bload = np.zeros(S)
         xv = np.zeros(len(sd.pair_node))
+        built = c0 + m_prev  # classes standing (built) at the start of the period
+        spent, limit = 0.0, (np.inf if budget is None else float(budget[t]))
         for may_open in (False, True):
             for i in np.argsort(-d, kind="stable"):  # big villages first
                 if d[i] <= 0 or xv[n_start[i]:n_start[i + 1]].any():
@@ -259,6 +262,13 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray) -> dict:
                         continue
                     if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                         continue
+                    extra = (max(0.0, np.ceil((load[j] + d[i]) / cap - 1e-9) - max(built[j], np.ceil(load[j] / cap - 1e-9)))
+                             * unit[j] + (fixed[j] if not is_open[j] and not o_prev[j] else 0.0)
+                             + (policy.bed_wan_yuan * max(0.0, min(d[i], bload[j] + d[i] - beds0[j] - w_prev[j]))
+                                if sd.pair_boarding[r] else 0.0))
+                    if spent + extra > limit + 1e-9:
+                        continue
+                    spent += extra
                     is_open[j] = True
                     xv[r] = 1.0
                     load[j] += d[i]
@@ -271,6 +281,9 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray) -> dict:
         m = np.maximum(m_prev, k - c0)
         w = np.maximum(w_prev, np.ceil(np.maximum(bload - beds0, 0)))
         up, down = np.maximum(k - k_prev, 0), np.maximum(k_prev - k, 0)
+        capital = ((unit * (m - m_prev)).sum() + (fixed * (is_open & ~o_prev)).sum()
+                   + policy.bed_wan_yuan * (w - w_prev).sum())
+        out.setdefault("capital", []).append(float(capital))
         cost += (Y * (policy.running_per_class_year_wan_yuan[g] * k.sum()
                       + policy.running_per_school_year_wan_yuan * is_open.sum()
                       + (d[sd.pair_node] * xv * pair_cost).sum())
@@ -285,7 +298,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray) -> dict:
     return out
 
 
-def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig) -> dict:
+def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig, budget: list[float] | None = None) -> dict:
     """Set a feasible start for the solver on the variables; returns it (with its objective, ``cost`` [万元]).
 
     Greedy assignment with every school kept, then a drop search: each closable school (small,
@@ -295,13 +308,13 @@ def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig) -> dict:
     """
     S = len(sd.sites)
     closed = np.zeros(S, dtype=bool)
-    best = _greedy(sd, policy, closed)
+    best = _greedy(sd, policy, closed, budget)
     existing = (sd.sites["origin"].to_numpy() == "existing") & (sd.sites["c0"].to_numpy() > 0)
     closable = existing & ~sd.sites["force_open"].to_numpy(bool)
     for j in np.flatnonzero(closable)[np.argsort(sd.sites["pupils0"].to_numpy(float)[closable]
                                                  if "pupils0" in sd.sites else np.zeros(closable.sum()))]:
         closed[j] = True
-        trial = _greedy(sd, policy, closed)
+        trial = _greedy(sd, policy, closed, budget)
         if trial["cost"] < best["cost"] - 1e-6 and not trial["o"][0][j]:
             best = trial
         else:
@@ -373,7 +386,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
     stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
-    starts = [greedy_start(sd, v, policy) for sd, v in zip(grp, stage_vars)]
+    starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None) for sd, v in zip(grp, stage_vars)]
     expr = LpAffineExpression()
     for term in objective:
         if isinstance(term[0], LpAffineExpression):
@@ -393,7 +406,9 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
         report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
                                             threads=threads, start=start)
     except SolveError as err:
-        if err.status != "not_solved" or budget is not None:
+        within_budget = budget is None or all(
+            sum(st["capital"][t] for st in starts) <= budget[t] + 1e-6 for t in range(len(budget)))
+        if err.status != "not_solved" or not within_budget:
             raise
         # Out of time before the solver kept any solution: the greedy start is feasible, use it
         # and say so (no proven bound).
@@ -411,10 +426,22 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     return frames, summary
 
 
+def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[float] | None) -> list:
+    """Each stage's share of the per-period budget, in proportion to the capital its greedy layout
+    needs (equal shares where no stage needs any). A joint model of all stages under one budget is
+    exact but, on a county, far too slow for HiGHS; the split is stated in the solver summary."""
+    if budget is None:
+        return [None] * len(stages)
+    need = np.array([_greedy(sd, policy, np.zeros(len(sd.sites), dtype=bool))["capital"] for sd in stages])
+    total = need.sum(axis=0)
+    share = np.where(total > 0, need / np.where(total > 0, total, 1.0), 1.0 / len(stages))
+    return [list(np.asarray(budget) * share[i]) for i in range(len(stages))]
+
+
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None) -> LayoutResult:
-    """Build and solve the layout. Stages are independent models unless a budget couples them
-    (then one joint model).
+    """Build and solve the layout: one model per stage (a budget is split between the stages by
+    `_split_budget`; ``joint=True`` solves all stages as one model under the whole budget instead).
 
     Independent models are solved one after another, smallest first, each with its share of the
     remaining time by size, so time a small model does not need passes to the larger ones and the
@@ -423,8 +450,9 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     time carried over do better than a process pool.)
     """
     budget = policy.budget_for(len(stages[0].years)) if stages else None
-    joint = budget is not None if joint is None else joint
+    joint = False if joint is None else joint
     groups = [stages] if joint else [[sd] for sd in stages]
+    budgets = [budget] if joint else _split_budget(stages, policy, budget)
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
     order = np.argsort(sizes, kind="stable")
     site_t, asg_t, un_t, summaries = [], [], [], []
@@ -435,7 +463,9 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
         if progress:
             progress("求解：" + "+".join(sd.stage for sd in grp) + f"（时限 {limit:.0f} 秒）")
-        frames, summary = _solve_group(grp, policy, budget, solver, float(limit), gap_rel, threads)
+        frames, summary = _solve_group(grp, policy, budgets[idx], solver, float(limit), gap_rel, threads)
+        if budgets[idx] is not None:
+            summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])
         for s_df, a_df, u_df in frames:
             site_t.append(s_df), asg_t.append(a_df), un_t.append(u_df)
         summaries.append(summary)
