@@ -7,8 +7,7 @@ import logging
 import tomllib
 from pathlib import Path
 
-from xuewei.data.paths import SEEDS_DIR
-from xuewei.data.plans import available_plans, load_plan, missing_quotes
+from xuewei.data.plans import available_plans, load_plan, missing_quotes, read_seed
 from xuewei.data.region import load_region
 from xuewei.errors import InputError, Problem
 from xuewei.labels import STAGE_ZH
@@ -67,7 +66,7 @@ def cmd_validate(args) -> int:
         head = {}
     if "tables" in head and "plan" in head:
         plan = load_plan(path)
-        missing = missing_quotes(plan, (SEEDS_DIR / plan.source).read_text(encoding="utf-8"))
+        missing = missing_quotes(plan, read_seed(plan))
         if missing:
             raise InputError([Problem(file=str(path), row=None, field=f"{t} 第{r}行 source_quote",
                                       expected=f"逐字见于原文 {plan.source} 的引文", found=q) for t, r, q in missing])
