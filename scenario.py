@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xuewei.data.paths import SCENARIOS_DIR
-from xuewei.data.region import check_inside
+from xuewei.data.region import check_inside, resolve_region_path
 from xuewei.data.tomlio import key_line, read_toml, validate_model
 from xuewei.errors import InputError, Problem
 
@@ -138,4 +138,7 @@ def load_scenario(ref: str | Path | None = None, overrides: dict | None = None) 
     data, text = load_scenario_dict(path)
     if overrides:
         data = deep_merge(data, overrides)
-    return validate_model(Scenario, data, str(path), text), path
+    scenario = validate_model(Scenario, data, str(path), text)
+    # Name the scenario file (and the line of `region`) when its region cannot be found or escapes.
+    resolve_region_path(scenario.region, path.parent, label=str(path), row=key_line(text, "region"))
+    return scenario, path

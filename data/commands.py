@@ -11,7 +11,6 @@ from xuewei.data.plans import available_plans, load_plan, missing_quotes, read_s
 from xuewei.data.region import load_region
 from xuewei.errors import InputError, Problem
 from xuewei.labels import STAGE_ZH
-from xuewei.scenario import load_scenario
 
 log = logging.getLogger("xuewei")
 
@@ -73,8 +72,9 @@ def cmd_validate(args) -> int:
         rows = sum(len(t.rows) for t in plan.tables)
         print(f"规划 {plan.name}：{len(plan.tables)} 张表，{rows} 行，引文全部见于原文。校验通过。")
         return 0
-    scenario, spath = load_scenario(path)
-    region = load_region(scenario.region, base=spath.parent)
+    from xuewei.pipeline import load_inputs  # validates the [forecast] and [policy] sections too
+
+    scenario, spath, region, _, _ = load_inputs(path)
     print(f"情景 {scenario.name}（{spath}）：规划期 {scenario.horizon.periods}，求解器 {scenario.solver.name}")
     print(describe_region(region))
     print("校验通过。")

@@ -98,15 +98,16 @@ def allowed_roots(base: Path) -> list[Path]:
     return [base, base.parent, PACKAGE_ROOT]
 
 
-def check_inside(path: Path, base: Path, label: str, field: str, ref: str) -> None:
+def check_inside(path: Path, base: Path, label: str, field: str, ref: str, row: int | None = None) -> None:
     """Refuse a relative reference that climbs (``..``) out of the allowed roots of ``base``."""
     resolved = path.resolve()
     if not any(_inside(resolved, root) for root in allowed_roots(base)):
-        raise InputError(Problem(file=label, field=field, expected="位于情景文件所在文件夹（或其上一级）内的相对路径，或绝对路径",
+        raise InputError(Problem(file=label, row=row, field=field, expected="位于情景文件所在文件夹（或其上一级）内的相对路径，或绝对路径",
                                  found=ref, hint="相对路径用“..”跳出了情景所在的文件夹树；如确需引用别处的数据，请写绝对路径。"))
 
 
-def resolve_region_path(ref: str | Path, base: Path | None = None, label: str | None = None) -> Path:
+def resolve_region_path(ref: str | Path, base: Path | None = None, label: str | None = None,
+                        row: int | None = None) -> Path:
     """A region given as a folder path or as a bundled region id.
 
     With ``base`` (the folder of the scenario that names the region), a relative path is taken
@@ -121,7 +122,7 @@ def resolve_region_path(ref: str | Path, base: Path | None = None, label: str | 
         if base is not None:
             cand = base / ref_path
             if (cand / "region.toml").is_file():
-                check_inside(cand, base, label or str(base), "region", str(ref))
+                check_inside(cand, base, label or str(base), "region", str(ref), row)
             candidates.append(cand)
         else:
             candidates.append(Path.cwd() / ref_path)
@@ -130,7 +131,7 @@ def resolve_region_path(ref: str | Path, base: Path | None = None, label: str | 
     for cand in candidates:
         if (cand / "region.toml").is_file():
             return cand.resolve()
-    raise InputError(Problem(file=str(ref), field="region", expected="含 region.toml 的区域文件夹或内置区域编号",
+    raise InputError(Problem(file=label or str(ref), row=row, field="region", expected="含 region.toml 的区域文件夹或内置区域编号",
                              found=str(ref), hint="内置区域：" + "、".join(sorted(p.name for p in REGIONS_DIR.iterdir()
                                                                               if (p / "region.toml").is_file()))))
 
