@@ -14,6 +14,7 @@ import traceback
 
 from xuewei import __version__
 from xuewei.errors import XueweiError
+from xuewei.reports.runfolder import stop_workers_on_interrupt
 
 # Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES: list[str] = [
@@ -21,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "xuewei.data.commands",
     "xuewei.optimizer.commands",
     "xuewei.forecaster.commands",
+    "xuewei.reports.rerun",
 ]
 
 # Listed in `--help` so planners see the whole tool; they land with their issues.
@@ -35,7 +37,6 @@ PLANNED = {
     "pack": "生成乡镇听证会材料",
     "batch": "批量比较政策方案（本机进程池或 Dask）",
     "compare": "比较多个运行结果",
-    "rerun": "复现一次运行并报告差异",
 }
 
 
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with stop_workers_on_interrupt():
+            return int(args.func(args) or 0)
     except XueweiError as err:
         if args.debug:
             traceback.print_exc()
