@@ -174,8 +174,10 @@ def make_city(out: Path, seed: int = 20260101, counties: int = 10, townships_per
         'synthetic_parts = ["全部数据（%d 个县、%d 个乡镇、%d 个村社、%d 所学校、出生数、学校规模、备选用地）均为合成的示意数据，'
         '只用于测量规模与耗时"]\n' % (seed, BASE_YEAR, counties, n_towns, len(nodes), len(schools)), encoding="utf-8")
     (out / "city.toml").write_text(
-        'name = "city-scale"\ndescription = "城市规模示意区域（示意数据），性能测试用"\nregion = "city"\n\n'
-        "[horizon]\nperiods = [2025, 2030, 2035]\n\n[solver]\ntime_limit_s = 120\nthreads = 2\n", encoding="utf-8")
+        'name = "city-scale"\ndescription = "城市规模示意区域（示意数据），性能测试用；政策同演示情景"\nregion = "city"\n\n'
+        "[horizon]\nbase_year = 2020\nperiods = [2025, 2030, 2035]\n\n"
+        "[policy]\ntravel_limit_km = { kindergarten = 5.0 }\nvillage_kindergarten = true\n\n"
+        '[solver]\nname = "highs"\ntime_limit_s = 120\ngap_rel = 0.005\nthreads = 2\n', encoding="utf-8")
     return pack
 
 
