@@ -30,6 +30,7 @@ CLASS_CAP = {"kindergarten": 30, "primary": 45, "junior": 50, "senior": 50}
 STAGE_YEARS = {"kindergarten": (3, 5), "primary": (6, 11), "junior": (12, 14), "senior": (15, 17)}  # ages
 ENROL = {"kindergarten": 0.85, "primary": 0.98, "junior": 0.96, "senior": 0.6}
 BASE_YEAR = 2020
+KIND_NAME = {"kindergarten": "幼儿园", "primary": "小学", "teaching_point": "教学点", "junior": "中学", "senior": "高中"}
 
 
 def _grid(n: int, cols: int) -> tuple[int, int]:
@@ -98,11 +99,12 @@ def make_city(out: Path, seed: int = 20260101, counties: int = 10, townships_per
     births = pd.DataFrame(births, columns=["township_id", "year", "births", "synthetic"])
 
     # Schools: per township a central kindergarten, primary and junior (county seats: several, plus
-    # seniors); the rest village primaries and teaching points at villages, until n_schools.
+    # seniors); then village primaries and teaching points at villages until there are n_schools
+    # (a small city may get more than n_schools: the central schools always come first).
     schools = []
 
     def add(kind, row, lon, lat, beds=0, village=False):
-        schools.append({"_village": village, "school_id": f"S{len(schools) + 1:05d}", "name": f"{row['name']}{kind}{len(schools) + 1}",
+        schools.append({"_village": village, "school_id": f"S{len(schools) + 1:05d}", "name": f"{row['name']}{KIND_NAME[kind]}{len(schools) + 1}",
                         "kind": kind, "township_id": row["township_id"], "lon": round(float(lon), 6),
                         "lat": round(float(lat), 6), "ownership": "public", "boarding_beds": beds, "synthetic": 1,
                         "source": "benchmarks/make_city.py（示意数据）", "county_id": row["county_id"]})

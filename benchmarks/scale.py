@@ -64,8 +64,8 @@ def measure(scenario: Path, time_limit: float, threads: int) -> dict:
                                                   gap_rel=sc.solver.gap_rel, threads=threads))
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rss_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    models = layout.summary[["model", "status", "gap", "objective_wan_yuan", "bound_wan_yuan", "solve_seconds",
-                             "variables", "constraints"]]
+    models = layout.summary[["model", "status", "gap", "objective_wan_yuan", "bound_wan_yuan", "build_seconds",
+                             "solve_seconds", "variables", "constraints"]]
     return {
         "region": region.meta.name, "synthetic": region.meta.synthetic,
         "size": {"townships": len(region.townships), "nodes": len(region.nodes), "schools": len(region.schools),
