@@ -71,6 +71,18 @@ def main(argv=None) -> None:
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, **kwargs, **options)
 
+            def findSolutionValues(self, lp):  # noqa: N802 - PuLP's name
+                # PuLP 3.3 has no entry for kSolutionLimit, the status HiGHS reports when
+                # mip_max_nodes / mip_max_leaves stops it: treat it like a time limit.
+                import pulp
+
+                try:
+                    return super().findSolutionValues(lp)
+                except KeyError:
+                    found = lp.solverModel.getInfo().primal_solution_status == 2
+                    return ((pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible) if found
+                            else (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound))
+
         solve_mod.TimedHiGHS = WithOptions
         runs = []
         try:
