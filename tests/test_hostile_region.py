@@ -42,6 +42,15 @@ def xlsx(rows, merge=None, name="school_stages"):
     return mutate
 
 
+def _shapefile_boundary(d, drop):
+    import geopandas as gpd
+
+    gdf = gpd.read_file(d / "boundary.geojson")
+    (d / "boundary.geojson").unlink()
+    gdf.to_file(d / "boundary.shp")
+    (d / "boundary.shp").with_suffix(drop).unlink()
+
+
 STAGE_ROWS = [["S1", "primary", 2020, 24, 1080, 1010], ["S2", "junior", 2020, 18, 900, 880],
               ["S3", "primary", 2020, 6, 270, 150], ["S4", "primary", 2020, 12, 540, 420],
               ["S4", "junior", 2020, 6, 300, 260]]
@@ -135,6 +144,7 @@ BROKEN = {
                            8, "base_yaer", "base_year"),
     "region_files_escape": (edit("region.toml", "synthetic = true", 'synthetic = true\nfiles = { schools = "../../x/schools.csv" }'),
                             "region.toml", None, "files.schools", "区域文件夹内"),
+    "shapefile_without_shx": (lambda d: _shapefile_boundary(d, drop=".shx"), "boundary.shp", None, None, "边界文件"),
     "missing_required_table": (lambda d: (d / "births.csv").unlink(), "births.csv", None, None, "必需的数据表"),
 }
 
