@@ -14,6 +14,7 @@ import traceback
 
 from xuewei import __version__
 from xuewei.errors import XueweiError
+from xuewei.reports.runfolder import stop_workers_on_interrupt
 
 # Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES: list[str] = [
@@ -23,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "xuewei.forecaster.commands",
     "xuewei.reports.commands",
     "xuewei.batch.commands",
+    "xuewei.reports.rerun",
 ]
 
 # Listed in `--help` so planners see the whole tool; they land with their issues.
@@ -33,7 +35,6 @@ PLANNED = {
     "bench": "设施选址标准算例求解（pmed / cap / sscflp）",
     "check": "运行结果对照规划表",
     "audit": "把规划自身的布局作为情景审计",
-    "rerun": "复现一次运行并报告差异",
 }
 
 
@@ -63,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with stop_workers_on_interrupt():
+            return int(args.func(args) or 0)
     except XueweiError as err:
         if args.debug:
             traceback.print_exc()

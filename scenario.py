@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from xuewei.data.paths import SCENARIOS_DIR
-from xuewei.data.tomlio import read_toml, validate_model
+from xuewei.data.region import check_inside, resolve_region_path
+from xuewei.data.tomlio import key_line, read_toml, validate_model
 from xuewei.errors import InputError, Problem
 
 Stage = Literal["kindergarten", "primary", "junior", "senior"]
@@ -28,8 +29,9 @@ class _Strict(BaseModel):
 class Horizon(_Strict):
     """Years: the base year of the data, and the periods at which the layout is decided."""
 
-    base_year: int | None = Field(default=None, description="基准年；缺省取区域的 base_year")
-    periods: list[int] = Field(default=[2025, 2030, 2035], min_length=1, description="规划期末年份（递增）")
+    base_year: int | None = Field(default=None, ge=1949, le=2100, description="基准年；缺省取区域的 base_year")
+    periods: list[Annotated[int, Field(ge=1950, le=2150)]] = Field(
+        default=[2025, 2030, 2035], min_length=1, max_length=20, description="规划期末年份（递增）")
 
     @model_validator(mode="after")
     def _increasing(self):
@@ -42,9 +44,9 @@ class SolverOptions(_Strict):
     """Integer-program solver options."""
 
     name: Literal["highs", "cbc"] = Field(default="highs", description="求解器：highs（默认）或 cbc")
-    time_limit_s: float = Field(default=60.0, gt=0, description="求解时限 [s]")
+    time_limit_s: float = Field(default=60.0, gt=0, le=7 * 86400, description="求解时限 [s]")
     gap_rel: float = Field(default=0.005, ge=0, le=1, description="相对最优间隙")
-    threads: int = Field(default=2, ge=1, description="线程数")
+    threads: int = Field(default=2, ge=1, le=64, description="线程数")
 
 
 class Outputs(_Strict):
@@ -100,21 +102,32 @@ def load_scenario_dict(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict,
                                  found=" → ".join(p.name for p in _chain + (path,))))
     data, text = read_toml(path)
     parent = data.get("extends")
-    if parent:
-        ppath = (path.parent / parent).resolve()
+    if parent is not None:
+        if not isinstance(parent, str) or not parent.strip():
+            raise InputError(Problem(file=str(path), row=key_line(text, "extends"), field="extends",
+                                     expected="情景文件名（文本，如 \"base.toml\"）", found=repr(parent)))
+        ppath = path.parent / parent
         if not ppath.is_file():
-            raise InputError(Problem(file=str(path), field="extends", expected="存在的情景文件", found=parent))
+            raise InputError(Problem(file=str(path), row=key_line(text, "extends"), field="extends",
+                                     expected="存在的情景文件", found=parent))
+        if not Path(parent).is_absolute():
+            check_inside(ppath, path.parent, str(path), "extends", parent)
+        ppath = ppath.resolve()
         base, _ = load_scenario_dict(ppath, _chain + (path,))
         # A relative region path belongs to the file that wrote it.
         if "region" in base and "region" not in data:
-            data = dict(data, region=_rebase(base["region"], ppath.parent, path.parent))
+            data = dict(data, region=_rebase(base["region"], ppath))
         data = deep_merge(base, data)
     return data, text
 
 
-def _rebase(region: str, old_dir: Path, new_dir: Path) -> str:
-    cand = old_dir / region
+def _rebase(region, parent_file: Path):
+    """The parent's relative region path, made absolute (after the parent's own path check)."""
+    if not isinstance(region, str) or Path(region).is_absolute():
+        return region
+    cand = parent_file.parent / region
     if (cand / "region.toml").is_file():
+        check_inside(cand, parent_file.parent, str(parent_file), "region", region)
         return str(cand.resolve())
     return region
 
@@ -125,4 +138,7 @@ def load_scenario(ref: str | Path | None = None, overrides: dict | None = None) 
     data, text = load_scenario_dict(path)
     if overrides:
         data = deep_merge(data, overrides)
-    return validate_model(Scenario, data, str(path), text), path
+    scenario = validate_model(Scenario, data, str(path), text)
+    # Name the scenario file (and the line of `region`) when its region cannot be found or escapes.
+    resolve_region_path(scenario.region, path.parent, label=str(path), row=key_line(text, "region"))
+    return scenario, path

@@ -7,12 +7,10 @@ import logging
 import tomllib
 from pathlib import Path
 
-from xuewei.data.paths import SEEDS_DIR
-from xuewei.data.plans import available_plans, load_plan, missing_quotes
+from xuewei.data.plans import available_plans, load_plan, missing_quotes, read_seed
 from xuewei.data.region import load_region
 from xuewei.errors import InputError, Problem
 from xuewei.labels import STAGE_ZH
-from xuewei.scenario import load_scenario
 
 log = logging.getLogger("xuewei")
 
@@ -67,15 +65,16 @@ def cmd_validate(args) -> int:
         head = {}
     if "tables" in head and "plan" in head:
         plan = load_plan(path)
-        missing = missing_quotes(plan, (SEEDS_DIR / plan.source).read_text(encoding="utf-8"))
+        missing = missing_quotes(plan, read_seed(plan))
         if missing:
             raise InputError([Problem(file=str(path), row=None, field=f"{t} 第{r}行 source_quote",
                                       expected=f"逐字见于原文 {plan.source} 的引文", found=q) for t, r, q in missing])
         rows = sum(len(t.rows) for t in plan.tables)
         print(f"规划 {plan.name}：{len(plan.tables)} 张表，{rows} 行，引文全部见于原文。校验通过。")
         return 0
-    scenario, spath = load_scenario(path)
-    region = load_region(scenario.region, base=spath.parent)
+    from xuewei.pipeline import load_inputs  # validates the [forecast] and [policy] sections too
+
+    scenario, spath, region, _, _ = load_inputs(path)
     print(f"情景 {scenario.name}（{spath}）：规划期 {scenario.horizon.periods}，求解器 {scenario.solver.name}")
     print(describe_region(region))
     print("校验通过。")

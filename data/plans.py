@@ -86,6 +86,15 @@ def load_plan(plan_id_or_path: str | Path) -> Plan:
     for key in ("plan", "name", "source", "tables"):
         if key not in raw:
             problems.append(Problem(file=str(path), field=key, expected="必填项", found="缺失"))
+    for key in ("plan", "name", "source"):
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            problems.append(Problem(file=str(path), field=key, expected="非空文本", found=repr(raw[key])))
+    if isinstance(raw["source"], str) and (Path(raw["source"]).name != raw["source"] or raw["source"].startswith(".")):
+        problems.append(Problem(file=str(path), field="source", expected="data/plans/seeds/ 中的原文文件名（不含路径）",
+                                found=raw["source"]))
+    if not isinstance(raw["tables"], list) or not all(isinstance(t, dict) for t in raw["tables"]):
+        problems.append(Problem(file=str(path), field="tables", expected="表的数组（[[tables]]）",
+                                found=type(raw["tables"]).__name__))
     if problems:
         raise InputError(problems)
     tables = []
@@ -95,6 +104,18 @@ def load_plan(plan_id_or_path: str | Path) -> Plan:
         for key in ("id", "title", "rows"):
             if key not in t:
                 problems.append(Problem(file=where, field=key, expected="必填项", found="缺失"))
+        if not isinstance(t.get("rows", []), list) or not all(isinstance(r, dict) for r in t.get("rows", [])):
+            problems.append(Problem(file=where, field="rows", expected="行的数组（每行是一个内联表）",
+                                    found=str(t.get("rows"))))
+            continue
+        for key in ("columns", "notes", "checks"):
+            if key in t and not isinstance(t[key], list):
+                problems.append(Problem(file=where, field=key, expected="数组", found=repr(t[key])))
+        for key in ("id", "title"):
+            if key in t and not isinstance(t[key], str):
+                problems.append(Problem(file=where, field=key, expected="文本", found=repr(t[key])))
+        if problems:
+            continue
         if "id" in t:
             if t["id"] in seen:
                 problems.append(Problem(file=where, field="id", expected="表编号不重复", found=t["id"]))
@@ -116,6 +137,21 @@ def load_plan(plan_id_or_path: str | Path) -> Plan:
     return Plan(id=raw["plan"], name=raw["name"], region=raw.get("region", ""), admin_code=str(raw.get("admin_code", "")),
                 source=raw["source"], tables=tables, notes=list(raw.get("notes", [])), issued=raw.get("issued", ""),
                 path=path)
+
+
+def read_seed(plan: Plan) -> str:
+    """The plan's source text from ``data/plans/seeds/`` (a bare file name; never a path elsewhere)."""
+    from xuewei.data.paths import SEEDS_DIR
+
+    label = str(plan.path or plan.id)
+    path = SEEDS_DIR / plan.source
+    if Path(plan.source).name != plan.source or not path.is_file():
+        raise InputError(Problem(file=label, field="source", expected="data/plans/seeds/ 中存在的原文文件名",
+                                 found=plan.source))
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(Problem(file=str(path), expected="UTF-8 编码的原文", found="无法按 UTF-8 读取")) from None
 
 
 def missing_quotes(plan: Plan, seed_text: str) -> list[tuple[str, int, str]]:

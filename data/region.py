@@ -10,6 +10,7 @@ kept as ``lon_input``, ``lat_input``. Distances use the region's UTM zone (`Regi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pyproj import CRS
 
 from xuewei.data import crs as crsmod
-from xuewei.data.paths import REGIONS_DIR
+from xuewei.data.paths import PACKAGE_ROOT, REGIONS_DIR
 from xuewei.data.tables import TABLE_SUFFIXES, read_table
 from xuewei.data.tomlio import read_toml, validate_model
 from xuewei.errors import InputError, Problem
+
+log = logging.getLogger("xuewei")
 
 # table name → (required?, id column that must be unique)
 TABLES: dict[str, tuple[bool, str | None]] = {
@@ -84,25 +87,62 @@ class Region:
         return {k: len(v) for k, v in self.tables.items()}
 
 
-def resolve_region_path(ref: str | Path, base: Path | None = None) -> Path:
-    """A region given as a folder path (relative to ``base``) or as a bundled region id."""
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def allowed_roots(base: Path) -> list[Path]:
+    """Where a relative path written in a file in folder ``base`` may lead: that folder, the folder
+    above it (the usual ``scenarios/`` beside ``regions/`` layout), and the xuewei package."""
+    base = base.resolve()
+    return [base, base.parent, PACKAGE_ROOT]
+
+
+def check_inside(path: Path, base: Path, label: str, field: str, ref: str, row: int | None = None) -> None:
+    """Refuse a relative reference that climbs (``..``) out of the allowed roots of ``base``."""
+    resolved = path.resolve()
+    if not any(_inside(resolved, root) for root in allowed_roots(base)):
+        raise InputError(Problem(file=label, row=row, field=field, expected="位于情景文件所在文件夹（或其上一级）内的相对路径，或绝对路径",
+                                 found=ref, hint="相对路径用“..”跳出了情景所在的文件夹树；如确需引用别处的数据，请写绝对路径。"))
+
+
+def resolve_region_path(ref: str | Path, base: Path | None = None, label: str | None = None,
+                        row: int | None = None) -> Path:
+    """A region given as a folder path or as a bundled region id.
+
+    With ``base`` (the folder of the scenario that names the region), a relative path is taken
+    relative to ``base`` only — never to the current directory, so a scenario means the same
+    wherever it is run from — and must stay inside `allowed_roots` (an absolute path is taken as
+    written). Without ``base`` (a path typed on the command line) it is relative to the current
+    directory. A bare name is also looked up among the bundled regions.
+    """
     ref_path = Path(ref)
     candidates = [ref_path] if ref_path.is_absolute() else []
     if not ref_path.is_absolute():
         if base is not None:
-            candidates.append(base / ref_path)
-        candidates += [Path.cwd() / ref_path, REGIONS_DIR / str(ref)]
+            cand = base / ref_path
+            if (cand / "region.toml").is_file():
+                check_inside(cand, base, label or str(base), "region", str(ref), row)
+            candidates.append(cand)
+        else:
+            candidates.append(Path.cwd() / ref_path)
+        if len(ref_path.parts) == 1:
+            candidates.append(REGIONS_DIR / str(ref))
     for cand in candidates:
         if (cand / "region.toml").is_file():
             return cand.resolve()
-    raise InputError(Problem(file=str(ref), field="region", expected="含 region.toml 的区域文件夹或内置区域编号",
+    raise InputError(Problem(file=label or str(ref), row=row, field="region", expected="含 region.toml 的区域文件夹或内置区域编号",
                              found=str(ref), hint="内置区域：" + "、".join(sorted(p.name for p in REGIONS_DIR.iterdir()
                                                                               if (p / "region.toml").is_file()))))
 
 
-def _find_file(folder: Path, name: str, override: str | None) -> Path | None:
+def _find_file(folder: Path, name: str, override: str | None, label: str = "region.toml") -> Path | None:
     if override:
-        return folder / override
+        path = folder / override
+        if Path(override).is_absolute() or not _inside(path.resolve(), folder.resolve()):
+            raise InputError(Problem(file=label, field=f"files.{name}", expected="区域文件夹内的文件名",
+                                     found=override, hint="区域包须自成一体：请把文件放进区域文件夹。"))
+        return path
     for suffix in TABLE_SUFFIXES:
         cand = folder / f"{name}{suffix}"
         if cand.exists():
@@ -128,9 +168,21 @@ def _load_boundary(path: Path | None, label: str, crs: str | CRS):
                                  found="、".join(sorted(set(geoms.geom_type)))))
     if geoms.is_empty.any():
         raise InputError(Problem(file=label, field="geometry", expected="非空的面", found="空几何"))
-    geom = shapely.make_valid(shapely.union_all(geoms.to_numpy()))
+    invalid = ~geoms.is_valid
+    if invalid.any():
+        reason = shapely.is_valid_reason(geoms[invalid].iloc[0])
+        log.warning("文件 %s：%d 个面几何无效（%s），已自动修复（make_valid）。", label, int(invalid.sum()), reason)
+    geom = shapely.make_valid(shapely.union_all(shapely.make_valid(geoms.to_numpy())))
+    if geom.geom_type == "GeometryCollection":  # keep the areas of a repaired geometry
+        geom = shapely.union_all([g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")])
     if geom.is_empty or geom.area == 0:
         raise InputError(Problem(file=label, field="geometry", expected="面积大于零的面", found="无效几何"))
+    if not crsmod.is_geographic(crs):
+        x0, y0, x1, y1 = geom.bounds
+        if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
+            raise InputError(Problem(file=label, field="crs", expected="与边界坐标一致的坐标系",
+                                     found=f"坐标像经纬度（{x0:.2f}…{x1:.2f}, {y0:.2f}…{y1:.2f}），但坐标系是投影坐标（米）",
+                                     hint="请核对 region.toml 中的 crs（或 boundary_crs），经纬度请写 \"EPSG:4326\"。"))
     # GDAL reports GeoJSON as EPSG:4326 whatever its coordinates are; region.toml says what they are.
     def convert(coords: np.ndarray) -> np.ndarray:
         lon, lat = crsmod.to_wgs84(coords[:, 0], coords[:, 1], crs)
@@ -145,7 +197,8 @@ def _load_boundary(path: Path | None, label: str, crs: str | CRS):
     return gpd.GeoDataFrame({"name": ["boundary"]}, geometry=[geom], crs=crsmod.WGS84)
 
 
-def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem]) -> None:
+def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
+                base_year: int | None = None) -> None:
     def refs(table: str, column: str, target: str, target_col: str, extra: set[str] = frozenset()) -> None:
         if table not in tables or target not in tables:
             return
@@ -173,6 +226,11 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
         for i in np.flatnonzero(dup.to_numpy())[:20]:
             problems.append(Problem(file=labels["school_stages"], row=int(i) + 2, field="stage",
                                     expected="每校每学段每年一行", found=f"{ss['school_id'].iloc[i]} {ss['stage'].iloc[i]} 重复"))
+        if base_year is not None and len(ss) and not (ss["year"] == base_year).any():
+            years = sorted(set(ss["year"].dropna().astype(int)))
+            problems.append(Problem(file=labels["school_stages"], field="year", expected=f"含基准年 {base_year} 的记录",
+                                    found="、".join(map(str, years[:5])),
+                                    hint="学校的班数、学位和学生数须有基准年（region.toml 的 base_year）的数。"))
         over = ss["pupils"] > ss["places"] * 2
         for i in np.flatnonzero(over.to_numpy())[:20]:
             problems.append(Problem(file=labels["school_stages"], row=int(i) + 2, field="pupils",
@@ -195,6 +253,12 @@ def _convert_points(df: pd.DataFrame, cols: tuple[str, str], crs: str | CRS, lab
         for i in np.flatnonzero(~have)[:20]:
             problems.append(Problem(file=label, row=int(i) + 2, field=xcol if np.isnan(x[i]) else ycol,
                                     expected="坐标", found="空"))
+    if not crsmod.is_geographic(crs) and have.any() and (np.abs(x[have]) <= 180).all() and (np.abs(y[have]) <= 90).all():
+        i = int(np.flatnonzero(have)[0])
+        problems.append(Problem(file=label, row=i + 2, field=f"{xcol}/{ycol}", expected="投影坐标（米），与所声明的坐标系一致",
+                                found=f"{x[i]}, {y[i]}（全部坐标都像经纬度）",
+                                hint="请核对 region.toml 中的 crs：经纬度请写 \"EPSG:4326\"。"))
+        return df.assign(lon_input=x, lat_input=y, lon=np.nan, lat=np.nan)
     if crsmod.is_geographic(crs):
         bad = have & ((np.abs(x) > 180) | (np.abs(y) > 90))
         for i in np.flatnonzero(bad)[:20]:
@@ -263,7 +327,7 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
         raise InputError(Problem(file=meta_label, field="files", expected="表名之一：" + "、".join(TABLES),
                                  found="、".join(sorted(unknown))))
 
-    boundary_path = _find_file(folder, "boundary", meta.files.get("boundary"))
+    boundary_path = _find_file(folder, "boundary", meta.files.get("boundary"), meta_label)
     boundary = _load_boundary(boundary_path, str(boundary_path or folder / "boundary.geojson"), bcrs)
     c = boundary.geometry.iloc[0].centroid
     metric = crsmod.utm_crs(c.x, c.y)
@@ -275,7 +339,7 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
         files["boundary"] = boundary_path
     problems: list[Problem] = []
     for name, (required, unique) in TABLES.items():
-        path = _find_file(folder, name, meta.files.get(name))
+        path = _find_file(folder, name, meta.files.get(name), meta_label)
         if path is None:
             if required:
                 problems.append(Problem(file=str(folder / f"{name}.csv"), expected="必需的数据表", found="缺失"))
@@ -292,7 +356,7 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
         tables[name], labels[name], files[name] = df, label, path
     if problems:
         raise InputError(problems)
-    _check_refs(tables, labels, problems)
+    _check_refs(tables, labels, problems, meta.base_year)
     for name in POINT_TABLES:
         if name in tables:
             _check_inside(tables[name], boundary, metric, labels[name], problems, POINT_TABLES[name])

@@ -15,6 +15,7 @@ import csv
 import difflib
 import io
 import logging
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,7 @@ log = logging.getLogger("xuewei")
 DTYPES = ("id", "str", "int", "float", "bool", "stages")
 GEOMETRY_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
 TABLE_SUFFIXES = (".csv", ".xlsx") + GEOMETRY_SUFFIXES
+MAX_ABS_VALUE = 1e9  # no count, coordinate [m or degree] or year in a county's tables is larger
 _TRUE = {"1", "true", "yes", "y", "是", "t"}
 _FALSE = {"0", "false", "no", "n", "否", "f", ""}
 
@@ -68,26 +70,68 @@ def schema_names() -> list[str]:
     return sorted(p.stem for p in (DATA_DIR / "schema").glob("*.csv"))
 
 
-def _read_text_table(path: Path, label: str) -> pd.DataFrame:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError(Problem(file=label, expected="含表头和数据的表格", found="空文件"))
-    encoding = "utf-8-sig"
+def decode_text(raw: bytes, label: str, what: str = "CSV") -> str:
+    """Bytes of a text table → text: UTF-8 (BOM or not), UTF-16 with BOM (Excel “Unicode 文本”), or GBK.
+
+    GBK/GB18030 (what Excel writes on a Chinese Windows) and UTF-16 are accepted with a warning.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(Problem(file=label, expected=f"UTF-8 或 GBK 编码的 {what}", found="损坏的 UTF-16 文本",
+                                     hint="请在 Excel 中另存为“CSV UTF-8”。")) from None
+        log.warning("文件 %s 是 UTF-16 编码（Excel“Unicode 文本”），已按 UTF-16 读取。", label)
+        return text
     try:
-        text = raw.decode(encoding)
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            raise InputError(Problem(file=label, expected="UTF-8 或 GBK 编码的 CSV", found="无法识别的编码",
+            raise InputError(Problem(file=label, expected=f"UTF-8 或 GBK 编码的 {what}", found="无法识别的编码",
                                      hint="请在 Excel 中另存为“CSV UTF-8”。")) from None
         log.warning("文件 %s 不是 UTF-8 编码，已按 GBK/GB18030 读取。", label)
     if raw.startswith(b"\xef\xbb\xbf"):
         log.info("文件 %s 带 BOM，已忽略。", label)
+    if "\x00" in text:
+        raise InputError(Problem(file=label, expected=f"文本格式的 {what}", found="含空字符（二进制文件？）",
+                                 hint="请在 Excel 中另存为“CSV UTF-8”。"))
+    return text
+
+
+def sniff_separator(text: str, label: str) -> str:
+    """``","``, or a tab/semicolon when the header row has those and no comma (accepted with a warning)."""
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," in header:
+        return ","
+    for sep, name in (("\t", "制表符"), (";", "分号")):
+        if sep in header:
+            log.warning("文件 %s 以%s分隔，已按%s分隔读取。", label, name, name)
+            return sep
+    return ","
+
+
+def _read_text_table(path: Path, label: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(Problem(file=label, expected="含表头和数据的表格", found="空文件"))
+    text = decode_text(raw, label)
+    if not text.strip():
+        raise InputError(Problem(file=label, expected="含表头和数据的表格", found="空文件"))
+    sep = sniff_separator(text, label)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True, sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise InputError(Problem(file=label, expected="规整的 CSV 表格（每行列数一致）", found=str(err).strip())) from None
+    # pandas renames a repeated header "x" to "x.1"; report it as the repeated column it is.
+    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff").split("\n", 1)[0]), delimiter=sep), [])
+    names = [h.strip() for h in header]
+    dupes = sorted({n for n in names if n and names.count(n) > 1})
+    if dupes:
+        raise InputError(Problem(file=label, row=1, field=dupes[0], expected="不重复的列名", found="重复列",
+                                 hint="同一列名出现了两次，请删除或改名其中一列。"))
+    return df
 
 
 def _read_excel(path: Path, label: str) -> pd.DataFrame:
@@ -196,6 +240,13 @@ def _coerce(df: pd.DataFrame, col: Column, label: str, problems: list[Problem]) 
                                             found=";".join(wrong)))
         return out
     else:
+        # Full-width digits and signs (１２３，－５) typed with a Chinese input method: read as ASCII.
+        folded = text.map(lambda v: unicodedata.normalize("NFKC", v))
+        changed = folded != text
+        if changed.any():
+            r = int(_rows(changed.to_numpy())[0])
+            log.warning("文件 %s 第 %d 行字段“%s”含全角字符“%s”，已按半角读取。", label, r, col.name, text.iloc[r - 2])
+            text = folded
         num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
         bad = num.isna() & (text != "")
         for r in _rows(bad.to_numpy())[:20]:
@@ -204,6 +255,12 @@ def _coerce(df: pd.DataFrame, col: Column, label: str, problems: list[Problem]) 
         inf = finite & ~np.isfinite(num.fillna(0))
         for r in _rows(inf.to_numpy())[:20]:
             problems.append(Problem(file=label, row=int(r), field=col.name, expected="有限数值", found=text.iloc[r - 2]))
+        huge = finite & ~inf & (np.abs(num.fillna(0)) > MAX_ABS_VALUE)
+        for r in _rows(huge.to_numpy())[:20]:
+            problems.append(Problem(file=label, row=int(r), field=col.name, expected="绝对值不超过 10 亿的数",
+                                    found=text.iloc[r - 2], hint="数值过大，多半是单位或列填错。"))
+        inf = inf | huge  # keep them out of the checks and the cast below
+        num = num.mask(inf)
         if col.dtype == "int":
             frac = finite & ~inf & (np.abs(num - np.round(num)) > 1e-9)
             for r in _rows(frac.to_numpy())[:20]:

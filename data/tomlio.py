@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -31,6 +32,9 @@ _PYDANTIC_ZH = {
     "less_than_equal": "更小的数",
 }
 
+_BOUNDS = {"greater_than": "大于 {} 的数", "greater_than_equal": "不小于 {} 的数",
+           "less_than": "小于 {} 的数", "less_than_equal": "不大于 {} 的数"}
+
 
 def read_toml(path: Path, label: str | None = None) -> tuple[dict, str]:
     """Parse a TOML file; returns the data and its text (for locating keys in messages)."""
@@ -42,16 +46,34 @@ def read_toml(path: Path, label: str | None = None) -> tuple[dict, str]:
     except UnicodeDecodeError:
         raise InputError(Problem(file=label, expected="UTF-8 编码的 TOML 文件", found="无法按 UTF-8 读取")) from None
     try:
-        return tomllib.loads(text), text
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"line (\d+)", str(err))
         raise InputError(Problem(file=label, row=int(m.group(1)) if m else None, expected="合法的 TOML 语法",
                                  found=str(err))) from None
+    problems = [Problem(file=label, row=key_line(text, key), field=key, expected="有限的数",
+                        found=repr(value), hint="TOML 的 nan/inf 不是可用的参数值，请写一个具体的数。")
+                for key, value in _non_finite(data)]
+    if problems:
+        raise InputError(problems)
+    return data, text
+
+
+def _non_finite(data, prefix: str = ""):
+    """``(dotted key, value)`` of every nan/inf float in parsed TOML (a planner never means those)."""
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            yield dotted, value
+        elif isinstance(value, (dict, list)):
+            yield from _non_finite(value, dotted)
 
 
 def key_line(text: str, dotted: str) -> int | None:
     """Best-effort line number of the last part of a dotted key in a TOML text."""
-    last = dotted.split(".")[-1]
+    parts = [x for x in dotted.split(".") if not x.isdigit()] or [dotted]  # list items: the list's key
+    last = parts[-1]
     pattern = re.compile(rf'^\s*(\[+\s*)?("?{re.escape(last)}"?)\s*(=|\]|\.)', re.M)
     for m in pattern.finditer(text):
         return text.count("\n", 0, m.start()) + 1
@@ -94,6 +116,9 @@ def validate_model(model: type[BaseModel], data: dict, label: str, text: str = "
                 found = str(e.get("input"))
                 if e["type"] == "literal_error":
                     expected = "以下取值之一：" + e["msg"].split("Input should be ")[-1]
+                elif e["type"] in _BOUNDS and e.get("ctx"):
+                    limit = next(iter(e["ctx"].values()))
+                    expected = _BOUNDS[e["type"]].format(limit)
                 elif e["type"] not in _PYDANTIC_ZH:
                     hint = e["msg"]
             problems.append(Problem(file=label, row=key_line(text, dotted) if text else None, field=dotted,

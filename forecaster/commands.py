@@ -39,10 +39,13 @@ def parse_origins(text: str) -> list[int]:
             a, b = (int(v) for v in text.split(":", 1))
             if b < a:
                 raise ValueError
-            return list(range(a, b + 1))
-        return [int(text)]
+        else:
+            a = b = int(text)
     except ValueError:
         raise InputError(Problem(file="--origin", expected="年份 YEAR 或区间 A:B（A≤B）", found=text)) from None
+    if b - a + 1 > MAX_ORIGINS:
+        raise InputError(Problem(file="--origin", expected=f"不超过 {MAX_ORIGINS} 年的起点区间", found=text))
+    return list(range(a, b + 1))
 
 
 def parse_breaks(text: str, enrollment) -> tuple[int, ...]:
@@ -56,7 +59,13 @@ def parse_breaks(text: str, enrollment) -> tuple[int, ...]:
         raise InputError(Problem(file="--break-years", expected="auto、none 或逗号分隔的年份", found=text)) from None
 
 
+MAX_HORIZON = 30  #: years; no grade history is long enough to score more
+MAX_ORIGINS = 100
+
+
 def handle(args: argparse.Namespace) -> int:
+    if not 1 <= args.horizon <= MAX_HORIZON:
+        raise InputError(Problem(file="--horizon", expected=f"1–{MAX_HORIZON} 之间的整数（年）", found=str(args.horizon)))
     if not 3 <= args.entry_age <= 9:
         raise InputError(Problem(file="--entry-age", expected="3–9 之间的整数", found=str(args.entry_age)))
     origins = parse_origins(args.origin)

@@ -15,11 +15,16 @@ import pandas as pd
 
 from xuewei.errors import InputError, Problem, raise_if
 from xuewei.forecaster.progression import GradeCube, ratio_terms
-from xuewei.forecaster.tables import check_duplicates, parse_int_column, read_csv_text, require_columns
+from xuewei.forecaster.tables import (check_duplicates, parse_int_column, read_csv_text, rename_aliases,
+                                      require_columns)
 
 #: A year whose district total departs from the mean of its two neighbours by more than this
 #: fraction is treated as a structural break (e.g. ECASD 2020, in-person pupils only: −22%).
 BREAK_THRESHOLD = 0.10
+
+#: Chinese headers accepted (with a warning) for the English column names.
+ALIASES = {"area": ("地区", "区域", "学区", "学校"), "year": ("年份", "学年", "年度"), "grade": ("年级",),
+           "pupils": ("在校生数", "在校生", "学生数", "人数"), "births": ("出生人数", "出生数", "出生人口")}
 
 
 def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -31,6 +36,7 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
         Missing columns, non-integer or negative counts, duplicate keys, a missing year inside an
         area's span, or a grade missing in some year (a gap in a cohort).
     """
+    df = rename_aliases(df, file, ALIASES)
     require_columns(df, file, ["area", "year", "grade", "pupils"])
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()
@@ -68,6 +74,7 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
 
 def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """Validate an ``area, year, births`` table and return it typed (years contiguous per area)."""
+    df = rename_aliases(df, file, ALIASES)
     require_columns(df, file, ["area", "year", "births"])
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()

@@ -6,6 +6,8 @@ file, the spreadsheet row (header = row 1) and the column.
 
 from __future__ import annotations
 
+import io
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,8 @@ import pandas as pd
 from xuewei.errors import InputError, Problem
 
 MAX_PROBLEMS = 50
+MAX_ABS_VALUE = 1e9  #: larger numbers are refused (typos, wrong units), so casts cannot overflow
+log = logging.getLogger("xuewei")
 
 
 def read_csv_text(path: str | Path) -> pd.DataFrame:
@@ -24,25 +28,37 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
     InputError
         If the file is missing, empty or not a readable CSV.
     """
+    from xuewei.data.tables import decode_text, sniff_separator
+
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem(file=str(path), expected="存在的 CSV 文件", found="文件不存在",
                                  hint="请检查路径。"))
-    last: Exception | None = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, skipinitialspace=True)
-            break
-        except UnicodeDecodeError as err:
-            last = err
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-            raise InputError(Problem(file=str(path), expected="可读的 CSV 表格（首行为表头）", found=str(err),
-                                     hint="请用 Excel“另存为 CSV UTF-8”重新导出。")) from None
-    else:
-        raise InputError(Problem(file=str(path), expected="UTF-8 或 GB18030 编码的 CSV", found=str(last),
-                                 hint="请用 Excel“另存为 CSV UTF-8”重新导出。"))
+    text = decode_text(path.read_bytes(), str(path))
+    if not text.strip():
+        raise InputError(Problem(file=str(path), expected="含表头和数据的 CSV 表格", found="空文件"))
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True,
+                         sep=sniff_separator(text, str(path)))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(Problem(file=str(path), expected="可读的 CSV 表格（首行为表头）", found=str(err),
+                                 hint="请用 Excel“另存为 CSV UTF-8”重新导出。")) from None
     df.columns = [str(c).strip() for c in df.columns]
     return df
+
+
+def rename_aliases(df: pd.DataFrame, file: str, aliases: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """Rename known Chinese headers (e.g. 年份 → year) to the English column names, with a warning."""
+    mapping = {}
+    for name, names in aliases.items():
+        if name in df.columns:
+            continue
+        for alias in names:
+            if alias in df.columns:
+                mapping[alias] = name
+                log.warning("文件 %s：列“%s”按“%s”读取。", file, alias, name)
+                break
+    return df.rename(columns=mapping)
 
 
 def require_columns(df: pd.DataFrame, file: str, columns: list[str]) -> None:
@@ -60,7 +76,8 @@ def parse_int_column(df: pd.DataFrame, file: str, column: str, problems: list[Pr
                      nonnegative: bool = False, what: str = "整数") -> np.ndarray:
     """Parse a column of integers; append a `Problem` per bad cell. Bad cells come back as -1."""
     raw = df[column].astype(str).str.strip()
-    num = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+    num = np.array(pd.to_numeric(raw, errors="coerce"), dtype=float)
+    num[~np.isfinite(num) | (np.abs(np.nan_to_num(num)) > MAX_ABS_VALUE)] = np.nan  # inf, 1e30: not counts
     bad_num = np.isnan(num)
     bad_int = ~bad_num & (np.abs(num - np.round(num)) > 1e-9)
     bad_neg = ~bad_num & nonnegative & (num < 0)

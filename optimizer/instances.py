@@ -28,6 +28,8 @@ from scipy.sparse.csgraph import csgraph_from_dense, shortest_path
 from xuewei.errors import InputError, Problem
 
 FORMATS = ("pmed", "cap", "sscflp")
+MAX_VALUE = 1e12  #: larger numbers in a file are refused (they break the solver's tolerances)
+MAX_PMED_NODES = 10_000  #: the dense n×n distance matrix of a bigger graph does not fit in memory
 FORMAT_ZH = {"pmed": "OR-Library p-中位", "cap": "OR-Library 有容量仓库选址", "sscflp": "Holmberg 单源有容量选址"}
 
 
@@ -92,11 +94,16 @@ class _Tokens:
     def __init__(self, path: Path):
         self.file = str(path)
         try:
-            text = path.read_text(encoding="utf-8", errors="strict")
+            text = path.read_text(encoding="utf-8-sig", errors="strict")  # a BOM is ignored
         except FileNotFoundError:
             raise InputError(Problem(file=self.file, expected="存在的算例文件", found="文件不存在")) from None
-        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as err:
+        except UnicodeDecodeError:
+            raise InputError(Problem(file=self.file, expected="只含数字的文本文件",
+                                     found="无法按 UTF-8 读取（二进制文件或含中文注释？）")) from None
+        except (IsADirectoryError, PermissionError) as err:
             raise InputError(Problem(file=self.file, expected="可读的文本文件", found=type(err).__name__)) from None
+        if not text.strip():
+            raise InputError(Problem(file=self.file, expected="算例数据", found="空文件"))
         self.values: list[str] = []
         self.lines: list[int] = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -130,12 +137,13 @@ class _Tokens:
                 except ValueError:
                     self._fail(f"数字（{what}）", word, line)
             raise  # pragma: no cover - every non-number is caught above
-        bad = ~np.isfinite(out) | (out < 0)
+        bad = ~np.isfinite(out) | (out < 0) | (out > MAX_VALUE)
         if kind == "int":
             bad |= out != np.round(out)
         if bad.any():
             first = int(np.argmax(bad))
             expected = "非负整数" if kind == "int" else "非负有限数"
+            expected += f"（不超过 {MAX_VALUE:.0e}）" if out[first] > MAX_VALUE else ""
             self._fail(f"{expected}（{what}）", words[first], lines[first])
         self.pos = end
         return out
@@ -167,6 +175,8 @@ def read_pmed(path: str | Path) -> Instance:
     path = Path(path)
     tok = _Tokens(path)
     n, m, p = _positive_header(tok, ["n", "m", "p"])
+    if n > MAX_PMED_NODES:
+        tok._fail(f"不超过 {MAX_PMED_NODES} 的顶点数 n（全源最短路矩阵为 n×n）", str(n), tok.lines[0])
     if p > n:
         tok._fail(f"不大于顶点数 {n} 的中位数 p", str(p), tok.lines[0])
     edges = tok.take(3 * m, "边 i j cost", kind="float").reshape(m, 3)
@@ -271,7 +281,11 @@ def read_optima(path: str | Path) -> dict[str, float]:
     if not path.is_file():
         return {}
     out: dict[str, float] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem(file=str(path), expected="UTF-8 文本（每行“名称 最优值”）", found="无法按 UTF-8 读取")) from None
+    for number, line in enumerate(text.splitlines(), start=1):
         words = line.split()
         if not words:
             continue

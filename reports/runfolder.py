@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -23,10 +24,16 @@ from xuewei.errors import InputError, Problem
 _UNSAFE = re.compile(r"[^\w\-.\u4e00-\u9fff]+")
 
 
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(1, 10)}
+
+
 def safe_name(text: str) -> str:
-    """A file/folder name from user text: no separators, no leading dots, no control characters."""
-    name = _UNSAFE.sub("_", str(text)).strip("._") or "run"
-    return name[:80]
+    """A file/folder name from user text: no separators, no leading dots, no control characters, and
+    not a name Windows reserves (CON, NUL, COM1, ...), so a run folder made from it can be copied there."""
+    name = _UNSAFE.sub("_", str(text)).strip("._")[:80].strip("._") or "run"
+    if name.split(".")[0].lower() in _RESERVED:
+        name = "_" + name
+    return name
 
 
 def file_sha256(path: Path) -> str:
@@ -88,3 +95,30 @@ def atomic_run_folder(target: Path, force: bool = False):
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def stop_workers_on_interrupt():
+    """While a command runs, Ctrl-C (SIGINT) or ``kill`` (SIGTERM) kills its worker processes (the
+    parallel solver pool) at once and raises `KeyboardInterrupt` in the main process.
+
+    Without this, SIGTERM ends the main process but leaves its solver workers running as orphans,
+    and Ctrl-C waits for every running solve to reach its time limit before the command stops.
+    Workers hold no output (the run folder is written by the main process), so killing them is safe.
+    """
+    def on_signal(signum, frame):
+        for child in multiprocessing.active_children():
+            child.kill()
+        raise KeyboardInterrupt
+
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, on_signal)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

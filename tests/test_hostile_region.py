@@ -1,0 +1,261 @@
+"""Hostile region packs: every broken variant fails through `xuewei validate` / `xuewei run` with exit 2
+and one Chinese message naming file, row and field, and through the API with `InputError`; the common
+unambiguous variants are accepted with a warning."""
+
+import datetime
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import TINY
+from hostile import assert_clean_failure, assert_no_output, cli, replace_in, scenario_copy, tree_digest
+from xuewei.data.region import load_region
+from xuewei.errors import InputError
+
+POLYGON = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+           '{"type":"Polygon","coordinates":%s}}]}')
+
+
+def write(name, data):
+    def mutate(d):
+        (d / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return mutate
+
+
+def edit(name, old, new):
+    return lambda d: replace_in(d / name, old, new)
+
+
+def xlsx(rows, merge=None, name="school_stages"):
+    def mutate(d):
+        from openpyxl import Workbook
+
+        (d / f"{name}.csv").unlink()
+        wb = Workbook()
+        ws = wb.active
+        for r in rows:
+            ws.append(r)
+        if merge:
+            ws.merge_cells(merge)
+        wb.save(d / f"{name}.xlsx")
+    return mutate
+
+
+def _shapefile_boundary(d, drop):
+    import geopandas as gpd
+
+    gdf = gpd.read_file(d / "boundary.geojson")
+    (d / "boundary.geojson").unlink()
+    gdf.to_file(d / "boundary.shp")
+    (d / "boundary.shp").with_suffix(drop).unlink()
+
+
+STAGE_ROWS = [["S1", "primary", 2020, 24, 1080, 1010], ["S2", "junior", 2020, 18, 900, 880],
+              ["S3", "primary", 2020, 6, 270, 150], ["S4", "primary", 2020, 12, 540, 420],
+              ["S4", "junior", 2020, 6, 300, 260]]
+STAGE_HEADER = ["school_id", "stage", "year", "classes", "places", "pupils"]
+
+# id → (mutation, file named, spreadsheet row, field, words of the message)
+BROKEN = {
+    "empty_file": (write("nodes.csv", b""), "nodes.csv", None, None, "空文件"),
+    "blank_lines_only": (write("nodes.csv", "\n\n \n"), "nodes.csv", None, None, "空文件"),
+    "header_only": (write("nodes.csv", "node_id,name,township_id,kind,lon,lat\n"), "nodes.csv", None, None, "至少一行数据"),
+    "binary_garbage": (write("schools.csv", b"\x00\x01\x02\xff\xfe\x80garbage\x00"), "schools.csv", None, None, "编码"),
+    "nul_bytes": (write("schools.csv", "school_id,name\x00\nS1,x\n"), "schools.csv", None, None, "二进制"),
+    "ragged_rows": (edit("schools.csv", "S3,东乡小学", "S3,东乡小学,a,b,c,d,e,f,g,h,i"), "schools.csv", None, None,
+                    "每行列数一致"),
+    "unclosed_quote": (edit("schools.csv", "S3,东乡小学", 'S3,"东乡小学'), "schools.csv", None, None, "CSV"),
+    "duplicate_header": (edit("schools.csv", "school_id,name,kind", "school_id,name,name"), "schools.csv", 1, "name",
+                         "不重复的列名"),
+    "missing_column": (edit("schools.csv", "school_id,name,kind", "school_id,name,type"), "schools.csv", 1, "kind",
+                       "必需的列"),
+    "nan_in_count": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020,6,270,NaN"),
+                     "school_stages.csv", 4, "pupils", "非空值"),
+    "empty_cell": (edit("births.csv", "T1,2005,110,1", "T1,2005,,1"), "births.csv", 2, "births", "非空值"),
+    "negative_count": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020,6,-270,150"),
+                       "school_stages.csv", 4, "places", "非负数"),
+    "negative_births": (edit("births.csv", "T2,2010,15,1", "T2,2010,-15,1"), "births.csv", 23, "births", "非负数"),
+    "float_for_int": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020,6.5,270,150"),
+                      "school_stages.csv", 4, "classes", "整数"),
+    "id_saved_as_float": (edit("schools.csv", "S3,东乡小学", "3.0,东乡小学"), "schools.csv", 4, "school_id", "文本"),
+    "text_in_number": (edit("nodes.csv", "31.38,1500", "31.38,约1500"), "nodes.csv", 3, "population", "数值"),
+    "infinite_value": (edit("nodes.csv", "31.38,1500", "31.38,inf"), "nodes.csv", 3, "population", "有限数值"),
+    "huge_value": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020,1e30,270,150"),
+                   "school_stages.csv", 4, "classes", "10 亿"),
+    "huge_births": (edit("births.csv", "T1,2005,110,1", "T1,2005,1e15,1"), "births.csv", 2, "births", "10 亿"),
+    "year_as_string": (edit("births.csv", "T1,2005,110,1", "T1,2005年,110,1"), "births.csv", 2, "year", "数值"),
+    "year_as_date": (edit("births.csv", "T1,2005,110,1", "T1,2005-01-01,110,1"), "births.csv", 2, "year", "数值"),
+    "xlsx_year_as_date": (xlsx([STAGE_HEADER, ["S1", "primary", datetime.date(2020, 9, 1), 24, 1080, 1010]]
+                               + STAGE_ROWS[1:]), "school_stages.xlsx", 2, "year", "数值"),
+    "xlsx_merged_title_row": (xlsx([["学校学段统计表"] + [None] * 5, STAGE_HEADER] + STAGE_ROWS, merge="A1:F1"),
+                              "school_stages.xlsx", 1, None, "合并单元格"),
+    "xlsx_merged_header": (xlsx([["学校代码", "规模", None, None, None, None]] + STAGE_ROWS, merge="B1:F1"),
+                           "school_stages.xlsx", 1, None, "合并单元格"),
+    "xlsx_empty_workbook": (xlsx([]), "school_stages.xlsx", None, None, "工作表均为空"),
+    "xlsx_not_a_workbook": (lambda d: ((d / "school_stages.csv").unlink(),
+                                       (d / "school_stages.xlsx").write_bytes(b"PK\x03\x04 broken")),
+                            "school_stages.xlsx", None, None, "Excel"),
+    "unknown_stage": (edit("school_stages.csv", "S3,primary", "S3,primery"), "school_stages.csv", 4, "stage",
+                      "是否应为“primary”"),
+    "bool_garbage": (edit("schools.csv", "public,50,1", "public,50,也许"), "schools.csv", 4, "synthetic", "0 或 1"),
+    "duplicate_id": (edit("schools.csv", "S3,东乡小学", "S1,东乡小学"), "schools.csv", 4, "school_id", "不重复"),
+    "duplicate_birth_year": (edit("births.csv", "T1,2006,109,1", "T1,2005,109,1"), "births.csv", 3, "year", "每乡镇每年一行"),
+    "school_in_unknown_township": (edit("schools.csv", "S3,东乡小学,primary,T2", "S3,东乡小学,primary,T9"),
+                                   "schools.csv", 4, "township_id", "不存在的编号"),
+    "stage_of_unknown_school": (edit("school_stages.csv", "S4,junior", "S9,junior"), "school_stages.csv", 6,
+                                "school_id", "不存在的编号"),
+    "births_of_unknown_township": (edit("births.csv", "T3,2005", "T7,2005"), "births.csv", 34, "township_id",
+                                   "不存在的编号"),
+    "no_base_year_rows": (lambda d: (d / "school_stages.csv").write_text(
+        (d / "school_stages.csv").read_text(encoding="utf-8").replace(",2020,", ",2019,"), encoding="utf-8"),
+        "school_stages.csv", None, "year", "基准年 2020"),
+    "pupils_far_over_places": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020,6,270,1500"),
+                               "school_stages.csv", 4, "pupils", "两倍"),
+    "swapped_lat_lon": (edit("schools.csv", "109.72,31.421", "31.421,109.72"), "schools.csv", 4, "lon/lat",
+                        "经纬度疑似填反"),
+    "swapped_seat": (edit("townships.csv", "109.72,31.42", "31.42,109.72"), "townships.csv", 3, "seat_lon/seat_lat",
+                     "经纬度疑似填反"),
+    "outside_boundary": (edit("nodes.csv", "109.76,31.45", "112.76,31.45"), "nodes.csv", 5, "lon/lat", "边界内"),
+    "projected_in_wgs84": (edit("schools.csv", "109.72,31.421", "500123.4,3476543.2"), "schools.csv", 4, "lon/lat",
+                           "投影坐标"),
+    "latitude_out_of_range": (edit("nodes.csv", "109.76,31.45", "109.76,95.0"), "nodes.csv", 5, "lon/lat", "纬度"),
+    "crs_projected_but_degrees": (edit("region.toml", 'crs = "EPSG:4326"', 'crs = "EPSG:4547"'), "boundary.geojson",
+                                  None, "crs", "像经纬度"),
+    "crs_unknown": (edit("region.toml", 'crs = "EPSG:4326"', 'crs = "WGS84 please"'), "region.toml", None, "crs",
+                    "EPSG"),
+    "boundary_empty_geometry": (write("boundary.geojson", POLYGON % "[]"), "boundary.geojson", None, "geometry", "空几何"),
+    "boundary_no_features": (write("boundary.geojson", '{"type":"FeatureCollection","features":[]}'),
+                             "boundary.geojson", None, None, "空图层"),
+    "boundary_null_geometry": (write("boundary.geojson", POLYGON.replace('{"type":"Polygon","coordinates":%s}', "null")),
+                               "boundary.geojson", None, None, "空图层"),
+    "boundary_is_a_point": (write("boundary.geojson", POLYGON.replace("Polygon", "Point") % "[109.6,31.4]"),
+                            "boundary.geojson", None, "geometry", "面"),
+    "boundary_not_json": (write("boundary.geojson", "这不是 GeoJSON"), "boundary.geojson", None, None, "边界文件"),
+    "boundary_swapped_axes": (write("boundary.geojson", POLYGON % "[[[31.2,109.4],[31.6,109.4],[31.6,109.9],[31.2,109.9],[31.2,109.4]]]"),
+                              "boundary.geojson", None, "crs", "换算后范围"),
+    "region_toml_gbk": (lambda d: (d / "region.toml").write_bytes((d / "region.toml").read_text(encoding="utf-8").encode("gbk")),
+                        "region.toml", None, None, "UTF-8"),
+    "region_toml_syntax": (edit("region.toml", 'id = "tiny"', 'id = "tiny'), "region.toml", 2, None, "TOML"),
+    "region_toml_nan": (edit("region.toml", "base_year = 2020", "base_year = nan"), "region.toml", 7, "base_year", "有限"),
+    "region_base_year_text": (edit("region.toml", "base_year = 2020", 'base_year = "2020年"'), "region.toml", 7,
+                              "base_year", "整数"),
+    "region_unknown_key": (edit("region.toml", "base_year = 2020", "base_year = 2020\nbase_yaer = 2021"), "region.toml",
+                           8, "base_yaer", "base_year"),
+    "region_files_escape": (edit("region.toml", "synthetic = true", 'synthetic = true\nfiles = { schools = "../../x/schools.csv" }'),
+                            "region.toml", None, "files.schools", "区域文件夹内"),
+    "shapefile_without_shx": (lambda d: _shapefile_boundary(d, drop=".shx"), "boundary.shp", None, None, "边界文件"),
+    "missing_required_table": (lambda d: (d / "births.csv").unlink(), "births.csv", None, None, "必需的数据表"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_region_fails_cleanly(tiny, capsys, case):
+    mutate, file, row, field, words = BROKEN[case]
+    mutate(tiny)
+    before = tree_digest(tiny)
+    code, _, err = cli(capsys, "validate", tiny)
+    assert_clean_failure(code, err, file=file, row=row, field=field, text=words)
+    with pytest.raises(InputError, match=words.replace("(", r"\(")) as info:
+        load_region(tiny)
+    assert all(p.file for p in info.value.problems)
+    assert tree_digest(tiny) == before  # loading never writes into the inputs
+
+
+def test_all_problems_of_all_files_in_one_message(tiny, capsys):
+    BROKEN["negative_count"][0](tiny)
+    BROKEN["text_in_number"][0](tiny)
+    BROKEN["year_as_string"][0](tiny)
+    code, _, err = cli(capsys, "validate", tiny)
+    assert_clean_failure(code, err, text="共 3 处")
+    for name in ("school_stages.csv", "nodes.csv", "births.csv"):
+        assert name in err
+
+
+# id → (mutation, words that must appear in a warning on the `xuewei` logger)
+ACCEPTED = {
+    "gbk_export": (lambda d: (d / "schools.csv").write_bytes((d / "schools.csv").read_text(encoding="utf-8").encode("gbk")),
+                   "GBK"),
+    "utf8_bom_and_chinese_headers": (lambda d: (d / "nodes.csv").write_bytes(
+        b"\xef\xbb\xbf" + (d / "nodes.csv").read_text(encoding="utf-8").replace("node_id,name", "村社代码,村社名称").encode()),
+        "村社代码"),
+    "mixed_chinese_english_headers": (edit("schools.csv", "school_id,name,kind", "学校代码,name,办学类型"), "办学类型"),
+    "utf16_unicode_text": (lambda d: (d / "schools.csv").write_bytes(
+        (d / "schools.csv").read_text(encoding="utf-8").replace(",", "\t").encode("utf-16")), "UTF-16"),
+    "tab_separated": (lambda d: (d / "schools.csv").write_text(
+        (d / "schools.csv").read_text(encoding="utf-8").replace(",", "\t"), encoding="utf-8"), "制表符"),
+    "semicolon_separated": (lambda d: (d / "nodes.csv").write_text(
+        (d / "nodes.csv").read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8"), "分号"),
+    "full_width_digits": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020,６,２７０,150"), "全角"),
+    "self_intersecting_boundary": (write("boundary.geojson", POLYGON % "[[[109.3,31.2],[109.9,31.2],[109.9,31.6],[109.3,31.6],[109.35,31.15],[109.3,31.2]]]"),
+                                   "几何无效"),
+    "trailing_blank_excel_rows": (xlsx([STAGE_HEADER] + STAGE_ROWS + [[None] * 6, [None] * 6]), None),
+    "integers_written_as_floats": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020.0,6.0,270.0,150"),
+                                   None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACCEPTED))
+def test_common_variants_are_accepted_with_a_warning(tiny, capsys, caplog, case):
+    mutate, words = ACCEPTED[case]
+    mutate(tiny)
+    with caplog.at_level("WARNING", logger="xuewei"):
+        code, out, err = cli(capsys, "validate", tiny)
+    assert code == 0, err
+    assert "校验通过" in out
+    if words:
+        assert any(words in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+    region = load_region(tiny)
+    ref = load_region(TINY)
+    for name in ("schools", "nodes", "school_stages"):
+        if name == "schools" and case == "self_intersecting_boundary":
+            continue
+        pd.testing.assert_frame_equal(region.tables[name][ref.tables[name].columns].reset_index(drop=True),
+                                      ref.tables[name].reset_index(drop=True), check_dtype=False)
+
+
+RUN_BROKEN = ["school_in_unknown_township", "swapped_lat_lon", "empty_file", "huge_value", "xlsx_merged_header",
+              "boundary_empty_geometry", "crs_projected_but_degrees"]
+
+
+@pytest.mark.parametrize("case", RUN_BROKEN)
+def test_run_with_broken_region_leaves_no_folder(tmp_path, capsys, case):
+    scen = scenario_copy(tmp_path)
+    mutate, file, row, field, words = BROKEN[case]
+    mutate(tmp_path / "tiny")
+    before = tree_digest(tmp_path)
+    out = tmp_path / "runs" / "r1"
+    code, _, err = cli(capsys, "run", scen, "--out", out)
+    assert_clean_failure(code, err, file=file, row=row, field=field, text=words, out=out)
+    assert tree_digest(tmp_path) == before
+
+
+def births_gap(d):
+    p = d / "births.csv"
+    p.write_text("".join(line for line in p.read_text(encoding="utf-8").splitlines(True)
+                         if not line.startswith("T1,2010")), encoding="utf-8")
+
+
+@pytest.mark.parametrize("mutate,words", [
+    (births_gap, "缺少 [2010]"),  # found by the forecast's own checks, after loading
+    (edit("births.csv", "T1,2020,95,1", "T1,2120,95,1"), "出生年份连续"),
+])
+def test_run_with_inputs_the_forecast_refuses(tmp_path, capsys, mutate, words):
+    scen = scenario_copy(tmp_path)
+    mutate(tmp_path / "tiny")
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "run", scen, "--out", out)
+    assert_clean_failure(code, err, file="births.csv", field="year", text=words, out=out)
+
+
+def test_run_writes_nothing_into_the_region(tmp_path, capsys):
+    """A good run (same process, one thread) reads its inputs and leaves them byte for byte as they were."""
+    scen = scenario_copy(tmp_path)
+    before = tree_digest(tmp_path / "tiny"), scen.read_bytes()
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "run", scen, "--out", out)
+    assert code == 0, err
+    assert (tree_digest(tmp_path / "tiny"), scen.read_bytes()) == before
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert man["solver"]["threads"] == 1
+    assert_no_output(tmp_path / "never")
