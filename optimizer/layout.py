@@ -250,7 +250,9 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
         xv = np.zeros(len(sd.pair_node))
         built = c0 + m_prev  # classes standing (built) at the start of the period
         spent, limit = 0.0, (np.inf if budget is None else float(budget[t]))
-        for may_open in (False, True):
+        # Three passes: fill the classes already built, then let open schools grow, then open sites.
+        for may_grow, may_open in ((False, False), (True, False), (True, True)):
+            room = usable if may_grow else np.minimum(usable, built * cap)
             for i in np.argsort(-d, kind="stable"):  # big villages first
                 if d[i] <= 0 or xv[n_start[i]:n_start[i + 1]].any():
                     continue
@@ -258,7 +260,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                     j = sd.pair_site[r]
                     if not is_open[j] and not (may_open and not closed[j] and usable[j] > 0):
                         continue
-                    if load[j] + d[i] > usable[j] + 1e-9:
+                    if load[j] + d[i] > room[j] + 1e-9:
                         continue
                     if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                         continue
@@ -275,6 +277,8 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                     if sd.pair_boarding[r]:
                         bload[j] += d[i]
                     break
+        _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
+                 budget_left=limit - spent)
         served = np.bincount(sd.pair_node, weights=xv, minlength=N)
         uv = ((d > 0) & (served == 0)).astype(float)
         k = np.where(is_open, np.clip(np.ceil(load / cap - 1e-9), 1, K), 0)
@@ -296,6 +300,57 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
         m_prev, w_prev, k_prev, o_prev = m, w, k, is_open.copy()
     out["cost"] = cost
     return out
+
+
+def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
+             budget_left, passes: int = 3) -> None:
+    """Move single villages to another open school while that lowers the period's cost (travel or
+    boarding, classes, new classes' capital). Changes the arrays in place."""
+    cap = float(policy.class_cap[sd.stage])
+    Y = float(sd.years[t])
+    r_c = policy.running_per_class_year_wan_yuan[sd.stage]
+
+    def classes(x):
+        return np.ceil(x / cap - 1e-9)
+
+    for _ in range(passes):
+        moved = False
+        for i in np.flatnonzero(d > 0):
+            rows = np.arange(n_start[i], n_start[i + 1])
+            cur = rows[xv[rows] > 0]
+            if len(cur) != 1:
+                continue
+            r0 = cur[0]
+            j0 = sd.pair_site[r0]
+            gain_old = r_c * Y * (classes(load[j0]) - classes(load[j0] - d[i]))
+            best, best_delta, best_extra = None, -1e-6, 0.0
+            for r in rows:
+                j = sd.pair_site[r]
+                if r == r0 or not is_open[j] or load[j] + d[i] > usable[j] + 1e-9:
+                    continue
+                if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
+                    continue
+                new_k = classes(load[j] + d[i])
+                extra = max(0.0, new_k - max(built[j], classes(load[j]))) * unit[j]
+                if extra > budget_left + 1e-9:
+                    continue
+                delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j]))
+                         + extra - gain_old)
+                if delta < best_delta:
+                    best, best_delta, best_extra = r, delta, extra
+            if best is not None:
+                j = sd.pair_site[best]
+                xv[r0], xv[best] = 0.0, 1.0
+                load[j0] -= d[i]
+                load[j] += d[i]
+                if sd.pair_boarding[r0]:
+                    bload[j0] -= d[i]
+                if sd.pair_boarding[best]:
+                    bload[j] += d[i]
+                budget_left -= best_extra
+                moved = True
+        if not moved:
+            break
 
 
 def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig, budget: list[float] | None = None) -> dict:
