@@ -12,7 +12,7 @@ Configurations:
   its parallel workers ``threads // workers``) and a wall-clock ``time_limit`` (here ``--time-limit``
   per model, shared out by model size as ``solve_layout`` does).
 - ``nodes``: the same, plus ``random_seed=0`` and a deterministic work limit ``mip_max_nodes``,
-  with a generous wall-clock limit (1 h per model) that is only a safety net.
+  with a generous wall-clock limit (``--safety-limit``, 1 h per model) that is only a safety net.
 
 Usage::
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 import time
 
 CONFIGS = {
@@ -46,6 +47,7 @@ def main(argv=None) -> None:
     p.add_argument("--time-limit", type=float, default=10.0)
     p.add_argument("--nodes", type=int, default=2000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--safety-limit", type=float, default=3600.0, help="nodes：每个模型的墙钟安全时限 [s]")
     p.add_argument("--configs", nargs="+", default=list(CONFIGS))
     a = p.parse_args(argv)
 
@@ -65,7 +67,7 @@ def main(argv=None) -> None:
         limit = a.time_limit
         if name == "nodes":
             options["mip_max_nodes"] = a.nodes
-            limit = 3600.0
+            limit = a.safety_limit
 
         class WithOptions(original):
             def __init__(self, *args, **kwargs):
@@ -95,7 +97,9 @@ def main(argv=None) -> None:
                 runs.append({"fingerprint": fingerprint(layout), "seconds": round(time.perf_counter() - t0, 1),
                              "objective": [round(v, 3) for v in s["objective_wan_yuan"]],
                              "gap": [None if g is None else round(g, 5) for g in s["gap"]],
-                             "status": list(s["status"])})
+                             "status": list(s["status"]),
+                             "solve_seconds": [round(v, 1) for v in s["solve_seconds"]]})
+                print(json.dumps({name: runs[-1]}, ensure_ascii=False), file=sys.stderr, flush=True)
         finally:
             solve_mod.TimedHiGHS = original
         results[name] = {"options": options, "time_limit_s": limit, "runs": runs,
