@@ -126,6 +126,15 @@ class PolicyConfig(BaseModel):
             unknown = set(getattr(self, name)) - set(STAGES)
             if unknown:
                 raise ValueError(f"{name} 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        positive = ("class_cap", "travel_limit_km", "max_classes", "school_size_cap")
+        non_negative = ("boarding_limit_km", "small_school_pupils", "closable_below_pupils", "close_below_pupils",
+                        "build_per_class_wan_yuan", "expand_per_class_wan_yuan", "running_per_class_year_wan_yuan")
+        for name in positive + non_negative:
+            bad = {k: v for k, v in getattr(self, name).items() if v < 0 or (name in positive and v == 0)}
+            if bad:
+                raise ValueError(f"{name} 的取值应为{'正数' if name in positive else '非负数'}，实际为 {bad}")
+        if self.budget_wan_yuan is not None and any(b < 0 for b in self.budget_wan_yuan):
+            raise ValueError(f"budget_wan_yuan 不能为负数，实际为 {self.budget_wan_yuan}")
         for name in ("class_cap", "travel_limit_km", "max_classes"):
             missing = set(STAGES) - set(getattr(self, name))
             if missing:

@@ -121,3 +121,16 @@ def test_bad_scenario_key_exits_2_without_output(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "clas_cap" in err and "class_cap" in err and "Traceback" not in err
     assert not out.exists() and list(tmp_path.iterdir()) == [scen]
+
+
+@pytest.mark.parametrize("line,word", [("travel_limit_km = { primary = -5.0 }", "travel_limit_km"),
+                                       ("class_cap = { junior = 0 }", "class_cap"),
+                                       ("budget_wan_yuan = [-100.0]", "budget_wan_yuan")])
+def test_negative_or_zero_policy_values_are_refused(tmp_path, capsys, line, word):
+    scen = tmp_path / "s.toml"
+    scen.write_text(f'name = "x"\nregion = "{TINY.as_posix()}"\n[policy]\n{line}\n', encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", str(scen), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert word in err and "Traceback" not in err
+    assert not out.exists()
