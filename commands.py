@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from xuewei.errors import InputError, Problem
-from xuewei.labels import STAGE_ZH
+from xuewei.labels import STAGE_ZH, model_zh
 from xuewei.reports.runfolder import atomic_run_folder, safe_name
 
 EXIT_UNSERVED = 3
@@ -74,7 +74,7 @@ def summary_text(result, out: Path) -> str:
         gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
         from xuewei.reports.run_outputs import STATUS_ZH
 
-        lines.append(f"  {STAGE_ZH.get(m.model, m.model)}：{STATUS_ZH.get(m.status, m.status)}，间隙 {gap}，"
+        lines.append(f"  {model_zh(m.model)}：{STATUS_ZH.get(m.status, m.status)}，间隙 {gap}，"
                      f"{m.solve_seconds:.1f} 秒")
     counts = result.actions.groupby("action_zh").size()
     lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))

@@ -7,3 +7,10 @@ KIND_ZH = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中",
            "vocational": "中职学校", "special": "特殊教育学校"}
 ACTION_ZH = {"keep": "保留", "expand": "改扩建", "build": "新建", "merge": "合并", "close": "撤销", "convert": "转变"}
 TIER_ZH = {"county_seat": "县城", "cluster_centre": "片区中心", "central_town": "中心镇", "township_seat": "乡镇驻地"}
+
+
+def model_zh(name: str) -> str:
+    """A layout model's name in Chinese: ``junior#2`` → 初中（第 2 片）."""
+    stage, _, part = name.partition("#")
+    label = "+".join(STAGE_ZH.get(g, g) for g in stage.split("+"))
+    return f"{label}（第 {part} 片）" if part else label

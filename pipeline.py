@@ -76,7 +76,7 @@ def run_forecast(scenario: Scenario, region: Region, fconf: ForecastConfig, poli
     """Pupils by village × stage × year × variant, from the year after the base year to the last period."""
     base = scenario.horizon.base_year or region.meta.base_year
     if scenario.horizon.periods[0] <= base:
-        raise InputError(Problem(file=scenario.name, field="horizon.periods", expected=f"晚于基准年 {base} 的年份",
+        raise InputError(Problem(file=scenario.name, field="horizon.periods", expected=f"晚于基年 {base}（基准年）的年份",
                                  found=str(scenario.horizon.periods), hint="规划期须在基准年之后。"))
     years = list(range(base + 1, scenario.horizon.periods[-1] + 1))
     if "class_cap" not in scenario.forecast:  # places needed at the policy's own class caps

@@ -86,6 +86,11 @@ class StageData:
     years: np.ndarray
     periods: list[int] = field(default_factory=list)
     seat_groups: list[np.ndarray] = field(default_factory=list)
+    part: int = 0  # independent part of the region (1, 2, ...; 0 = the stage is one part)
+
+    @property
+    def name(self) -> str:
+        return f"{self.stage}#{self.part}" if self.part else self.stage
 
 
 @dataclass
@@ -436,7 +441,7 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
 def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
                  gap_rel: float, threads: int):
     """Build and solve one independent model (one stage, or all stages under a shared budget)."""
-    name = "+".join(sd.stage for sd in grp)
+    name = "+".join(sd.name for sd in grp)
     t0 = time.perf_counter()
     prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
@@ -517,7 +522,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         remaining = max(0.0, deadline - time.perf_counter())
         limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
         if progress:
-            progress("求解：" + "+".join(sd.stage for sd in grp) + f"（时限 {limit:.0f} 秒）")
+            progress("求解：" + "+".join(sd.name for sd in grp) + f"（时限 {limit:.0f} 秒）")
         frames, summary = _solve_group(grp, policy, budgets[idx], solver, float(limit), gap_rel, threads)
         if budgets[idx] is not None:
             summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])

@@ -182,9 +182,10 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
             day_ok = day_ok[:, ~drop]
             ps = remap[ps]
         groups = _seat_groups(sites, nodes, d, g, policy) if g in policy.seat_school_stages else []
-        out.append(StageData(stage=g, sites=sites, node_ids=node_ids, demand=d, pair_node=pn, pair_site=ps,
-                             pair_km=km[pn, ps], pair_boarding=~day_ok[pn, ps], years=years, periods=list(periods),
-                             seat_groups=groups))
+        whole = StageData(stage=g, sites=sites, node_ids=node_ids, demand=d, pair_node=pn, pair_site=ps,
+                          pair_km=km[pn, ps], pair_boarding=~day_ok[pn, ps], years=years, periods=list(periods),
+                          seat_groups=groups)
+        out += split_parts(whole)
     un = pd.concat(unreachable, ignore_index=True) if unreachable else pd.DataFrame(columns=["stage", "node_id", "reason"])
     return out, un
 
@@ -213,3 +214,45 @@ def _seat_groups(sites: pd.DataFrame, nodes: pd.DataFrame, demand: np.ndarray, g
         if town_demand.get(town, 0.0) > 0:
             groups.append(np.asarray(sites.index.get_indexer(idx), dtype=np.int64))
     return groups
+
+
+def split_parts(sd: StageData) -> list[StageData]:
+    """Split a stage into independent parts: sets of villages and schools that no kept pair links.
+
+    Where catchments cannot cross (e.g. two counties of a city, or mountain valleys beyond every
+    travel limit) the parts are separate models, each much easier than the whole. Villages and
+    schools with no pair at all go with the largest part (they cannot interact with anything).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    N, S = len(sd.node_ids), len(sd.sites)
+    if len(sd.pair_node) == 0:
+        return [sd]
+    graph = coo_matrix((np.ones(len(sd.pair_node)), (sd.pair_node, N + sd.pair_site)), shape=(N + S, N + S))
+    _, label = connected_components(graph, directed=False)
+    node_label, site_label = label[:N], label[N:]
+    linked = np.unique(node_label[sd.pair_node])
+    if len(linked) <= 1:
+        return [sd]
+    sizes = np.bincount(node_label[sd.pair_node], minlength=label.max() + 1)
+    largest = int(np.argmax(sizes))
+    node_label = np.where(np.isin(node_label, linked), node_label, largest)
+    site_label = np.where(np.isin(site_label, linked), site_label, largest)
+    parts = []
+    for k, comp in enumerate(sorted(linked, key=lambda c: -sizes[c]), start=1):
+        nodes = np.flatnonzero(node_label == comp)
+        sites = np.flatnonzero(site_label == comp)
+        node_pos = np.full(N, -1)
+        node_pos[nodes] = np.arange(len(nodes))
+        site_pos = np.full(S, -1)
+        site_pos[sites] = np.arange(len(sites))
+        keep = node_label[sd.pair_node] == comp
+        groups = [site_pos[g_][site_pos[g_] >= 0] for g_ in sd.seat_groups]
+        groups = [g_ for g_, orig in zip(groups, sd.seat_groups) if len(g_) == len(orig)]
+        parts.append(StageData(
+            stage=sd.stage, sites=sd.sites.iloc[sites].reset_index(drop=True), node_ids=sd.node_ids[nodes],
+            demand=sd.demand[nodes], pair_node=node_pos[sd.pair_node[keep]], pair_site=site_pos[sd.pair_site[keep]],
+            pair_km=sd.pair_km[keep], pair_boarding=sd.pair_boarding[keep], years=sd.years, periods=sd.periods,
+            seat_groups=groups, part=k))
+    return parts

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei import __version__
-from xuewei.labels import ACTION_ZH, STAGE_ZH
+from xuewei.labels import ACTION_ZH, STAGE_ZH, model_zh
 from xuewei.reports.runfolder import file_sha256, write_csv, write_json
 
 STATUS_ZH = {"optimal": "最优（在间隙容差内）", "feasible": "可行（到时限，见间隙）",
@@ -85,7 +85,7 @@ def report_markdown(result) -> str:
         gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
         obj = "—" if m.objective_wan_yuan is None or pd.isna(m.objective_wan_yuan) else f"{m.objective_wan_yuan:,.0f}"
         bound = "—" if m.bound_wan_yuan is None or pd.isna(m.bound_wan_yuan) else f"{m.bound_wan_yuan:,.0f}"
-        lines.append(f"| {STAGE_ZH.get(m.model, m.model)} | {STATUS_ZH.get(m.status, m.status)} | {obj} | {bound} | "
+        lines.append(f"| {model_zh(m.model)} | {STATUS_ZH.get(m.status, m.status)} | {obj} | {bound} | "
                      f"{gap} | {m.solve_seconds:.1f} |")
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)

@@ -82,11 +82,14 @@ def tiny_layout():
 
 def test_every_pupil_is_assigned_or_reported(tiny_layout):
     region, demand, policy, stage_data, unreachable, res = tiny_layout
-    for sd in stage_data:
-        got = res.assignments[res.assignments["stage"] == sd.stage].groupby("period")["pupils"].sum()
-        miss = res.unserved[res.unserved["stage"] == sd.stage].groupby("period")["pupils"].sum()
+    demand_by_stage = {}
+    for sd in stage_data:  # a stage may be split into independent parts
+        demand_by_stage[sd.stage] = demand_by_stage.get(sd.stage, 0.0) + sd.demand.sum(axis=0)
+    for stage, expected in demand_by_stage.items():
+        got = res.assignments[res.assignments["stage"] == stage].groupby("period")["pupils"].sum()
+        miss = res.unserved[res.unserved["stage"] == stage].groupby("period")["pupils"].sum()
         total = got.add(miss, fill_value=0.0)
-        assert total.tolist() == pytest.approx(sd.demand.sum(axis=0).tolist())
+        assert total.tolist() == pytest.approx(expected.tolist())
 
 
 def test_capacity_class_caps_and_travel_limits_hold(tiny_layout):
@@ -126,3 +129,21 @@ def test_actions_cover_every_school_each_period(tiny_layout):
 ])
 def test_kind_of_stage_sets(stages, primary, village, kind):
     assert kind_of(stages, primary, village) == kind
+
+
+def test_independent_parts_are_solved_apart_with_the_same_optimum():
+    """Two valleys no pair links: the split gives two models whose optima add up to the whole's."""
+    from xuewei.optimizer.layout_data import split_parts
+
+    far = 999.0
+    dist = [[1.0, 2.0, far, far], [2.0, 1.0, far, far], [far, far, 1.0, 3.0], [far, far, 2.0, 0.5]]
+    whole = one_stage(demand=[[80.0], [30.0], [60.0], [20.0]], c0=[2, 1, 2, 1], K=[3, 1, 3, 1], dist_km=dist)
+    keep = whole.pair_km < far
+    whole.pair_node, whole.pair_site = whole.pair_node[keep], whole.pair_site[keep]
+    whole.pair_km, whole.pair_boarding = whole.pair_km[keep], whole.pair_boarding[keep]
+    parts = split_parts(whole)
+    assert [len(p.node_ids) for p in parts] == [2, 2] and [p.name for p in parts] == ["primary#1", "primary#2"]
+    pol = PolicyConfig()
+    split = solve_layout(parts, pol, threads=1).summary["objective_wan_yuan"].sum()
+    joint = solve_layout([whole], pol, threads=1).summary["objective_wan_yuan"].iloc[0]
+    assert split == pytest.approx(joint, rel=1e-6)
