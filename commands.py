@@ -70,12 +70,13 @@ def summary_text(result, out: Path) -> str:
     lines = [f"完成：{result.region.meta.name}，情景 {result.scenario.name}，结果在 {out}"]
     if result.region.meta.synthetic:
         lines.append("（示意数据：区域数据部分为合成，结果只作演示）")
-    for m in result.layout.summary.itertuples():
-        gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
-        from xuewei.reports.run_outputs import STATUS_ZH
+    from xuewei.reports.run_outputs import STATUS_ZH, stage_solver_summary
 
-        lines.append(f"  {model_zh(m.model)}：{STATUS_ZH.get(m.status, m.status)}，间隙 {gap}，"
-                     f"{m.solve_seconds:.1f} 秒")
+    for row in stage_solver_summary(result.layout.summary).itertuples():
+        gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
+        parts = f"（{row.parts} 个独立片区）" if row.parts > 1 else ""
+        lines.append(f"  {STAGE_ZH.get(row.stage, row.stage)}{parts}：{STATUS_ZH.get(row.status, row.status)}，"
+                     f"最大间隙 {gap}，{row.seconds:.1f} 秒")
     counts = result.actions.groupby("action_zh").size()
     lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))
     lines.append(f"  规则审计：{len(result.violations)} 处违规")

@@ -125,7 +125,11 @@ def _read_text_table(path: Path, label: str) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise InputError(Problem(file=label, expected="规整的 CSV 表格（每行列数一致）", found=str(err).strip())) from None
     # pandas renames a repeated header "x" to "x.1"; report it as the repeated column it is.
-    header = next(csv.reader(io.StringIO(text.lstrip("\ufeff").split("\n", 1)[0]), delimiter=sep), [])
+    first_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    try:
+        header = next(csv.reader(io.StringIO(first_line), delimiter=sep), [])
+    except csv.Error:  # a stray carriage return or NUL inside the header: pandas already read it
+        header = [str(c) for c in df.columns]
     names = [h.strip() for h in header]
     dupes = sorted({n for n in names if n and names.count(n) > 1})
     if dupes:

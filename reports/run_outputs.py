@@ -20,6 +20,20 @@ STATUS_ZH = {"optimal": "最优（在间隙容差内）", "feasible": "可行（
 PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "PuLP", "highspy", "matplotlib", "pydantic")
 
 
+_STATUS_RANK = {"optimal": 0, "feasible": 1, "heuristic": 2}
+
+
+def stage_solver_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds."""
+    s = summary.assign(stage=summary["model"].str.split("#").str[0],
+                       rank=summary["status"].map(_STATUS_RANK).fillna(3))
+    out = s.groupby("stage", sort=False).agg(parts=("model", "size"), rank=("rank", "max"), gap=("gap", "max"),
+                                             seconds=("solve_seconds", "sum"))
+    inverse = {v: k for k, v in _STATUS_RANK.items()}
+    out["status"] = out["rank"].map(inverse).fillna("not_solved")
+    return out.drop(columns="rank").reset_index()
+
+
 def package_versions() -> dict:
     out = {"xuewei": __version__, "python": sys.version.split()[0]}
     for name in PACKAGES:
@@ -80,13 +94,12 @@ def report_markdown(result) -> str:
         lines += ["> **示意数据**：本区域部分数据为合成（见区域 README），结果只作方法演示，不能作为决策依据。", ""]
     lines += [f"- 基准年 {r.base_year}，规划期 {', '.join(map(str, r.scenario.horizon.periods))}；"
               f"需求按{r.policy.design_variant}方案；求解器 {r.scenario.solver.name}。", ""]
-    lines += ["## 求解", "", "| 模型 | 状态 | 目标值（万元） | 下界（万元） | 间隙 | 用时（秒） |", "|---|---|---|---|---|---|"]
-    for m in r.layout.summary.itertuples():
-        gap = "—" if m.gap is None or pd.isna(m.gap) else f"{m.gap:.2%}"
-        obj = "—" if m.objective_wan_yuan is None or pd.isna(m.objective_wan_yuan) else f"{m.objective_wan_yuan:,.0f}"
-        bound = "—" if m.bound_wan_yuan is None or pd.isna(m.bound_wan_yuan) else f"{m.bound_wan_yuan:,.0f}"
-        lines.append(f"| {model_zh(m.model)} | {STATUS_ZH.get(m.status, m.status)} | {obj} | {bound} | "
-                     f"{gap} | {m.solve_seconds:.1f} |")
+    lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 最大间隙 | 用时（秒） |", "|---|---|---|---|---|"]
+    for row in stage_solver_summary(r.layout.summary).itertuples():
+        gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
+        lines.append(f"| {STAGE_ZH.get(row.stage, row.stage)} | {row.parts} | {STATUS_ZH.get(row.status, row.status)} | "
+                     f"{gap} | {row.seconds:.1f} |")
+    lines += ["", "各模型（片区）的目标值、下界与间隙见 solver.csv。"]
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     cols = [a for a in ACTION_ZH if a in counts.columns]
