@@ -358,7 +358,8 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
             break
 
 
-def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig, budget: list[float] | None = None) -> dict:
+def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig, budget: list[float] | None = None,
+                 time_budget_s: float = np.inf) -> dict:
     """Set a feasible start for the solver on the variables; returns it (with its objective, ``cost`` [万元]).
 
     Greedy assignment with every school kept, then a drop search: each closable school (small,
@@ -371,8 +372,11 @@ def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig, budget: lis
     best = _greedy(sd, policy, closed, budget)
     existing = (sd.sites["origin"].to_numpy() == "existing") & (sd.sites["c0"].to_numpy() > 0)
     closable = existing & ~sd.sites["force_open"].to_numpy(bool)
+    stop = time.perf_counter() + time_budget_s  # the drop search must leave the solver its time
     for j in np.flatnonzero(closable)[np.argsort(sd.sites["pupils0"].to_numpy(float)[closable]
                                                  if "pupils0" in sd.sites else np.zeros(closable.sum()))]:
+        if time.perf_counter() > stop:
+            break
         closed[j] = True
         trial = _greedy(sd, policy, closed, budget)
         if trial["cost"] < best["cost"] - 1e-6 and not trial["o"][0][j]:
@@ -446,7 +450,8 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
     stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
-    starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None) for sd, v in zip(grp, stage_vars)]
+    starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None, time_budget_s=0.15 * time_limit_s)
+              for sd, v in zip(grp, stage_vars)]
     expr = LpAffineExpression()
     for term in objective:
         if isinstance(term[0], LpAffineExpression):
