@@ -140,7 +140,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     add = prob.addConstraint
     v = _StageVars([], [], [], [], [], [], [])
     for t in range(T):
-        p = f"{g[:2]}{t}_"
+        p = f"{g[:2]}{sd.part}_{t}_"
         d = sd.demand[:, t]
         Y = float(sd.years[t])
         x = _vars(prob, f"x{p}", len(sd.pair_node), 0, 1, cat_x)
@@ -445,7 +445,7 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
 def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
                  gap_rel: float, threads: int):
     """Build and solve one independent model (one stage, or all stages under a shared budget)."""
-    name = "+".join(sd.name for sd in grp)
+    name = group_name(grp)
     t0 = time.perf_counter()
     prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
@@ -491,6 +491,35 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     return frames, summary
 
 
+SMALL_PART_PAIRS = 300  # parts smaller than this are solved together, in bundles of about BUNDLE_PAIRS
+BUNDLE_PAIRS = 3000
+
+
+def bundle_small_parts(stages: list[StageData]) -> list[list[StageData]]:
+    """Independent parts of one stage that are small go into shared models (still independent, so
+    solving them together is exact); this saves the per-model overhead of hundreds of tiny models."""
+    groups, bundle, size = [], [], 0
+    for sd in stages:
+        n = len(sd.pair_node)
+        if sd.part == 0 or n >= SMALL_PART_PAIRS:
+            groups.append([sd])
+            continue
+        if bundle and (bundle[0].stage != sd.stage or size + n > BUNDLE_PAIRS):
+            groups.append(bundle)
+            bundle, size = [], 0
+        bundle.append(sd)
+        size += n
+    if bundle:
+        groups.append(bundle)
+    return groups
+
+
+def group_name(grp: list[StageData]) -> str:
+    if len(grp) > 1 and len({sd.stage for sd in grp}) == 1 and all(sd.part for sd in grp):
+        return f"{grp[0].stage}#{grp[0].part}-{grp[-1].part}"
+    return "+".join(sd.name for sd in grp)
+
+
 def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[float] | None) -> list:
     """Each stage's share of the per-period budget, in proportion to the capital its greedy layout
     needs (equal shares where no stage needs any). A joint model of all stages under one budget is
@@ -516,8 +545,11 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     """
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     joint = False if joint is None else joint
-    groups = [stages] if joint else [[sd] for sd in stages]
     budgets = [budget] if joint else _split_budget(stages, policy, budget)
+    groups = [stages] if joint else [[sd] for sd in stages]
+    if not joint and budget is None:
+        groups = bundle_small_parts(stages)
+        budgets = [None] * len(groups)
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
     order = np.argsort(sizes, kind="stable")
     site_t, asg_t, un_t, summaries = [], [], [], []
@@ -527,7 +559,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         remaining = max(0.0, deadline - time.perf_counter())
         limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
         if progress:
-            progress("求解：" + "+".join(sd.name for sd in grp) + f"（时限 {limit:.0f} 秒）")
+            progress("求解：" + group_name(grp) + f"（时限 {limit:.0f} 秒）")
         frames, summary = _solve_group(grp, policy, budgets[idx], solver, float(limit), gap_rel, threads)
         if budgets[idx] is not None:
             summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])
