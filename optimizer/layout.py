@@ -491,29 +491,6 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     return frames, summary
 
 
-SMALL_PART_PAIRS = 300  # parts smaller than this are solved together, in bundles of about BUNDLE_PAIRS
-BUNDLE_PAIRS = 3000
-
-
-def bundle_small_parts(stages: list[StageData]) -> list[list[StageData]]:
-    """Independent parts of one stage that are small go into shared models (still independent, so
-    solving them together is exact); this saves the per-model overhead of hundreds of tiny models."""
-    groups, bundle, size = [], [], 0
-    for sd in stages:
-        n = len(sd.pair_node)
-        if sd.part == 0 or n >= SMALL_PART_PAIRS:
-            groups.append([sd])
-            continue
-        if bundle and (bundle[0].stage != sd.stage or size + n > BUNDLE_PAIRS):
-            groups.append(bundle)
-            bundle, size = [], 0
-        bundle.append(sd)
-        size += n
-    if bundle:
-        groups.append(bundle)
-    return groups
-
-
 def group_name(grp: list[StageData]) -> str:
     if len(grp) > 1 and len({sd.stage for sd in grp}) == 1 and all(sd.part for sd in grp):
         return f"{grp[0].stage}#{grp[0].part}-{grp[-1].part}"
@@ -547,9 +524,6 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     joint = False if joint is None else joint
     budgets = [budget] if joint else _split_budget(stages, policy, budget)
     groups = [stages] if joint else [[sd] for sd in stages]
-    if not joint and budget is None:
-        groups = bundle_small_parts(stages)
-        budgets = [None] * len(groups)
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
     order = np.argsort(sizes, kind="stable")
     site_t, asg_t, un_t, summaries = [], [], [], []
