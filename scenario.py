@@ -47,6 +47,10 @@ class SolverOptions(_Strict):
     time_limit_s: float = Field(default=60.0, gt=0, le=7 * 86400, description="求解时限 [s]")
     gap_rel: float = Field(default=0.005, ge=0, le=1, description="相对最优间隙")
     threads: int = Field(default=2, ge=1, le=64, description="线程数")
+    max_nodes: int | None = Field(
+        default=None, ge=1, le=10_000_000,
+        description="可复现模式（HiGHS）：每个模型最多搜索这么多分支节点、随机种子固定，同一情景在任何机器上结果相同；"
+                    "此时 time_limit_s 只作保险（每个模型按其 10 倍）。缺省按时限停止，结果可能随机器忙闲而变")
 
 
 class Outputs(_Strict):

@@ -443,7 +443,7 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
 
 
 def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
-                 gap_rel: float, threads: int):
+                 gap_rel: float, threads: int, max_nodes: int | None = None):
     """Build and solve one independent model (one stage, or all stages under a shared budget)."""
     name = group_name(grp)
     t0 = time.perf_counter()
@@ -469,7 +469,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     try:
         start = {var: var.varValue for var in prob.variables() if var.varValue is not None} if WARM_START else None
         report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
-                                            threads=threads, start=start)
+                                            threads=threads, start=start, max_nodes=max_nodes)
     except SolveError as err:
         within_budget = budget is None or all(
             sum(st["capital"][t] for st in starts) <= budget[t] + 1e-6 for t in range(len(budget)))
@@ -510,7 +510,8 @@ def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[fl
 
 
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
-                 gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None) -> LayoutResult:
+                 gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
+                 max_nodes: int | None = None) -> LayoutResult:
     """Build and solve the layout: one model per stage (a budget is split between the stages by
     `_split_budget`; ``joint=True`` solves all stages as one model under the whole budget instead).
 
@@ -532,9 +533,12 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         grp = groups[idx]
         remaining = max(0.0, deadline - time.perf_counter())
         limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
+        if max_nodes is not None:  # reproducible mode: the node limit stops the solve, the clock is a safety net
+            limit = 10.0 * max(5.0, time_limit_s * sizes[idx] / sizes.sum())
         if progress:
             progress("求解：" + group_name(grp) + f"（时限 {limit:.0f} 秒）")
-        frames, summary = _solve_group(grp, policy, budgets[idx], solver, float(limit), gap_rel, threads)
+        frames, summary = _solve_group(grp, policy, budgets[idx], solver, float(limit), gap_rel,
+                                       1 if max_nodes is not None else threads, max_nodes)
         if budgets[idx] is not None:
             summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])
         for s_df, a_df, u_df in frames:

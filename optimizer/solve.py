@@ -159,6 +159,17 @@ class TimedHiGHS(pulp.HiGHS):
             h.setSolution(len(cols), cols, vals)
         self.transfer_seconds = time.perf_counter() - t0
 
+    def findSolutionValues(self, lp):  # noqa: N802 - PuLP's name
+        # PuLP has no entry for kSolutionLimit, the status HiGHS reports when a work limit
+        # (mip_max_nodes) stops it: treat it like a time limit, with or without an incumbent.
+        # PuLP assigns the variable values before it looks the status up, so they are in place.
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:
+            if lp.solverModel.getInfo().primal_solution_status == 2:  # a feasible incumbent exists
+                return pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+
     def callSolver(self, lp):  # noqa: N802 - PuLP's name
         import numpy as np
 
@@ -195,7 +206,7 @@ def _status(prob: pulp.LpProblem) -> str:
 _highs_threads: int | None = None  # size of HiGHS's per-process thread pool, once a solve has set it
 
 
-def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
+def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, start, options=None) -> SolveReport:
     import highspy
 
     global _highs_threads
@@ -204,7 +215,7 @@ def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveRepor
         # for another size fails (model status "not set") unless the pool is reset first.
         highspy.Highs.resetGlobalScheduler(True)
         _highs_threads = threads
-    solver = TimedHiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads)
+    solver = TimedHiGHS(msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, **(options or {}))
     solver.start = start
     t0 = time.perf_counter()
     prob.solve(solver)
@@ -274,6 +285,7 @@ def solve_problem(
     threads: int | None = None,
     msg: bool = False,
     start: dict | None = None,
+    max_nodes: int | None = None,
 ) -> SolveReport:
     """Solve ``prob`` and report; raise `SolveError` when no solution came back.
 
@@ -293,13 +305,20 @@ def solve_problem(
         Show the solver's log.
     start : dict, optional
         ``{variable: value}``: a starting solution, possibly partial (HiGHS completes it).
+    max_nodes : int, optional
+        HiGHS only: stop after this many branch-and-bound nodes, with a fixed random seed, so the
+        same model gives the same answer on any machine (the time limit is then a safety net).
     """
     if solver not in SOLVERS:
         raise SolveError(f"未知求解器“{solver}”，可选：highs、cbc。", status="not_solved")
     gap_rel = DEFAULT_GAP_REL if gap_rel is None else gap_rel
     run = _solve_highs if solver == "highs" else _solve_cbc
     try:
-        report = run(prob, time_limit_s, gap_rel, threads, msg, start)
+        if max_nodes is not None and solver == "highs":
+            report = run(prob, time_limit_s, gap_rel, threads, msg, start,
+                         {"mip_max_nodes": int(max_nodes), "random_seed": 0})
+        else:
+            report = run(prob, time_limit_s, gap_rel, threads, msg, start)
     except pulp.PulpSolverError as err:
         raise SolveError(f"求解器 {solver} 运行失败：{err}", status="not_solved") from err
     if report.status in ("not_solved", "unbounded"):
