@@ -15,7 +15,7 @@ from xuewei import __version__
 from xuewei.labels import ACTION_ZH, STAGE_ZH, model_zh
 from xuewei.reports.runfolder import file_sha256, write_csv, write_json
 
-STATUS_ZH = {"optimal": "最优（在间隙容差内）", "feasible": "可行（到时限，见间隙）",
+STATUS_ZH = {"optimal": "最优（在间隙容差内）", "feasible": "可行（到时限或节点上限，见间隙）",
              "heuristic": "启发式解（求解器到时限未给出解，无下界）"}
 PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "PuLP", "highspy", "matplotlib", "pydantic")
 
