@@ -27,17 +27,6 @@ COMMAND_MODULES: list[str] = [
     "xuewei.reports.rerun",
 ]
 
-# Listed in `--help` so planners see the whole tool; they land with their issues.
-PLANNED = {
-    "run": "按情景完成预测→优化→核查→输出（默认演示县巫溪）",
-    "forecast": "学位需求预测（分地点、学段、年份、方案）",
-    "backtest": "预测回测（滚动起点，对比持续法与线性趋势）",
-    "bench": "设施选址标准算例求解（pmed / cap / sscflp）",
-    "check": "运行结果对照规划表",
-    "audit": "把规划自身的布局作为情景审计",
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xuewei",
@@ -49,11 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="命令")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
-    pending = {k: v for k, v in PLANNED.items() if k not in sub.choices}
-    if pending:
-        parser.epilog = "计划中、尚未提供的命令：\n" + "\n".join(
-            f"  {k:<10}{v}" for k, v in pending.items()
-        )
     return parser
 
 

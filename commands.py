@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -129,42 +128,15 @@ def cmd_forecast(args) -> int:
     return 0
 
 
-class _StoredRun:
-    """What `check` needs of a run, read back from its folder."""
-
-    def __init__(self, run_dir: Path):
-        from xuewei.data.region import load_region
-        from xuewei.optimizer.layout import LayoutResult
-        from xuewei.optimizer.policy import PolicyConfig
-        from xuewei.reports.runfolder import file_sha256
-
-        man_path = run_dir / "manifest.json"
-        if not run_dir.is_dir() or not man_path.is_file():
-            raise InputError(Problem(file=str(run_dir), expected="xuewei run 的输出文件夹（含 manifest.json）", found="不是"))
-        try:
-            self.manifest = json.loads(man_path.read_text(encoding="utf-8"))
-            region_path = Path(self.manifest["region"]["path"])
-            inputs = self.manifest["inputs"]
-            policy = self.manifest["policy"]
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
-            raise InputError(Problem(file=str(man_path), expected="完整的运行清单", found=str(err))) from None
-        stale = [k for k, v in inputs.items() if k != "plan" and
-                 (not Path(v["path"]).is_file() or file_sha256(Path(v["path"])) != v["sha256"])]
-        if stale:
-            raise InputError(Problem(file=str(run_dir), field="manifest.json inputs",
-                                     expected="与运行时相同的输入文件", found="已改变或缺失：" + "、".join(stale),
-                                     hint="输入已变，结果过时：请重新运行 xuewei run。"))
-        self.region = load_region(region_path)
-        self.policy = PolicyConfig.model_validate(policy)
-        sites = pd.read_csv(run_dir / "layout_sites.csv", dtype={"site_id": str}, encoding="utf-8-sig")
-        self.layout = LayoutResult(sites=sites, assignments=pd.DataFrame(), unserved=pd.DataFrame(),
-                                   summary=pd.DataFrame())
-
-
 def cmd_check(args) -> int:
     from xuewei.optimizer.plan_check import check_against_plan
 
-    run = _StoredRun(Path(args.run_dir))
+    from xuewei.reports.stored_run import _read_manifest, check_inputs_unchanged, read_run
+
+    run_dir = Path(args.run_dir)
+    # A check compares against the scenario too, so a changed scenario makes the folder stale as well.
+    check_inputs_unchanged(run_dir, _read_manifest(run_dir), skip=("plan",))
+    run = read_run(run_dir)
     plan_id = args.plan or run.region.meta.plan
     if not plan_id:
         raise InputError(Problem(file=str(args.run_dir), field="--plan", expected="规划编号", found="区域未指定规划"))

@@ -45,7 +45,6 @@ from xuewei.errors import SolveError
 from xuewei.optimizer.solve import SolveReport, solve_problem
 
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
-WARM_START = True
 
 
 @dataclass
@@ -467,7 +466,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
     build_s = time.perf_counter() - t0
     try:
-        start = {var: var.varValue for var in prob.variables() if var.varValue is not None} if WARM_START else None
+        start = {var: var.varValue for var in prob.variables() if var.varValue is not None}
         report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
                                             threads=threads, start=start, max_nodes=max_nodes)
     except SolveError as err:
