@@ -165,26 +165,54 @@ class Engine:
             out = choice.damping * out + (1 - choice.damping) * launch[:, None, :]
         return out[:, c - b:, :], projected
 
-    def choose(self, c: int, horizon: int) -> tuple[ModelChoice, float | None]:
-        """Pick the estimators with the lowest mean APE of area totals on rolling origins inside ≤ c."""
+    def _area_totals(self, o: int, horizon: int, choice: ModelChoice) -> np.ndarray:
+        """Area totals (A, horizon) forecast from origin index ``o`` with ``choice``, cached.
+
+        NaN past the last year and where the forecast misses a grade the area has in the launch
+        year (e.g. an entry ratio that cannot be estimated yet): such a total is not comparable.
+        """
+        key = ("t", o, horizon, choice)
+        if key not in self._cache:
+            out = np.full((len(self.hist.cube.areas), horizon), np.nan)
+            last = min(o + horizon, len(self.years) - 1)
+            if last > o:
+                f, _ = self.forecast(o, last, choice)
+                out[:, : last - o] = _complete_totals(f, self.hist.cube.pupils[:, _base_index(self.hist, o), :])
+            self._cache[key] = out
+        return self._cache[key]
+
+    def _inner(self, c: int, horizon: int) -> tuple[list[int], np.ndarray]:
+        """Inner origins ``o < c`` (not breaks) and a mask (len, horizon) of targets ``o + h ≤ c``."""
+        inner = [o for o in range(1, c) if not self.hist.breaks[o]]
+        mask = np.array([[o + h <= c for h in range(1, horizon + 1)] for o in inner], dtype=bool).reshape(-1, horizon)
+        return inner, mask
+
+    def _actuals(self, inner: list[int], horizon: int) -> np.ndarray:
+        """Actual area totals (len(inner), A, horizon) of the targets of each inner origin; NaN at breaks."""
         totals = self.hist.totals.copy()
         totals[:, self.hist.breaks] = np.nan
-        inner = [o for o in range(1, c) if not self.hist.breaks[o]]
+        n_year = len(self.years)
+        out = np.full((len(inner), totals.shape[0], horizon), np.nan)
+        for i, o in enumerate(inner):
+            k = min(horizon, n_year - 1 - o)
+            out[i, :, :k] = totals[:, o + 1: o + 1 + k]
+        return out
+
+    def choose(self, c: int, horizon: int) -> tuple[ModelChoice, float | None]:
+        """Pick the estimators with the lowest mean APE of area totals on rolling origins inside ≤ c."""
+        inner, mask = self._inner(c, horizon)
         best, best_loss = ModelChoice(RatioMethod("weighted", 3), RatioMethod("weighted", 3)), None
         if not inner:
             return best, None
+        act = self._actuals(inner, horizon)
+        use = mask[:, None, :] & np.isfinite(act) & (np.nan_to_num(act) > 0)
+
         def loss(choice: ModelChoice) -> float:
-            errs = []
-            for o in inner:
-                last = min(o + horizon, c)
-                f, _ = self.forecast(o, last, choice)
-                ft = np.where(np.isnan(f).all(axis=2), np.nan, np.nansum(f, axis=2))
-                act = totals[:, o + 1: last + 1]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ape = np.abs(ft - act) / act
-                errs.append(ape[np.isfinite(ape)])
-            pooled = np.concatenate(errs) if errs else np.array([])
-            return float(pooled.mean()) if pooled.size else np.inf
+            fc = np.stack([self._area_totals(o, horizon, choice) for o in inner])
+            ok = use & np.isfinite(fc)
+            if not ok.any():
+                return np.inf
+            return float(np.mean(np.abs(fc[ok] - act[ok]) / act[ok]))
 
         # stage 1: the ratio estimators; stage 2: shrinkage and damping given them
         for gpr in CANDIDATES:
@@ -199,6 +227,86 @@ class Engine:
             if value < best_loss - 1e-12:
                 best, best_loss = choice, value
         return best, best_loss
+
+    def _track_record(self, o: int, horizon: int) -> np.ndarray:
+        """Area totals (A, horizon) that the whole procedure (`choose` at ``o``, then `forecast`)
+        gave from origin ``o``: its honest out-of-sample record, cached."""
+        key = ("r", o, horizon)
+        if key not in self._cache:
+            choice, _ = self.choose(o, horizon)
+            self._cache[key] = self._area_totals(o, horizon, choice)
+        return self._cache[key]
+
+    def weights(self, c: int, horizon: int) -> np.ndarray:
+        """Weight of the cohort forecast against persistence for each horizon 1 … ``horizon``.
+
+        For each h, the weight on `WEIGHT_GRID` with the lowest mean APE of area totals when the
+        procedure's own forecasts from inner origins ``o < c`` (each chosen with years ≤ o only)
+        are combined with persistence, over targets ``o + h ≤ c``. With fewer than
+        `MIN_WEIGHT_CASES` such cases at h, the cases of all horizons are pooled; with none at all
+        the weight is 1.
+        """
+        inner, mask = self._inner(c, horizon)
+        out = np.ones(horizon)
+        if not inner:
+            return out
+        act = self._actuals(inner, horizon)
+        model = np.stack([self._track_record(o, horizon) for o in inner])
+        persist = np.repeat(self.hist.totals[:, inner].T[:, :, None], horizon, axis=2)
+        use = mask[:, None, :] & np.isfinite(act) & (np.nan_to_num(act) > 0) & np.isfinite(model) & np.isfinite(persist)
+        for h in range(horizon):
+            sel = use.copy()
+            sel[:, :, np.arange(horizon) != h] = False
+            if sel.sum() < MIN_WEIGHT_CASES:
+                sel = use
+            if sel.any():
+                out[h] = combination_weight(model[sel], persist[sel], act[sel])
+        return out
+
+    def predict(self, c: int, last: int, horizon: int) -> tuple[np.ndarray, bool, ModelChoice, np.ndarray]:
+        """The backtested forecast from origin index ``c``: chosen estimators, combined with
+        persistence by horizon.
+
+        Returns pupils ``[area, year, grade]`` for indices c+1 … last, whether births were
+        projected, the choice and the weights (horizons beyond ``horizon`` use the last weight).
+        """
+        choice, _ = self.choose(c, horizon)
+        w = self.weights(c, horizon)
+        f, projected = self.forecast(c, last, choice)
+        launch = self.hist.cube.pupils[:, _base_index(self.hist, c), :]
+        wk = w[np.minimum(np.arange(f.shape[1]), horizon - 1)]
+        f = wk[None, :, None] * f + (1 - wk[None, :, None]) * launch[:, None, :]
+        return f, projected, choice, w
+
+
+MIN_WEIGHT_CASES = 10  #: past cases (area × origin) needed to set a horizon's weight on its own
+WEIGHT_GRID = np.round(np.linspace(0.0, 1.0, 11), 2)  #: weights tried for the cohort forecast [fraction]
+
+
+def combination_weight(model: np.ndarray, persist: np.ndarray, actual: np.ndarray,
+                       grid: np.ndarray = WEIGHT_GRID) -> float:
+    """Weight w minimising the mean APE of ``w·model + (1 − w)·persist`` against ``actual``.
+
+    The loss is convex in w, so its minimisers on `grid` form an interval; the midpoint of that
+    interval is returned (the loss is often flat when few past cases decide it).
+
+    Examples
+    --------
+    >>> combination_weight(np.array([110.0, 104.0]), np.array([90.0, 100.0]), np.array([100.0, 100.0]))
+    0.5
+    >>> combination_weight(np.array([110.0]), np.array([120.0]), np.array([100.0]))
+    1.0
+    """
+    losses = np.array([np.mean(np.abs(w * model + (1 - w) * persist - actual) / actual) for w in grid])
+    tied = grid[losses <= losses.min() + 1e-12]
+    return float((tied.min() + tied.max()) / 2)
+
+
+def _complete_totals(f: np.ndarray, launch: np.ndarray) -> np.ndarray:
+    """Totals over grades of ``f`` (A, K, G); NaN where a grade present in ``launch`` (A, G) is NaN."""
+    present = np.isfinite(launch)
+    missing = (np.isnan(f) & present[:, None, :]).any(axis=2) | ~present.any(axis=1)[:, None]
+    return np.where(missing, np.nan, np.nansum(f, axis=2))
 
 
 def _trend(totals: np.ndarray, b: int, targets: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -305,9 +413,9 @@ def run_backtest(hist: History, origins: list[int], horizon: int) -> BacktestRes
         last = min(c + horizon, len(years) - 1)
         if last <= c:
             continue
-        choice, _ = engine.choose(c, horizon)
-        result.choices[int(y)] = choice.label()
-        f, projected = engine.forecast(c, last, choice)
+        f, projected, choice, weights = engine.predict(c, last, horizon)
+        result.choices[int(y)] = choice.label() + "；与持续法组合，模型权重（1–{} 年）{}".format(
+            horizon, "/".join(f"{v:g}" for v in weights))
         if projected:
             projected_any.append(int(y))
         model_tot = np.where(np.isnan(f).all(axis=2), np.nan, np.nansum(f, axis=2))
