@@ -87,14 +87,23 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     engine = Engine(hist, births_are_known=True)
     years = hist.cube.years
     c = len(years) - 1
+    last_year = int(years[-1])
+    steps = max(end - last_year, 0)
+    combined = ""
     if config.progression_method == "auto":
-        choice, _ = engine.choose(c, min(BAND_HORIZON, max(c, 1)))
+        horizon = min(BAND_HORIZON, max(c, 1))
+        if steps:
+            fc, _, choice, weights = engine.predict(c, c + steps, horizon)
+            combined = "，与持续法按年限加权组合（模型权重 {}）".format("/".join(f"{v:g}" for v in weights))
+        else:
+            choice, _ = engine.choose(c, horizon)
     else:
         m = RatioMethod(config.progression_method, config.progression_window, config.progression_alpha)
         choice = ModelChoice(m, m)
-    last_year = int(years[-1])
-    steps = max(end - last_year, 0)
-    fc = engine.forecast(c, c + steps, choice)[0] if steps else np.zeros((len(hist.cube.areas), 0, len(hist.cube.grades)))
+        if steps:
+            fc = engine.forecast(c, c + steps, choice)[0]
+    if not steps:
+        fc = np.zeros((len(hist.cube.areas), 0, len(hist.cube.grades)))
     used = []
     for ai, area in enumerate(hist.cube.areas):
         idx = members[area]
@@ -112,7 +121,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
                 if np.isfinite(target) and cohort > 0:
                     adj[idx, k, si] = target / cohort
             used.append(f"{area}:{STAGE_ZH[s]}")
-    notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{choice.label()}，按历史回测精度选定），"
+    notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{choice.label()}，按历史回测精度选定{combined}），"
                  f"以其与队列模型中方案之比调整各方案；{last_year} 年以后的入口年级由出生数（基年后为中方案）推算。")
     if breaks:
         notes.append(f"年级历史中 {', '.join(map(str, breaks))} 年视为结构断点，不参与拟合。")

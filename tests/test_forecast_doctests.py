@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["bands", "cohort", "config", "enrolment", "grades_link", "history", "progression"]
+MODULES = ["backtest", "bands", "cohort", "config", "enrolment", "grades_link", "history", "progression"]
 
 
 @pytest.mark.parametrize("name", MODULES)
