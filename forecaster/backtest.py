@@ -1,7 +1,9 @@
 """Rolling-origin backtest of the grade-progression model against persistence and linear trend.
 
 For each origin T the model is fitted on years ≤ T only (ratios, method choice, births known up to
-T), forecasts T+1 … T+H, and is scored where actuals exist. Structural-break years (e.g. ECASD
+T), forecasts T+1 … T+H, and is scored where actuals exist. The model's forecast is the chosen
+cohort forecast combined with persistence, with a weight per horizon set on the procedure's own
+out-of-sample record at inner origins ≤ T (see `Engine.weights`). Structural-break years (e.g. ECASD
 2020, a COVID count of in-person pupils only) are neither fitted on nor scored, for any method:
 forecasts launch from the last good year ≤ T and the horizon still counts from T.
 
