@@ -78,6 +78,9 @@ class InputError(XueweiError, ValueError):
         self.problems: list[Problem] = list(problems)
         super().__init__(self.message())
 
+    def __reduce__(self):  # keep every problem when raised in a worker process
+        return (type(self), (self.problems,))
+
     def message(self) -> str:
         if len(self.problems) == 1:
             return "输入有误：" + self.problems[0].zh()
@@ -98,6 +101,9 @@ class SolveError(XueweiError, RuntimeError):
         self.status = status
         self.gap = gap
         super().__init__(message)
+
+    def __reduce__(self):  # keep status and gap when raised in a worker process
+        return (type(self), (str(self), self.status, self.gap))
 
 
 def raise_if(problems: list[Problem]) -> None:

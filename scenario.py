@@ -8,6 +8,7 @@ file first (relative to this one) and overrides it key by key.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -44,13 +45,27 @@ class SolverOptions(_Strict):
     """Integer-program solver options."""
 
     name: Literal["highs", "cbc"] = Field(default="highs", description="求解器：highs（默认）或 cbc")
-    time_limit_s: float = Field(default=60.0, gt=0, le=7 * 86400, description="求解时限 [s]")
+    reproducible: bool = Field(
+        default=True,
+        description="可复现模式（缺省）：每个模型按分支节点数（max_nodes）停止，单线程、随机种子固定，同一情景与输入"
+                    "在任何机器上得到逐字节相同的结果表；false 则按时限（time_limit_s）停止，结果可能随机器忙闲而变")
+    max_nodes: int = Field(default=1, ge=1, le=10_000_000,
+                           description="可复现模式下每个模型的分支节点上限（1 = 只解根节点：LP、割平面与启发式）")
+    time_limit_s: float = Field(
+        default=600.0, gt=0, le=7 * 86400,
+        description="求解时限 [s]：按时限模式下为整个求解的时限；可复现模式下为每个模型的保险时限"
+                    "（触发时该模型记为“按时限停止”，结果不再保证可复现）")
     gap_rel: float = Field(default=0.005, ge=0, le=1, description="相对最优间隙")
-    threads: int = Field(default=2, ge=1, le=64, description="线程数")
-    max_nodes: int | None = Field(
-        default=None, ge=1, le=10_000_000,
-        description="可复现模式（HiGHS）：每个模型最多搜索这么多分支节点、随机种子固定，同一情景在任何机器上结果相同；"
-                    "此时 time_limit_s 只作保险（每个模型按其 10 倍）。缺省按时限停止，结果可能随机器忙闲而变")
+    threads: int = Field(default=2, ge=1, le=64, description="按时限模式下的求解器线程数（可复现模式每个模型一个线程）")
+    workers: int | None = Field(
+        default=None, ge=1, le=64,
+        description="同时求解的模型数（进程数）：各学段、各独立片区是互不相关的模型；缺省为 CPU 核数（最多 8），1 为逐个求解")
+
+    def worker_count(self) -> int:
+        """``workers``, or the machine's CPU count (at most 8) when not set."""
+        if self.workers is not None:
+            return self.workers
+        return max(1, min(8, os.cpu_count() or 1))
 
 
 class Outputs(_Strict):

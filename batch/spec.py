@@ -53,7 +53,7 @@ OVERRIDE_TOP = ("region", "horizon", "forecast", "policy", "solver", "outputs")
 SECTIONS: dict[str, type[BaseModel]] = {"forecast": ForecastConfig, "policy": PolicyConfig}
 # Inside a batch each variant runs on one core: the layout solver would otherwise start its own process
 # pool per variant (solver.threads >= 2), and Dask workers are daemonic and may not have children.
-FORCED_OVERRIDES = {"solver": {"threads": 1}}
+FORCED_OVERRIDES = {"solver": {"threads": 1, "workers": 1}}  # variants already run side by side
 
 
 @dataclass

@@ -31,6 +31,7 @@ the yearly travel cost per pupil for day pairs or the boarding cost for boarding
 
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -357,8 +358,11 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
             break
 
 
+START_TRIALS = 400  #: closures the drop search tries in reproducible mode (smallest schools first)
+
+
 def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig, budget: list[float] | None = None,
-                 time_budget_s: float = np.inf) -> dict:
+                 time_budget_s: float = np.inf, max_trials: int | None = None) -> dict:
     """Set a feasible start for the solver on the variables; returns it (with its objective, ``cost`` [万元]).
 
     Greedy assignment with every school kept, then a drop search: each closable school (small,
@@ -372,8 +376,10 @@ def greedy_start(sd: StageData, v: _StageVars, policy: PolicyConfig, budget: lis
     existing = (sd.sites["origin"].to_numpy() == "existing") & (sd.sites["c0"].to_numpy() > 0)
     closable = existing & ~sd.sites["force_open"].to_numpy(bool)
     stop = time.perf_counter() + time_budget_s  # the drop search must leave the solver its time
-    for j in np.flatnonzero(closable)[np.argsort(sd.sites["pupils0"].to_numpy(float)[closable]
-                                                 if "pupils0" in sd.sites else np.zeros(closable.sum()))]:
+    trials = np.flatnonzero(closable)[np.argsort(sd.sites["pupils0"].to_numpy(float)[closable]
+                                                 if "pupils0" in sd.sites else np.zeros(closable.sum()),
+                                                 kind="stable")]
+    for j in trials[:max_trials]:
         if time.perf_counter() > stop:
             break
         closed[j] = True
@@ -449,7 +455,10 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
     stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
-    starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None, time_budget_s=0.15 * time_limit_s)
+    # Reproducible mode: the drop search tries a fixed number of closures instead of using a share
+    # of the clock, so the start (and with it the answer) does not depend on the machine's speed.
+    search = dict(max_trials=START_TRIALS) if max_nodes is not None else dict(time_budget_s=0.15 * time_limit_s)
+    starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None, **search)
               for sd, v in zip(grp, stage_vars)]
     expr = LpAffineExpression()
     for term in objective:
@@ -485,6 +494,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
                "bound_wan_yuan": None if report.bound is None else report.bound + offset, "gap": report.gap, "solver": report.solver,
+               "stop": report.stop,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
@@ -508,17 +518,30 @@ def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[fl
     return [list(np.asarray(budget) * share[i]) for i in range(len(stages))]
 
 
+PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved one by one (a process start costs ~2 s)
+
+
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
-                 max_nodes: int | None = None) -> LayoutResult:
-    """Build and solve the layout: one model per stage (a budget is split between the stages by
-    `_split_budget`; ``joint=True`` solves all stages as one model under the whole budget instead).
+                 max_nodes: int | None = None, workers: int = 1,
+                 min_parallel_pairs: int | None = None) -> LayoutResult:
+    """Build and solve the layout: one model per stage and independent part (a budget is split
+    between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
+    whole budget instead).
 
-    Independent models are solved one after another, smallest first, each with its share of the
-    remaining time by size, so time a small model does not need passes to the larger ones and the
-    whole solve takes about ``time_limit_s``. (Measured on the 2-core machines this runs on, two
-    solver processes side by side gain only ~15% throughput over one, so sequential solves with
-    time carried over do better than a process pool.)
+    Two ways to stop each model:
+
+    - ``max_nodes`` given (reproducible mode): HiGHS stops after that many branch-and-bound nodes,
+      with one thread and a fixed seed, and the greedy start tries a fixed number of closures, so
+      the answer does not depend on the machine or its load. ``time_limit_s`` is then only a safety
+      net for each model; a model stopped by it is reported as ``time_limit`` (not reproducible).
+    - otherwise the whole solve takes about ``time_limit_s``: each model gets a share of the time
+      by its size, and in sequence the time a small model does not need passes to the larger ones.
+
+    With ``workers`` > 1 and several models, the models are solved side by side in that many
+    processes, largest first, once the models have ``min_parallel_pairs`` village–school pairs in all
+    (default `PARALLEL_MIN_PAIRS`; below it starting the processes costs more than it saves).
+    Results never depend on the number of workers in reproducible mode.
     """
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     joint = False if joint is None else joint
@@ -526,22 +549,69 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     groups = [stages] if joint else [[sd] for sd in stages]
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
     order = np.argsort(sizes, kind="stable")
+    workers = max(1, min(int(workers), len(groups)))
+    if sizes.sum() < (PARALLEL_MIN_PAIRS if min_parallel_pairs is None else min_parallel_pairs):
+        workers = 1
+    reproducible = max_nodes is not None
+    solve_threads = 1 if reproducible else max(1, threads // workers)
+    results: dict[int, tuple] = {}
+    if workers > 1:
+        results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
+                                  solve_threads, max_nodes, workers, progress)
+    else:
+        deadline = time.perf_counter() + time_limit_s
+        for n, idx in enumerate(order):
+            if reproducible:
+                limit = float(time_limit_s)
+            else:
+                remaining = max(0.0, deadline - time.perf_counter())
+                limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
+            if progress:
+                progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
+            results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
+                                        solve_threads, max_nodes)
     site_t, asg_t, un_t, summaries = [], [], [], []
-    deadline = time.perf_counter() + time_limit_s
-    for n, idx in enumerate(order):
-        grp = groups[idx]
-        remaining = max(0.0, deadline - time.perf_counter())
-        limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
-        if max_nodes is not None:  # reproducible mode: the node limit stops the solve, the clock is a safety net
-            limit = 10.0 * max(5.0, time_limit_s * sizes[idx] / sizes.sum())
-        if progress:
-            progress("求解：" + group_name(grp) + f"（时限 {limit:.0f} 秒）")
-        frames, summary = _solve_group(grp, policy, budgets[idx], solver, float(limit), gap_rel,
-                                       1 if max_nodes is not None else threads, max_nodes)
+    for idx in order:  # the same order whatever the workers did first
+        frames, summary = results[idx]
         if budgets[idx] is not None:
             summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])
+        summary["max_nodes"] = max_nodes
         for s_df, a_df, u_df in frames:
             site_t.append(s_df), asg_t.append(a_df), un_t.append(u_df)
         summaries.append(summary)
     return LayoutResult(pd.concat(site_t, ignore_index=True), pd.concat(asg_t, ignore_index=True),
                         pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries))
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is handled by the main process, which kills the workers (reports.runfolder).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
+                    workers, progress) -> dict[int, tuple]:
+    """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
+    next model when it is free). In the time-limited mode each model's limit is its share by size
+    of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
+    ``time_limit_s``."""
+    import multiprocessing
+
+    total = sizes.sum()
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
+    out: dict[int, tuple] = {}
+    with ctx.Pool(workers, initializer=_ignore_sigint) as pool:
+        pending = {}
+        for idx in order[::-1]:
+            if max_nodes is not None:
+                limit = float(time_limit_s)
+            else:
+                limit = float(min(time_limit_s, max(5.0, workers * time_limit_s * sizes[idx] / total)))
+            pending[int(idx)] = pool.apply_async(_solve_group, (groups[idx], policy, budgets[idx], solver, limit,
+                                                                gap_rel, threads, max_nodes))
+        if progress:
+            progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
+        for idx in order[::-1]:
+            out[int(idx)] = pending[int(idx)].get()
+            if progress and sizes[idx] >= 0.05 * total:
+                progress("已解：" + group_name(groups[idx]))
+    return out

@@ -153,6 +153,11 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         usable = (sites["K"].to_numpy() > 0)[None, :]
         day_ok = (km <= day_limit) & usable
         board_ok = (km > day_limit) & (km <= board_limit) & can_board[None, :] & usable
+        if g in policy.county_bound_stages:
+            same = same_county(region, nodes["township_id"].to_numpy(), sites["township_id"].to_numpy())
+            if same is not None:
+                day_ok &= same
+                board_ok &= same
         village_kg = (sites["kind"] == "village_kindergarten").to_numpy()
         if village_kg.any():
             # A village kindergarten is offered only to its own village, and only where no other
@@ -188,6 +193,23 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         out += split_parts(whole)
     un = pd.concat(unreachable, ignore_index=True) if unreachable else pd.DataFrame(columns=["stage", "node_id", "reason"])
     return out, un
+
+
+def same_county(region, node_townships: np.ndarray, site_townships: np.ndarray) -> np.ndarray | None:
+    """``(n_nodes, n_sites)`` mask: village and site lie in the same county (``county_id`` of their
+    townships), or None when the region gives no county (one county: nothing to separate).
+
+    Townships with an empty ``county_id`` count as one county of their own.
+    """
+    towns = region.townships
+    if "county_id" not in towns or not (towns["county_id"].astype(str).str.strip() != "").any():
+        return None
+    county = dict(zip(towns["township_id"].astype(str), towns["county_id"].astype(str).str.strip()))
+    labels = sorted(set(county.values()))
+    code = {c: i for i, c in enumerate(labels)}
+    node_c = np.array([code[county[str(t)]] for t in node_townships])
+    site_c = np.array([code[county[str(t)]] for t in site_townships])
+    return node_c[:, None] == site_c[None, :]
 
 
 def _k_nearest(km: np.ndarray, ok: np.ndarray, k: int) -> np.ndarray:

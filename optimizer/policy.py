@@ -72,6 +72,10 @@ class PolicyConfig(BaseModel):
         default_factory=lambda: {"kindergarten": 100, "primary": 200, "junior": 300, "senior": 0},
         description="只有基准年在校生低于此数的现有学校纳入撤并比选 [人]；更大的学校保留（可增减班数）。"
                     "assumption：撤并的对象是小规模学校；设为很大的数则所有学校都可撤并")
+    county_bound_stages: list[str] = Field(
+        default=list(STAGES),
+        description="这些学段的学生只在本区县（乡镇表的 county_id）内就读：义务教育“以县为主”，划片不跨区县；"
+                    "市直高中面向全市招生时把 senior 去掉。区域没有 county_id 时不起作用")
     keep_existing: bool = Field(default=False, description="为 true 时现有学校一律保留（不撤并）")
     close_below_pupils: dict[str, int] = Field(
         default_factory=dict, description="按办学类型强制撤并的在校生下限 [人]，如 {teaching_point = 10}")
@@ -142,6 +146,10 @@ class PolicyConfig(BaseModel):
         bad_tiers = {t for tiers in self.eligible_tiers.values() for t in tiers} - set(TIERS)
         if bad_tiers:
             raise ValueError(f"eligible_tiers 中有未知层级 {sorted(bad_tiers)}；层级为 {', '.join(TIERS)}")
+        for name in ("boarding_stages", "seat_school_stages", "county_bound_stages"):
+            unknown = set(getattr(self, name)) - set(STAGES)
+            if unknown:
+                raise ValueError(f"{name} 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
         if "kindergarten" in self.boarding_stages:
             raise ValueError("幼儿园不寄宿：boarding_stages 不能含 kindergarten")
         return self

@@ -56,6 +56,9 @@ class SolveReport:
         Passing the PuLP model to the solver [s] (HiGHS; CBC writes a file, counted in `seconds`).
     seconds : float
         Solver wall time including transfer [s].
+    stop : str
+        Why the solver stopped before proving optimality: ``time_limit``, ``node_limit`` or ``""``
+        (finished: optimal within the gap, infeasible, ...).
     """
 
     status: str
@@ -65,6 +68,7 @@ class SolveReport:
     solver: str
     transfer_seconds: float | None
     seconds: float
+    stop: str = ""
 
 
 def _rel_gap(objective: float | None, bound: float | None) -> float | None:
@@ -234,14 +238,16 @@ def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, start, options=None)
     else:
         bound = objective
         gap = 0.0 if status == "optimal" else None
-    return SolveReport(status, objective, bound, gap, "highs", solver.transfer_seconds, seconds)
+    stop = {highspy.HighsModelStatus.kTimeLimit: "time_limit",
+            highspy.HighsModelStatus.kSolutionLimit: "node_limit"}.get(model_status, "")
+    return SolveReport(status, objective, bound, gap, "highs", solver.transfer_seconds, seconds, stop)
 
 
 _CBC_BOUND = re.compile(r"^(Lower bound|Objective value):\s+(\S+)", re.MULTILINE)
 _CBC_GAP = re.compile(r"^Gap:\s+(\S+)", re.MULTILINE)
 
 
-def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
+def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start, max_nodes=None) -> SolveReport:
     handle, log_path = tempfile.mkstemp(prefix="xuewei-cbc-", suffix=".log")
     os.close(handle)
     for var, value in (start or {}).items():
@@ -249,7 +255,7 @@ def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
     try:
         solver = pulp.PULP_CBC_CMD(
             msg=msg, timeLimit=time_limit_s, gapRel=gap_rel, threads=threads, logPath=log_path,
-            warmStart=bool(start),
+            warmStart=bool(start), maxNodes=max_nodes,
         )
         t0 = time.perf_counter()
         with warnings.catch_warnings():
@@ -272,9 +278,10 @@ def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start) -> SolveReport:
     gap = _rel_gap(objective, bound)
     if gap is None and status == "optimal":
         gap = 0.0
-    if status == "optimal" and "Stopped on time" in log:
+    stop = "time_limit" if "Stopped on time" in log else "node_limit" if "Stopped on node" in log else ""
+    if status == "optimal" and stop:
         status = "feasible"
-    return SolveReport(status, objective, bound, gap, "cbc", None, seconds)
+    return SolveReport(status, objective, bound, gap, "cbc", None, seconds, stop)
 
 
 def solve_problem(
@@ -306,8 +313,9 @@ def solve_problem(
     start : dict, optional
         ``{variable: value}``: a starting solution, possibly partial (HiGHS completes it).
     max_nodes : int, optional
-        HiGHS only: stop after this many branch-and-bound nodes, with a fixed random seed, so the
-        same model gives the same answer on any machine (the time limit is then a safety net).
+        Stop after this many branch-and-bound nodes (HiGHS: with a fixed random seed), so the same
+        model gives the same answer on any machine with one thread (the time limit is then a
+        safety net).
     """
     if solver not in SOLVERS:
         raise SolveError(f"未知求解器“{solver}”，可选：highs、cbc。", status="not_solved")
@@ -317,6 +325,8 @@ def solve_problem(
         if max_nodes is not None and solver == "highs":
             report = run(prob, time_limit_s, gap_rel, threads, msg, start,
                          {"mip_max_nodes": int(max_nodes), "random_seed": 0})
+        elif max_nodes is not None:
+            report = run(prob, time_limit_s, gap_rel, threads, msg, start, int(max_nodes))
         else:
             report = run(prob, time_limit_s, gap_rel, threads, msg, start)
     except pulp.PulpSolverError as err:

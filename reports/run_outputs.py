@@ -34,6 +34,30 @@ def stage_solver_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="rank").reset_index()
 
 
+def reproducible(result) -> bool:
+    """True when the run's tables do not depend on the machine: the solver ran in reproducible mode
+    and no model was stopped by its safety time limit."""
+    summary = result.layout.summary if result.layout is not None else pd.DataFrame()
+    hit = "stop" in summary and (summary["stop"] == "time_limit").any()
+    return bool(result.scenario.solver.reproducible and not hit)
+
+
+def reproducibility_note(result) -> str:
+    """One sentence for the report: can this run be reproduced byte for byte, and why (not)."""
+    opts = result.scenario.solver
+    summary = result.layout.summary if result.layout is not None else pd.DataFrame()
+    if not opts.reproducible:
+        return ("可复现性：按时限停止（solver.reproducible = false），同一情景在不同机器或负载下结果可能不同；"
+                "需要可复现时去掉该设置。")
+    hit = summary.loc[summary.get("stop", pd.Series(dtype=str)) == "time_limit", "model"].tolist() \
+        if "stop" in summary else []
+    if hit:
+        return (f"可复现性：否——{len(hit)} 个模型（{'、'.join(hit[:5])}{'等' if len(hit) > 5 else ''}）在节点上限前触到"
+                f"保险时限 {opts.time_limit_s:g} 秒，结果与机器快慢有关；加大 solver.time_limit_s 或减小 solver.max_nodes 后重跑。")
+    return (f"可复现性：是——各模型按分支节点上限（{opts.max_nodes}）停止，单线程、随机种子固定；"
+            f"同一情景与输入重跑（xuewei rerun）得到逐字节相同的结果表。")
+
+
 def package_versions() -> dict:
     out = {"xuewei": __version__, "python": sys.version.split()[0]}
     for name in PACKAGES:
@@ -73,6 +97,7 @@ def manifest(result, run_dir: Path) -> dict:
         "status": "served" if result.unserved.empty else "unserved_pupils",
         "models": summary.replace({np.nan: None}).to_dict(orient="records"),
         "worst_gap": None if worst_gap is None or pd.isna(worst_gap) else float(worst_gap),
+        "reproducible": reproducible(result),
         "seconds": result.timings,
         "rerun": f"xuewei run {result.scenario_path} --out {run_dir}",
     }
@@ -99,7 +124,7 @@ def report_markdown(result) -> str:
         gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
         lines.append(f"| {STAGE_ZH.get(row.stage, row.stage)} | {row.parts} | {STATUS_ZH.get(row.status, row.status)} | "
                      f"{gap} | {row.seconds:.1f} |")
-    lines += ["", "各模型（片区）的目标值、下界与间隙见 solver.csv。"]
+    lines += ["", "各模型（片区）的目标值、下界与间隙见 solver.csv。", "", reproducibility_note(result)]
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     cols = [a for a in ACTION_ZH if a in counts.columns]

@@ -36,7 +36,7 @@ policy.keep_existing = true
     assert variants[1].overrides == {"policy.class_cap.primary": 40}
     assert variants[2].overrides == {"policy.keep_existing": True}
     assert variants[1].run_overrides() == {"name": "cap40", "description": "小学班额 40",
-                                           "policy": {"class_cap": {"primary": 40}}, "solver": {"threads": 1}}
+                                           "policy": {"class_cap": {"primary": 40}}, "solver": {"threads": 1, "workers": 1}}
     keys = [v.key for v in variants]
     assert len(set(keys)) == 3 and all(len(k) == 64 for k in keys)
     assert validate_variants(load_variants([path]))[1].key == keys[1]  # the key is a pure function of the inputs
@@ -64,7 +64,7 @@ name = "b"
     assert variants[-1].overrides == {"policy.keep_existing": True, "policy.class_cap.primary": 45,
                                       "policy.design_variant": "high"}
     assert all(v.common == {"solver.time_limit_s": 10} for v in variants)
-    assert variants[0].run_overrides()["solver"] == {"time_limit_s": 10, "threads": 1}
+    assert variants[0].run_overrides()["solver"] == {"time_limit_s": 10, "threads": 1, "workers": 1}
     assert len({v.name for v in variants}) == 12
 
 

@@ -30,6 +30,28 @@ def processes_mentioning(text: str) -> list[int]:
     return pids
 
 
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (the solver workers of a run)."""
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(proc.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def wait_for(predicate, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -50,6 +72,9 @@ def test_demo_run_interrupted_while_solving(tmp_path, sig):
     lines = []
     assert wait_for(lambda: (lines.append(proc.stderr.readline()) or "求解" in lines[-1]), 60), lines
     time.sleep(1.0)  # the workers are solving now
+    workers = children_of(proc.pid)
+    if (os.cpu_count() or 1) > 1:
+        assert workers, "on several cores the demo run solves its models in worker processes"
     t0 = time.monotonic()
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
@@ -58,6 +83,7 @@ def test_demo_run_interrupted_while_solving(tmp_path, sig):
     assert "已中断" in err and "Traceback" not in err
     assert_no_output(out)
     assert wait_for(lambda: not processes_mentioning(str(out)), 5), "solver workers outlived the run"
+    assert wait_for(lambda: not any(alive(p) for p in workers), 5), "solver workers outlived the run"
     assert (tree_digest(REGIONS_DIR / "wuxi"), (SCENARIOS_DIR / "demo.toml").read_bytes()) == inputs_before
 
 
