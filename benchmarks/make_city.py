@@ -179,7 +179,7 @@ def make_city(out: Path, seed: int = 20260101, counties: int = 10, townships_per
         'name = "city-scale"\ndescription = "城市规模示意区域（示意数据），性能测试用；政策同演示情景"\nregion = "city"\n\n'
         "[horizon]\nbase_year = 2020\nperiods = [2025, 2030, 2035]\n\n"
         "[policy]\ntravel_limit_km = { kindergarten = 5.0 }\nvillage_kindergarten = true\n\n"
-        '[solver]\nname = "highs"\ntime_limit_s = 120\ngap_rel = 0.005\nthreads = 2\n', encoding="utf-8")
+        '[solver]\nname = "highs"\nreproducible = true\nmax_nodes = 1\ntime_limit_s = 600\ngap_rel = 0.005\n', encoding="utf-8")
     return pack
 
 

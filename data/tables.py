@@ -183,6 +183,13 @@ def read_raw(path: Path, label: str | None = None) -> tuple[pd.DataFrame, str | 
     label = label or str(path)
     if not path.exists():
         raise InputError(Problem(file=label, expected="存在的文件", found="找不到该文件"))
+    if path.is_dir() and path.suffix.lower() not in (".gdb",):
+        raise InputError(Problem(file=label, expected="文件", found="这是一个文件夹", hint="请把该表存为同名文件。"))
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as err:  # permission denied, a broken link, ...
+        raise InputError(Problem(file=label, expected="可读取的文件", found=err.strerror or type(err).__name__)) from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return _read_text_table(path, label), None
@@ -201,6 +208,11 @@ def _rename_aliases(df: pd.DataFrame, schema: tuple[Column, ...], label: str) ->
     mapping = {}
     for col in schema:
         if col.name in df.columns:
+            continue
+        same = [c for c in df.columns if c.lower() == col.name and c not in mapping]
+        if len(same) == 1:  # "School_ID", "LON": the name in another case
+            mapping[same[0]] = col.name
+            log.warning("文件 %s：列“%s”按“%s”读取。", label, same[0], col.name)
             continue
         for alias in col.aliases:
             if alias in df.columns:

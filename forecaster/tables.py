@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +32,17 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
     from xuewei.data.tables import decode_text, sniff_separator
 
     path = Path(path)
+    if path.is_dir():
+        raise InputError(Problem(file=str(path), expected="CSV 文件", found="这是一个文件夹", hint="请给出文件的路径。"))
     if not path.is_file():
         raise InputError(Problem(file=str(path), expected="存在的 CSV 文件", found="文件不存在",
                                  hint="请检查路径。"))
+    if path.suffix.lower() == ".xlsx":  # an Excel workbook: its first non-empty sheet, as the region loader reads it
+        from xuewei.data.tables import _read_excel
+
+        df = _read_excel(path, str(path))
+        df.columns = [str(c).strip() for c in df.columns]
+        return df
     text = decode_text(path.read_bytes(), str(path))
     if not text.strip():
         raise InputError(Problem(file=str(path), expected="含表头和数据的 CSV 表格", found="空文件"))
@@ -52,6 +61,11 @@ def rename_aliases(df: pd.DataFrame, file: str, aliases: dict[str, tuple[str, ..
     mapping = {}
     for name, names in aliases.items():
         if name in df.columns:
+            continue
+        same = [c for c in df.columns if str(c).strip().lower() == name]
+        if len(same) == 1:  # "Pupils", "YEAR": the name in another case
+            mapping[same[0]] = name
+            log.warning("文件 %s：列“%s”按“%s”读取。", file, same[0], name)
             continue
         for alias in names:
             if alias in df.columns:
@@ -76,7 +90,17 @@ def parse_int_column(df: pd.DataFrame, file: str, column: str, problems: list[Pr
                      nonnegative: bool = False, what: str = "整数") -> np.ndarray:
     """Parse a column of integers; append a `Problem` per bad cell. Bad cells come back as -1."""
     raw = df[column].astype(str).str.strip()
-    num = np.array(pd.to_numeric(raw, errors="coerce"), dtype=float)
+    # Full-width digits (１２３) from a Chinese input method and thousands separators (1,234) as Excel
+    # shows counts: unambiguous for integer counts, read with a warning.
+    text = raw.map(lambda v: unicodedata.normalize("NFKC", v))
+    grouped = text.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+")
+    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    changed = (text != raw).to_numpy()
+    if changed.any():
+        i = int(np.flatnonzero(changed)[0])
+        log.warning("文件 %s 第 %d 行起字段“%s”含全角数字或千位分隔符（如“%s”），已按 %s 读取。", file, i + 2, column,
+                    raw.iloc[i], text.iloc[i])
+    num = np.array(pd.to_numeric(text, errors="coerce"), dtype=float)
     num[~np.isfinite(num) | (np.abs(np.nan_to_num(num)) > MAX_ABS_VALUE)] = np.nan  # inf, 1e30: not counts
     bad_num = np.isnan(num)
     bad_int = ~bad_num & (np.abs(num - np.round(num)) > 1e-9)

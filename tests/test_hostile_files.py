@@ -145,6 +145,7 @@ BACKTEST = {
     "missing_column": (grade_history().replace("pupils", "students"), None, (), "E.csv", 1, "pupils", "表头含列"),
     "empty_area": (grade_history().replace(GOOD_ROW, ",2005,1,106"), None, (), "E.csv", 17, "area", "地区名"),
     "ragged": (grade_history() + "A,2013,1,5,6,7\n", None, (), "E.csv", None, None, "CSV"),
+    "decimal_comma": (grade_history().replace(GOOD_ROW, 'A,2005,1,"106,5"'), None, (), "E.csv", 17, "pupils", "整数"),
     "births_negative": (None, births_table().replace("A,1995,205", "A,1995,-205"), (), "B.csv", 7, "births", "非负"),
     "births_empty": (None, "", (), "B.csv", None, None, "空文件"),
     "births_wrong_area": (None, births_table().replace("A,", "X,") + "Y,1990,5\n", (), "B.csv", None, "area", "含入学数据中的地区"),
@@ -181,6 +182,9 @@ def test_broken_backtest_input_fails_cleanly(tmp_path, capsys, case):
     ("utf16", "UTF-16"),
     ("tab", "制表符"),
     ("bom", None),
+    ("header_case", "Pupils"),
+    ("thousands_and_full_width", "千位分隔符"),
+    ("xlsx", None),
 ])
 def test_backtest_common_variants_are_accepted(tmp_path, capsys, caplog, variant, warning):
     e, b = grade_history(), births_table()
@@ -191,16 +195,32 @@ def test_backtest_common_variants_are_accepted(tmp_path, capsys, caplog, variant
         e = e.encode("utf-16")
     elif variant == "tab":
         e = e.replace(",", "\t")
-    else:
+    elif variant == "header_case":
+        e = e.replace("area,year,grade,pupils", " Area,YEAR,Grade,Pupils ")
+    elif variant == "thousands_and_full_width":
+        e = e.replace("A,2005,1,106", 'A,2005,1,"0,106"').replace("A,2006,1,107", "A,２００６,1,１０７")
+        e = e.replace('"0,106"', "106")  # "0,106" is not a thousands group; keep the row valid
+        e = e.replace("A,2007,1,108", 'A,2007,1,"1,108"')
+    elif variant != "xlsx":
         e = b"\xef\xbb\xbf" + e.encode()
+    args = backtest_args(tmp_path, e, b, ("--json",))
+    if variant == "xlsx":
+        import pandas as pd
+
+        xlsx_path = tmp_path / "E.xlsx"
+        pd.read_csv(tmp_path / "E.csv").to_excel(xlsx_path, index=False)
+        args[args.index(str(tmp_path / "E.csv"))] = str(xlsx_path)
     with caplog.at_level("WARNING", logger="xuewei"):
-        code, out, err = cli(capsys, *backtest_args(tmp_path, e, b, ("--json",)))
+        code, out, err = cli(capsys, *args)
     assert code == 0, err
     if warning:
         assert any(warning in r.getMessage() for r in caplog.records)
     reference = tmp_path / "ref"
     reference.mkdir()
-    code, ref_out, _ = cli(capsys, *backtest_args(reference, None, None, ("--json",)))
+    ref_e = grade_history()
+    if variant == "thousands_and_full_width":  # 1,108 is read as 1108: the reference has it too
+        ref_e = ref_e.replace("A,2007,1,108", "A,2007,1,1108")
+    code, ref_out, _ = cli(capsys, *backtest_args(reference, ref_e, None, ("--json",)))
     assert out == ref_out  # the same numbers as from the clean files
 
 

@@ -66,6 +66,8 @@ BROKEN = {
     "ragged_rows": (edit("schools.csv", "S3,东乡小学", "S3,东乡小学,a,b,c,d,e,f,g,h,i"), "schools.csv", None, None,
                     "每行列数一致"),
     "unclosed_quote": (edit("schools.csv", "S3,东乡小学", 'S3,"东乡小学'), "schools.csv", None, None, "CSV"),
+    "table_is_a_folder": (lambda d: ((d / "schools.csv").unlink(), (d / "schools.csv").mkdir()), "schools.csv", None,
+                          None, "文件夹"),
     "duplicate_header": (edit("schools.csv", "school_id,name,kind", "school_id,name,name"), "schools.csv", 1, "name",
                          "不重复的列名"),
     "missing_column": (edit("schools.csv", "school_id,name,kind", "school_id,name,type"), "schools.csv", 1, "kind",
@@ -190,6 +192,7 @@ ACCEPTED = {
     "self_intersecting_boundary": (write("boundary.geojson", POLYGON % "[[[109.3,31.2],[109.9,31.2],[109.9,31.6],[109.3,31.6],[109.35,31.15],[109.3,31.2]]]"),
                                    "几何无效"),
     "trailing_blank_excel_rows": (xlsx([STAGE_HEADER] + STAGE_ROWS + [[None] * 6, [None] * 6]), None),
+    "english_headers_in_another_case": (edit("schools.csv", "school_id,name,kind", "School_ID,Name,KIND"), "School_ID"),
     "integers_written_as_floats": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020.0,6.0,270.0,150"),
                                    None),
 }
