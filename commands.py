@@ -69,12 +69,12 @@ def summary_text(result, out: Path) -> str:
     lines = [f"完成：{result.region.meta.name}，情景 {result.scenario.name}，结果在 {out}"]
     if result.region.meta.synthetic:
         lines.append("（示意数据：区域数据部分为合成，结果只作演示）")
-    from xuewei.reports.run_outputs import STATUS_ZH, stage_solver_summary
+    from xuewei.reports.run_outputs import stage_solver_summary, status_zh
 
     for row in stage_solver_summary(result.layout.summary).itertuples():
         gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
         parts = f"（{row.parts} 个独立片区）" if row.parts > 1 else ""
-        lines.append(f"  {STAGE_ZH.get(row.stage, row.stage)}{parts}：{STATUS_ZH.get(row.status, row.status)}，"
+        lines.append(f"  {STAGE_ZH.get(row.stage, row.stage)}{parts}：{status_zh(row.status, row.stop)}，"
                      f"最大间隙 {gap}，{row.seconds:.1f} 秒")
     counts = result.actions.groupby("action_zh").size()
     lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))

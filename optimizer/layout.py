@@ -593,25 +593,47 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
     next model when it is free). In the time-limited mode each model's limit is its share by size
     of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
-    ``time_limit_s``."""
+    ``time_limit_s``.
+
+    A `concurrent.futures` pool hands a worker one model at a time (a ``multiprocessing.Pool``
+    queues every model's data into its pipe up front and can hang on shutdown when a model fails),
+    and a worker that dies makes the pool fail loudly instead of waiting for ever.
+    """
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     total = sizes.sum()
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
     out: dict[int, tuple] = {}
-    with ctx.Pool(workers, initializer=_ignore_sigint) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    finished = False
+    try:
         pending = {}
         for idx in order[::-1]:
             if max_nodes is not None:
                 limit = float(time_limit_s)
             else:
                 limit = float(min(time_limit_s, max(5.0, workers * time_limit_s * sizes[idx] / total)))
-            pending[int(idx)] = pool.apply_async(_solve_group, (groups[idx], policy, budgets[idx], solver, limit,
-                                                                gap_rel, threads, max_nodes))
+            pending[int(idx)] = pool.submit(_solve_group, groups[idx], policy, budgets[idx], solver, limit,
+                                            gap_rel, threads, max_nodes)
         if progress:
             progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
         for idx in order[::-1]:
-            out[int(idx)] = pending[int(idx)].get()
+            try:
+                out[int(idx)] = pending[int(idx)].result()
+            except BrokenProcessPool as err:
+                raise SolveError(f"求解进程异常退出（模型 {group_name(groups[idx])}，可能是内存不足）；"
+                                 f"可设 solver.workers = 1 逐个求解后重试。", status="not_solved") from err
             if progress and sizes[idx] >= 0.05 * total:
                 progress("已解：" + group_name(groups[idx]))
+        finished = True
+    finally:
+        if not finished:  # a model failed: stop the others now rather than let them run to their limits
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            for proc in procs:
+                proc.kill()
+            for proc in procs:
+                proc.join(timeout=5)
+        pool.shutdown(wait=finished, cancel_futures=True)
     return out

@@ -21,17 +21,28 @@ PACKAGES = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "PuLP"
 
 
 _STATUS_RANK = {"optimal": 0, "feasible": 1, "heuristic": 2}
+_STOP_RANK = {"": 0, "node_limit": 1, "time_limit": 2}
+_FEASIBLE_BY_STOP = {"node_limit": "可行（到节点上限，见间隙）", "time_limit": "可行（到时限，见间隙）"}
+
+
+def status_zh(status: str, stop: str = "") -> str:
+    """Chinese label of a (worst) solver status, saying which limit stopped a feasible solve."""
+    if status == "feasible" and stop in _FEASIBLE_BY_STOP:
+        return _FEASIBLE_BY_STOP[stop]
+    return STATUS_ZH.get(status, status)
 
 
 def stage_solver_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds."""
+    stop = summary["stop"].fillna("") if "stop" in summary else pd.Series("", index=summary.index)
     s = summary.assign(stage=summary["model"].str.split("#").str[0],
-                       rank=summary["status"].map(_STATUS_RANK).fillna(3))
+                       rank=summary["status"].map(_STATUS_RANK).fillna(3), stop_rank=stop.map(_STOP_RANK).fillna(0))
     out = s.groupby("stage", sort=False).agg(parts=("model", "size"), rank=("rank", "max"), gap=("gap", "max"),
-                                             seconds=("solve_seconds", "sum"))
+                                             seconds=("solve_seconds", "sum"), stop_rank=("stop_rank", "max"))
     inverse = {v: k for k, v in _STATUS_RANK.items()}
     out["status"] = out["rank"].map(inverse).fillna("not_solved")
-    return out.drop(columns="rank").reset_index()
+    out["stop"] = out["stop_rank"].map({v: k for k, v in _STOP_RANK.items()}).fillna("")
+    return out.drop(columns=["rank", "stop_rank"]).reset_index()
 
 
 def reproducible(result) -> bool:
@@ -122,7 +133,7 @@ def report_markdown(result) -> str:
     lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 最大间隙 | 用时（秒） |", "|---|---|---|---|---|"]
     for row in stage_solver_summary(r.layout.summary).itertuples():
         gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
-        lines.append(f"| {STAGE_ZH.get(row.stage, row.stage)} | {row.parts} | {STATUS_ZH.get(row.status, row.status)} | "
+        lines.append(f"| {STAGE_ZH.get(row.stage, row.stage)} | {row.parts} | {status_zh(row.status, row.stop)} | "
                      f"{gap} | {row.seconds:.1f} |")
     lines += ["", "各模型（片区）的目标值、下界与间隙见 solver.csv。", "", reproducibility_note(result)]
     lines += ["", "## 各期学校调整（所）", ""]

@@ -89,3 +89,17 @@ def test_errors_survive_the_trip_from_a_worker_process():
     bad = InputError([Problem(file="a.csv", row=3, field="x", expected="数", found="y")])
     back = pickle.loads(pickle.dumps(bad))
     assert back.problems == bad.problems and str(back) == str(bad)
+
+
+def test_a_failing_model_stops_the_pool_and_surfaces(city):
+    """A model that fails in a worker raises in the main process at once (no hang, no orphan)."""
+    import dataclasses
+    import multiprocessing
+
+    region, demand = city
+    policy = PolicyConfig()
+    stages, _ = build_stage_data(region, demand, policy, [2025, 2030], 2020, stages=("primary", "senior"))
+    broken = dataclasses.replace(stages[0], pair_site=stages[0].pair_site + 10_000)  # sites that do not exist
+    with pytest.raises(IndexError):
+        solve_layout([broken] + stages[1:], policy, time_limit_s=120, max_nodes=5, workers=2, min_parallel_pairs=0)
+    assert not multiprocessing.active_children()
