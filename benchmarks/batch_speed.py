@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     print(f"sum of single runs: {total:.1f} s; ideal on {args.workers} cores: {total / args.workers:.1f} s; "
           f"target ≤ 1.2 × that = {bound:.1f} s")
     print(f"batch: {batch_s:.1f} s = {batch_s / (total / args.workers):.2f} × ideal -> {'MET' if ok else 'NOT MET'}")
-    print(f"comparison rows identical batch vs one by one: {same} (time-limited solves need not be)")
+    print(f"comparison rows identical batch vs one by one: {same} (must be in reproducible mode; time-limited solves need not be)")
     for o in batch:
         print(f"  {o['variant']}: batch {o['seconds']:.1f} s, single {singles[o['variant']]:.1f} s, {o['state']}, "
               f"gap {o['row'].get('solver_gap')}")
