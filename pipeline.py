@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.data.region import Region, load_region
-from xuewei.data.tomlio import validate_model
+from xuewei.data.tomlio import key_line, validate_model
 from xuewei.errors import InputError, Problem
 from xuewei.forecaster.config import ForecastConfig
 from xuewei.forecaster.demand import forecast_demand
@@ -55,6 +55,13 @@ def load_inputs(scenario_ref=None, overrides: dict | None = None):
     text = path.read_text(encoding="utf-8-sig")
     fconf = validate_model(ForecastConfig, _forecast_section(scenario), f"{path} [forecast]", text)
     policy = validate_model(PolicyConfig, scenario.policy, f"{path} [policy]", text)
+    budget = policy.budget_wan_yuan
+    n_periods = len(scenario.horizon.periods)
+    if budget is not None and len(budget) not in (1, n_periods):
+        raise InputError(Problem(file=str(path), row=key_line(text, "policy.budget_wan_yuan"),
+                                 field="policy.budget_wan_yuan", expected=f"1 个数（各期相同）或 {n_periods} 个数（每个规划期一个）",
+                                 found=f"{len(budget)} 个数：{budget}",
+                                 hint=f"规划期为 {scenario.horizon.periods}。"))
     return scenario, path, region, fconf, policy
 
 

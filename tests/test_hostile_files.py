@@ -28,6 +28,8 @@ SCENARIOS = {
     "unknown_policy_key": (s_edit("village_kindergarten = true", "village_kindergarten = true\nvilage = 1"), 10,
                            "vilage", "未知的键"),
     "unknown_forecast_key": (s_edit("[solver]", "[forecast]\nfertility = 1\n[solver]"), 12, "fertility", "已知的键"),
+    "budget_wrong_length": (s_edit("village_kindergarten = true", "village_kindergarten = true\nbudget_wan_yuan = [1, 2, 3]"),
+                            10, "policy.budget_wan_yuan", "每个规划期一个"),
     "wrong_type": (s_edit("time_limit_s = 20", 'time_limit_s = "二十秒"'), 12, "solver.time_limit_s", "数值"),
     "wrong_choice": (s_edit("time_limit_s = 20", 'time_limit_s = 20\nname = "gurobi"'), None, "solver.name", "highs"),
     "negative": (s_edit("time_limit_s = 20", "time_limit_s = -1"), 12, "solver.time_limit_s", "大于 0"),
