@@ -155,3 +155,17 @@ def test_demo_batch_is_valid_and_compares_at_least_six_policies():
     assert all(v.common == {"solver.max_nodes": 1} for v in variants)
     assert "budget_wan_yuan" in changed
     assert len({v.key for v in variants}) == len(variants)
+
+
+def test_validate_reads_a_batch_file_as_a_batch(tmp_path, capsys):
+    from xuewei.cli import main
+    from xuewei.data.paths import SCENARIOS_DIR
+
+    assert main(["validate", str(SCENARIOS_DIR / "demo-batch.toml")]) == 0
+    assert "9 个变体" in capsys.readouterr().out
+    bad = tmp_path / "b.toml"
+    bad.write_text(f'name = "b"\nbase = "{(SCENARIOS_DIR / "demo.toml").as_posix()}"\n[[variants]]\nname = "a"\n'
+                   f'"policy.class_cap.primary" = -3\n', encoding="utf-8")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "class_cap" in err and "Traceback" not in err
