@@ -209,6 +209,13 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
                                     expected=f"见于 {Path(labels[target]).name} 的 {target_col}",
                                     found=str(tables[table][column].iloc[i]), hint="引用了不存在的编号。"))
 
+    if "townships" in tables and "county_id" in tables["townships"]:
+        county = tables["townships"]["county_id"].astype(str).str.strip()
+        if (county != "").any() and (county == "").any():
+            # A city whose proper has no county code is plausible; say how it is treated.
+            blank = np.flatnonzero((county == "").to_numpy())
+            log.warning("文件 %s：%d 个乡镇未填 county_id（第 %s 行等），它们合为一个“未填区县”的组，划片不跨出该组。",
+                        labels["townships"], len(blank), "、".join(str(int(i) + 2) for i in blank[:5]))
     refs("nodes", "township_id", "townships", "township_id")
     refs("schools", "township_id", "townships", "township_id")
     refs("candidate_sites", "township_id", "townships", "township_id")

@@ -193,6 +193,9 @@ ACCEPTED = {
                                    "几何无效"),
     "trailing_blank_excel_rows": (xlsx([STAGE_HEADER] + STAGE_ROWS + [[None] * 6, [None] * 6]), None),
     "english_headers_in_another_case": (edit("schools.csv", "school_id,name,kind", "School_ID,Name,KIND"), "School_ID"),
+    "county_code_on_some_townships_only": (lambda d: (d / "townships.csv").write_text(
+        (d / "townships.csv").read_text(encoding="utf-8").replace("source\n", "source,county_id\n", 1)
+        .replace(",test\n", ",test,\n").replace("31.40,1,test,", "31.40,1,test,C1", 1), encoding="utf-8"), "未填 county_id"),
     "integers_written_as_floats": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020.0,6.0,270.0,150"),
                                    None),
 }
