@@ -69,7 +69,7 @@ def summary_text(result, out: Path) -> str:
     lines = [f"完成：{result.region.meta.name}，情景 {result.scenario.name}，结果在 {out}"]
     if result.region.meta.synthetic:
         lines.append("（示意数据：区域数据部分为合成，结果只作演示）")
-    from xuewei.reports.run_outputs import stage_solver_summary, status_zh
+    from xuewei.reports.run_outputs import reproducible as reproducible_run, stage_solver_summary, status_zh
 
     for row in stage_solver_summary(result.layout.summary).itertuples():
         gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
@@ -79,6 +79,10 @@ def summary_text(result, out: Path) -> str:
     counts = result.actions.groupby("action_zh").size()
     lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))
     lines.append(f"  规则审计：{len(result.violations)} 处违规")
+    if reproducible_run(result):
+        lines.append(f"  可复现性：是（每个模型到节点上限 {result.scenario.solver.max_nodes} 停止，重跑结果表逐字节相同）")
+    else:
+        lines.append("  可复现性：否（原因见 report.md）")
     if not result.unserved.empty:
         names = result.region.townships.set_index("township_id")["name"]
         un = result.unserved.merge(result.region.nodes[["node_id", "township_id"]], on="node_id")

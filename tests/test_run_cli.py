@@ -38,7 +38,11 @@ def test_run_writes_a_complete_folder(tiny_run):
     assert man["status"] == "served" and man["region"]["synthetic"] is True
     assert {"scenario", "region", "boundary", "schools"} <= set(man["inputs"])
     assert all(len(v["sha256"]) == 64 for v in man["inputs"].values())
-    assert "示意数据" in (out / "report.md").read_text(encoding="utf-8")
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "示意数据" in report
+    assert man["reproducible"] is True and "可复现性：是" in report  # the default solver mode
+    solver = pd.read_csv(out / "solver.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert set(solver["stop"]) <= {"", "node_limit"}
     assert not pd.read_csv(out / "audit.csv", encoding="utf-8-sig").shape[0]  # an optimised run breaks no rule
 
 
