@@ -560,13 +560,15 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                                   solve_threads, max_nodes, workers, progress)
     else:
         deadline = time.perf_counter() + time_limit_s
+        if progress and len(groups) > 1:
+            progress(f"求解：{len(groups)} 个模型，逐个求解（小的先解）")
         for n, idx in enumerate(order):
             if reproducible:
                 limit = float(time_limit_s)
             else:
                 remaining = max(0.0, deadline - time.perf_counter())
                 limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
-            if progress:
+            if progress and sizes[idx] >= 0.05 * sizes.sum():  # not one line for each of a city's 1,000 small parts
                 progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
             results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
                                         solve_threads, max_nodes)
