@@ -23,12 +23,12 @@ import io
 import json
 import shutil
 import sys
-import tomllib
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from xuewei.data.tomlio import tomllib
 from xuewei.data import wuxi_demography as demo
 from xuewei.data import wuxi_geo as geo
 from xuewei.data import wuxi_schools as sch

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import tomllib
 from pathlib import Path
 
+from xuewei.data.tomlio import tomllib
 from xuewei.data.plans import available_plans, load_plan, missing_quotes, read_seed
 from xuewei.data.region import load_region
 from xuewei.errors import InputError, Problem

@@ -7,10 +7,10 @@ verbatim ``source_quote`` it was read from, so every number can be found in the 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xuewei.data.tomlio import tomllib
 from xuewei.data.paths import PLANS_DIR
 from xuewei.errors import InputError, Problem
 

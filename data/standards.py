@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from xuewei.data.tomlio import tomllib
 from xuewei.data.paths import DATA_DIR
 
 STATUSES = ("standard", "policy", "assumption")

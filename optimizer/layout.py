@@ -609,6 +609,12 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
     out: dict[int, tuple] = {}
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    queue = getattr(pool, "_call_queue", None)
+    if queue is not None:
+        # A model's data is larger than a pipe's buffer: if its worker is killed (Ctrl-C) while the
+        # queue's feeder thread is writing it, joining that thread blocks the exit for ever
+        # (seen on Python 3.10). Results are only read after every model has been handed over.
+        queue.cancel_join_thread()
     finished = False
     try:
         pending = {}

@@ -10,13 +10,13 @@ import csv
 import filecmp
 import os
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
 import shapely
 from shapely.geometry import Point
 
+from xuewei.data.tomlio import tomllib
 from xuewei.data.paths import PACKAGE_ROOT, PLANS_DIR, REGIONS_DIR, SEEDS_DIR
 from xuewei.data.webcrs import gcj02_to_wgs84
 
