@@ -643,5 +643,7 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
                 proc.kill()
             for proc in procs:
                 proc.join(timeout=5)
-        pool.shutdown(wait=finished, cancel_futures=True)
+        # With the workers dead the pool's manager thread ends at once; waiting for it also reaps a
+        # worker that was still starting when the others were killed.
+        pool.shutdown(wait=True, cancel_futures=True)
     return out

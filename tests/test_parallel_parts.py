@@ -2,7 +2,9 @@
 a pool of processes give exactly the answer solved one by one (reproducible mode)."""
 
 import pickle
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -91,16 +93,38 @@ def test_errors_survive_the_trip_from_a_worker_process():
     assert back.problems == bad.problems and str(back) == str(bad)
 
 
-def test_a_failing_model_stops_the_pool_and_surfaces(city):
-    """A model that fails in a worker raises in the main process at once (no hang, no orphan)."""
-    import dataclasses
-    import multiprocessing
+FAILING_POOL = textwrap.dedent("""
+    import dataclasses, multiprocessing, sys
+    import pandas as pd
+    sys.path.insert(0, sys.argv[2])
+    from make_city import make_city
+    from xuewei.data.region import load_region
+    from xuewei.optimizer.layout import solve_layout
+    from xuewei.optimizer.layout_data import build_stage_data
+    from xuewei.optimizer.policy import PolicyConfig
 
-    region, demand = city
-    policy = PolicyConfig()
-    stages, _ = build_stage_data(region, demand, policy, [2025, 2030], 2020, stages=("primary", "senior"))
-    broken = dataclasses.replace(stages[0], pair_site=stages[0].pair_site + 10_000)  # sites that do not exist
-    before = {p.pid for p in multiprocessing.active_children()}  # other tests' pools may still be alive
-    with pytest.raises(IndexError):
-        solve_layout([broken] + stages[1:], policy, time_limit_s=120, max_nodes=5, workers=2, min_parallel_pairs=0)
-    assert not {p.pid for p in multiprocessing.active_children()} - before
+    if __name__ == "__main__":
+        region = load_region(make_city(__import__("pathlib").Path(sys.argv[1]), seed=11, counties=2,
+                                       townships_per_county=4, n_nodes=80, n_schools=50))
+        rows = [(n.node_id, "primary", y, "mid", n.population * 0.06) for n in region.nodes.itertuples()
+                for y in range(2021, 2031)]
+        demand = pd.DataFrame(rows, columns=["node_id", "stage", "year", "variant", "pupils"])
+        stages, _ = build_stage_data(region, demand, PolicyConfig(), [2025, 2030], 2020, stages=("primary",))
+        broken = dataclasses.replace(stages[0], pair_site=stages[0].pair_site + 10_000)  # sites that do not exist
+        try:
+            solve_layout([broken] + stages[1:], PolicyConfig(), time_limit_s=120, max_nodes=5, workers=2,
+                         min_parallel_pairs=0)
+        except IndexError:
+            print("raised", len(multiprocessing.active_children()))
+""")
+
+
+def test_a_failing_model_stops_the_pool_and_surfaces(tmp_path):
+    """A model that fails in a worker raises in the main process at once: no hang, no worker left
+    (in a process of its own, so other tests' pools cannot blur the count)."""
+    script = tmp_path / "failing_pool.py"
+    script.write_text(FAILING_POOL, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "city"), str(PACKAGE_ROOT / "benchmarks")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["raised", "0"], proc.stdout + proc.stderr
