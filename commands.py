@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from xuewei.errors import InputError, Problem
-from xuewei.labels import STAGE_ZH, model_zh
+from xuewei.labels import STAGE_ZH, VARIANT_ZH, model_zh
 from xuewei.reports.runfolder import atomic_run_folder, safe_name
 
 EXIT_UNSERVED = 3
@@ -175,7 +175,7 @@ def cmd_audit(args) -> int:
         write_csv(schools.round(3), tmp / "plan_audit_schools.csv")
         write_csv(assignments.round(3), tmp / "plan_audit_assignments.csv")
         write_csv(violations, tmp / "plan_audit_violations.csv")
-    print(f"规划 {args.plan} 的布局审计（{region.meta.name}，需求按{policy.design_variant}方案），结果在 {out}")
+    print(f"规划 {args.plan} 的布局审计（{region.meta.name}，需求按{VARIANT_ZH.get(policy.design_variant, policy.design_variant)}），结果在 {out}")
     if region.meta.synthetic:
         print("（示意数据：区域数据部分为合成，结果只作演示）")
     by = schools.groupby(["period", "stage"]).agg(places=("places", "sum"), pupils=("pupils", "sum"),

@@ -13,12 +13,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from xuewei.labels import VARIANT_ZH  # noqa: F401  (part of this module's interface)
+
 Stage = Literal["kindergarten", "primary", "junior", "senior"]
 Variant = Literal["low", "mid", "high"]
 
 STAGES: tuple[str, ...] = ("kindergarten", "primary", "junior", "senior")
 STAGE_ZH: dict[str, str] = {"kindergarten": "学前", "primary": "小学", "junior": "初中", "senior": "普通高中"}
-VARIANT_ZH: dict[str, str] = {"low": "低方案", "mid": "中方案", "high": "高方案"}
 
 
 def _stage_dict(kindergarten, primary, junior, senior):

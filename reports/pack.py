@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from xuewei.labels import STAGE_ZH  # noqa: E402
+from xuewei.labels import STAGE_ZH, VARIANT_ZH  # noqa: E402
 from xuewei.reports import map_style as st  # noqa: E402
 from xuewei.reports.map_data import STAGES, MapData  # noqa: E402
 from xuewei.reports.maps import TownshipRenderer  # noqa: E402
@@ -31,7 +31,6 @@ from xuewei.reports.runfolder import safe_name  # noqa: E402
 
 A4 = (11.69, 8.27)  # landscape [in]
 ROWS_PER_PAGE = 24
-VARIANT_ZH = {"low": "低方案", "mid": "中方案", "high": "高方案"}
 VARIANT_COLOUR = {"low": "#2b83ba", "mid": "#333333", "high": "#d7191c"}
 
 
