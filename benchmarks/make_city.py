@@ -34,6 +34,7 @@ KIND_NAME = {"kindergarten": "幼儿园", "primary": "小学", "teaching_point":
 
 
 def _grid(n: int, cols: int) -> tuple[int, int]:
+    cols = max(1, min(n, cols))  # fewer items than columns: they fill the box's width
     rows = int(np.ceil(n / cols))
     return rows, cols
 
