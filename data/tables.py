@@ -138,7 +138,8 @@ def _read_text_table(path: Path, label: str) -> pd.DataFrame:
     return df
 
 
-def _read_excel(path: Path, label: str) -> pd.DataFrame:
+def read_excel_sheet(path: Path, label: str) -> pd.DataFrame:
+    """The first non-empty sheet of an .xlsx workbook as strings; merged header cells refused."""
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as err:  # openpyxl raises many types for a broken workbook
@@ -183,7 +184,7 @@ def read_raw(path: Path, label: str | None = None) -> tuple[pd.DataFrame, str | 
     label = label or str(path)
     if not path.exists():
         raise InputError(Problem(file=label, expected="存在的文件", found="找不到该文件"))
-    if path.is_dir() and path.suffix.lower() not in (".gdb",):
+    if path.is_dir():
         raise InputError(Problem(file=label, expected="文件", found="这是一个文件夹", hint="请把该表存为同名文件。"))
     try:
         with open(path, "rb"):
@@ -194,7 +195,7 @@ def read_raw(path: Path, label: str | None = None) -> tuple[pd.DataFrame, str | 
     if suffix == ".csv":
         return _read_text_table(path, label), None
     if suffix == ".xlsx":
-        return _read_excel(path, label), None
+        return read_excel_sheet(path, label), None
     if suffix in GEOMETRY_SUFFIXES:
         return _read_geometry(path, label)
     raise InputError(Problem(file=label, expected="CSV、Excel（.xlsx）、GeoPackage、GeoJSON 或 Shapefile", found=suffix or "无扩展名"))
@@ -205,21 +206,24 @@ def _rename_aliases(df: pd.DataFrame, schema: tuple[Column, ...], label: str) ->
     dupes = df.columns[df.columns.duplicated()].tolist()
     if dupes:
         raise InputError(Problem(file=label, row=1, field=dupes[0], expected="不重复的列名", found="重复列"))
-    mapping = {}
-    for col in schema:
-        if col.name in df.columns:
+    return df.rename(columns=header_mapping(df.columns, {col.name: col.aliases for col in schema}, label))
+
+
+def header_mapping(columns, aliases: dict[str, tuple[str, ...]], label: str) -> dict[str, str]:
+    """``{header in the file: column name}`` for the columns a file names another way, each with a
+    warning: the English name in another case (``School_ID``, ``Pupils``), or a known alias (学校代码).
+    Columns the file already names exactly are left alone."""
+    present = list(columns)
+    mapping: dict[str, str] = {}
+    for name, names in aliases.items():
+        if name in present:
             continue
-        same = [c for c in df.columns if c.lower() == col.name and c not in mapping]
-        if len(same) == 1:  # "School_ID", "LON": the name in another case
-            mapping[same[0]] = col.name
-            log.warning("文件 %s：列“%s”按“%s”读取。", label, same[0], col.name)
-            continue
-        for alias in col.aliases:
-            if alias in df.columns:
-                mapping[alias] = col.name
-                log.warning("文件 %s：列“%s”按“%s”读取。", label, alias, col.name)
-                break
-    return df.rename(columns=mapping)
+        same = [c for c in present if str(c).strip().lower() == name and c not in mapping]
+        found = same[0] if len(same) == 1 else next((a for a in names if a in present), None)
+        if found is not None:
+            mapping[found] = name
+            log.warning("文件 %s：列“%s”按“%s”读取。", label, found, name)
+    return mapping
 
 
 def _rows(mask: np.ndarray) -> np.ndarray:

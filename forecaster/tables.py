@@ -38,9 +38,9 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
         raise InputError(Problem(file=str(path), expected="存在的 CSV 文件", found="文件不存在",
                                  hint="请检查路径。"))
     if path.suffix.lower() == ".xlsx":  # an Excel workbook: its first non-empty sheet, as the region loader reads it
-        from xuewei.data.tables import _read_excel
+        from xuewei.data.tables import read_excel_sheet
 
-        df = _read_excel(path, str(path))
+        df = read_excel_sheet(path, str(path))
         df.columns = [str(c).strip() for c in df.columns]
         return df
     text = decode_text(path.read_bytes(), str(path))
@@ -57,22 +57,11 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
 
 
 def rename_aliases(df: pd.DataFrame, file: str, aliases: dict[str, tuple[str, ...]]) -> pd.DataFrame:
-    """Rename known Chinese headers (e.g. 年份 → year) to the English column names, with a warning."""
-    mapping = {}
-    for name, names in aliases.items():
-        if name in df.columns:
-            continue
-        same = [c for c in df.columns if str(c).strip().lower() == name]
-        if len(same) == 1:  # "Pupils", "YEAR": the name in another case
-            mapping[same[0]] = name
-            log.warning("文件 %s：列“%s”按“%s”读取。", file, same[0], name)
-            continue
-        for alias in names:
-            if alias in df.columns:
-                mapping[alias] = name
-                log.warning("文件 %s：列“%s”按“%s”读取。", file, alias, name)
-                break
-    return df.rename(columns=mapping)
+    """Rename known Chinese headers (e.g. 年份 → year) and English names in another case to the
+    English column names, with a warning (`xuewei.data.tables.header_mapping`)."""
+    from xuewei.data.tables import header_mapping
+
+    return df.rename(columns=header_mapping(df.columns, aliases, file))
 
 
 def require_columns(df: pd.DataFrame, file: str, columns: list[str]) -> None:

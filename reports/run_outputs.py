@@ -45,23 +45,27 @@ def stage_solver_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["rank", "stop_rank"]).reset_index()
 
 
+def _stopped_by_clock(result) -> list[str]:
+    """Models the clock stopped (``stop == "time_limit"``), in solver-table order."""
+    summary = result.layout.summary if result.layout is not None else pd.DataFrame()
+    if "stop" not in summary:
+        return []
+    return summary.loc[summary["stop"] == "time_limit", "model"].tolist()
+
+
 def reproducible(result) -> bool:
     """True when the run's tables do not depend on the machine: the solver ran in reproducible mode
     and no model was stopped by its safety time limit."""
-    summary = result.layout.summary if result.layout is not None else pd.DataFrame()
-    hit = "stop" in summary and (summary["stop"] == "time_limit").any()
-    return bool(result.scenario.solver.reproducible and not hit)
+    return bool(result.scenario.solver.reproducible and not _stopped_by_clock(result))
 
 
 def reproducibility_note(result) -> str:
     """One sentence for the report: can this run be reproduced byte for byte, and why (not)."""
     opts = result.scenario.solver
-    summary = result.layout.summary if result.layout is not None else pd.DataFrame()
     if not opts.reproducible:
         return ("可复现性：按时限停止（solver.reproducible = false），同一情景在不同机器或负载下结果可能不同；"
                 "需要可复现时去掉该设置。")
-    hit = summary.loc[summary.get("stop", pd.Series(dtype=str)) == "time_limit", "model"].tolist() \
-        if "stop" in summary else []
+    hit = _stopped_by_clock(result)
     if hit:
         return (f"可复现性：否——{len(hit)} 个模型（{'、'.join(hit[:5])}{'等' if len(hit) > 5 else ''}）在节点上限前触到"
                 f"保险时限 {opts.time_limit_s:g} 秒，结果与机器快慢有关；加大 solver.time_limit_s 或减小 solver.max_nodes 后重跑。")
