@@ -15,7 +15,9 @@ import csv
 import difflib
 import io
 import logging
+import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,10 +72,47 @@ def schema_names() -> list[str]:
     return sorted(p.stem for p in (DATA_DIR / "schema").glob("*.csv"))
 
 
+# How plausibly a non-ASCII character stands in a Chinese county's table: 1 for those of GB 2312
+# (common hanzi, CJK punctuation, full-width forms, pinyin letters, ° × ÷ ‰ ℃ …) other than Greek and
+# Cyrillic letters, and for a few symbols GB 2312 lacks; 0.5 for other CJK ideographs (rare hanzi of
+# place names); 0 for the rest. A GBK file misread as UTF-8 yields the rest (学位 → “ѧλ”).
+_EXTRA_PLAUSIBLE = set("·©®²³µ¼½¾€–—")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")  # CJK ideographs
+
+
+@lru_cache(maxsize=65536)
+def _char_plausibility(ch: str) -> float:
+    if ch in _EXTRA_PLAUSIBLE:
+        return 1.0
+    if "\u0370" <= ch <= "\u04ff":
+        return 0.0
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return 0.5 if _CJK.fullmatch(ch) else 0.0
+    return 1.0
+
+
+def plausibility(text: str) -> float:
+    """Mean plausibility of the non-ASCII characters of ``text`` in a Chinese table (1.0 when there are
+    none): 1 for GB 2312 characters other than Greek and Cyrillic letters and a few symbols, 0.5 for
+    other CJK ideographs, 0 for the rest."""
+    counts = Counter(text)
+    total = sum(n for ch, n in counts.items() if ch >= "\x80")
+    if total == 0:
+        return 1.0
+    return sum(n * _char_plausibility(ch) for ch, n in counts.items() if ch >= "\x80") / total
+
+
 def decode_text(raw: bytes, label: str, what: str = "CSV") -> str:
     """Bytes of a text table → text: UTF-8 (BOM or not), UTF-16 with BOM (Excel “Unicode 文本”), or GBK.
 
     GBK/GB18030 (what Excel writes on a Chinese Windows) and UTF-16 are accepted with a warning.
+    Some GBK text is also valid UTF-8 (学位 in GBK reads as UTF-8 “ѧλ”). A file without a BOM that
+    reads as both is taken as GBK only when its UTF-8 reading has no CJK ideograph and its GBK
+    reading is more plausibly Chinese (`plausibility`); otherwise as UTF-8 (so a UTF-8 file of rare
+    hanzi, or of “°”, “©”, “é” and no hanzi, stays UTF-8). A file with a UTF-8 BOM is UTF-8.
+    ``benchmarks/encoding_choice.py`` measures the choice on tables cut from real text.
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -92,6 +131,16 @@ def decode_text(raw: bytes, label: str, what: str = "CSV") -> str:
             raise InputError(Problem(file=label, expected=f"UTF-8 或 GBK 编码的 {what}", found="无法识别的编码",
                                      hint="请在 Excel 中另存为“CSV UTF-8”。")) from None
         log.warning("文件 %s 不是 UTF-8 编码，已按 GBK/GB18030 读取。", label)
+    else:
+        if not raw.startswith(b"\xef\xbb\xbf") and not raw.isascii():
+            try:
+                gbk = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                gbk = None
+            if gbk is not None and not _CJK.search(text) and plausibility(gbk) > plausibility(text):
+                log.warning("文件 %s 既可按 UTF-8 也可按 GBK 读取；按 UTF-8 读出的字符（如“%s”）不像中文，已按 GBK/GB18030 读取。",
+                            label, next((ch for ch in text if ch >= "\x80" and _char_plausibility(ch) < 1), ""))
+                text = gbk
     if raw.startswith(b"\xef\xbb\xbf"):
         log.info("文件 %s 带 BOM，已忽略。", label)
     if "\x00" in text:

@@ -187,3 +187,31 @@ def test_inputs_are_never_modified(tiny):
 def test_copy_of_tiny_is_independent(tiny):
     shutil.rmtree(tiny)
     assert TINY.is_dir()
+
+
+@pytest.mark.parametrize("text,encoding,expect_gbk", [
+    ("school_id,places\nS1,5\n".replace("places", "学位"), "gbk", True),  # valid UTF-8 too: “ѧλ”
+    ("school_id,学校\nS1,5\n", "gbk", True),  # “ѧУ”
+    ("id,name\nN1,城关镇\n", "gbk", True),  # not valid UTF-8 at all
+    ("id,name\nN1,城关镇\n", "utf-8", False),
+    ("id,source\nN1,© OpenStreetMap 25°\n", "utf-8", False),  # no hanzi; GBK would read “漏 …”
+    ("id,name\nN1,Café\n", "utf-8", False),
+    ("id,name\nN1,氹垴\n", "utf-8", False),  # rare hanzi (outside GB 2312) stay UTF-8
+])
+def test_utf8_or_gbk_is_chosen_by_what_reads_as_chinese(caplog, text, encoding, expect_gbk):
+    from xuewei.data.tables import decode_text
+
+    with caplog.at_level("WARNING", logger="xuewei"):
+        assert decode_text(text.encode(encoding), "t.csv") == text
+    assert any("GBK" in r.getMessage() for r in caplog.records) == expect_gbk
+
+
+def test_gbk_file_whose_only_chinese_is_the_header_xuewei(tiny, caplog):
+    """The property test's failing case, through the loader: a GBK school_stages.csv with 学位 as its
+    one Chinese header reads the places column (it used to be “missing”: UTF-8 “ѧλ”)."""
+    text = (tiny / "school_stages.csv").read_text(encoding="utf-8").replace("places", "学位", 1)
+    (tiny / "school_stages.csv").write_bytes(text.encode("gbk"))
+    with caplog.at_level("WARNING", logger="xuewei"):
+        region = load_region(tiny)
+    assert region.school_stages["places"].sum() == 1080 + 900 + 270 + 540 + 300
+    assert any("GBK" in r.getMessage() for r in caplog.records)
