@@ -42,6 +42,8 @@ def describe_region(region) -> str:
         by = base.groupby("stage")[["classes", "places", "pupils"]].sum()
         for stage, row in by.iterrows():
             lines.append(f"  {STAGE_ZH.get(stage, stage)}：{row['classes']} 班，{row['places']} 学位，{row['pupils']} 人（{m.base_year} 年）")
+    if region.boundary_derived:
+        lines.append("  县界：区域包没有边界文件，已由各点推算示意县界（地图上注明“县界为示意”）")
     if m.synthetic:
         lines.append("  注意：本区域含示意数据（synthetic）：")
         lines += [f"    - {s}" for s in m.synthetic_parts]

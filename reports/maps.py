@@ -5,7 +5,8 @@
   period, framing the township's villages, schools and seat (no township polygons exist, so the
   frame is their bounding box with a margin); neighbours are drawn faded, the county boundary in
   full. Every sheet has a title, legend, scale bar (km, from the region's UTM coordinates), north
-  arrow, data date and, for synthetic regions, the note 示意数据.
+  arrow, data date and, for synthetic regions, the note 示意数据; where the pack has no boundary file
+  (`Region.boundary_derived`), the note that the county boundary is a sketch.
 
 Schools are coloured by action (保留/改扩建/新建/合并/撤销/转变) with their marker by kind; villages
 are sized by school-age children; catchment lines run village → school, coloured by stage, dashed
@@ -48,6 +49,7 @@ SCHOOL_PT = 8.0  # school marker size [pt]
 BOARD_RING = 1.7  # boarding ring diameter, in school markers
 MIN_FRAME_M = 5000.0  # smallest township frame [m]
 MARGIN = 0.12  # frame margin, share of the extent
+NOTE_BOUNDARY_DERIVED = "县界为示意（区域包无边界文件，由村点推算）"
 
 
 def township_file(township_id: str, name: str) -> str:
@@ -280,6 +282,9 @@ class SheetFigure:
                      ha="right", va="center")
             fig.text(0.98, 0.925, st.NOTE_SYNTHETIC, fontsize=10, fontfamily=family, color="#b10026", ha="right",
                      va="center")
+        if getattr(run.region, "boundary_derived", False):  # no boundary file: drawn around the points
+            fig.text(0.98, 0.895 if run.synthetic else 0.925, NOTE_BOUNDARY_DERIVED, fontsize=10, fontfamily=family,
+                     color="#b10026", ha="right", va="center")
 
     def furniture(self, ax) -> None:
         st.scale_bar(ax, self.family)
