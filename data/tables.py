@@ -208,12 +208,12 @@ def decode_text(raw: bytes, label: str, what: str = "CSV") -> str:
                                      hint="请在 Excel 中另存为“CSV UTF-8”。")) from None
         log.warning("文件 %s 不是 UTF-8 编码，已按 GBK/GB18030 读取。", label)
     else:
-        if not raw.startswith(b"\xef\xbb\xbf") and not raw.isascii():
+        if not raw.startswith(b"\xef\xbb\xbf") and not raw.isascii() and not _CJK.search(text):
             try:
                 gbk = raw.decode("gb18030")
             except UnicodeDecodeError:
                 gbk = None
-            if gbk is not None and not _CJK.search(text) and plausibility(gbk) > plausibility(text):
+            if gbk is not None and plausibility(gbk) > plausibility(text):
                 log.warning("文件 %s 既可按 UTF-8 也可按 GBK 读取；按 UTF-8 读出的字符（如“%s”）不像中文，已按 GBK/GB18030 读取。",
                             label, next((ch for ch in text if ch >= "\x80" and _char_plausibility(ch) < 1), ""))
                 text = gbk
@@ -417,7 +417,7 @@ def _coerce(df: pd.DataFrame, col: Column, label: str, problems: list[Problem], 
             r = int(_rows(bad)[0])
             problems.append(Problem(file=label, row=r, field=col.name, expected="编号（文本）", found=text.iloc[r - 2],
                                     hint="编号被存成了小数，请在 Excel 中把该列设为“文本”格式后重新导出。"))
-        if col.allowed:
+        if col.allowed and not text.isin(col.allowed + ("",)).all():
             filled = (text != "").to_numpy()
             codes = {normalise_value(c): c for c in col.allowed}
             out = text.copy()
@@ -425,12 +425,14 @@ def _coerce(df: pd.DataFrame, col: Column, label: str, problems: list[Problem], 
         return out
     if col.dtype == "bool":
         # 1/0, 是/否, true/false, yes/no are read silently; a column's own writings (城镇 → 1) with a warning
-        silent = {normalise_value(v): ("1" if v in _TRUE else "0") for v in (_TRUE | _FALSE) - {""}}
-        filled = (text != "").to_numpy()
-        pre = text[filled].map(lambda v: silent.get(normalise_value(v), v))
-        read = _translate(pre, {"1": "1", "0": "0"}, names, table, col, label, problems, _rows(filled))
-        out = pd.Series(False, index=text.index)
-        out[filled] = (read == "1").to_numpy()
+        low = text.str.lower()
+        out = low.isin(_TRUE)
+        other = (~low.isin(_TRUE | _FALSE)).to_numpy()
+        if other.any():
+            silent = {normalise_value(v): ("1" if v in _TRUE else "0") for v in (_TRUE | _FALSE) - {""}}
+            pre = text[other].map(lambda v: silent.get(normalise_value(v), v))
+            read = _translate(pre, {"1": "1", "0": "0"}, names, table, col, label, problems, _rows(other))
+            out[other] = (read == "1").to_numpy()
         return out
     if col.dtype == "stages":
         parts = text.map(lambda v: [p.strip() for p in re.split(r"[;；,，、/]", v) if p.strip()])
