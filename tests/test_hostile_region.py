@@ -203,8 +203,31 @@ def test_region_toml_boundary_and_table_problems_in_one_message(tiny):
                      ("schools.csv", "township_id")}, info.value
 
 
+def planner_pack(d):
+    """The tiny pack as a county's technician hands it over: Chinese headers and category values,
+    GBK-encoded Excel exports, no boundary file."""
+    headers = {"schools.csv": ("school_id,name,kind,township_id,lon,lat,ownership,boarding_beds,synthetic,source",
+                               "学校代码,学校名称,办学类型,乡镇代码,经度,纬度,办别,寄宿床位,示意,来源"),
+               "townships.csv": ("township_id,name,level,tier,seat_lon,seat_lat,synthetic,source",
+                                 "乡镇代码,乡镇名称,级别,层级,驻地经度,驻地纬度,示意,来源"),
+               "school_stages.csv": ("school_id,stage,year,classes,places,pupils", "学校代码,学段,年份,班数,学位,在校生数")}
+    values = {"schools.csv": [(",primary,", ",小学,"), (",junior,", ",初中,"), (",primary,", ",完全小学,"),
+                              (",nine_year,", ",九年一贯制学校,"), (",public,", ",公办,", 4)],
+              "townships.csv": [(",county_seat,", ",县城,"), (",township_seat,", ",乡镇驻地,"), (",central_town,", ",中心镇,")],
+              "school_stages.csv": [(",primary,", ",小学,", 3), (",junior,", ",初中,", 2)]}
+    for name, (old, new) in headers.items():
+        text = (d / name).read_text(encoding="utf-8").replace(old, new)
+        for old_new_count in values[name]:
+            old_v, new_v, *count = old_new_count
+            assert old_v in text
+            text = text.replace(old_v, new_v, count[0] if count else 1)
+        (d / name).write_bytes(text.encode("gbk"))
+    (d / "boundary.geojson").unlink()
+
+
 # id → (mutation, words that must appear in a warning on the `xuewei` logger)
 ACCEPTED = {
+    "planner_pack": (planner_pack, "示意县界"),
     "gbk_export": (lambda d: (d / "schools.csv").write_bytes((d / "schools.csv").read_text(encoding="utf-8").encode("gbk")),
                    "GBK"),
     "utf8_bom_and_chinese_headers": (lambda d: (d / "nodes.csv").write_bytes(
