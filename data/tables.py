@@ -335,9 +335,9 @@ def _rename_aliases(df: pd.DataFrame, schema: tuple[Column, ...], label: str) ->
 
 
 def header_mapping(columns, aliases: dict[str, tuple[str, ...]], label: str) -> dict[str, str]:
-    """``{header in the file: column name}`` for the columns a file names another way, each with a
-    warning: the English name in another case (``School_ID``, ``Pupils``), or a known alias (学校代码).
-    Columns the file already names exactly are left alone."""
+    """``{header in the file: column name}`` for the columns a file names another way, with one
+    warning per file: the English name in another case (``School_ID``, ``Pupils``), or a known alias
+    (学校代码). Columns the file already names exactly are left alone."""
     present = list(columns)
     mapping: dict[str, str] = {}
     for name, names in aliases.items():
@@ -347,7 +347,8 @@ def header_mapping(columns, aliases: dict[str, tuple[str, ...]], label: str) -> 
         found = same[0] if len(same) == 1 else next((a for a in names if a in present), None)
         if found is not None:
             mapping[found] = name
-            log.warning("文件 %s：列“%s”按“%s”读取。", label, found, name)
+    if mapping:
+        log.warning("文件 %s：列%s读取。", label, "、".join(f"“{k}”按“{v}”" for k, v in mapping.items()))
     return mapping
 
 
