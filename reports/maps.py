@@ -283,8 +283,8 @@ class SheetFigure:
             fig.text(0.98, 0.925, st.NOTE_SYNTHETIC, fontsize=10, fontfamily=family, color="#b10026", ha="right",
                      va="center")
         if getattr(run.region, "boundary_derived", False):  # no boundary file: drawn around the points
-            fig.text(0.98, 0.895 if run.synthetic else 0.925, NOTE_BOUNDARY_DERIVED, fontsize=10, fontfamily=family,
-                     color="#b10026", ha="right", va="center")
+            fig.text(0.98, 0.012, NOTE_BOUNDARY_DERIVED, fontsize=10, fontfamily=family, color="#b10026", ha="right",
+                     va="bottom")
 
     def furniture(self, ax) -> None:
         st.scale_bar(ax, self.family)
