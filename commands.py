@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from xuewei.errors import InputError, Problem
-from xuewei.labels import STAGE_ZH, VARIANT_ZH, model_zh
+from xuewei.labels import STAGE_ZH, VARIANT_ZH
 from xuewei.reports.runfolder import atomic_run_folder, safe_name
 
 EXIT_UNSERVED = 3
@@ -21,6 +21,8 @@ def register(sub) -> None:
     p.add_argument("--out", help="输出文件夹（缺省 runs/<情景>-<时间>）")
     p.add_argument("--force", action="store_true", help="输出文件夹已存在时覆盖")
     p.add_argument("--time-limit", type=float, help="求解时限（秒），覆盖情景中的 solver.time_limit_s")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="把各独立模型交给 Dask 集群求解：local（本机集群，进程数按 solver.workers）或调度器地址 tcp://主机:端口")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("forecast", help="学位需求预测（分地点、学段、年份、方案），写 demand.csv 和图表")
@@ -56,7 +58,15 @@ def cmd_run(args) -> int:
     from xuewei.reports.run_outputs import write_run
 
     overrides = {"solver": {"time_limit_s": args.time_limit}} if args.time_limit else None
-    result = pipeline.run(args.scenario, overrides=overrides, progress=_say)
+    if getattr(args, "dask", None):
+        from xuewei.cluster import dask_cluster
+
+        workers = pipeline.load_inputs(args.scenario, overrides)[0].solver.worker_count()
+        with dask_cluster(args.dask, workers) as (client, desc):
+            _say(f"求解方式：{desc}")
+            result = pipeline.run(args.scenario, overrides=overrides, progress=_say, dask_client=client)
+    else:
+        result = pipeline.run(args.scenario, overrides=overrides, progress=_say)
     out = Path(args.out) if args.out else _default_out(result.scenario.name)
     _say("写出结果")
     with atomic_run_folder(out, force=args.force) as tmp:

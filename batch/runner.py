@@ -6,8 +6,10 @@ variant's decision numbers read back from that folder. It never raises: a failur
 ``{"state": "failed", "error": ...}`` so the other variants go on.
 
 `executor` yields a `concurrent.futures.Executor`: a local `ProcessPoolExecutor` by default, or
-a Dask distributed cluster through ``client.get_executor()`` (``local`` starts a `LocalCluster`,
-``tcp://host:port`` connects to a running scheduler). `run_batch` drives either with the same code.
+a Dask distributed cluster through ``client.get_executor()`` (`xuewei.cluster`: ``local`` starts a
+`LocalCluster`, ``tcp://host:port`` connects to a running scheduler). `run_batch` drives either with
+the same code. On Dask a variant's own independent models go to the same cluster as tasks
+(`xuewei.optimizer.dask_solve`): a Dask worker is daemonic and may not start a pool of its own.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
-from xuewei.errors import InputError, Problem, XueweiError
+from xuewei.errors import InputError, XueweiError
 
-CONNECT_TIMEOUT_S = 5
 BATCH_META = "batch.json"
 
 
@@ -97,27 +98,6 @@ def finished_row(folder: Path, key: str) -> dict | None:
         return None
 
 
-def _dask_client(address: str, workers: int):
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as err:  # pragma: no cover - a dependency of xuewei
-        raise InputError(Problem(file="--dask", expected="已安装 dask[distributed]", found=str(err))) from None
-    if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
-        return Client(cluster), cluster, f"Dask 本机集群（{workers} 个工作进程）"
-    if "://" not in address and ":" not in address:
-        raise InputError(Problem(file="--dask", expected="local 或调度器地址，如 tcp://10.0.0.5:8786", found=address))
-    try:
-        client = Client(address, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise InputError(Problem(file="--dask", expected="可连接的 Dask 调度器地址", found=address,
-                                 hint=f"{CONNECT_TIMEOUT_S} 秒内连接失败（{type(err).__name__}）。请确认调度器已启动"
-                                      "（dask scheduler）、地址和端口正确、网络可达；或去掉 --dask 在本机运行。")) from None
-    n = len(client.scheduler_info().get("workers", {}))
-    return client, None, f"Dask 集群 {address}（{n} 个工作进程）"
-
-
 @contextmanager
 def executor(workers: int = 2, dask: str | None = None):
     """Yield ``(executor, description)``: a local process pool, or a Dask cluster's executor."""
@@ -129,13 +109,10 @@ def executor(workers: int = 2, dask: str | None = None):
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             yield pool, f"本机进程池（{workers} 个进程）"
         return
-    client, cluster, desc = _dask_client(dask, workers)
-    try:
+    from xuewei.cluster import dask_cluster
+
+    with dask_cluster(dask, workers) as (client, desc):
         yield client.get_executor(pure=False), desc
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None = None, force: bool = False,
