@@ -72,10 +72,18 @@ def run_variant(name: str, scenario: str, overrides: dict, out_dir: str, key: st
             write_json({"variant": name, "batch_key": key, **meta}, tmp / BATCH_META)
         row, state, error = folder_row(target, name), "done", ""
     except Exception as err:  # the per-variant boundary: report it, let the others finish
+        from xuewei.errors import DiskFullError
+        from xuewei.reports.runfolder import free_bytes, is_disk_full
+
+        disk_full = is_disk_full(err)
+        if disk_full and not isinstance(err, DiskFullError):
+            err = DiskFullError(Path(out_dir), free_bytes(Path(out_dir)))
         error = _describe(err)
         row = failed_row(name, error, Path(scenario).name, meta.get("overrides_text", ""))
         state = "failed"
-    return {"variant": name, "state": state, "row": row, "error": error,
+        return {"variant": name, "state": state, "row": row, "error": error, "disk_full": disk_full,
+                "seconds": time.perf_counter() - t0, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    return {"variant": name, "state": state, "row": row, "error": error, "disk_full": False,
             "seconds": time.perf_counter() - t0, "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
@@ -106,7 +114,11 @@ def executor(workers: int = 2, dask: str | None = None):
         import multiprocessing
 
         # spawn: a fresh interpreter per worker, the same as a Dask worker process (no forked locks or threads).
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        from xuewei.procs import guard_worker
+
+        # Workers die with this process even when it is killed outright (xuewei.procs).
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=guard_worker) as pool:
             yield pool, f"本机进程池（{workers} 个进程）"
         return
     from xuewei.cluster import dask_cluster
@@ -157,9 +169,20 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
         fut = pool.submit(run_variant, v.name, str(v.scenario), v.run_overrides(extra), str(out_dir), v.key, meta)
         pending[fut] = v
         say(v.name, "submitted", None)
+    stopped = None  # the disk filled up: the variants not yet started are not started
     for fut in as_completed(pending):
         v = pending[fut]
         name = v.name
+        if fut.cancelled():
+            from xuewei.batch.compare import failed_row
+
+            error = f"未运行：{stopped}"
+            outcome = {"variant": name, "state": "failed", "row": failed_row(name, error, Path(v.scenario).name,
+                                                                              v.overrides_text()),
+                       "error": error, "seconds": 0.0, "worker": "", "disk_full": True}
+            outcomes[name] = outcome
+            say(name, "failed", outcome)
+            continue
         try:
             outcome = fut.result()
         except Exception as err:  # the worker itself died (killed process, lost Dask worker)
@@ -171,4 +194,8 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
                        "seconds": 0.0, "worker": ""}
         outcomes[name] = outcome
         say(name, outcome["state"], outcome)
+        if outcome.get("disk_full") and stopped is None:
+            stopped = f"变体 {name} 写出时磁盘已满，其余变体停止"
+            for other in pending:
+                other.cancel()  # those already running finish (or fail) on their own
     return [outcomes[v.name] for v in variants]

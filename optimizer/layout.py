@@ -31,7 +31,6 @@ the yearly travel cost per pupil for day pairs or the boarding cost for boarding
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -42,6 +41,7 @@ import pulp
 from pulp import LpAffineExpression, LpConstraint
 
 from xuewei.optimizer.policy import PolicyConfig
+from xuewei.procs import guard_worker
 from xuewei.errors import SolveError
 from xuewei.optimizer.solve import SolveReport, solve_problem
 
@@ -601,11 +601,6 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                         pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries))
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is handled by the main process, which kills the workers (reports.runfolder).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
                 progress) -> dict[int, tuple]:
     """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
@@ -645,7 +640,9 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     total = sizes.sum()
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
     out: dict[int, tuple] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    # Each worker ignores Ctrl-C (the main process kills the workers: reports.runfolder) and dies with
+    # the main process even when that is killed outright (xuewei.procs).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=guard_worker)
     queue = getattr(pool, "_call_queue", None)
     if queue is not None:
         # A model's data is larger than a pipe's buffer: if its worker is killed (Ctrl-C) while the

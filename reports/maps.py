@@ -38,6 +38,7 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 
 from xuewei.labels import TIER_ZH  # noqa: E402
 from xuewei.optimizer.dask_solve import can_start_pool  # noqa: E402
+from xuewei.procs import guard_worker  # noqa: E402
 from xuewei.reports import map_style as st  # noqa: E402
 from xuewei.reports.label_place import place_labels, text_size_pt  # noqa: E402
 from xuewei.reports.map_data import MapData  # noqa: E402
@@ -396,7 +397,7 @@ def render_all(md: MapData, out_dir: Path, family, township_ids: list[str] | Non
     _WORKER.clear()
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=guard_worker) as pool:
             futures = [pool.submit(_task, kind, chunk_ids, str(out_dir)) for kind, chunk_ids in tasks]
             parts = [f.result() for f in futures]
     finally:
