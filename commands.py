@@ -172,9 +172,9 @@ def _print_forecast(out: Path, demand, region, scenario) -> None:
     if compare is not None:
         print("\n与规划目标对照（只报告，不强行吻合）：")
         mid = compare[compare["variant"] == "mid"] if "mid" in set(compare["variant"]) else compare
-        show = mid[["stage", "year", "forecast_pupils", "plan_target_pupils", "difference_pct", "note"]].copy()
+        show = mid[["stage", "plan_indicator", "year", "forecast", "plan_target", "difference_pct"]].copy()
         show["stage"] = show["stage"].map(STAGE_ZH)
-        show.columns = ["学段", "年份", "预测（中方案）", "规划目标", "差（%）", "说明"]
+        show.columns = ["学段", "指标", "年份", "预测（中方案）", "规划目标", "差（%）"]
         print(show.to_string(index=False))
         print("（规划原文引文见 plan_targets.csv 的 source_quote 列）")
     for note in demand.attrs.get("assumptions", []):
