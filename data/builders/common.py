@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -360,3 +361,87 @@ def rates_table(rates: list[dict]) -> str:
 def townships_table(townships: list[dict]) -> str:
     return "\n".join(f"| {t['township_id']} | {t['name']} | {t['level']} | {t['tier']} | {t['population']:,} | "
                      f"{'合成' if t['synthetic'] else '真实'} |" for t in townships)
+
+
+# --------------------------------------------------------------------------------------------------
+# schools
+# --------------------------------------------------------------------------------------------------
+
+#: Class-size caps used for synthetic places [pupils/class]: GB 50099-2011 (完全小学 45, 非完全小学 30,
+#: 中学 50); kindergarten 30 as in 表3 (学生容量 = 班级规模 × 30); special 12 (assumption).
+CAP = {"kindergarten": 30, "primary": 45, "teaching_point": 30, "junior": 50, "senior": 50,
+       "vocational": 50, "special": 12}
+#: Stages each kind of school offers, in the order the stage rows are written.
+KIND_STAGES = {
+    "kindergarten": ("kindergarten",),
+    "primary": ("primary",),
+    "teaching_point": ("primary",),
+    "junior": ("junior",),
+    "nine_year": ("primary", "junior"),
+    "complete_secondary": ("junior", "senior"),
+    "senior": ("senior",),
+    "vocational": ("vocational",),
+    "special": ("special",),
+}
+
+
+@dataclass
+class Stage:
+    stage: str
+    classes: int
+    places: int
+    pupils: int = 0
+    real_fields: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class School:
+    name: str
+    kind: str
+    township_id: str
+    named: bool
+    township_rule: str          # name_township | name_village | text_city | guess | synthetic
+    source: str
+    plan_rows: list[str] = field(default_factory=list)
+    stages: dict = field(default_factory=dict)
+    ownership: str = "public"
+    village_node: str = ""
+    role: str = ""              # centre | village | teaching_point | private_kg | core | named
+    boarding_beds: int = 0
+    school_id: str = ""
+    xy: tuple = (0.0, 0.0)
+    school_total: tuple | None = None   # (classes, places) printed for the whole school
+
+    def add(self, st: Stage):
+        self.stages[st.stage] = st
+
+
+def school_tables(schools: list[School], layout: Layout, year: int, source_of: Callable[[School], str]):
+    """Rows of ``schools.csv`` and ``school_stages.csv`` (positions ``s.xy`` in UTM metres).
+
+    A school not named in the plan is synthetic in ``all`` its fields; a named one in its position and
+    beds, and in its township where that was guessed. A stage row is synthetic unless its classes,
+    places and pupils are all real (``Stage.real_fields``).
+    """
+    school_rows, stage_rows = [], []
+    for s in schools:
+        lon, lat = layout.lonlat(*s.xy)
+        synth_fields = ["lon", "lat", "boarding_beds"]
+        if s.township_rule in ("guess", "text_city"):
+            synth_fields.insert(0, "township_id")
+        if not s.named:
+            synth_fields = ["all"]
+        school_rows.append({
+            "school_id": s.school_id, "name": s.name, "kind": s.kind, "township_id": s.township_id,
+            "lon": lon, "lat": lat, "ownership": s.ownership,
+            "boarding_beds": s.boarding_beds, "synthetic": 1, "source": source_of(s),
+            "named_in_plan": int(s.named), "plan_rows": ";".join(s.plan_rows), "township_rule": s.township_rule,
+            "synthetic_fields": ";".join(synth_fields)})
+        for st in sorted(s.stages.values(), key=lambda x: KIND_STAGES[s.kind].index(x.stage)
+                         if x.stage in KIND_STAGES[s.kind] else 9):
+            real = [f for f in ("classes", "places", "pupils") if f in st.real_fields]
+            stage_rows.append({"school_id": s.school_id, "stage": st.stage, "year": year, "classes": st.classes,
+                               "places": st.places, "pupils": st.pupils, "synthetic": int(len(real) < 3),
+                               "real_fields": ";".join(real), "source": st.note or "合成"})
+    return school_rows, stage_rows

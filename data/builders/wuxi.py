@@ -222,26 +222,7 @@ def write_schools(out: Path, plan_toml: Path, townships, nodes, layout: cm.Layou
         site["lon"], site["lat"] = layout.lonlat(x, y)
         site["synthetic"] = 1
 
-    school_rows, stage_rows = [], []
-    for s in schools:
-        lon, lat = layout.lonlat(*s.xy)
-        synth_fields = ["lon", "lat", "boarding_beds"]
-        if s.township_rule in ("guess", "text_city"):
-            synth_fields.insert(0, "township_id")
-        if not s.named:
-            synth_fields = ["all"]
-        school_rows.append({
-            "school_id": s.school_id, "name": s.name, "kind": s.kind, "township_id": s.township_id,
-            "lon": lon, "lat": lat, "ownership": s.ownership,
-            "boarding_beds": s.boarding_beds, "synthetic": 1, "source": _school_source(s),
-            "named_in_plan": int(s.named), "plan_rows": ";".join(s.plan_rows), "township_rule": s.township_rule,
-            "synthetic_fields": ";".join(synth_fields)})
-        for st in sorted(s.stages.values(), key=lambda x: sch.KIND_STAGES[s.kind].index(x.stage)
-                         if x.stage in sch.KIND_STAGES[s.kind] else 9):
-            real = [f for f in ("classes", "places", "pupils") if f in st.real_fields]
-            stage_rows.append({"school_id": s.school_id, "stage": st.stage, "year": sch.YEAR, "classes": st.classes,
-                               "places": st.places, "pupils": st.pupils, "synthetic": int(len(real) < 3),
-                               "real_fields": ";".join(real), "source": st.note or "合成"})
+    school_rows, stage_rows = cm.school_tables(schools, layout, sch.YEAR, _school_source)
     cm.write_csv(out / "schools.csv", cm.SCHOOL_COLUMNS, school_rows)
     cm.write_csv(out / "school_stages.csv", cm.STAGE_COLUMNS, stage_rows)
     cm.write_csv(out / "candidate_sites.csv", cm.SITE_COLUMNS, sites)
