@@ -194,6 +194,12 @@ def short_name(township_name: str) -> str:
     return re.sub(r"(街道|镇|乡)$", "", township_name)
 
 
+def village_stem(node_name: str) -> str:
+    """九磷社区居民委员会 → 九磷, 龙门村村民委员会 → 龙门."""
+    s = re.sub(r"(居民委员会|村民委员会)$", "", node_name)
+    return re.sub(r"(社区|村)$", "", s)
+
+
 def seat_from_villages(name: str, code: str, villages: list[dict]):
     """Seat for a township without a point: the real point of its community named after it
     (蒲莲社区 for 蒲莲镇), else the mean of its communities' real points, else the mean of its

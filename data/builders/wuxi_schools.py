@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from xuewei.data.builders.common import CAP, KIND_STAGES, School, Stage, short_name
+from xuewei.data.builders.common import CAP, KIND_STAGES, School, Stage, short_name, village_stem
 from xuewei.data.builders.demography import largest_remainder
 
 YEAR = 2020
@@ -188,12 +188,6 @@ def read_plan_schools(plan: dict):
 # --------------------------------------------------------------------------------------------------
 # Township of a named school
 # --------------------------------------------------------------------------------------------------
-
-def village_stem(node_name: str) -> str:
-    """九磷社区居民委员会 → 九磷, 龙门村村民委员会 → 龙门."""
-    s = re.sub(r"(居民委员会|村民委员会)$", "", node_name)
-    return re.sub(r"(社区|村)$", "", s)
-
 
 def locate_named(name: str, townships: list[dict], nodes: list[dict], fallback_rank: list[str]):
     """Township of a named school, the village node it names (or ""), and the rule used.
