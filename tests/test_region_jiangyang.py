@@ -19,7 +19,6 @@ import pytest
 import shapely
 from shapely.geometry import Point
 
-from test_region_wuxi import ALLOWED, BOOLS, SPEC
 from xuewei.data.paths import PACKAGE_ROOT, PLANS_DIR, REGIONS_DIR, SCENARIOS_DIR, SEEDS_DIR
 from xuewei.data.tomlio import tomllib
 from xuewei.data.webcrs import gcj02_to_wgs84
@@ -47,11 +46,6 @@ def rows(name: str, base: Path = PACK) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def header(name: str) -> list[str]:
-    with open(PACK / name, encoding="utf-8", newline="") as f:
-        return next(csv.reader(f))
-
-
 def level_of_school() -> dict:
     level = {r["township_id"]: r["level"] for r in rows("townships.csv")}
     return {r["school_id"]: level[r["township_id"]] for r in rows("schools.csv")}
@@ -65,19 +59,7 @@ def boundary():
     return g
 
 
-# ---------------------------------------------------------------- format and loading
-
-@pytest.mark.parametrize("name", sorted(SPEC))
-def test_columns_values_and_booleans_follow_the_spec(name):
-    assert header(name)[: len(SPEC[name])] == SPEC[name]
-    data = rows(name)
-    assert data
-    for (file, col), allowed in ALLOWED.items():
-        if file == name:
-            assert {r[col] for r in data} <= allowed
-    for col in BOOLS.get(name, []):
-        assert {r[col] for r in data} <= {"0", "1"}
-
+# ---------------------------------------------------------------- loading (the column spec: test_region_wuxi)
 
 def test_pack_loads_by_its_id_and_validates():
     from xuewei.data.region import load_region
@@ -158,29 +140,6 @@ def test_seats_of_districts_without_points_are_apart():
     xy = [PROJ.to_utm(float(r["seat_lon"]), float(r["seat_lat"])) for r in rows("townships.csv")]
     gaps = [math.dist(a, b) for i, a in enumerate(xy) for b in xy[i + 1:]]
     assert min(gaps) > 1000  # no two seats stacked
-
-
-@needs_geodata
-def test_nodes_equal_the_nbs_villages_and_converted_points():
-    src, out = rows("villages.csv", GEODATA), rows("nodes.csv")
-    kind = {"居委会": "community", "村委会": "village"}
-    assert [(r["node_id"], r["name"], r["township_id"], r["kind"]) for r in out] == [
-        (r["code"], r["name"], r["township_code"], kind[r["kind"]]) for r in src]
-    real = 0
-    for s, o in zip(src, out):
-        fields = o["synthetic_fields"].split(";")
-        if s["lon_gcj02"]:
-            real += 1
-            lon, lat = gcj02_to_wgs84(float(s["lon_gcj02"]), float(s["lat_gcj02"]))
-            assert (float(o["lon"]), float(o["lat"])) == pytest.approx((lon, lat), abs=1e-6)
-            assert "lon" not in fields
-        else:
-            assert {"lon", "lat"} <= set(fields)
-        if s["ur_code_2016"]:
-            assert o["urban"] == ("1" if s["ur_code_2016"].startswith("1") else "0") and "urban" not in fields
-        else:
-            assert "urban" in fields
-    assert real == 6
 
 
 @needs_geodata

@@ -26,9 +26,10 @@ TABLE1 = {"kindergarten": 12353, "primary": 33301, "junior": 17198, "senior": 10
 CITY = {"500238001", "500238002", "500238100"}  # 宁河街道, 柏杨街道, 城厢镇
 
 
-def _geodata() -> Path | None:
-    for p in (os.environ.get("XUEWEI_GEODATA"), PACKAGE_ROOT.parent / "shared/geodata/wuxi",
-              PACKAGE_ROOT.parent.parent / "shared/geodata/wuxi"):
+def _geodata(region: str = "wuxi") -> Path | None:
+    env = "XUEWEI_GEODATA" if region == "wuxi" else f"XUEWEI_{region.upper()}_GEODATA"
+    for p in (os.environ.get(env), PACKAGE_ROOT.parent / f"shared/geodata/{region}",
+              PACKAGE_ROOT.parent.parent / f"shared/geodata/{region}"):
         if p and (Path(p) / "townships.csv").exists():
             return Path(p)
     return None
@@ -91,10 +92,14 @@ BOOLS = {"townships.csv": ["synthetic"], "nodes.csv": ["urban", "synthetic"], "s
          "candidate_sites.csv": ["synthetic"], "births.csv": ["synthetic"], "population_by_age.csv": ["open_ended"]}
 
 
+@pytest.mark.parametrize("pack", ["wuxi", "jiangyang"])
 @pytest.mark.parametrize("name", sorted(SPEC))
-def test_columns_values_and_booleans_follow_the_spec(name):
-    assert header(name)[: len(SPEC[name])] == SPEC[name]
-    data = rows(name)
+def test_columns_values_and_booleans_follow_the_spec(name, pack):
+    """Both bundled packs (巫溪 and 江阳) follow the region spec."""
+    base = REGIONS_DIR / pack
+    with open(base / name, encoding="utf-8", newline="") as f:
+        assert next(csv.reader(f))[: len(SPEC[name])] == SPEC[name]
+    data = rows(name, base)
     assert data
     for (file, col), allowed in ALLOWED.items():
         if file == name:
@@ -158,11 +163,15 @@ def test_townships_equal_the_nbs_list_and_converted_points():
     assert {r["name"] for r in out if r["synthetic"] == "1"} == {"宁河街道", "蒲莲镇", "土城镇"}
 
 
-@needs_geodata
-def test_nodes_equal_the_nbs_villages_and_converted_points():
-    src = rows("villages.csv", GEODATA)
-    out = rows("nodes.csv")
-    assert len(out) == 329
+@pytest.mark.parametrize("pack, n_nodes, n_real", [("wuxi", 329, 18), ("jiangyang", 156, 6)])
+def test_nodes_equal_the_nbs_villages_and_converted_points(pack, n_nodes, n_real):
+    """Both bundled packs: nodes are the NBS villages, real points converted, the rest flagged."""
+    geodata = _geodata(pack)
+    if geodata is None:
+        pytest.skip(f"../shared/geodata/{pack} is absent")
+    src = rows("villages.csv", geodata)
+    out = rows("nodes.csv", REGIONS_DIR / pack)
+    assert len(out) == n_nodes
     kind = {"居委会": "community", "村委会": "village"}
     assert [(r["node_id"], r["name"], r["township_id"], r["kind"]) for r in out] == [
         (r["code"], r["name"], r["township_code"], kind[r["kind"]]) for r in src]
@@ -181,7 +190,7 @@ def test_nodes_equal_the_nbs_villages_and_converted_points():
             assert "urban" not in fields
         else:
             assert "urban" in fields
-    assert real == 18
+    assert real == n_real
 
 
 @needs_geodata

@@ -16,6 +16,7 @@ import io
 import json
 import re
 import shutil
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +252,31 @@ def node_urban(v: dict) -> tuple[int, bool]:
     return (1 if v["kind"] == "居委会" else 0), True
 
 
+def node_populations(villages: list[dict], ind: dict, rng, weight: Callable[[dict, int], tuple[float, float]]) -> list[int]:
+    """Census 2020 城镇人口 over the urban nodes and 乡村人口 over the rural ones [persons].
+
+    ``weight(village, urban) → (base, σ)``: each node's weight is base × exp(N(0, σ)), one draw per node in
+    file order; then :func:`split_population`.
+    """
+    w = np.zeros(len(villages))
+    urb = np.zeros(len(villages), dtype=bool)
+    for i, v in enumerate(villages):
+        u, _ = node_urban(v)
+        urb[i] = bool(u)
+        base, sigma = weight(v, u)
+        w[i] = base * np.exp(rng.normal(0.0, sigma))
+    return split_population(w, urb, int(ind[(2020, "城镇人口")]), int(ind[(2020, "乡村人口")]))
+
+
+def inputs_missing(*paths: Path) -> int:
+    """Print the first missing input and return exit code 2; 0 when all exist."""
+    for p in paths:
+        if not Path(p).exists():
+            print(f"找不到输入：{p}", file=sys.stderr)
+            return 2
+    return 0
+
+
 def split_population(weights, urban, urban_total: int, rural_total: int) -> list[int]:
     """The census 城镇人口 over the urban nodes and 乡村人口 over the others, in proportion to
     ``weights``, largest remainder [persons]."""
@@ -344,11 +370,22 @@ def node_facts(nodes: list[dict]) -> dict:
             "urban": sum(n["urban"] for n in nodes), "urban_guess": sum(n["_u_guess"] for n in nodes)}
 
 
-def write_base_tables(out: Path, townships: list[dict], nodes: list[dict], births: list[dict]) -> None:
+def build_people(out: Path, geodata: Path, admin_code: str, villages: list[dict], townships: list[dict],
+                 layout: Layout, pops: list[int], placer: geo.Placer, near_radius_m, ind: dict,
+                 birth_years: range, births_rng) -> tuple[list[dict], dict]:
+    """Nodes (:func:`build_nodes`), township populations, demography and births; writes townships.csv,
+    nodes.csv, births.csv and the census tables. Returns the nodes and the facts for the README."""
+    nodes = build_nodes(villages, pops, layout, placer, near_radius_m, "人口合成：按七普城镇/乡村人口分配")
+    township_populations(townships, nodes)
+    facts = demography(geodata, ind, birth_years)
+    births = births_rows(townships, facts["county_births"], birth_years, births_rng)
     write_csv(out / "townships.csv", TOWNSHIP_COLUMNS,
               [dict(t, population_synthetic=t["population"]) for t in townships])
     write_csv(out / "nodes.csv", NODE_COLUMNS, nodes)
     write_csv(out / "births.csv", ["township_id", "year", "births", "synthetic"], births)
+    write_census_tables(out, geodata, admin_code, facts, townships)
+    facts.update(townships=townships, nodes=node_facts(nodes), births_by_township=births)
+    return nodes, facts
 
 
 # --------------------------------------------------------------------------------------------------

