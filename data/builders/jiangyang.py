@@ -323,7 +323,7 @@ def synthetic_parts(f: dict) -> list[str]:
 def region_toml(f: dict) -> str:
     b = f["boundary"]
     prov = {
-        "boundary": (f"Vonng/adcode data/fences/510502.json（CC BY 4.0，高德来源，GCJ-02，1,309个顶点）；GCJ-02→WGS-84 后以 "
+        "boundary": (f"Vonng/adcode data/fences/510502.json（CC BY 4.0，高德来源，GCJ-02）；GCJ-02→WGS-84 后以 "
                      f"{b['tolerance_deg']}° 简化（顶点 {b['vertices_source']}→{b['vertices_kept']}，与未简化区界的 Hausdorff 距离 "
                      f"{b['hausdorff_m']} m，面积 {b['area_km2']} km²；公开资料“幅员面积649平方公里”）"),
         "townships": ("代码、名称、级别：国家统计局2021年统计用区划代码（liyanjie2048/AdministrativeDivisionCn, MIT）；与2022年版"

@@ -75,7 +75,8 @@ def plan_figures(plan: dict) -> dict:
                       ("upper_rate", "高中阶段毛入学率"), ("public_kg_share", "公办幼儿园在园幼儿占比"),
                       ("vocational_wan", "在校生")):
         r = ind[name]
-        out[key] = (float(r["2020年"]), f"主要指标表“{name}”2020年 {r['2020年']}{r['单位']}")
+        label = "中等职业教育 在校生" if name == "在校生" else name
+        out[key] = (float(r["2020年"]), f"主要指标表“{label}”2020年 {r['2020年']}{r['单位']}")
     for key, name in (("kept", "保留学校"), ("closed", "撤销公办学校（点）"), ("merged", "合并公办学校"),
                       ("retyped", "调整公办学校办学类型"), ("new", "新建公办学校（点）")):
         r = col7[name]
