@@ -550,9 +550,9 @@ def read_table(path: Path, schema_name: str, *, label: str | None = None, unique
     label = label or str(path)
     try:
         raw, crs = read_raw(path, label)
-    except InputError as err:
+        return validate_frame(raw, schema_name, label, unique=unique, problems=problems), crs
+    except InputError as err:  # with ``problems``: a file that cannot be read at all (or a repeated header)
         if problems is None:
             raise
         problems += err.problems
         return None, None
-    return validate_frame(raw, schema_name, label, unique=unique, problems=problems), crs

@@ -182,9 +182,10 @@ def test_references_across_files_are_checked_with_the_other_problems(tiny, capsy
     edit("schools.csv", "S4,西镇九年一贯制学校,nine_year,T3", "S4,西镇九年一贯制学校,nine_year,西镇")(tiny)
     edit("school_stages.csv", "S4,junior", "S44,junior")(tiny)
     write("births.csv", b"")(tiny)  # unreadable: no references checked against it or from it
+    (tiny / "housing.csv").write_text("node_id,year,dwellings,year\nN9,2021,10,2021\n", encoding="utf-8")  # repeated header
     code, _, err = cli(capsys, "validate", tiny)
-    assert_clean_failure(code, err, text="共 5 处")
-    for words in ("nodes.csv，第 3 行，字段“population”", "births.csv：应为含表头和数据的表格",
+    assert_clean_failure(code, err, text="共 6 处")
+    for words in ("nodes.csv，第 3 行，字段“population”", "births.csv：应为含表头和数据的表格", "housing.csv，第 1 行，字段“year”",
                   "schools.csv，第 4 行，字段“township_id”：应为见于 townships.csv 的 township_id，实际为“T22”。"
                   "引用了不存在的编号。您是否想写“T2”（东乡）？",
                   "schools.csv，第 5 行，字段“township_id”", "该列应填编号而非名称：您是否想写“T3”（西镇）？",
