@@ -79,31 +79,31 @@ def metric_crs_of(lon: np.ndarray, lat: np.ndarray) -> CRS:
     return crsmod.utm_crs(float(np.median(lon)), float(np.median(lat)))
 
 
-def gross_outliers(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def gross_outliers(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points far from all the others, in metres: the typos (a wrong degree, a digit dropped) that a
     derived boundary would otherwise swallow.
 
     A point is an outlier when its nearest other point is more than `OUTLIER_MIN_M` away and more
     than `OUTLIER_SPACING` × the median nearest-neighbour distance, or when it lies more than
-    `SPREAD_MIN_M` and `SPREAD_FACTOR` × the median such distance from the median centre.
+    `SPREAD_MIN_M` and `SPREAD_FACTOR` × the median such distance from the median centre (a group
+    of points entered with the same wrong degree).
 
     Returns
     -------
-    (outlier mask, distance to the nearest other point [m])
+    (outlier mask, distance to the nearest other point [m], distance to the median centre [m])
     """
     from scipy.spatial import cKDTree
 
     n = len(x)
     if n < 3:
-        return np.zeros(n, bool), np.full(n, np.nan)
+        return np.zeros(n, bool), np.full(n, np.nan), np.full(n, np.nan)
     xy = np.column_stack([x, y])
     dist, _ = cKDTree(xy).query(xy, k=2)
     nn = dist[:, 1]
     far = (nn > OUTLIER_MIN_M) & (nn > OUTLIER_SPACING * np.median(nn))
-    centre = np.median(xy, axis=0)
-    r = np.hypot(*(xy - centre).T)
+    r = np.hypot(*(xy - np.median(xy, axis=0)).T)
     spread = (r > SPREAD_MIN_M) & (r > SPREAD_FACTOR * np.median(r))
-    return far | spread, nn
+    return far | spread, nn, r
 
 
 def derive_boundary(x: np.ndarray, y: np.ndarray, metric: CRS):

@@ -328,16 +328,17 @@ def _derived_boundary(tables: dict[str, pd.DataFrame], labels: dict[str, str], p
     lat = np.concatenate([p[3] for p in pts])
     metric = metric_crs_of(lon, lat)
     x, y = crsmod.project(lon, lat, metric)
-    outlier, nn = gross_outliers(x, y)
+    outlier, nn, centre = gross_outliers(x, y)
     k = 0
     for name, rows, _, _ in pts:
         cols = POINT_TABLES[name]
         for j in np.flatnonzero(outlier[k:k + len(rows)])[:20]:
             i = rows[j]
             df = tables[name]
+            far = f"距最近的其他点 {nn[k + j] / 1000:.0f} km，距各点中心 {centre[k + j] / 1000:.0f} km"
             problems.append(Problem(
                 file=labels[name], row=int(i) + 2, field=f"{cols[0]}/{cols[1]}", expected="与本县其他点相近的坐标",
-                found=f"{df[cols[0]].iloc[i]}, {df[cols[1]].iloc[i]}（距最近的其他点 {nn[k + j] / 1000:.0f} km）",
+                found=f"{df[cols[0]].iloc[i]}, {df[cols[1]].iloc[i]}（{far}）",
                 hint="区域包没有边界文件，远离其他所有点的点多半是坐标填错；若位置无误，请提供县界文件 boundary.geojson。"))
         k += len(rows)
     boundary, buffer_m = derive_boundary(x[~outlier], y[~outlier], metric)

@@ -1,5 +1,6 @@
 """Region packs: valid ones load with WGS-84 points; every kind of broken one fails with file/row/field."""
 
+import re
 import shutil
 
 import numpy as np
@@ -328,3 +329,27 @@ def test_every_value_name_maps_to_an_allowed_code_of_its_column():
                 key = (target, normalise_value(name))
                 assert key not in seen, f"{name} listed twice for {target}"  # one meaning per writing
                 seen[key] = row["code"]
+
+
+def test_derived_boundary_refuses_a_group_of_points_with_the_same_wrong_degree(tiny):
+    """Three schools typed with 111 for 109 sit together (so each has a near neighbour) but 190 km
+    from the rest: the distance from the centre catches them."""
+    (tiny / "boundary.geojson").unlink()
+    text = (tiny / "schools.csv").read_text(encoding="utf-8")
+    (tiny / "schools.csv").write_text(text.replace(",109.6", ",111.6").replace(",109.7", ",111.7"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_region(tiny)
+    rows = sorted(p.row for p in info.value.problems if p.file.endswith("schools.csv"))
+    assert rows == [2, 3, 4], info.value
+    for p in info.value.problems:
+        assert int(re.search(r"距各点中心 (\d+) km", p.found).group(1)) > 150, p.found
+
+
+def test_gross_outliers_leave_an_ordinary_spread_alone():
+    from xuewei.data.boundary import gross_outliers
+
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 120_000, 300), rng.uniform(0, 80_000, 300)  # a 120 × 80 km county, 300 villages
+    assert not gross_outliers(x, y)[0].any()
+    x[7] += 400_000
+    assert np.flatnonzero(gross_outliers(x, y)[0]).tolist() == [7]
