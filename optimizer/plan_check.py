@@ -292,29 +292,27 @@ def check_schools(plan: Plan, fig: RunFigures, area: AreaMatch, period: int) -> 
     rows["school_id"] = link_sites(fig.region, rows) if area.relation != "other" else ""
     at = fig.run.layout.sites[fig.run.layout.sites["period"] == period]
     optimised = set(at["stage"])
-    out = []
-    for r in rows.to_dict("records"):
-        sel = at[(at["site_id"] == r["school_id"]) & at["stage"].isin(r["stages"])]
-        ok = bool(r["school_id"]) and any(g in optimised for g in r["stages"])
-        cr = float(sel["classes"].sum()) if ok else np.nan
-        pr = float(sel["places"].sum()) if ok else np.nan
-        if area.relation == "other":
-            status, reason = UNCHECKED, "规划与本区域不是同一地区"
-        elif not r["school_id"]:
-            status, reason = UNCHECKED, "区域数据中找不到该校（schools.csv 的 plan_rows 或备选用地名称）"
-        elif not ok:
-            status, reason = UNCHECKED, f"该学段（{_stages_zh(r['stages'])}）不在本次运行的规划范围内"
-        elif cr == r["classes_plan"]:
-            status, reason = CONSISTENT, ""
-        else:
-            status, reason = DEVIATES, f"运行 {cr:g} 班，规划 {r['classes_plan']:g} 班"
-        cb = r["classes_before"]
-        run_action = ("" if not ok else "build" if cb == 0 and cr > 0 else "close" if cb > 0 and cr == 0 else
-                      "expand" if cr > cb else "reduce" if cr < cb else "keep")
-        out.append({**r, "stages": ";".join(r["stages"]), "classes_run": cr, "places_run": pr,
-                    "classes_diff": cr - r["classes_plan"], "places_diff": pr - r["places_plan"],
-                    "run_action": run_action, "status": status, "reason": reason})
-    return _frame(out, SCHOOL_COLUMNS)
+    # The run's classes and places of each row's school over the row's stages (a 九年一贯制 row: both).
+    pairs = rows[["school_id", "stages"]].explode("stages").rename(columns={"stages": "stage"})
+    got = pairs.reset_index().merge(at[["site_id", "stage", "classes", "places"]],
+                                    left_on=["school_id", "stage"], right_on=["site_id", "stage"], how="left")
+    sums = got.groupby("index")[["classes", "places"]].sum()
+    ok = (rows["school_id"] != "") & rows["stages"].map(lambda st: any(g in optimised for g in st))
+    cr = sums["classes"].reindex(rows.index).where(ok)
+    pr = sums["places"].reindex(rows.index).where(ok)
+    cb, cp = rows["classes_before"], rows["classes_plan"]
+    status = np.select([pd.Series(area.relation == "other", index=rows.index), rows["school_id"] == "", ~ok, cr == cp],
+                       [UNCHECKED, UNCHECKED, UNCHECKED, CONSISTENT], DEVIATES)
+    reason = np.select(
+        [pd.Series(area.relation == "other", index=rows.index), rows["school_id"] == "", ~ok, cr == cp],
+        ["规划与本区域不是同一地区", "区域数据中找不到该校（schools.csv 的 plan_rows 或备选用地名称）",
+         "该学段（" + rows["stages"].map(_stages_zh) + "）不在本次运行的规划范围内", ""],
+        "运行 " + cr.map("{:g}".format) + " 班，规划 " + cp.map("{:g}".format) + " 班")
+    run_action = np.select([~ok, (cb == 0) & (cr > 0), (cb > 0) & (cr == 0), cr > cb, cr < cb],
+                           ["", "build", "close", "expand", "reduce"], "keep")
+    out = rows.assign(stages=rows["stages"].map(";".join), classes_run=cr, places_run=pr, classes_diff=cr - cp,
+                      places_diff=pr - rows["places_plan"], run_action=run_action, status=status, reason=reason)
+    return out[SCHOOL_COLUMNS].reset_index(drop=True)
 
 
 # --- level 2: 学段 × 调整 -----------------------------------------------------------------------------

@@ -82,6 +82,8 @@ def display_tables(pc: dict, brief: bool = False) -> list[tuple[str, pd.DataFram
     lv = pc.get("levels")
     if lv is not None and len(lv):
         out.append(("各层级核对情况", lv[list(LEVELS_ZH)].rename(columns=LEVELS_ZH)))
+    if brief and pc.get("relation") == "other":  # nothing was compared: the levels say so, the rows add nothing
+        return out
     t = pc.get("targets")
     if t is not None and len(t):
         t = t.copy()
@@ -105,7 +107,9 @@ def display_tables(pc: dict, brief: bool = False) -> list[tuple[str, pd.DataFram
             town = p[p["area_level"] == "乡镇"]
             g = town.groupby(["source", "stage_label"], as_index=False)[
                 ["plan_places_added", "run_places_added", "run_places_net", "difference_places"]].sum(min_count=1)
-            g["area_level"], g["area"], g["matched_by"] = "乡镇合计", f"{town['area'].nunique()} 个乡镇", "学校所在乡镇"
+            n_towns = town.groupby(["source", "stage_label"])["area"].nunique()
+            g["area"] = [f"{n_towns[(a, b)]} 个乡镇" for a, b in zip(g["source"], g["stage_label"])]
+            g["area_level"], g["matched_by"] = "乡镇合计", "学校所在乡镇"
             st = town.groupby(["source", "stage_label"])["status"].agg(lambda s: "、".join(
                 f"{k} {v}" for k, v in s.value_counts().items()))
             g["status"] = g.set_index(["source", "stage_label"]).index.map(st)
