@@ -714,13 +714,13 @@ def plan_sentence(plan: Plan) -> str:
     """What a plan allows to be checked, in one sentence (for ``xuewei audit`` on a plan without per-school rows)."""
     parts = []
     if _tables_with(plan, "per_school"):
-        parts.append(f"逐校布局（{_tables_with(plan, 'per_school')}）")
+        parts.append(f"逐校布局（{_tables_with(plan, 'per_school')}；并由其汇总学段×调整与分乡镇的学位递增）")
     if _tables_with(plan, "adjustments"):
         parts.append(f"学段×调整计数（{_tables_with(plan, 'adjustments')}）")
     if _tables_with(plan, "places_added"):
         parts.append(f"学位递增（{_tables_with(plan, 'places_added')}）")
     targets = plan_items.headline_targets(plan)
-    read = targets[targets["metric"] != ""]
+    read = targets[(targets["metric"] != "") & (targets["year"] > plan.horizon - 5)]  # a five-year plan's own years
     if len(read):
         parts.append(f"总量指标（{'、'.join(dict.fromkeys(read['table']))}：" + "、".join(
             dict.fromkeys(plan_items.METRICS[m].split("（")[0] for m in read["metric"])) + "）")

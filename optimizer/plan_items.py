@@ -22,7 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from xuewei.data.plans import Plan, PlanTable
+from xuewei.data.plans import Plan
 
 # --- 调整 categories → the run's actions (see optimizer/actions.py) ------------------------------------
 # Matched on the category text with brackets and punctuation removed, so 新(改、扩)建 reads as 新改扩建.

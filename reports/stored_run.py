@@ -44,7 +44,8 @@ class RunTables:
         As written to ``demand.csv``, ``actions.csv``, ``assignments.csv``, ``schools.csv``, ``summary.csv``,
         ``unserved.csv``, ``audit.csv``, ``layout_sites.csv``, ``solver.csv``.
     plan_check : dict
-        ``plan, horizon, schools, actions, places, notes`` (empty when the region has no plan).
+        As `optimizer.plan_check.check_against_plan` returns it: ``plan, horizon, levels, schools, actions,
+        places, targets, notes`` (empty when the region names no plan).
     manifest : dict
         The run's manifest (empty for a fresh run before it is written).
     """

@@ -1,11 +1,11 @@
 """Each of the five plans checked at its own level against small synthetic run tables (示意), no solve."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from plan_fixtures import demand_rows, fake_run, school
 from xuewei.data.plans import PLAN_IDS, load_plan
+from xuewei.errors import InputError
 from xuewei.optimizer.plan_check import check_against_plan, plan_sentence
 from xuewei.optimizer.plan_items import adjustment_counts, category_actions, headline_targets, scope_kinds
 
@@ -223,3 +223,29 @@ def test_misprinted_unit_is_read_as_declared():
     assert row["unit"] == "万人" and row["value"] * row["scale"] == pytest.approx(16500) and "万人" in row["read_note"]
     sub = t[(t["indicator"] == "其中：普通高中") & (t["year"] == 2025)].iloc[0]
     assert sub["unit"] == "万人" and sub["stages"] == ("senior",)
+
+
+# --- plan files -----------------------------------------------------------------------------------------
+def test_a_region_may_name_a_plan_file_next_to_it(tmp_path):
+    from types import SimpleNamespace
+
+    from xuewei.data.paths import PLANS_DIR
+    from xuewei.data.plans import plan_of_region
+
+    (tmp_path / "my_plan.toml").write_text((PLANS_DIR / "huantai.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    region = SimpleNamespace(meta=SimpleNamespace(plan="my_plan.toml"), path=tmp_path)
+    assert plan_of_region(region).id == "huantai"
+    region.meta.plan = "missing.toml"
+    with pytest.raises(InputError, match="missing.toml"):
+        plan_of_region(region)
+
+
+def test_a_wrong_declaration_names_the_table_and_key(tmp_path):
+    from xuewei.data.paths import PLANS_DIR
+
+    text = (PLANS_DIR / "neijiang.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('count_fields = ["撤销", "合并", "转变"]', 'count_fields = ["撤消"]'), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_plan(bad)
+    assert "adjustments.count_fields" in str(err.value) and "bad.toml" in str(err.value)
