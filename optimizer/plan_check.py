@@ -39,6 +39,8 @@ AMOUNT_TOLERANCE = 0.05   # pupils and places within ±5 % of the plan read as �
 ABOUT_TOLERANCE = 0.10    # a count printed “左右” (about) within ±10 %, at least ±1 school [fraction]
 ALL_PUPILS_COLUMNS = ("pupils_all", "pupils_total", "all_pupils")       # demand.csv: all pupils (公办+民办)
 PUBLIC_PUPILS_COLUMNS = ("pupils_public", "public_pupils", "pupils")    # demand.csv: public pupils
+# numerator of a share target, each over ALL_PUPILS_COLUMNS: 公办 (the layout's own pupils) and 普惠
+SHARE_COLUMNS = {"public_share": ("pupils_public", "public_pupils", "pupils"), "inclusive_share": ("pupils_inclusive",)}
 ACTION_PLAN_ZH = {**ACTION_ZH, "reduce": "缩减"}
 LEVELS = {"schools": "逐校", "actions": "学段×调整", "places": "学位递增", "targets": "总量指标"}
 KNOWN_ACTIONS = ("build", "expand", "merge", "close", "convert", "reduce", "keep")
@@ -501,7 +503,8 @@ def check_targets(plan: Plan, fig: RunFigures, area: AreaMatch) -> pd.DataFrame:
                "metric_zh": plan_items.METRICS.get(metric, ""), "stages_zh": _stages_zh(stages), "year": year,
                "run_year": np.nan, "plan_value_text": r["value_text"], "comparison": r["comparison"],
                "plan_value": plan_value, "run_value": np.nan, "difference": np.nan,
-               "unit": {"pupils": "人", "public_share": "%", "oversized_classes": "班", "large_schools": "所",
+               "unit": {"pupils": "人", "public_share": "%", "inclusive_share": "%", "oversized_classes": "班",
+                        "large_schools": "所",
                         "class_size_max": "人/班"}.get(metric, r["unit"]),
                "run_places": np.nan, "status": UNCHECKED, "reason": r["read_note"], "source_quote": r["source_quote"]}
         out.append(row)
@@ -513,7 +516,7 @@ def check_targets(plan: Plan, fig: RunFigures, area: AreaMatch) -> pd.DataFrame:
         if metric == "pupils" and area.relation == "plan_wider":
             row["reason"] = "规划数为全市合计，本区域只是其中之一"
             continue
-        if metric in ("pupils", "public_share"):
+        if metric in ("pupils", "public_share", "inclusive_share"):
             if year not in years:
                 row["reason"] = f"运行的需求预测没有 {year} 年"
                 continue
@@ -551,23 +554,26 @@ def check_targets(plan: Plan, fig: RunFigures, area: AreaMatch) -> pd.DataFrame:
             row["run_value"] = run_value
             status, reason = _status_amount(plan_value, run_value, r["comparison"])
             row["status"], row["reason"] = status, "；".join(x for x in (reason, col_note, r["read_note"], note) if x)
-        elif metric == "public_share":
-            if not fig.all_column:
-                private = fig.base_private_share(stages)
+        elif metric in ("public_share", "inclusive_share"):
+            part = SHARE_COLUMNS[metric]
+            part_col = next((c for c in part if c in fig.demand), None)
+            if not fig.all_column or part_col is None:
+                private = fig.base_private_share(stages) if metric == "public_share" else None
                 base = "" if private is None else f"；基准年 {fig.base_year} 公办园在园幼儿占比为 {1 - private:.1%}"
-                row["reason"] = (f"运行只预测公办园幼儿（demand.csv 没有全部在园幼儿列 {ALL_PUPILS_COLUMNS[0]}），"
-                                 f"无法算占比{base}")
+                missing = "、".join(c for c in (ALL_PUPILS_COLUMNS[0], part[0]) if c not in fig.demand)
+                row["reason"] = f"demand.csv 没有 {missing} 列（全部在园幼儿与{r['indicator']}的分子），无法算占比{base}"
                 continue
-            pub = fig.pupils(stages, year, "pupils_public" if "pupils_public" in fig.demand else fig.public_column)
+            num = fig.pupils(stages, year, part_col)
             allp = fig.pupils(stages, year, fig.all_column)
             if allp <= 0:
                 row["reason"] = f"运行 {year} 年在园幼儿为 0"
                 continue
-            run_value = 100.0 * pub / allp
+            run_value = 100.0 * num / allp
             row["run_value"] = run_value
             status, reason = _status_amount(plan_value, run_value, r["comparison"])
-            wider = "；规划为全市目标，此为本区域的占比" if area.relation == "plan_wider" else ""
-            row["status"], row["reason"] = status, (reason + wider).lstrip("；")
+            wider = "规划为全市目标，此为本区域的占比" if area.relation == "plan_wider" else ""
+            row["status"] = status
+            row["reason"] = "；".join(x for x in (reason, f"= {part_col} ÷ {fig.all_column}", wider) if x)
         elif metric == "oversized_classes":
             cs = fig.class_sizes(stages, int(row["run_year"]))
             run_value = float(cs.loc[cs["avg_class_size"] >= oversized, "classes"].sum()) if len(cs) else 0.0
@@ -693,16 +699,17 @@ def check_against_plan(run, plan_ref) -> dict:
              + "，需求预测取各指标自己的年份。",
              area.sentence,
              "状态：一致 / 偏离 / 无法核对（原因写在 reason 列）。学生数、学位在规划数 ±5% 内为一致；所数须相等"
-             "（印作“左右”的 ±10%、至少 ±1 所，“以上”“超过”按下限）；公办园占比按规划值为下限；“消除”“化解”按零。",
+             "（印作“左右”的 ±10%、至少 ±1 所，“以上”“超过”按下限）；公办园占比、普惠率按规划值为下限；“消除”“化解”按零。",
              "调整类别与运行动作的对应：新建→新建；改扩建、扩建→改扩建；新(改、扩)建→新建+改扩建；撤销→撤销；合并→合并；"
              "撤并→撤销+合并；转变、调整办学类型→转变；缩减、分流→缩减；保留→保留+缩减（该表没有改扩建类时也含改扩建）。"
              "运行按学校计：一所学校在规划期末前各期的动作合为一个（期末撤销或合并的计为撤销或合并，否则依次为新建、转变、"
              "改扩建、缩减，都没有为保留）；运行的“合并”是撤销且原学生六成以上去往同一学校的撤销。"]
     if fig.all_column:
-        notes.append(f"学生数取 demand.csv 的全部学生列 {fig.all_column}；公办园占比 = 公办 ÷ 全部。")
+        notes.append(f"学生数取 demand.csv 的全部学生列 {fig.all_column}（设计方案 {getattr(fig.policy, 'design_variant', 'mid')}）；"
+                     "公办园占比 = 公办 ÷ 全部，普惠率 = 普惠 ÷ 全部（pupils_inclusive）。")
     else:
         notes.append("demand.csv 只有公办学生（pupils）：规划的在校生总数（含民办）只在区域基准年没有民办学生的学段对照；"
-                     f"公办园占比需要全部在园幼儿列（{ALL_PUPILS_COLUMNS[0]}），有此列时自动对照。")
+                     f"公办园占比、普惠率需要全部在园幼儿列（{ALL_PUPILS_COLUMNS[0]}），有此列时自动对照。")
     if skipped:
         notes.append("调整表中未对照的行：" + "；".join(f"{x['table']} {x['text']}（{x['reason']}）" for x in skipped[:8])
                      + (f" 等 {len(skipped)} 行" if len(skipped) > 8 else "") + "。")

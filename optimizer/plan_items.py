@@ -69,7 +69,8 @@ SCOPE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 # --- indicator names → metrics -------------------------------------------------------------------------
-METRICS = {"pupils": "在校生（人）", "public_share": "公办园在园幼儿占比（%）", "oversized_classes": "大班额（班）",
+METRICS = {"pupils": "在校生（人）", "public_share": "公办园在园幼儿占比（%）",
+           "inclusive_share": "普惠性幼儿园在园幼儿占比（%）", "oversized_classes": "大班额（班）",
            "large_schools": "大校额（所）", "class_size_max": "最大平均班额（人/班）"}
 # Stage words of a pupils indicator, most specific first; read from the indicator's name, else its group.
 PUPIL_STAGE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -338,6 +339,8 @@ def _read_indicator(name: str, group: str) -> tuple[str, tuple[str, ...], float 
         return "class_size_max", _stages_from(CLASS_STAGE_WORDS, group, name), None
     if "公办" in plain and any(w in plain for w in ("占比", "比率", "比例")) and any(w in plain for w in ("幼儿", "园")):
         return "public_share", ("kindergarten",), None
+    if "普惠" in plain and any(w in plain for w in ("率", "占比", "比例")) and any(w in plain for w in ("幼儿", "园")):
+        return "inclusive_share", ("kindergarten",), None  # 普惠性幼儿园覆盖率 = 普惠园在园幼儿 ÷ 在园幼儿
     bare = plain.removeprefix("其中")
     is_stage_word = any(bare == w or bare == w + "教育" for w, _ in PUPIL_STAGE_WORDS)
     if (any(w in plain for w in PUPIL_WORDS) or is_stage_word) and not any(w in plain for w in NOT_PUPILS):
@@ -404,7 +407,7 @@ def headline_targets(plan: Plan) -> pd.DataFrame:
                                                             name)
                 if metric == "large_schools" and threshold is not None and not isinstance(value, str):
                     number, comparison = 0.0, "=0"  # 全面消除5000人以上普通高中校点: none above the threshold
-                if metric in ("pupils", "public_share") and comparison == "":
+                if metric in ("pupils", "public_share", "inclusive_share") and comparison == "":
                     comparison = "≈" if metric == "pupils" else "≥"
                 if metric and np.isnan(number):
                     row_note = f"目标“{printed}”不是可比的数"

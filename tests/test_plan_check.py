@@ -106,6 +106,19 @@ def test_county_plan_inside_a_city_region_compares_its_townships_only():
     assert any("510502" in n and "2 个乡镇" in n for n in pc["notes"])
 
 
+def test_inclusive_share_from_the_forecasts_inclusive_pupils():
+    d = demand_rows([("T1", "kindergarten", 2025, 500.0, 1000.0)])
+    d["pupils_public"] = d["pupils"]
+    d["pupils_inclusive"] = 900.0
+    t = check_against_plan(fake_run("510502", jiangyang_schools(), demand=d), "jiangyang")["targets"]
+    inclusive = _row(t, indicator="普惠性幼儿园覆盖率", year=2025)  # 900 / 1000 = 90 % ≥ 88 %
+    assert inclusive["metric"] == "inclusive_share" and inclusive["run_value"] == pytest.approx(90.0)
+    assert inclusive["status"] == "一致"
+    public = _row(t, indicator="公办幼儿园在园幼儿占比", year=2025)  # 50 % < 55 %
+    assert public["run_value"] == pytest.approx(50.0) and public["status"] == "偏离"
+    assert "pupils_public ÷ pupils_all" in public["reason"]
+
+
 # --- 乐山: a city plan, one county's region -------------------------------------------------------------
 def test_leshan_city_plan_on_a_county_region_says_what_cannot_be_compared():
     d = demand_rows([("T1", "kindergarten", 2025, 600.0, 1000.0), ("T1", "primary", 2025, 2000.0, 2000.0)])
