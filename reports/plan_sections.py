@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 CSV_NAMES = {"levels": "plan_check_levels", "schools": "plan_check", "actions": "plan_check_actions",
@@ -134,7 +135,9 @@ def title(pc: dict) -> str:
 
 
 def _md_cell(v) -> str:
-    if isinstance(v, float):
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return f"{v:,}"
+    if isinstance(v, (float, np.floating)):
         return "" if pd.isna(v) else f"{v:,.0f}" if abs(v) >= 100 or v == int(v) else f"{v:,.2f}"
     return str(v).replace("|", "｜").replace("\n", " ")
 

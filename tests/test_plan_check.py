@@ -262,3 +262,17 @@ def test_a_wrong_declaration_names_the_table_and_key(tmp_path):
     with pytest.raises(InputError) as err:
         load_plan(bad)
     assert "adjustments.count_fields" in str(err.value) and "bad.toml" in str(err.value)
+
+
+def test_plan_check_csvs_read_back_as_written(tmp_path):
+    from xuewei.reports.plan_sections import markdown_lines, read_csvs, write_csvs
+    from xuewei.reports.runfolder import write_csv
+
+    pc = check_against_plan(neijiang_run(), "neijiang")
+    write_csvs(pc, tmp_path, write_csv, lambda df: df.round(3))
+    back = read_csvs(tmp_path)
+    assert (back["plan"], back["horizon"], back["relation"]) == ("neijiang", 2025, "same")
+    assert back["notes"] == pc["notes"]
+    assert list(back["levels"]["status"]) == list(pc["levels"]["status"])
+    assert len(back["places"]) == len(pc["places"]) and back["places"]["area_code"].iloc[0] == pc["places"]["area_code"].iloc[0]
+    assert markdown_lines(back) == markdown_lines(pc)
