@@ -92,6 +92,8 @@ def display_tables(pc: dict, brief: bool = False) -> list[tuple[str, pd.DataFram
             t = t[t["metric"].fillna("") != ""]
         t["source_quote"] = t["source_quote"].map(_quote)
         t["plan_value_text"] = t["plan_value_text"].astype(str)
+        for col in ("year", "run_year"):  # years are labels, not amounts (no thousands separator)
+            t[col] = t[col].map(lambda y: "" if pd.isna(y) else str(int(y)))
         cols = [c for c in TARGETS_ZH if not (brief and c in ("run_year",))]
         if len(t):
             out.append(("总量指标：规划目标与运行同年数字", t[cols].rename(columns=TARGETS_ZH)))
