@@ -33,14 +33,14 @@ def register(sub) -> None:
 
     p = sub.add_parser("audit", help="把规划自身的布局作为情景：按预测审计各校各年学位缺口、闲置与违规")
     p.add_argument("scenario", nargs="?", help="情景文件（缺省 scenarios/demo.toml），提供区域、预测与政策")
-    p.add_argument("--plan", required=True, help="规划编号，如 wuxi")
+    p.add_argument("--plan", required=True, help="规划编号（如 wuxi）或规划文件 .toml")
     p.add_argument("--out", help="输出文件夹（缺省 runs/<情景>-audit-<规划>-<时间>）")
     p.add_argument("--force", action="store_true", help="输出文件夹已存在时覆盖")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("check", help="把一次运行的结果对照规划表")
     p.add_argument("run_dir", help="xuewei run 的输出文件夹")
-    p.add_argument("--plan", help="规划编号（缺省取区域对应的规划）")
+    p.add_argument("--plan", help="规划编号或规划文件 .toml（缺省取区域对应的规划）")
     p.set_defaults(func=cmd_check)
 
 
@@ -182,53 +182,70 @@ def _print_forecast(out: Path, demand, region, scenario) -> None:
 
 
 def cmd_check(args) -> int:
+    from xuewei.data.plans import load_plan, resolve_plan_path
     from xuewei.optimizer.plan_check import check_against_plan
-
+    from xuewei.reports.plan_sections import display_tables, title
     from xuewei.reports.stored_run import _read_manifest, check_inputs_unchanged, read_run
 
     run_dir = Path(args.run_dir)
     # A check compares against the scenario too, so a changed scenario makes the folder stale as well.
     check_inputs_unchanged(run_dir, _read_manifest(run_dir), skip=("plan",))
     run = read_run(run_dir)
-    plan_id = args.plan or run.region.meta.plan
-    if not plan_id:
-        raise InputError(Problem(file=str(args.run_dir), field="--plan", expected="规划编号", found="区域未指定规划"))
-    pc = check_against_plan(run, plan_id)
-    print(f"对照规划 {pc['plan']}（{pc['horizon']} 年）")
+    if args.plan:
+        plan = load_plan(resolve_plan_path(args.plan))  # a file named on the command line: relative to here
+    elif run.region.meta.plan:
+        plan = load_plan(resolve_plan_path(run.region.meta.plan, run.region.path))
+    else:
+        raise InputError(Problem(file=str(args.run_dir), field="--plan", expected="规划编号或规划文件", found="区域未指定规划",
+                                 hint="用 --plan 指定，如 --plan wuxi。"))
+    pc = check_against_plan(run, plan)
+    print(title(pc))
     for note in pc["notes"]:
         print(f"  {note}")
-    print(pc["actions"][["stage_zh", "action_zh", "plan", "run", "difference"]].to_string(index=False))
-    cols = ["plan_name", "school_id", "classes_plan", "classes_run", "places_plan", "places_run", "plan_action",
-            "run_action", "note"]
-    print(pc["schools"][cols].to_string(index=False))
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40, "display.max_rows", 60,
+                           "display.unicode.east_asian_width", True):
+        for name, df in display_tables(pc, brief=True):
+            shown = df.drop(columns=[c for c in ("原文引文",) if c in df]).fillna("")
+            print(f"\n{name}\n{shown.to_string(index=False)}")
+    print("\n（各行的原文引文见 xuewei run 写出的 plan_check_*.csv；本命令只显示，不改运行文件夹。）")
     return 0
 
 
 def cmd_audit(args) -> int:
     from xuewei import pipeline
+    from xuewei.data.plans import load_plan, resolve_plan_path
+    from xuewei.optimizer.plan_check import area_match, plan_sentence
+    from xuewei.optimizer.plan_items import school_rows
     from xuewei.reports.runfolder import claim_output, refuse_existing
 
     if args.out:  # refused at once, before anything is read
         refuse_existing(Path(args.out), args.force)
+    plan = load_plan(resolve_plan_path(args.plan))
     scenario, path, region, fconf, policy = pipeline.load_inputs(args.scenario)
-    out = Path(args.out) if args.out else _default_out(scenario.name, f"-audit-{safe_name(args.plan)}")
+    area = area_match(plan, region)
+    if not len(school_rows(plan)) or area.relation == "other":  # a sentence, not an error; nothing is written
+        why = "它没有逐校布局表" if not len(school_rows(plan)) else area.sentence.split("：")[0]
+        print(f"规划 {plan.name} 不能作为情景逐年审计：{why}。它可与运行结果对照的是：{plan_sentence(plan)}。"
+              f"请在 region.toml 中写 plan = \"{args.plan}\" 后运行 xuewei run，或对已有的运行文件夹用 "
+              f"xuewei check 运行文件夹 --plan {args.plan}。")
+        return 0
+    out = Path(args.out) if args.out else _default_out(scenario.name, f"-audit-{safe_name(plan.id)}")
     with claim_output(out, force=args.force):
-        return _audit(args, out, scenario, region, fconf, policy)
+        return _audit(args, out, scenario, region, fconf, policy, plan)
 
 
-def _audit(args, out, scenario, region, fconf, policy) -> int:
+def _audit(args, out, scenario, region, fconf, policy, plan) -> int:
     from xuewei import pipeline
     from xuewei.optimizer.audit import audit
     from xuewei.optimizer.plan_audit import audit_plan
-    from xuewei.optimizer.plan_check import PLAN_HORIZON
     from xuewei.reports.runfolder import write_csv
 
     base = scenario.horizon.base_year or region.meta.base_year
     _say("预测学位需求")
     demand = pipeline.run_forecast(scenario, region, fconf, policy)
-    years = list(range(base + 1, PLAN_HORIZON + 1)) + [p for p in scenario.horizon.periods if p > PLAN_HORIZON]
-    _say(f"按规划 {args.plan} 的布局逐年审计")
-    schools, assignments = audit_plan(region, demand, policy, args.plan, years, base, policy.design_variant)
+    years = list(range(base + 1, plan.horizon + 1)) + [p for p in scenario.horizon.periods if p > plan.horizon]
+    _say(f"按规划 {plan.id} 的布局逐年审计")
+    schools, assignments = audit_plan(region, demand, policy, plan, years, base, policy.design_variant)
     violations = audit(assignments, schools, pipeline.audit_rules(policy))
     with atomic_run_folder(out, force=args.force) as tmp:
         write_csv(schools.round(3), tmp / "plan_audit_schools.csv")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xuewei.data.plans import plan_of_region
 from xuewei.data.region import Region, load_region
 from xuewei.data.tomlio import key_line, validate_model
 from xuewei.errors import InputError, Problem
@@ -52,6 +53,7 @@ def load_inputs(scenario_ref=None, overrides: dict | None = None):
     """Scenario, region and the typed forecast and policy sections."""
     scenario, path = load_scenario(scenario_ref, overrides)
     region = load_region(scenario.region, base=path.parent)
+    plan_of_region(region)  # a missing or malformed plan file stops here, before anything is solved
     text = path.read_text(encoding="utf-8-sig")
     fconf = validate_model(ForecastConfig, _forecast_section(scenario), f"{path} [forecast]", text)
     policy = validate_model(PolicyConfig, scenario.policy, f"{path} [policy]", text)
@@ -185,10 +187,11 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
     result = RunResult(scenario=scenario, scenario_path=path, region=region, forecast_config=fconf, policy=policy,
                        base_year=base, demand=demand, layout=layout, actions=actions, schools=schools,
                        summary=summary, unserved=unserved, violations=violations)
-    if region.meta.plan:
+    plan = plan_of_region(region)
+    if plan is not None:  # whatever the plan's tables hold, the check says what it could not compare
         from xuewei.optimizer.plan_check import check_against_plan
 
-        result.plan_check = check_against_plan(result, region.meta.plan)
+        result.plan_check = check_against_plan(result, plan)
     t4 = time.perf_counter()
     result.timings = {"load_s": t1 - t0, "forecast_s": t2 - t1, "optimise_s": t3 - t2, "check_s": t4 - t3}
     return result

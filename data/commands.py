@@ -55,6 +55,7 @@ def cmd_validate(args) -> int:
     if path.is_dir():
         region = load_region(path)
         print(describe_region(region))
+        _describe_plan(region)
         print("校验通过。")
         return 0
     if not path.exists():
@@ -87,8 +88,19 @@ def cmd_validate(args) -> int:
     scenario, spath, region, _, _ = load_inputs(path)
     print(f"情景 {scenario.name}（{spath}）：规划期 {scenario.horizon.periods}，求解器 {scenario.solver.name}")
     print(describe_region(region))
+    _describe_plan(region)
     print("校验通过。")
     return 0
+
+
+def _describe_plan(region) -> None:
+    """The plan a region names: loaded now (a bad plan file is an input error), and what it can check."""
+    from xuewei.data.plans import plan_of_region
+    from xuewei.optimizer.plan_check import area_match, plan_sentence
+
+    plan = plan_of_region(region)
+    if plan is not None:
+        print(f"  规划：{plan.name}；可对照：{plan_sentence(plan)}。{area_match(plan, region).sentence}")
 
 
 def cmd_plans_list(args) -> int:

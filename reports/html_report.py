@@ -112,16 +112,9 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None) -> str:
         v.columns = ["规则", "处数", "示例"]
         parts.append(_table(v))
     if run.plan_check:
-        pc = run.plan_check
-        parts.append(f"<h2>对照规划（{esc(str(pc['plan']))}，{pc['horizon']} 年）</h2>")
-        parts += [f"<p class=\"muted\">{esc(n)}</p>" for n in pc.get("notes", [])]
-        a = pc["actions"][["stage_zh", "action_zh", "plan", "run", "difference"]]
-        a.columns = ["学段", "调整", "规划（所）", "本次运行（所）", "差"]
-        parts.append(_table(a))
-        if len(pc.get("places", [])):
-            p = pc["places"].groupby("stage_zh")[["plan_places_added", "run_places_added", "difference"]].sum().reset_index()
-            p.columns = ["学段", "规划新增学位（个）", "运行新增学位（个）", "差（个）"]
-            parts += ["<p>学位递增（全县合计；分乡镇见 workbook.xlsx 的“对照规划”表）：</p>", _table(p)]
+        from xuewei.reports.plan_sections import html_parts
+
+        parts += html_parts(run.plan_check, _table, esc)
     overviews = sorted((folder / "maps").glob("overview_*.png"))
     if overviews:
         parts.append("<h2>县域总图</h2>")

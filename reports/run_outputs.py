@@ -86,9 +86,9 @@ def package_versions() -> dict:
 def input_hashes(result) -> dict:
     files = {"scenario": result.scenario_path, **{k: v for k, v in result.region.files.items()}}
     if result.region.meta.plan:
-        from xuewei.data.paths import PLANS_DIR
+        from xuewei.data.plans import resolve_plan_path
 
-        files["plan"] = PLANS_DIR / f"{result.region.meta.plan}.toml"
+        files["plan"] = resolve_plan_path(result.region.meta.plan, result.region.path)
     return {k: {"path": str(p), "sha256": file_sha256(Path(p))} for k, p in sorted(files.items())}
 
 
@@ -169,12 +169,9 @@ def report_markdown(result) -> str:
         for rule, grp in r.violations.groupby("rule_zh"):
             lines.append(f"- {rule}：{len(grp)} 处，例如：{grp['message'].iloc[0]}")
     if r.plan_check:
-        pc = r.plan_check
-        lines += ["", f"## 对照规划（{pc['plan']}，{pc['horizon']} 年）", ""]
-        lines += [f"- {n}" for n in pc["notes"]]
-        lines += ["", "| 学段 | 调整 | 规划 | 本次运行 | 差 |", "|---|---|---|---|---|"]
-        for row in pc["actions"].itertuples():
-            lines.append(f"| {row.stage_zh} | {row.action_zh} | {row.plan} | {row.run} | {row.difference:+d} |")
+        from xuewei.reports.plan_sections import markdown_lines
+
+        lines += markdown_lines(r.plan_check)
     lines += ["", "## 预测的假设", ""] + [f"- {a}" for a in r.demand.attrs.get("assumptions", [])]
     return "\n".join(lines) + "\n"
 
@@ -198,10 +195,9 @@ def write_run(result, folder: Path, target: Path) -> None:
     timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds") if c in result.layout.summary]
     write_csv(_round(result.layout.summary.drop(columns=timing)), folder / "solver.csv")
     if result.plan_check:
-        pc = result.plan_check
-        write_csv(_round(pc["schools"]), folder / "plan_check.csv")
-        write_csv(_round(pc["actions"]), folder / "plan_check_actions.csv")
-        write_csv(_round(pc["places"]), folder / "plan_check_places.csv")
+        from xuewei.reports.plan_sections import write_csvs
+
+        write_csvs(result.plan_check, folder, write_csv, _round)
     (folder / "report.md").write_text(report_markdown(result), encoding="utf-8")
     write_csv(_round(result.layout.sites.sort_values(["period", "stage", "site_id"])), folder / "layout_sites.csv")
     timings = write_presentations(result, folder)

@@ -246,21 +246,9 @@ def write_workbook(run, path: Path) -> Path:
     sheet("规则审计", _zh(run.violations, AUDIT_ZH))
     sheet("未安排学生", _zh(run.unserved, UNSERVED_ZH))
     if run.plan_check:
-        pc = run.plan_check
-        w = wb.create_sheet("对照规划")
-        a = pc["actions"][["stage_zh", "action_zh", "plan", "run", "difference"]].rename(columns={
-            "stage_zh": "学段", "action_zh": "调整", "plan": "规划（所）", "run": "本次运行（所）", "difference": "差（所）"})
-        r = write_table(w, a, title=f"对照规划 {pc['plan']}（{pc['horizon']} 年）：各学段学校调整")
-        if len(pc.get("places", [])):
-            p = pc["places"][["township", "stage_zh", "plan_places_added", "run_places_added", "difference"]].rename(
-                columns={"township": "乡镇", "stage_zh": "学段", "plan_places_added": "规划新增学位（个）",
-                         "run_places_added": "运行新增学位（个）", "difference": "差（个）"})
-            r = write_table(w, p, start_row=r, title="学位递增：规划与运行")
-        cols = {"table": "规划表", "plan_name": "学校", "classes_plan": "规划班数（班）", "classes_run": "运行班数（班）",
-                "places_plan": "规划学位（个）", "places_run": "运行学位（个）", "plan_action": "规划调整",
-                "run_action": "运行调整", "note": "说明"}
-        write_table(w, pc["schools"][list(cols)].rename(columns=cols), start_row=r, title="逐校对照（规划表3–表6）")
-        _finish(w, [], "A3")
+        from xuewei.reports.plan_sections import workbook_sheet
+
+        workbook_sheet(wb, run.plan_check, write_table, _finish)
     path = Path(path)
     wb.save(path)
     return path
