@@ -92,21 +92,51 @@ def site_limits(sites: pd.DataFrame, stage: str, policy: PolicyConfig, n_periods
 
 def limits_table(stage_data, policy: PolicyConfig) -> pd.DataFrame:
     """Tidy table of the sites whose limits glide: ``site_id, stage, period, pupils0, classes0,
-    excess_pupils, allowed_pupils, allowed_class_size, rule_pupils`` (the long-run limit)."""
+    excess_pupils, allowed_pupils`` (on the glide path: long-run limit + the excess still allowed),
+    ``rule_pupils`` (the long-run limit) [pupils]."""
     rows = []
     for sd in stage_data:
         excess = excess_pupils(sd.sites, sd.stage, policy)
         idx = np.flatnonzero(excess > 0)
         if not len(idx):
             continue
-        pupils, size = site_limits(sd.sites, sd.stage, policy, len(sd.periods))
+        base_year = int(round(sd.periods[0] - float(sd.years[0])))
+        share = remaining_share(list(sd.periods), base_year, policy.oversize_target_year)
         limit = rule_limit(sd.sites, sd.stage, policy)
         for t, p in enumerate(sd.periods):
             rows.append(pd.DataFrame({
                 "site_id": sd.sites["site_id"].to_numpy()[idx], "stage": sd.stage, "period": p,
                 "pupils0": sd.sites["pupils0"].to_numpy(float)[idx], "classes0": sd.sites["c0"].to_numpy(float)[idx],
-                "excess_pupils": excess[idx], "allowed_pupils": pupils[idx, t], "allowed_class_size": size[idx, t],
+                "excess_pupils": excess[idx], "allowed_pupils": limit[idx] + excess[idx] * share[t],
                 "rule_pupils": limit[idx]}))
-    cols = ["site_id", "stage", "period", "pupils0", "classes0", "excess_pupils", "allowed_pupils",
-            "allowed_class_size", "rule_pupils"]
+    cols = ["site_id", "stage", "period", "pupils0", "classes0", "excess_pupils", "allowed_pupils", "rule_pupils"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+
+
+def base_year_breaches(region, policy: PolicyConfig, base_year: int | None = None) -> pd.DataFrame:
+    """Public schools above the size cap or with 大班额 in the base year, one row per school:
+    ``school_id, name, text`` (the Chinese sentence naming each value and its cap key)."""
+    from xuewei.data.standards import standard
+    from xuewei.labels import STAGE_ZH
+
+    year = region.meta.base_year if base_year is None else base_year
+    ss = region.school_stages
+    ss = ss[(ss["year"] == year) & ss["stage"].isin(policy.class_cap)]
+    public = region.schools[region.schools["ownership"] != "private"].set_index("school_id")["name"]
+    g = ss[ss["school_id"].isin(public.index)].groupby(["school_id", "stage"], sort=True)[["classes", "pupils"]].sum()
+    big, huge = float(standard("oversized_class.large")), float(standard("oversized_class.super_large"))
+    notes: dict = {}
+    for (sid, stage), r in g.iterrows():
+        cap = policy.school_size_cap.get(stage)
+        if cap is not None and r["pupils"] > cap:
+            notes.setdefault(sid, []).append(
+                f"{STAGE_ZH[stage]} {r['pupils']:,.0f} 人，超过规模上限 school_size_cap.{stage} = {cap:g} 人")
+        avg = r["pupils"] / r["classes"] if r["classes"] > 0 else 0.0
+        if avg >= big:
+            notes.setdefault(sid, []).append(
+                f"{STAGE_ZH[stage]}平均班额 {avg:.0f} 人（{r['pupils']:,.0f} 人 / {r['classes']:.0f} 班），"
+                f"{'超大班额' if avg >= huge else '大班额'}（≥{big if avg < huge else huge:.0f} 人，oversized_class."
+                f"{'large' if avg < huge else 'super_large'}），班额上限 class_cap.{stage} = {policy.class_cap[stage]} 人/班")
+    rows = [{"school_id": sid, "name": public.get(sid, sid),
+             "text": f"学校 {sid}（{public.get(sid, sid)}）{year} 年：" + "；".join(parts)} for sid, parts in notes.items()]
+    return pd.DataFrame(rows, columns=["school_id", "name", "text"])

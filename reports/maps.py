@@ -7,7 +7,7 @@
   full. Every sheet has a title, legend, scale bar (km, from the region's UTM coordinates), north
   arrow, data date and, for synthetic regions, the note 示意数据.
 
-Schools are coloured by action (保留/改扩建/新建/合并/撤销/转变) with their marker by kind; villages
+Schools are coloured by action (保留/改扩建/缩减/新建/合并/撤销/转变) with their marker by kind; villages
 are sized by school-age children; catchment lines run village → school, coloured by stage, dashed
 where the pupils board. Labels are placed greedily (`label_place`): none overlap; those without room
 are left off the map (the hearing pack's tables list every school and village).

@@ -65,7 +65,7 @@ def test_workbook_sheets_and_headers(run_dir):
     assert wb.sheetnames == SHEETS  # the tiny region has no plan, so no 对照规划 sheet
     ws = wb["布局调整情况表"]
     assert [c.value for c in ws[1]] == ["规划期（年）", "学段（办学类型）", "调整合计（所）", "撤销（所）", "合并（所）",
-                                        "转变（所）", "新建（所）", "改扩建（所）", "保留（所）"]
+                                        "转变（所）", "新建（所）", "改扩建（所）", "缩减（所）", "保留（所）"]
     assert ws.freeze_panes == "A2"
     ws = wb["学位递增计划"]
     assert [c.value for c in ws[1]] == ["规划期（年）", "地区", "合计（个）", "学前教育（个）", "小学（个）", "初中（个）",
