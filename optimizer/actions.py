@@ -104,10 +104,12 @@ def _n(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def _flows(stage_data, assignments: pd.DataFrame, periods: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _flows(stage_data, assignments: pd.DataFrame, periods: list) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Pupil moves between schools from one period to the next (the first from each village's nearest
-    school today): ``(flow, moved_in)`` — pupils now at ``to_school`` whose village was at
-    ``from_school`` the period before, and per school the pupils it gained that way [pupils]."""
+    school today): ``(flow, moved_in, catchment)`` — pupils now at ``to_school`` whose village was at
+    ``from_school`` the period before; per school the pupils it gained that way; per school the
+    pupils of its former catchment the period before (the first period: its nearest villages'
+    pupils in that period) [pupils]."""
     before = _baseline_catchment(stage_data).assign(period=periods[0])
     later = assignments.copy()
     later["next_period"] = later["period"].map(dict(zip(periods[:-1], periods[1:])))
@@ -122,7 +124,7 @@ def _flows(stage_data, assignments: pd.DataFrame, periods: list) -> tuple[pd.Dat
     total = old_catch.groupby(["from_school", "period"])["pupils"].sum()
     flow["share"] = flow["pupils_now"] / flow.set_index(["from_school", "period"]).index.map(total).to_numpy(float)
     moved_in = moves.groupby(["to_school", "period"])["pupils_now"].sum()
-    return flow, moved_in
+    return flow, moved_in, total
 
 
 def classify(before: set, after: set, origin: str, classes_before: float, classes_after: float,
@@ -184,14 +186,20 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     per["pupils_before"] = np.where(first, per["site_id"].map(p0).fillna(0.0), prev_after.reindex(per.index))
     per["pupils_before"] = per["pupils_before"].fillna(0.0)
 
-    flow, moved_in = _flows(stage_data, assignments, periods)
+    flow, moved_in, catchment = _flows(stage_data, assignments, periods)
     best = flow.sort_values("share", ascending=False).drop_duplicates(["from_school", "period"])
     best = best.set_index(["from_school", "period"])
     dest = flow.sort_values(["pupils_now", "to_school"], ascending=[False, True]).groupby(["from_school", "period"])
     dest = {key: list(zip(g["to_school"], g["pupils_now"])) for key, g in dest}
     rules = _rule_notes(stage_data, policy)
     crowded = _crowded_classes(stage_data, policy)
-    by_stage = {key: list(zip(g["stage"], g["prev_classes"], g["classes"]))
+    stage_p0 = {(site, sd.stage): float(p) for sd in stage_data if "pupils0" in sd.sites
+                for site, p in zip(sd.sites["site_id"], sd.sites["pupils0"])}
+    s["prev_pupils"] = s.groupby(["site_id", "stage"])["pupils"].shift(1)
+    first_rows = s["prev_pupils"].isna()
+    s.loc[first_rows, "prev_pupils"] = [stage_p0.get(k, 0.0) for k in zip(s.loc[first_rows, "site_id"],
+                                                                          s.loc[first_rows, "stage"])]
+    by_stage = {key: list(zip(g["stage"], g["prev_classes"], g["classes"], g["prev_pupils"]))
                 for key, g in s[(s["prev_classes"] > 0) | (s["classes"] > 0)].groupby(["site_id", "period"])}
 
     actions, merged_into, kinds_after, reasons, texts, moved_to = [], [], [], [], [], []
@@ -214,7 +222,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
         out = dest.get(key, [])
         codes, text = _reason(action, r, before_set, after_set, kind_before, kind_after, out,
                               float(moved_in.get(key, 0.0)), rules.get(key, []), names, target,
-                              crowded.get(r.site_id, []) if r.period == periods[0] else [], by_stage.get(key, []))
+                              crowded.get(r.site_id, []) if r.period == periods[0] else [], by_stage.get(key, []),
+                              catchment.get(key, 0.0) if r.period == periods[0] else None)
         actions.append(action), merged_into.append(target), kinds_after.append(kind_after)
         reasons.append(";".join(codes)), texts.append(text)
         moved_to.append(";".join(f"{t}:{p:.0f}" for t, p in out if p >= 0.5))
@@ -270,21 +279,29 @@ def _classes_text(by_stage) -> str:
     """``小学 24→21 班、学前 0→4 班`` (stages whose classes change), or ``班数 12 不变``."""
     order = list(STAGE_ZH)
     rows = sorted(by_stage, key=lambda x: order.index(x[0]) if x[0] in order else 99)
-    changed = [f"{STAGE_ZH.get(g, g)} {a:.0f}→{b:.0f} 班" for g, a, b in rows if a != b]
-    return "、".join(changed) if changed else f"班数 {sum(b for _, _, b in rows):.0f} 不变"
+    changed = [f"{STAGE_ZH.get(g, g)} {a:.0f}→{b:.0f} 班" for g, a, b, *_ in rows if a != b]
+    return "、".join(changed) if changed else f"班数 {sum(b for _, _, b, *_ in rows):.0f} 不变"
 
 
 def _reason(action, r, before_set, after_set, kind_before, kind_after, out, moved_in, rules, names, target,
-            crowded=(), by_stage=()):
-    """Reason codes and one Chinese sentence for one school × period."""
+            crowded=(), by_stage=(), first_catchment=None):
+    """Reason codes and one Chinese sentence for one school × period.
+
+    A size rule is named only where it binds (the stage had more pupils than this period allows);
+    today's crowded classes only where the stage gains classes to relieve them. ``first_catchment``:
+    in the first period, the pupils of the villages nearest to the school (its catchment today)."""
     from xuewei.data.standards import standard
 
     codes, parts = [], []
     big, huge = float(standard("oversized_class.large")), float(standard("oversized_class.super_large"))
-    for stage, avg in crowded:  # first period: classes above the cap today are brought to the cap
+    grew = {g for g, a, b, *_ in by_stage if b > a}
+    prev_pupils = {g: p for g, _, _, p in by_stage}
+    for stage, avg in crowded:  # first period: classes above the cap today, relieved by more classes
+        if stage not in grew:
+            continue
         label = "（超大班额）" if avg >= huge else "（大班额）" if avg >= big else ""
         codes.append("oversized_class")
-        parts.append(f"{STAGE_ZH[stage]}基准年平均班额 {avg:.0f} 人{label}，超过班额上限")
+        parts.append(f"{STAGE_ZH[stage]}基准年平均班额 {avg:.0f} 人{label}，超过班额上限，增班消除")
     pb, pa = float(r.pupils_before), float(r.pupils_after)
     head = f"{_classes_text(by_stage)}，学生 {_n(pb)}→{_n(pa)} 人"
     added, dropped = after_set - before_set, before_set - after_set
@@ -307,25 +324,34 @@ def _reason(action, r, before_set, after_set, kind_before, kind_after, out, move
         codes.append("stages_changed")
         parts.append("；".join(x for x in (f"加办{_stages_zh(added)}" if added else "",
                                            f"停办{_stages_zh(dropped)}" if dropped else "") if x))
-    for stage, rule, p0, avg0, allowed, limit, key, value, big in rules:
+    for stage, rule, p0, avg0, allowed, limit, key, value, crowded_big in rules:
+        must = prev_pupils.get(stage, 0.0) - allowed  # pupils the rule sends elsewhere this period
+        if must < 0.5 or action not in ("shrink", "convert", "keep", "expand"):
+            continue
         if rule == "school_size_cap":
             note = (f"{STAGE_ZH[stage]}基准年 {_n(p0)} 人，超过规模上限 {key} = {value:g} 人，"
-                    f"按 oversize_target_year 逐期降低，本期最多 {_n(allowed)} 人")
+                    f"按 oversize_target_year 逐期降低，本期最多 {_n(allowed)} 人（须分流 {_n(must)} 人）")
         else:
-            note = (f"{STAGE_ZH[stage]}基准年平均班额 {avg0:.0f} 人{'（大班额）' if big else ''}，按班额上限 {key} = "
-                    f"{value:g} 人/班容纳不下，按 oversize_target_year 逐期降低，本期最多 {_n(allowed)} 人")
-        if action in ("shrink", "convert", "keep") and pa < pb - 0.5:
-            codes.append(rule)
-            parts.append(note)
+            note = (f"{STAGE_ZH[stage]}基准年平均班额 {avg0:.0f} 人{'（大班额）' if crowded_big else ''}，按班额上限 {key} = "
+                    f"{value:g} 人/班容纳不下，按 oversize_target_year 逐期降低，本期最多 {_n(allowed)} 人（须分流 {_n(must)} 人）")
+        codes.append(rule)
+        parts.append(note)
     moved = sum(p for _, p in out)
     if action in ("shrink", "convert", "keep", "expand") and moved >= 0.5 and pa < pb - 0.5:
         where = "、".join(f"{names.get(t, t)}（{_n(p)} 人）" for t, p in out[:MOVED_NAMES] if p >= 0.5)
         codes.append("reassigned")
         parts.append(f"{_n(moved)} 人改去{where}" + ("等" if len(out) > MOVED_NAMES else ""))
-    other = pa - (pb - moved + moved_in)
-    if action in ("shrink", "keep", "convert") and other <= -0.5 and pa < pb - 0.5:
+    if action in ("shrink", "convert", "keep", "expand") and moved_in >= 0.5 and pa < pb - 0.5:
+        parts.append(f"另有 {_n(moved_in)} 人从别的学校的片区划入")
+    if first_catchment is None:
+        other = pa - (pb - moved + moved_in)  # the former catchment's own change in pupils
+        if action in ("shrink", "keep", "convert") and other <= -0.5 and pa < pb - 0.5:
+            codes.append("fewer_pupils")
+            parts.append(f"原片区生源减少 {_n(-other)} 人")
+    elif action in ("shrink", "keep", "convert") and first_catchment < pb - 0.5 and pa < pb - 0.5:
+        # The first period: today's pupils by village are not known; say what its nearest villages have.
         codes.append("fewer_pupils")
-        parts.append(f"原片区生源减少 {_n(-other)} 人")
+        parts.append(f"就近的村（社区）本期生源 {_n(first_catchment)} 人，少于基准年在校生 {_n(pb)} 人")
     if action == "expand":
         if pa > float(r.places_before):
             parts.insert(0, f"需求 {_n(pa)} 人，原学位 {_n(r.places_before)} 个不足，增至 {_n(r.places_after)} 个")

@@ -54,21 +54,25 @@ ROW_H, LINE_H, HEAD_LINE_H = 0.033, 0.019, 0.021  # one-line row, each further l
 CELL_PAD = 0.1  # matplotlib's cell padding on each side [share of the cell width]
 
 
+NARROW = {" ": 0.3, ".": 0.3, ",": 0.3, ":": 0.3, ";": 0.3, "/": 0.4, "|": 0.3, "(": 0.35, ")": 0.35, "-": 0.4}
+
+
 def text_width_em(text: str) -> float:
-    """Printed width of ``text`` in ems: CJK and full-width characters 1, others about 0.6."""
-    return sum(1.0 if (ord(c) >= 0x2E80 or 0xFF00 <= ord(c) <= 0xFFEF) else 0.6 for c in text)
+    """Printed width of ``text`` in ems (upper bounds for Noto Sans CJK): CJK and full-width
+    characters 1, digits and Latin letters 0.6, spaces and punctuation less."""
+    return sum(1.0 if (ord(c) >= 0x2E80 or 0xFF00 <= ord(c) <= 0xFFEF) else NARROW.get(c, 0.6) for c in text)
 
 
 def wrap_cell(text: str, width_em: float) -> str:
-    """``text`` broken into lines no wider than ``width_em`` ems (after a Chinese comma or semicolon
-    where one falls in the second half of a line, else at the width)."""
+    """``text`` broken into lines no wider than ``width_em`` ems (after a Chinese comma or semicolon,
+    or before an opening bracket, where one falls in the second half of a line, else at the width)."""
     lines = []
     for para in str(text).split("\n"):
         line, w = "", 0.0
         for c in para:
             cw = text_width_em(c)
             if w + cw > width_em and line:
-                cut = max(line.rfind(p) for p in "，；、：）")
+                cut = max([line.rfind(p) for p in "，；、：）"] + [line.rfind("（") - 1])
                 if cut >= len(line) // 2 and cut < len(line) - 1:
                     lines.append(line[:cut + 1])
                     line = line[cut + 1:]
@@ -205,7 +209,7 @@ def write_pack(run, township_id: str, out_dir: Path, family=None, renderer: Town
                [0.11, 0.06, 0.045, 0.04, 0.08, 0.04, 0.04, 0.045, 0.045, 0.045, 0.045, 0.045, 0.34],
                note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。")
         n = len(run.periods)
-        w_school, w_num = 0.84 * 0.74 / (n + 1), 0.84 * 0.26 / n
+        w_school, w_num = 0.84 * 0.70 / (n + 1), 0.84 * 0.30 / n
         _paged(pdf, run, family, f"{name}各村（社区）就读学校与路程", villages,
                [0.09, 0.07] + [w_school] + [w_school, w_num] * n,
                note="路程为直线距离 × 绕行系数（公里），与布局模型一致；基准年为距最近的现有同学段学校。")
