@@ -214,9 +214,9 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
         kind_before = kind_now.get(r.site_id, "" if r.origin == "candidate" else r.kind)
         if after_set and not kind_before and r.kind == "village_kindergarten":
             kind_after = r.kind
-        elif after_set and (after_set != before_set or not kind_before):
+        elif after_set and (action == "convert" or not kind_before):
             kind_after = kind_of(after_set, 99, False)
-        else:
+        else:  # the same kind (a 教学点 opening 附设园 stays a 教学点); a closed school: none
             kind_after = kind_before if after_set else ""
         kind_now[r.site_id] = kind_after or kind_before
         out = dest.get(key, [])

@@ -117,15 +117,19 @@ def sequence_actions():
         ("J2", "senior", "convert", 0, [0, 6, 6], [0, 280, 270]),
         ("P1", "primary", "existing", 6, [6, 6, 6], [250, 240, 230]),  # a primary school opening 附设园
         ("P1", "kindergarten", "convert", 0, [2, 2, 2], [55, 50, 50]),
+        ("T1", "primary", "existing", 2, [2, 2, 2], [40, 40, 40]),  # a 教学点 opening a kindergarten class
+        ("T1", "kindergarten", "convert", 0, [1, 1, 1], [20, 20, 20]),
     ])
     stage_data = [stub_stage("primary", [site("C1", "新区小学", "candidate", "candidate", 0, 0),
                                          site("J2", "二中", "junior", "convert", 0, 0),
-                                         site("P1", "东村小学", "primary", "existing", 6, 260)]),
+                                         site("P1", "东村小学", "primary", "existing", 6, 260),
+                                         site("T1", "西村教学点", "teaching_point", "existing", 2, 40)]),
                   stub_stage("junior", [site("J1", "一中", "junior", "existing", 12, 590),
                                         site("J2", "二中", "junior", "existing", 12, 590)]),
                   stub_stage("senior", [site("J1", "一中", "junior", "convert", 0, 0),
                                         site("J2", "二中", "junior", "convert", 0, 0)]),
-                  stub_stage("kindergarten", [site("P1", "东村小学", "primary", "convert", 0, 0)])]
+                  stub_stage("kindergarten", [site("P1", "东村小学", "primary", "convert", 0, 0),
+                                              site("T1", "西村教学点", "teaching_point", "convert", 0, 0)])]
     asg = pd.DataFrame(columns=["node_id", "stage", "period", "school_id", "pupils"])
     return derive_actions(None, sites, asg, stage_data, PolicyConfig(), 2020).set_index(["school_id", "period"])
 
@@ -155,6 +159,8 @@ def test_a_primary_school_opening_kindergarten_classes_expands():
     assert a.loc[("P1", 2025), "action_zh"] == "改扩建"
     assert "加办学前" in a.loc[("P1", 2025), "reason_zh"]
     assert a.loc[("P1", 2025), "kind_after_zh"] == "小学"
+    assert a.loc[("T1", 2025), "action_zh"] == "改扩建"
+    assert set(a.loc["T1", "kind_after_zh"]) == {"教学点"}
 
 
 # ---- validate --------------------------------------------------------------------------------
