@@ -7,7 +7,9 @@ Reads the ``actions.csv`` (and ``layout_sites.csv``) of one or more run folders 
   for the first period) and their label — a cut this large labelled 保留 is a silent cut;
 - per school, those whose classes at some period are below 70 % of the base year's, with the
   sequence of their labels; the school is *silently cut* when every label up to that period is 保留;
-- how the rows labelled 缩减 explain the drop (reason codes of actions.csv, runs from this version on).
+- how the rows labelled 缩减 explain the drop (reason codes of actions.csv, runs from this version on);
+- the schools above a size cap or with 大班额 in the base year (as ``xuewei validate`` warns, with the
+  run's own policy): their classes, pupils and labels in each period.
 
 Usage::
 
@@ -66,6 +68,33 @@ def cumulative_cuts(a: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["school_id", "name", "base_classes", "classes", "labels", "silent"])
 
 
+def oversize_paths(run_dir: Path, a: pd.DataFrame) -> pd.DataFrame:
+    """Base-year over-size / 大班额 schools: classes, pupils and label per period."""
+    import json
+
+    from xuewei.data.region import load_region
+    from xuewei.optimizer.oversize import base_year_breaches
+    from xuewei.optimizer.policy import PolicyConfig
+
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    policy = PolicyConfig(**{k: v for k, v in manifest["policy"].items() if k in PolicyConfig.model_fields})
+    region = load_region(Path(manifest["region"]["path"]))
+    base = manifest["scenario"]["resolved"]["horizon"].get("base_year") or region.meta.base_year
+    ids = base_year_breaches(region, policy, base)["school_id"]
+    sch = pd.read_csv(run_dir / "schools.csv", encoding="utf-8-sig")
+    pupils = sch.groupby(["school_id", "period"])["pupils"].sum()
+    rows = []
+    for sid in ids:
+        g = a[a["school_id"] == sid].sort_values("period")
+        if g.empty:
+            continue
+        rows.append({"school_id": sid, "name": g["name"].iloc[0], "base_classes": int(g["base_classes"].iloc[0]),
+                     "classes": "→".join(str(int(c)) for c in g["classes_after"]),
+                     "pupils": "→".join(f"{pupils.get((sid, p), 0.0):.0f}" for p in g["period"]),
+                     "labels": "→".join(g["action_zh"])})
+    return pd.DataFrame(rows, columns=["school_id", "name", "base_classes", "classes", "pupils", "labels"])
+
+
 def report(run_dir: Path) -> str:
     a = existing_actions(run_dir)
     per = period_cuts(a)
@@ -84,6 +113,9 @@ def report(run_dir: Path) -> str:
         codes = shrink["reason"].fillna("").str.split(";").explode().value_counts()
         lines += ["### Reason codes of the 缩减 rows", "",
                   ", ".join(f"{k} {v}" for k, v in codes.items() if k) + f" (rows: {len(shrink)})", ""]
+    over = oversize_paths(run_dir, a)
+    if len(over):
+        lines += ["### Schools over a size cap or with 大班额 in the base year", "", markdown(over.astype(object)), ""]
     if len(cum):
         lines += ["### Schools below 70 % of their base-year classes", "", markdown(cum.astype(object)), ""]
     return "\n".join(lines)

@@ -104,27 +104,40 @@ def _n(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def _flows(stage_data, assignments: pd.DataFrame, periods: list) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Pupil moves between schools from one period to the next (the first from each village's nearest
-    school today): ``(flow, moved_in, catchment)`` — pupils now at ``to_school`` whose village was at
-    ``from_school`` the period before; per school the pupils it gained that way; per school the
-    pupils of its former catchment the period before (the first period: its nearest villages'
-    pupils in that period) [pupils]."""
+def _flows(stage_data, assignments: pd.DataFrame, periods: list) -> dict:
+    """Where each school's former catchment (its villages the period before; the first period: the
+    villages nearest to it) is now [pupils]: ``flow`` (pupils now at ``to_school`` from ``from_school``'s
+    catchment, with their ``share`` of it), ``moved_in`` (per school, pupils from other catchments),
+    ``before`` (the catchment's pupils the period before; the first period: in this period),
+    ``now`` (its pupils in this period) and ``unserved`` (of those, pupils no school takes).
+    A village split between schools counts for each in proportion."""
     before = _baseline_catchment(stage_data).assign(period=periods[0])
     later = assignments.copy()
     later["next_period"] = later["period"].map(dict(zip(periods[:-1], periods[1:])))
     later = later.dropna(subset=["next_period"])[["node_id", "stage", "school_id", "pupils", "next_period"]]
     later = later.rename(columns={"next_period": "period"})
-    old_catch = pd.concat([before, later], ignore_index=True).rename(columns={"school_id": "from_school"})
-    now = assignments[["node_id", "stage", "period", "school_id", "pupils"]].rename(
-        columns={"school_id": "to_school", "pupils": "pupils_now"})
-    moves = old_catch.merge(now, on=["node_id", "stage", "period"], how="inner")
+    keys = ["node_id", "stage", "period"]
+    old = pd.concat([before, later], ignore_index=True).rename(columns={"school_id": "from_school"})
+    old["f"] = old["pupils"] / old.groupby(keys)["pupils"].transform("sum").where(lambda x: x > 0)
+    old["f"] = old["f"].fillna(1.0 / old.groupby(keys)["pupils"].transform("size"))
+    demand = pd.concat([pd.DataFrame({"node_id": np.repeat(sd.node_ids, len(sd.periods)), "stage": sd.stage,
+                                      "period": np.tile(sd.periods, len(sd.node_ids)),
+                                      "demand": sd.demand.reshape(-1)}) for sd in stage_data], ignore_index=True)
+    now = assignments[keys + ["school_id", "pupils"]].rename(columns={"school_id": "to_school", "pupils": "pupils_now"})
+    assigned = now.groupby(keys)["pupils_now"].sum()
+    old = old.merge(demand, on=keys, how="left").fillna({"demand": 0.0})
+    old["assigned"] = pd.MultiIndex.from_frame(old[keys]).map(assigned).fillna(0.0).to_numpy(float)
+    old["demand_now"] = old["demand"] * old["f"]
+    old["unserved_now"] = (old["demand"] - old["assigned"]).clip(lower=0.0) * old["f"]
+    moves = old[keys + ["from_school", "f"]].merge(now, on=keys, how="inner")
+    moves["pupils_now"] *= moves["f"]
     moves = moves[moves["from_school"] != moves["to_school"]]
     flow = moves.groupby(["from_school", "period", "to_school"], as_index=False)["pupils_now"].sum()
-    total = old_catch.groupby(["from_school", "period"])["pupils"].sum()
+    by = old.groupby(["from_school", "period"])
+    total = by["pupils"].sum()
     flow["share"] = flow["pupils_now"] / flow.set_index(["from_school", "period"]).index.map(total).to_numpy(float)
-    moved_in = moves.groupby(["to_school", "period"])["pupils_now"].sum()
-    return flow, moved_in, total
+    return {"flow": flow, "moved_in": moves.groupby(["to_school", "period"])["pupils_now"].sum(), "before": total,
+            "now": by["demand_now"].sum(), "unserved": by["unserved_now"].sum()}
 
 
 def classify(before: set, after: set, origin: str, classes_before: float, classes_after: float,
@@ -186,7 +199,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     per["pupils_before"] = np.where(first, per["site_id"].map(p0).fillna(0.0), prev_after.reindex(per.index))
     per["pupils_before"] = per["pupils_before"].fillna(0.0)
 
-    flow, moved_in, catchment = _flows(stage_data, assignments, periods)
+    flows = _flows(stage_data, assignments, periods)
+    flow, moved_in = flows["flow"], flows["moved_in"]
     best = flow.sort_values("share", ascending=False).drop_duplicates(["from_school", "period"])
     best = best.set_index(["from_school", "period"])
     dest = flow.sort_values(["pupils_now", "to_school"], ascending=[False, True]).groupby(["from_school", "period"])
@@ -223,7 +237,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
         codes, text = _reason(action, r, before_set, after_set, kind_before, kind_after, out,
                               float(moved_in.get(key, 0.0)), rules.get(key, []), names, target,
                               crowded.get(r.site_id, []) if r.period == periods[0] else [], by_stage.get(key, []),
-                              catchment.get(key, 0.0) if r.period == periods[0] else None)
+                              {k: float(flows[k].get(key, 0.0)) for k in ("before", "now", "unserved")},
+                              r.period == periods[0])
         actions.append(action), merged_into.append(target), kinds_after.append(kind_after)
         reasons.append(";".join(codes)), texts.append(text)
         moved_to.append(";".join(f"{t}:{p:.0f}" for t, p in out if p >= 0.5))
@@ -284,12 +299,14 @@ def _classes_text(by_stage) -> str:
 
 
 def _reason(action, r, before_set, after_set, kind_before, kind_after, out, moved_in, rules, names, target,
-            crowded=(), by_stage=(), first_catchment=None):
+            crowded=(), by_stage=(), catchment=None, first=False):
     """Reason codes and one Chinese sentence for one school × period.
 
     A size rule is named only where it binds (the stage had more pupils than this period allows);
-    today's crowded classes only where the stage gains classes to relieve them. ``first_catchment``:
-    in the first period, the pupils of the villages nearest to the school (its catchment today)."""
+    today's crowded classes only where the stage gains classes to relieve them. ``catchment``: the
+    former catchment's pupils ``before`` and ``now`` and those of them ``unserved`` (`_flows`);
+    ``first``: the first period, whose catchment is each village's nearest school today."""
+    catchment = catchment or {"before": 0.0, "now": 0.0, "unserved": 0.0}
     from xuewei.data.standards import standard
 
     codes, parts = [], []
@@ -343,15 +360,19 @@ def _reason(action, r, before_set, after_set, kind_before, kind_after, out, move
         parts.append(f"{_n(moved)} 人改去{where}" + ("等" if len(out) > MOVED_NAMES else ""))
     if action in ("shrink", "convert", "keep", "expand") and moved_in >= 0.5 and pa < pb - 0.5:
         parts.append(f"另有 {_n(moved_in)} 人从别的学校的片区划入")
-    if first_catchment is None:
-        other = pa - (pb - moved + moved_in)  # the former catchment's own change in pupils
-        if action in ("shrink", "keep", "convert") and other <= -0.5 and pa < pb - 0.5:
+    shrinking = action in ("shrink", "keep", "convert", "expand") and pa < pb - 0.5
+    if shrinking and catchment["unserved"] >= 0.5:
+        codes.append("unserved")
+        parts.append(f"{_n(catchment['unserved'])} 人未能安排（见 unserved.csv）")
+    if not first:
+        fewer = catchment["before"] - catchment["now"]  # the former catchment's own change in pupils
+        if shrinking and fewer >= 0.5:
             codes.append("fewer_pupils")
-            parts.append(f"原片区生源减少 {_n(-other)} 人")
-    elif action in ("shrink", "keep", "convert") and first_catchment < pb - 0.5 and pa < pb - 0.5:
+            parts.append(f"原片区生源减少 {_n(fewer)} 人")
+    elif shrinking and catchment["now"] < pb - 0.5:
         # The first period: today's pupils by village are not known; say what its nearest villages have.
         codes.append("fewer_pupils")
-        parts.append(f"就近的村（社区）本期生源 {_n(first_catchment)} 人，少于基准年在校生 {_n(pb)} 人")
+        parts.append(f"就近的村（社区）本期生源 {_n(catchment['now'])} 人，少于基准年在校生 {_n(pb)} 人")
     if action == "expand":
         if pa > float(r.places_before):
             parts.insert(0, f"需求 {_n(pa)} 人，原学位 {_n(r.places_before)} 个不足，增至 {_n(r.places_after)} 个")
@@ -365,4 +386,4 @@ def _reason(action, r, before_set, after_set, kind_before, kind_after, out, move
             codes.append("enough_places")
         parts.insert(0, f"学位够用（使用率 {used:.0%}）" if used <= 1.0 + 1e-9 else
                      f"学生 {_n(pa)} 人多于标准学位 {_n(r.places_after)} 个（过渡期，逐期分流）")
-    return codes, head + "：" + "；".join(parts) if parts else head
+    return list(dict.fromkeys(codes)), head + "：" + "；".join(parts) if parts else head
