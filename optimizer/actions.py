@@ -213,7 +213,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     first_rows = s["prev_pupils"].isna()
     s.loc[first_rows, "prev_pupils"] = [stage_p0.get(k, 0.0) for k in zip(s.loc[first_rows, "site_id"],
                                                                           s.loc[first_rows, "stage"])]
-    by_stage = {key: list(zip(g["stage"], g["prev_classes"], g["classes"], g["prev_pupils"]))
+    s["class_cap"] = s["stage"].map(policy.class_cap)
+    by_stage = {key: list(zip(g["stage"], g["prev_classes"], g["classes"], g["prev_pupils"], g["pupils"], g["class_cap"]))
                 for key, g in s[(s["prev_classes"] > 0) | (s["classes"] > 0)].groupby(["site_id", "period"])}
 
     actions, merged_into, kinds_after, reasons, texts, moved_to = [], [], [], [], [], []
@@ -312,7 +313,7 @@ def _reason(action, r, before_set, after_set, kind_before, kind_after, out, move
     codes, parts = [], []
     big, huge = float(standard("oversized_class.large")), float(standard("oversized_class.super_large"))
     grew = {g for g, a, b, *_ in by_stage if b > a}
-    prev_pupils = {g: p for g, _, _, p in by_stage}
+    prev_pupils = {g: p for g, _, _, p, *_ in by_stage}
     for stage, avg in crowded:  # first period: classes above the cap today, relieved by more classes
         if stage not in grew:
             continue
@@ -377,9 +378,10 @@ def _reason(action, r, before_set, after_set, kind_before, kind_after, out, move
         if pa > float(r.places_before):
             parts.insert(0, f"需求 {_n(pa)} 人，原学位 {_n(r.places_before)} 个不足，增至 {_n(r.places_after)} 个")
             codes.insert(0, "demand")
-    if action == "shrink" and not codes:
+    if action == "shrink" and not codes:  # as many pupils, packed into fewer classes
         codes.append("classes")
-        parts.append("班数按学生数调整")
+        parts += [f"{STAGE_ZH.get(g, g)} {p:,.0f} 人按班额上限 {q:g} 人/班只需 {b:.0f} 班"
+                  for g, a_, b, _, p, q in by_stage if b < a_]
     if action == "keep":
         used = pa / r.places_after if r.places_after > 0 else 0.0
         if not parts:
