@@ -54,6 +54,7 @@ ROW_H, LINE_H, HEAD_LINE_H = 0.033, 0.019, 0.021  # one-line row, each further l
 CELL_PAD = 0.1  # matplotlib's cell padding on each side [share of the cell width]
 
 
+CLOSING = "）)，。；、：！？"
 NARROW = {" ": 0.3, ".": 0.3, ",": 0.3, ":": 0.3, ";": 0.3, "/": 0.4, "|": 0.3, "(": 0.35, ")": 0.35, "-": 0.4}
 
 
@@ -76,6 +77,9 @@ def wrap_cell(text: str, width_em: float) -> str:
                 if cut >= len(line) // 2 and cut < len(line) - 1:
                     lines.append(line[:cut + 1])
                     line = line[cut + 1:]
+                elif c in CLOSING and len(line) > 1:  # no line starts with a closing mark: take a character along
+                    lines.append(line[:-1])
+                    line = line[-1]
                 else:
                     lines.append(line)
                     line = ""
