@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from xuewei.errors import InputError, Problem
-from xuewei.labels import STAGE_ZH, VARIANT_ZH, model_zh
+from xuewei.labels import STAGE_ZH, VARIANT_ZH
 from xuewei.reports.runfolder import atomic_run_folder, safe_name
 
 EXIT_UNSERVED = 3
@@ -21,6 +21,8 @@ def register(sub) -> None:
     p.add_argument("--out", help="输出文件夹（缺省 runs/<情景>-<时间>）")
     p.add_argument("--force", action="store_true", help="输出文件夹已存在时覆盖")
     p.add_argument("--time-limit", type=float, help="求解时限（秒），覆盖情景中的 solver.time_limit_s")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="把各独立模型交给 Dask 集群求解：local（本机集群，进程数按 solver.workers）或调度器地址 tcp://主机:端口")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("forecast", help="学位需求预测（分地点、学段、年份、方案），写 demand.csv 和图表")
@@ -51,16 +53,45 @@ def _default_out(name: str, suffix: str = "") -> Path:
     return Path("runs") / f"{safe_name(name)}{suffix}-{stamp}"
 
 
+def room_check(out: Path):
+    """``check(region, scenario)``: refuse at once (exit 4) a run whose output disk has too little room
+    for its folder, estimated from the region's size, before anything is solved."""
+    from xuewei.errors import DiskFullError
+    from xuewei.reports.runfolder import estimate_run_bytes, free_bytes
+
+    def check(region, scenario) -> None:
+        years = scenario.horizon.periods[-1] - (scenario.horizon.base_year or region.meta.base_year)
+        need = estimate_run_bytes(len(region.townships), len(region.nodes), years, scenario.outputs.maps)
+        free = free_bytes(out.parent)
+        if free is not None and free < need:
+            raise DiskFullError(out.parent, free, need, before=True)
+    return check
+
+
 def cmd_run(args) -> int:
     from xuewei import pipeline
     from xuewei.reports.run_outputs import write_run
+    from xuewei.reports.runfolder import claim_output, refuse_existing
+    from xuewei.scenario import load_scenario
 
     overrides = {"solver": {"time_limit_s": args.time_limit}} if args.time_limit else None
-    result = pipeline.run(args.scenario, overrides=overrides, progress=_say)
-    out = Path(args.out) if args.out else _default_out(result.scenario.name)
-    _say("写出结果")
-    with atomic_run_folder(out, force=args.force) as tmp:
-        write_run(result, tmp, out)
+    if args.out:  # refused at once, before anything is read or solved
+        refuse_existing(Path(args.out), args.force)
+    out = Path(args.out) if args.out else _default_out(load_scenario(args.scenario, overrides)[0].name)
+    with claim_output(out, force=args.force):
+        if getattr(args, "dask", None):
+            from xuewei.cluster import dask_cluster
+
+            workers = pipeline.load_inputs(args.scenario, overrides)[0].solver.worker_count()
+            with dask_cluster(args.dask, workers) as (client, desc):
+                _say(f"求解方式：{desc}")
+                result = pipeline.run(args.scenario, overrides=overrides, progress=_say, dask_client=client,
+                                      on_loaded=room_check(out))
+        else:
+            result = pipeline.run(args.scenario, overrides=overrides, progress=_say, on_loaded=room_check(out))
+        _say("写出结果")
+        with atomic_run_folder(out, force=args.force) as tmp:
+            write_run(result, tmp, out)
     print(summary_text(result, out))
     return EXIT_UNSERVED if not result.unserved.empty else 0
 
@@ -99,14 +130,25 @@ def summary_text(result, out: Path) -> str:
 
 def cmd_forecast(args) -> int:
     from xuewei import pipeline
+    from xuewei.reports.runfolder import claim_output, refuse_existing
+
+    if args.out:  # refused at once, before anything is read
+        refuse_existing(Path(args.out), args.force)
+    scenario, path, region, fconf, policy = pipeline.load_inputs(args.scenario)
+    out = Path(args.out) if args.out else _default_out(scenario.name, "-forecast")
+    with claim_output(out, force=args.force):
+        _say("预测学位需求")
+        demand = pipeline.run_forecast(scenario, region, fconf, policy)
+        _write_forecast(out, args.force, demand, region)
+    _print_forecast(out, demand, region, scenario)
+    return 0
+
+
+def _write_forecast(out: Path, force: bool, demand, region) -> None:
     from xuewei.forecaster.report import write_demand_csv, write_outputs
 
-    scenario, path, region, fconf, policy = pipeline.load_inputs(args.scenario)
-    _say("预测学位需求")
-    demand = pipeline.run_forecast(scenario, region, fconf, policy)
-    out = Path(args.out) if args.out else _default_out(scenario.name, "-forecast")
     title = region.meta.name + ("（示意数据）" if region.meta.synthetic else "")
-    with atomic_run_folder(out, force=args.force) as tmp:
+    with atomic_run_folder(out, force=force) as tmp:
         write_demand_csv(demand, tmp / "demand.csv")
         write_outputs(demand, tmp / "charts", title_prefix=title)
         (tmp / "assumptions.txt").write_text("\n".join(demand.attrs.get("assumptions", [])) + "\n", encoding="utf-8")
@@ -117,6 +159,14 @@ def cmd_forecast(args) -> int:
             compare = compare_with_plan(demand, region.meta.plan)
             if compare is not None:
                 compare.to_csv(tmp / "plan_targets.csv", index=False, encoding="utf-8-sig")
+
+
+def _print_forecast(out: Path, demand, region, scenario) -> None:
+    compare = None
+    if region.meta.plan:
+        from xuewei.forecaster.plan_targets import compare_with_plan
+
+        compare = compare_with_plan(demand, region.meta.plan)
     totals = demand.groupby(["stage", "variant", "year"])["pupils"].sum().unstack("year")
     print(f"预测完成：{region.meta.name}，结果在 {out}")
     years = [y for y in scenario.horizon.periods if y in totals.columns]
@@ -124,14 +174,13 @@ def cmd_forecast(args) -> int:
     if compare is not None:
         print("\n与规划目标对照（只报告，不强行吻合）：")
         mid = compare[compare["variant"] == "mid"] if "mid" in set(compare["variant"]) else compare
-        show = mid[["stage", "year", "forecast_pupils", "plan_target_pupils", "difference_pct", "note"]].copy()
+        show = mid[["stage", "plan_indicator", "year", "forecast", "plan_target", "difference_pct"]].copy()
         show["stage"] = show["stage"].map(STAGE_ZH)
-        show.columns = ["学段", "年份", "预测（中方案）", "规划目标", "差（%）", "说明"]
+        show.columns = ["学段", "指标", "年份", "预测（中方案）", "规划目标", "差（%）"]
         print(show.to_string(index=False))
         print("（规划原文引文见 plan_targets.csv 的 source_quote 列）")
     for note in demand.attrs.get("assumptions", []):
         print(f"  假设：{note}")
-    return 0
 
 
 def cmd_check(args) -> int:
@@ -159,12 +208,23 @@ def cmd_check(args) -> int:
 
 def cmd_audit(args) -> int:
     from xuewei import pipeline
+    from xuewei.reports.runfolder import claim_output, refuse_existing
+
+    if args.out:  # refused at once, before anything is read
+        refuse_existing(Path(args.out), args.force)
+    scenario, path, region, fconf, policy = pipeline.load_inputs(args.scenario)
+    out = Path(args.out) if args.out else _default_out(scenario.name, f"-audit-{safe_name(args.plan)}")
+    with claim_output(out, force=args.force):
+        return _audit(args, out, scenario, region, fconf, policy)
+
+
+def _audit(args, out, scenario, region, fconf, policy) -> int:
+    from xuewei import pipeline
     from xuewei.optimizer.audit import audit
     from xuewei.optimizer.plan_audit import audit_plan
     from xuewei.optimizer.plan_check import PLAN_HORIZON
     from xuewei.reports.runfolder import write_csv
 
-    scenario, path, region, fconf, policy = pipeline.load_inputs(args.scenario)
     base = scenario.horizon.base_year or region.meta.base_year
     _say("预测学位需求")
     demand = pipeline.run_forecast(scenario, region, fconf, policy)
@@ -172,7 +232,6 @@ def cmd_audit(args) -> int:
     _say(f"按规划 {args.plan} 的布局逐年审计")
     schools, assignments = audit_plan(region, demand, policy, args.plan, years, base, policy.design_variant)
     violations = audit(assignments, schools, pipeline.audit_rules(policy))
-    out = Path(args.out) if args.out else _default_out(scenario.name, f"-audit-{safe_name(args.plan)}")
     with atomic_run_folder(out, force=args.force) as tmp:
         write_csv(schools.round(3), tmp / "plan_audit_schools.csv")
         write_csv(assignments.round(3), tmp / "plan_audit_assignments.csv")

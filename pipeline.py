@@ -159,13 +159,19 @@ def audit_rules(policy: PolicyConfig, stage_data=None) -> AuditRules:
                       transition=transition)
 
 
-def run(scenario_ref=None, overrides: dict | None = None, progress=None) -> RunResult:
-    """Forecast, optimise and check one scenario (nothing written)."""
+def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_client=None,
+        on_loaded=None) -> RunResult:
+    """Forecast, optimise and check one scenario (nothing written). With ``dask_client`` the layout's
+    independent models are solved as tasks on that Dask cluster (same tables as the local pool).
+    ``on_loaded(region, scenario)`` is called once the inputs are read, before any computing (e.g.
+    the check that the output disk has room)."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     say("读取情景与区域数据")
     scenario, path, region, fconf, policy = load_inputs(scenario_ref, overrides)
     base = scenario.horizon.base_year or region.meta.base_year
+    if on_loaded is not None:
+        on_loaded(region, scenario)
     t1 = time.perf_counter()
     say("预测学位需求")
     demand = run_forecast(scenario, region, fconf, policy)
@@ -175,7 +181,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None) -> RunR
     layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
                           gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say,
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,
-                          workers=scenario.solver.worker_count())
+                          workers=scenario.solver.worker_count(), dask_client=dask_client)
     t3 = time.perf_counter()
     say("核查与汇总")
     actions = derive_actions(region, layout.sites, layout.assignments, stage_data, policy, base)

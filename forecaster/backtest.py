@@ -73,6 +73,29 @@ def _estimates(num: np.ndarray, den: np.ndarray, c: int, method: RatioMethod, sh
     return gpr
 
 
+def _entry_trend(values: np.ndarray, window: int, steps: int, offset: int) -> np.ndarray:
+    """Entry-grade pupils (A, steps) on a least-squares line through each area's last ``window``
+    known values, for the ``steps`` years after launch; ``offset`` = launch index − origin index
+    (≤ 0). The slope is halved (damped) and the path never goes below 0. Areas with one value keep it."""
+    n_area, n_year = values.shape
+    out = np.full((n_area, steps), np.nan)
+    x = np.arange(n_year, dtype=float)
+    for a in range(n_area):
+        idx = np.flatnonzero(np.isfinite(values[a]))[-window:]
+        if len(idx) == 0:
+            continue
+        if len(idx) == 1:
+            out[a] = values[a, idx[0]]
+            continue
+        slope, icept = np.polyfit(x[idx], values[a, idx], 1)
+        base = icept + slope * (n_year - 1 + offset)
+        out[a] = np.maximum(base + TREND_DAMPING * slope * np.arange(1, steps + 1), 0.0)
+    return out
+
+
+TREND_DAMPING = 0.5
+
+
 def _entry_series(hist: History, pupils_fit: np.ndarray) -> np.ndarray:
     """Entry-grade pupils (A, T), NaN at breaks."""
     a = np.arange(len(hist.cube.areas))
@@ -114,6 +137,12 @@ class Engine:
         self.num, self.den = hist.ratio_terms()
         self.entry = _entry_series(hist, self.pupils_fit)
         self.years = hist.cube.years
+        seen = np.isfinite(hist.cube.pupils).any(axis=1)  # (A, G): grades each area ever has
+        g = np.arange(seen.shape[1])
+        lo = np.where(seen.any(axis=1), seen.argmax(axis=1), 0)
+        hi = np.where(seen.any(axis=1), seen.shape[1] - 1 - seen[:, ::-1].argmax(axis=1), -1)
+        #: (A, G) grades inside each area's grade range (its lowest to highest grade in the data)
+        self.in_range = (g[None, :] >= lo[:, None]) & (g[None, :] <= hi[:, None])
         if hist.births is not None:
             self.births_x, _ = _births_for(hist, self.years, known_until=10**6)
         self._cache: dict = {}
@@ -142,13 +171,15 @@ class Engine:
         b = _base_index(self.hist, c)
         steps = last - b
         gpr = self._gpr(c, choice.gpr, choice.shrink)
-        stat = self._entry_stat(c, choice.entry)
+        stat = None if (choice.entry.kind == "trend" and self.hist.births is None) else self._entry_stat(c, choice.entry)
         target_years = self.years[0] + np.arange(b + 1, last + 1)
         projected = False
         if self.hist.births is not None:
             known = 10**6 if self.births_are_known else int(self.years[c])
             births, projected = _births_for(self.hist, target_years, known_until=known)
             entry = births * stat[:, None]
+        elif choice.entry.kind == "trend":
+            entry = _entry_trend(self.entry[:, : c + 1], choice.entry.window, steps, b - c)
         else:
             entry = np.repeat(stat[:, None], steps, axis=1)
         current = self.hist.cube.pupils[:, b, :].copy()
@@ -159,7 +190,9 @@ class Engine:
             nxt = np.full_like(current, np.nan)
             nxt[:, 1:] = current[:, :-1] * gpr[:, 1:]
             nxt[rows, self.hist.entry_index] = entry[:, k]
-            nxt = np.where(np.isnan(current), np.nan, nxt)  # grades an area does not have stay empty
+            # grades outside an area's range stay empty; a grade inside it that has no pupils yet
+            # (a school adding a grade a year) enters when the cohort below moves up into it
+            nxt = np.where(self.in_range, nxt, np.nan)
             out[:, k, :] = nxt
             current = nxt
         if choice.damping < 1:
@@ -265,15 +298,38 @@ class Engine:
                 out[h] = combination_weight(model[sel], persist[sel], act[sel])
         return out
 
+    def robust_choice(self) -> ModelChoice:
+        """Fixed estimators of the robust default: pooled ratios of the last 5 years; entry from
+        births × the ratio of the last 3 years, or, without births, a damped trend of the last 5
+        entry cohorts."""
+        return ROBUST_CHOICE if self.hist.births is not None else ROBUST_CHOICE_NO_BIRTHS
+
+    def track_length(self, c: int, horizon: int) -> int:
+        """Inner origins ``o < c`` whose (robust) forecasts can be scored on years ≤ c: the track record."""
+        inner, mask = self._inner(c, horizon)
+        if not inner:
+            return 0
+        act = self._actuals(inner, horizon)
+        fc = np.stack([self._area_totals(o, horizon, self.robust_choice()) for o in inner])
+        scored = (mask[:, None, :] & np.isfinite(act) & np.isfinite(fc)).any(axis=(1, 2))
+        return int(scored.sum())
+
     def predict(self, c: int, last: int, horizon: int) -> tuple[np.ndarray, bool, ModelChoice, np.ndarray]:
-        """The backtested forecast from origin index ``c``: chosen estimators, combined with
-        persistence by horizon.
+        """The backtested forecast from origin index ``c``, combined with persistence by horizon.
+
+        With a track record of fewer than `MIN_TRACK_ORIGINS` inner origins, the robust default:
+        `ROBUST_CHOICE` (fixed estimators, nothing selected) and equal weights with persistence.
+        Otherwise the estimators are chosen and the weights learned on the track record
+        (`choose`, `weights`).
 
         Returns pupils ``[area, year, grade]`` for indices c+1 … last, whether births were
         projected, the choice and the weights (horizons beyond ``horizon`` use the last weight).
         """
-        choice, _ = self.choose(c, horizon)
-        w = self.weights(c, horizon)
+        if self.track_length(c, horizon) < MIN_TRACK_ORIGINS:
+            choice, w = self.robust_choice(), np.full(horizon, PRIOR_WEIGHT)
+        else:
+            choice, _ = self.choose(c, horizon)
+            w = self.weights(c, horizon)
         f, projected = self.forecast(c, last, choice)
         launch = self.hist.cube.pupils[:, _base_index(self.hist, c), :]
         wk = w[np.minimum(np.arange(f.shape[1]), horizon - 1)]
@@ -281,6 +337,13 @@ class Engine:
         return f, projected, choice, w
 
 
+#: Inner origins needed before estimators are selected and weights learned on the track record.
+MIN_TRACK_ORIGINS = 6
+#: Fixed estimators of the robust default: pooled ratios of the last 5 years, entry level of the last 3.
+ROBUST_CHOICE = ModelChoice(RatioMethod("mean", 5), RatioMethod("mean", 3))
+ROBUST_CHOICE_NO_BIRTHS = ModelChoice(RatioMethod("mean", 5), RatioMethod("trend", 5))
+#: Weight of the cohort forecast against persistence in the robust default [fraction].
+PRIOR_WEIGHT = 0.5
 MIN_WEIGHT_CASES = 10  #: past cases (area × origin) needed to set a horizon's weight on its own
 WEIGHT_GRID = np.round(np.linspace(0.0, 1.0, 11), 2)  #: weights tried for the cohort forecast [fraction]
 

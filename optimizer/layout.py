@@ -31,7 +31,6 @@ the yearly travel cost per pupil for day pairs or the boarding cost for boarding
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -43,6 +42,7 @@ from pulp import LpAffineExpression, LpConstraint
 
 from xuewei.optimizer.oversize import site_limits
 from xuewei.optimizer.policy import PolicyConfig
+from xuewei.procs import guard_worker
 from xuewei.errors import SolveError
 from xuewei.optimizer.solve import SolveReport, solve_problem
 
@@ -528,7 +528,7 @@ PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved on
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
-                 min_parallel_pairs: int | None = None) -> LayoutResult:
+                 min_parallel_pairs: int | None = None, dask_client=None) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -546,7 +546,14 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     processes, largest first, once the models have ``min_parallel_pairs`` village–school pairs in all
     (default `PARALLEL_MIN_PAIRS`; below it starting the processes costs more than it saves).
     Results never depend on the number of workers in reproducible mode.
+
+    With ``dask_client`` (``xuewei run --dask``), or when this run is itself a task on a Dask worker
+    (a variant of ``xuewei batch --dask``), the models go to that Dask cluster as tasks instead
+    (`xuewei.optimizer.dask_solve`); a daemonic process that is not a Dask worker solves them one by
+    one, since it may not start a pool.
     """
+    from xuewei.optimizer import dask_solve
+
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     joint = False if joint is None else joint
     budgets = [budget] if joint else _split_budget(stages, policy, budget)
@@ -554,12 +561,21 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
     order = np.argsort(sizes, kind="stable")
     workers = max(1, min(int(workers), len(groups)))
-    if sizes.sum() < (PARALLEL_MIN_PAIRS if min_parallel_pairs is None else min_parallel_pairs):
+    big_enough = sizes.sum() >= (PARALLEL_MIN_PAIRS if min_parallel_pairs is None else min_parallel_pairs)
+    if not big_enough:
         workers = 1
+    on_dask = len(groups) > 1 and (dask_client is not None or (big_enough and dask_solve.running_in_dask_worker()))
+    if workers > 1 and not on_dask and not dask_solve.may_start_processes():
+        workers = 1  # a daemonic process may not start a pool of its own
+        if progress:
+            progress("本进程不能再启动子进程（守护进程）：各模型逐个求解")
     reproducible = max_nodes is not None
     solve_threads = 1 if reproducible else max(1, threads // workers)
     results: dict[int, tuple] = {}
-    if workers > 1:
+    if on_dask:
+        results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
+                              max_nodes, progress)
+    elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
                                   solve_threads, max_nodes, workers, progress)
     else:
@@ -589,9 +605,25 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                         pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries))
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is handled by the main process, which kills the workers (reports.runfolder).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
+                progress) -> dict[int, tuple]:
+    """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
+    time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
+    the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
+    from xuewei.optimizer import dask_solve
+
+    total = sizes.sum()
+    with dask_solve.task_client(client) as c:
+        slots = dask_solve.cluster_slots(c)
+        jobs = {}
+        for idx in range(len(groups)):
+            limit = float(time_limit_s) if max_nodes is not None else \
+                float(min(time_limit_s, max(5.0, slots * time_limit_s * sizes[idx] / total)))
+            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes)
+        if progress:
+            progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
+        return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
+                                        describe=lambda i: group_name(groups[i]))
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
@@ -612,7 +644,9 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     total = sizes.sum()
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
     out: dict[int, tuple] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    # Each worker ignores Ctrl-C (the main process kills the workers: reports.runfolder) and dies with
+    # the main process even when that is killed outright (xuewei.procs).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=guard_worker)
     queue = getattr(pool, "_call_queue", None)
     if queue is not None:
         # A model's data is larger than a pipe's buffer: if its worker is killed (Ctrl-C) while the

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from xuewei.errors import InputError, Problem
+from xuewei.reports.runfolder import claim_output
 
 
 def register(sub) -> None:
@@ -51,6 +52,35 @@ def resolve_townships(run, given: list[str], label: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _write_beside(out: Path, write) -> list[Path]:
+    """``write(tmp)`` into a hidden folder beside ``out``, then move each file it wrote into ``out``
+    (replacing a sheet of the same name, keeping the others). A full disk (exit 4) or a failure while
+    drawing leaves ``out`` as it was and nothing half-written."""
+    import os
+    import shutil
+
+    from xuewei.errors import DiskFullError
+    from xuewei.reports.runfolder import free_bytes, is_disk_full
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        tmp.mkdir()
+        written = [Path(p) for p in write(tmp)]
+        out.mkdir(exist_ok=True)
+        moved = []
+        for p in written:
+            os.replace(p, out / p.name)
+            moved.append(out / p.name)
+        return moved
+    except Exception as err:
+        if is_disk_full(err) and not isinstance(err, DiskFullError):
+            raise DiskFullError(out, free_bytes(out.parent)) from None
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def cmd_maps(args) -> int:
     from xuewei.reports.maps import write_maps
     from xuewei.reports.stored_run import read_run
@@ -59,7 +89,10 @@ def cmd_maps(args) -> int:
     run = read_run(args.run_dir)
     tids = resolve_townships(run, args.township, args.run_dir) if args.township else None
     out = Path(args.out) if args.out else Path(args.run_dir) / "maps"
-    paths = write_maps(run, out, township_ids=tids, overview=tids is None)
+    # Drawn into a temporary folder that replaces ``out`` when every sheet is done: a full disk or a
+    # kill leaves the old sheets as they were, and a second command drawing there is refused.
+    with claim_output(out, force=True):
+        paths = _write_beside(out, lambda tmp: write_maps(run, tmp, township_ids=tids, overview=tids is None))
     print(f"已绘制 {len(paths) // 2} 张图（PNG 与 PDF）到 {out}，用时 {time.perf_counter() - t0:.1f} 秒")
     if run.synthetic:
         print("（示意数据：区域数据部分为合成，图上已标注）")
@@ -73,6 +106,8 @@ def cmd_pack(args) -> int:
     run = read_run(args.run_dir)
     tids = resolve_townships(run, args.township, args.run_dir)
     out = Path(args.out) if args.out else Path(args.run_dir) / "packs"
-    for p in write_packs(run, out, tids):
+    with claim_output(out, force=True):
+        written = _write_beside(out, lambda tmp: write_packs(run, tmp, tids))
+    for p in written:
         print(f"听证会材料：{p}")
     return 0

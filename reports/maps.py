@@ -37,6 +37,8 @@ from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from xuewei.labels import TIER_ZH  # noqa: E402
+from xuewei.optimizer.dask_solve import can_start_pool  # noqa: E402
+from xuewei.procs import guard_worker  # noqa: E402
 from xuewei.reports import map_style as st  # noqa: E402
 from xuewei.reports.label_place import place_labels, text_size_pt  # noqa: E402
 from xuewei.reports.map_data import MapData  # noqa: E402
@@ -380,12 +382,14 @@ def _task(kind: str, tids: list[str], out_dir: str) -> list[str]:
 def render_all(md: MapData, out_dir: Path, family, township_ids: list[str] | None = None, overview: bool = True,
                workers: int | None = None, chunk: int = 4) -> list[Path]:
     """Overview sheets and township sheets (all townships by default), spread over ``workers`` processes
-    (default: up to 2) in chunks of ``chunk`` townships; each process reuses one figure."""
+    (default: up to 2) in chunks of ``chunk`` townships; each process reuses one figure. Inside a Dask
+    worker (a variant of ``xuewei batch --dask``) or another daemonic process the sheets are drawn one
+    by one: such a process may not start a pool (`xuewei.optimizer.dask_solve.can_start_pool`)."""
     tids = list(md.run.region.townships["township_id"]) if township_ids is None else list(township_ids)
     tasks = ([("overview", [])] if overview else []) + [("townships", tids[i:i + chunk])
                                                          for i in range(0, len(tids), chunk)]
     workers = min(workers or min(2, os.cpu_count() or 1), len(tasks))
-    if workers <= 1 or len(tids) < 4:
+    if workers <= 1 or len(tids) < 4 or not can_start_pool():
         paths = render_overview(md, out_dir, family) if overview else []
         r = TownshipRenderer(md, family)
         return paths + [p for tid in tids for p in r.render(tid, out_dir)]
@@ -393,7 +397,7 @@ def render_all(md: MapData, out_dir: Path, family, township_ids: list[str] | Non
     _WORKER.clear()
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=guard_worker) as pool:
             futures = [pool.submit(_task, kind, chunk_ids, str(out_dir)) for kind, chunk_ids in tasks]
             parts = [f.result() for f in futures]
     finally:
