@@ -137,6 +137,14 @@ def base_year_breaches(region, policy: PolicyConfig, base_year: int | None = Non
                 f"{STAGE_ZH[stage]}平均班额 {avg:.0f} 人（{r['pupils']:,.0f} 人 / {r['classes']:.0f} 班），"
                 f"{'超大班额' if avg >= huge else '大班额'}（≥{big if avg < huge else huge:.0f} 人，oversized_class."
                 f"{'large' if avg < huge else 'super_large'}），班额上限 class_cap.{stage} = {policy.class_cap[stage]} 人/班")
+    kinds = region.schools.set_index("school_id")["kind"]
+    whole = g.groupby(level=0)["pupils"].sum()
+    for sid, total in whole.items():  # a school-wide cap of its kind (九年一贯制): the model caps each stage
+        kind = kinds.get(sid)
+        cap = policy.school_size_cap.get(kind) if kind not in policy.class_cap else None
+        if cap is not None and total > cap:
+            notes.setdefault(sid, []).append(f"全校 {total:,.0f} 人，超过规模上限 school_size_cap.{kind} = {cap:g} 人"
+                                             "（布局模型按学段执行上限，全校上限只作提示）")
     rows = [{"school_id": sid, "name": public.get(sid, sid),
              "text": f"学校 {sid}（{public.get(sid, sid)}）{year} 年：" + "；".join(parts)} for sid, parts in notes.items()]
     return pd.DataFrame(rows, columns=["school_id", "name", "text"])
