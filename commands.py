@@ -109,7 +109,9 @@ def summary_text(result, out: Path) -> str:
                      f"最大间隙 {gap}，{row.seconds:.1f} 秒")
     counts = result.actions.groupby("action_zh").size()
     lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))
-    lines.append(f"  规则审计：{len(result.violations)} 处违规")
+    transition = int((result.violations["rule"] == "oversize_transition").sum()) if len(result.violations) else 0
+    lines.append(f"  规则审计：{len(result.violations)} 处违规"
+                 + (f"（其中 {transition} 处为超规模、大班额学校的过渡期，逐期降到上限）" if transition else ""))
     if reproducible_run(result):
         lines.append(f"  可复现性：是（每个模型到节点上限 {result.scenario.solver.max_nodes} 停止，重跑结果表逐字节相同）")
     else:

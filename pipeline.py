@@ -144,13 +144,21 @@ def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame) -> pd.DataFr
     return un
 
 
-def audit_rules(policy: PolicyConfig) -> AuditRules:
+def audit_rules(policy: PolicyConfig, stage_data=None) -> AuditRules:
+    """The audit's limits from the policy; with the layout's ``stage_data``, also what each over-size
+    school may still keep in each period on its way down (`xuewei.optimizer.oversize`)."""
     from xuewei.data.standards import standard
+    from xuewei.optimizer.oversize import limits_table
 
+    transition = {}
+    if stage_data is not None:
+        lim = limits_table(stage_data, policy)
+        transition = dict(zip(zip(lim["site_id"], lim["stage"], lim["period"]), lim["allowed_pupils"].astype(float)))
     return AuditRules(travel_limit_km=dict(policy.travel_limit_km), class_cap=dict(policy.class_cap),
                       school_size_cap=dict(policy.school_size_cap),
                       eligible_tiers={g: tuple(t) for g, t in policy.eligible_tiers.items()},
-                      boarding_stages=tuple(policy.boarding_stages), oversized_class=int(standard("oversized_class.large")))
+                      boarding_stages=tuple(policy.boarding_stages), oversized_class=int(standard("oversized_class.large")),
+                      transition=transition)
 
 
 def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_client=None,
@@ -181,7 +189,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
     actions = derive_actions(region, layout.sites, layout.assignments, stage_data, policy, base)
     schools = school_table(layout, policy)
     unserved = unserved_table(layout, unreachable)
-    rules = audit_rules(policy)
+    rules = audit_rules(policy, stage_data)
     violations = audit(layout.assignments, schools, rules)
     summary = township_summary(region, layout, schools, unserved, rules.oversized_class)
     result = RunResult(scenario=scenario, scenario_path=path, region=region, forecast_config=fconf, policy=policy,

@@ -23,7 +23,7 @@ from xuewei.labels import ACTION_ZH, STAGE_ZH
 from xuewei.reports.runfolder import write_csv
 
 STAGES = ("kindergarten", "primary", "junior", "senior")
-ACTIONS = tuple(ACTION_ZH)  # keep, expand, build, merge, close, convert
+ACTIONS = tuple(ACTION_ZH)  # keep, expand, shrink, build, merge, close, convert
 CHANGE_ACTIONS = tuple(a for a in ACTIONS if a != "keep")
 
 ID_COLUMNS = ["variant", "status", "error", "scenario", "overrides", "synthetic_data"]

@@ -50,12 +50,28 @@ def describe_region(region) -> str:
     return "\n".join(lines)
 
 
+def warn_oversize(region, policy=None, base_year: int | None = None) -> int:
+    """One warning per public school above the size cap or with 大班额 in the base year; returns
+    how many (the run brings them down over the periods: ``oversize_target_year``)."""
+    from xuewei.optimizer.oversize import base_year_breaches
+    from xuewei.optimizer.policy import PolicyConfig
+
+    rows = base_year_breaches(region, policy or PolicyConfig(), base_year)
+    for text in rows["text"]:
+        log.warning("%s。", text)
+    if len(rows):
+        log.warning("以上 %d 所学校超过规模或班额上限：运行时逐期降到上限（policy.oversize_target_year，缺省为最后一个规划期），"
+                    "超出的学生分流到其他学校，动作记为“缩减”。", len(rows))
+    return len(rows)
+
+
 def cmd_validate(args) -> int:
     path = Path(args.path)
     if path.is_dir():
         region = load_region(path)
         print(describe_region(region))
         _describe_plan(region)
+        warn_oversize(region)
         print("校验通过。")
         return 0
     if not path.exists():
@@ -85,10 +101,11 @@ def cmd_validate(args) -> int:
         return 0
     from xuewei.pipeline import load_inputs  # validates the [forecast] and [policy] sections too
 
-    scenario, spath, region, _, _ = load_inputs(path)
+    scenario, spath, region, _, policy = load_inputs(path)
     print(f"情景 {scenario.name}（{spath}）：规划期 {scenario.horizon.periods}，求解器 {scenario.solver.name}")
     print(describe_region(region))
     _describe_plan(region)
+    warn_oversize(region, policy, scenario.horizon.base_year)
     print("校验通过。")
     return 0
 

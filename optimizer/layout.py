@@ -40,6 +40,7 @@ import pandas as pd
 import pulp
 from pulp import LpAffineExpression, LpConstraint
 
+from xuewei.optimizer.oversize import site_limits
 from xuewei.optimizer.policy import PolicyConfig
 from xuewei.procs import guard_worker
 from xuewei.errors import SolveError
@@ -122,8 +123,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     """Add one stage's variables and constraints to ``prob``; append its objective terms."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
     sites = sd.sites
-    cap = float(policy.class_cap[g])
-    size_cap = float(policy.school_size_cap[g]) if g in policy.school_size_cap else None
+    allowed, class_size = site_limits(sites, g, policy, T)  # per site × period (oversize.py)
     c0 = sites["c0"].to_numpy(float)
     K = sites["K"].to_numpy(float)
     beds0 = sites["beds0"].to_numpy(float)
@@ -192,11 +192,12 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
         load = d[sd.pair_node]
         for j in range(S):
             rows = s_order[s_start[j]:s_start[j + 1]]
-            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())) + [(k[j], -cap)])
+            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist()))
+                                   + [(k[j], -float(class_size[j, t]))])
             add(LpConstraint(e, LE, f"cap{p}{j}", 0))
-            if size_cap is not None:
+            if np.isfinite(allowed[j, t]):
                 e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())))
-                add(LpConstraint(e, LE, f"size{p}{j}", size_cap))
+                add(LpConstraint(e, LE, f"size{p}{j}", float(allowed[j, t])))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -float(K[j]))]), LE, f"kmax{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -1.0)]), GE, f"kmin{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(m[j], 1.0), (k[j], -1.0)]), GE, f"hw{p}{j}", -float(c0[j])))
@@ -226,15 +227,14 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
     open a closed site only when nothing open has room; never spend beyond the period's budget
     (a village that would need more capital stays unserved). Returns the layout and its objective."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
-    cap = float(policy.class_cap[g])
-    size_cap = float(policy.school_size_cap.get(g, np.inf))
     sites = sd.sites
+    allowed, class_size = site_limits(sites, g, policy, T)  # per site × period (oversize.py)
     c0 = sites["c0"].to_numpy(float)
     K = sites["K"].to_numpy(float)
     beds0 = sites["beds0"].to_numpy(float)
     origin = sites["origin"].to_numpy()
     bed_room = np.where(sites["can_add_beds"].to_numpy(bool), np.inf, beds0)
-    usable = np.minimum(cap * K, size_cap)
+    usable = np.minimum(class_size[:, 0] * K, allowed[:, 0])
     is_open = (origin == "existing") & (c0 > 0) & (K > 0) & ~closed
     for grp in sd.seat_groups:  # each township seat keeps a school: open one if none is
         if not is_open[grp].any():
@@ -250,6 +250,8 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
     for t in range(T):
         d = sd.demand[:, t]
         Y = float(sd.years[t])
+        cap = class_size[:, t]
+        usable = np.minimum(cap * K, allowed[:, t])
         load = np.zeros(S)
         bload = np.zeros(S)
         xv = np.zeros(len(sd.pair_node))
@@ -269,7 +271,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                         continue
                     if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                         continue
-                    extra = (max(0.0, np.ceil((load[j] + d[i]) / cap - 1e-9) - max(built[j], np.ceil(load[j] / cap - 1e-9)))
+                    extra = (max(0.0, np.ceil((load[j] + d[i]) / cap[j] - 1e-9) - max(built[j], np.ceil(load[j] / cap[j] - 1e-9)))
                              * unit[j] + (fixed[j] if not is_open[j] and not o_prev[j] else 0.0)
                              + (policy.bed_wan_yuan * max(0.0, min(d[i], bload[j] + d[i] - beds0[j] - w_prev[j]))
                                 if sd.pair_boarding[r] else 0.0))
@@ -283,7 +285,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                         bload[j] += d[i]
                     break
         _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
-                 budget_left=limit - spent)
+                 budget_left=limit - spent, cap=cap)
         served = np.bincount(sd.pair_node, weights=xv, minlength=N)
         uv = ((d > 0) & (served == 0)).astype(float)
         k = np.where(is_open, np.clip(np.ceil(load / cap - 1e-9), 1, K), 0)
@@ -308,15 +310,17 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
 
 
 def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
-             budget_left, passes: int = 3) -> None:
+             budget_left, passes: int = 3, cap: np.ndarray | None = None) -> None:
     """Move single villages to another open school while that lowers the period's cost (travel or
-    boarding, classes, new classes' capital). Changes the arrays in place."""
-    cap = float(policy.class_cap[sd.stage])
+    boarding, classes, new classes' capital). Changes the arrays in place. ``cap``: allowed class
+    size per site [pupils/class] (default: the stage's class cap)."""
+    if cap is None:
+        cap = np.full(len(sd.sites), float(policy.class_cap[sd.stage]))
     Y = float(sd.years[t])
     r_c = policy.running_per_class_year_wan_yuan[sd.stage]
 
-    def classes(x):
-        return np.ceil(x / cap - 1e-9)
+    def classes(x, j):
+        return np.ceil(x / cap[j] - 1e-9)
 
     for _ in range(passes):
         moved = False
@@ -327,7 +331,7 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                 continue
             r0 = cur[0]
             j0 = sd.pair_site[r0]
-            gain_old = r_c * Y * (classes(load[j0]) - classes(load[j0] - d[i]))
+            gain_old = r_c * Y * (classes(load[j0], j0) - classes(load[j0] - d[i], j0))
             best, best_delta, best_extra = None, -1e-6, 0.0
             for r in rows:
                 j = sd.pair_site[r]
@@ -335,11 +339,11 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                     continue
                 if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                     continue
-                new_k = classes(load[j] + d[i])
-                extra = max(0.0, new_k - max(built[j], classes(load[j]))) * unit[j]
+                new_k = classes(load[j] + d[i], j)
+                extra = max(0.0, new_k - max(built[j], classes(load[j], j))) * unit[j]
                 if extra > budget_left + 1e-9:
                     continue
-                delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j]))
+                delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j], j))
                          + extra - gain_old)
                 if delta < best_delta:
                     best, best_delta, best_extra = r, delta, extra

@@ -35,6 +35,8 @@ def run_text(run) -> str:
             parts.append("".join(df["name"].astype(str)))
     for d in (labels.STAGE_ZH, labels.KIND_ZH, labels.ACTION_ZH, labels.TIER_ZH):
         parts.append("".join(d.values()))
+    if "reason_zh" in getattr(run, "actions", {}):  # the actions' reasons, printed in the packs
+        parts.append("".join(run.actions["reason_zh"].fillna("").astype(str)))
     for f in TEXT_SOURCES:
         p = _HERE / f
         if p.is_file():

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from xuewei.labels import ACTION_ZH, STAGE_ZH
+from xuewei.labels import ACTION_ZH, STAGE_ZH, model_zh
+from xuewei.reports.pack_tables import oversize_rows
+from xuewei.reports.run_outputs import status_zh
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;
@@ -82,7 +84,10 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None) -> str:
         cols = {"model": "模型", "status": "状态", "objective_wan_yuan": "目标值（万元）", "bound_wan_yuan": "下界（万元）",
                 "gap": "间隙", "solve_seconds": "用时（秒）"}
         sv = sv[[c for c in cols if c in sv]].rename(columns=cols)
-        sv["模型"] = sv["模型"].map(lambda m: STAGE_ZH.get(m, m))
+        sv["模型"] = sv["模型"].map(model_zh)
+        if "状态" in sv:
+            stop = run.solver["stop"].fillna("") if "stop" in run.solver else pd.Series("", index=run.solver.index)
+            sv["状态"] = [status_zh(x, y) for x, y in zip(sv["状态"], stop)]
         if "间隙" in sv:
             sv["间隙"] = sv["间隙"].map(lambda g: "—" if pd.isna(g) else f"{g:.2%}")
         parts += ["<h2>求解</h2>", _table(sv)]
@@ -90,6 +95,12 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None) -> str:
     counts = counts[[a for a in ACTION_ZH if a in counts]].rename(columns=ACTION_ZH).reset_index().rename(
         columns={"period": "规划期"})
     parts += ["<h2>各期学校调整（所）</h2>", _table(counts)]
+    over = oversize_rows(run.actions)
+    if len(over):
+        parts += ["<h2>超规模、大班额学校（逐期降到上限）</h2>",
+                  f"<p>基准年超过规模上限或班额上限的学校按 oversize_target_year"
+                  f"（{run.policy.oversize_target_year or max(run.periods)} 年）逐期降到上限；超出的学生分流到其他学校：</p>",
+                  _table(over)]
     tot = run.summary.groupby(["period", "stage"])[["pupils", "places", "unserved", "boarding_pupils"]].sum().reset_index()
     tot["stage"] = tot["stage"].map(lambda s: STAGE_ZH.get(s, s))
     tot.columns = ["规划期", "学段", "学生（人）", "学位（个）", "未安排（人）", "寄宿（人）"]
@@ -108,7 +119,8 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None) -> str:
     if len(run.violations) == 0:
         parts.append("<p>没有违反走读距离、寄宿、班额、规模和聚落层级规则的情况。</p>")
     else:
-        v = run.violations.groupby("rule").agg(n=("rule", "size"), example=("message", "first")).reset_index()
+        rule = "rule_zh" if "rule_zh" in run.violations else "rule"
+        v = run.violations.groupby(rule).agg(n=(rule, "size"), example=("message", "first")).reset_index()
         v.columns = ["规则", "处数", "示例"]
         parts.append(_table(v))
     if run.plan_check:

@@ -31,6 +31,8 @@ def short_school(name: str) -> str:
 def display_kind(kind: str, stages: str) -> str:
     """The kind a school is drawn as, from the stages it hosts (after the period's change)."""
     s = set(filter(None, str(stages).split(";")))
+    if {"primary", "junior", "senior"} <= s:
+        return "twelve_year"
     if {"primary", "junior"} <= s:
         return "nine_year"
     if {"junior", "senior"} <= s:

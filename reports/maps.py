@@ -8,7 +8,7 @@
   arrow, data date and, for synthetic regions, the note 示意数据; where the pack has no boundary file
   (`Region.boundary_derived`), the note that the county boundary is a sketch.
 
-Schools are coloured by action (保留/改扩建/新建/合并/撤销/转变) with their marker by kind; villages
+Schools are coloured by action (保留/改扩建/缩减/新建/合并/撤销/转变) with their marker by kind; villages
 are sized by school-age children; catchment lines run village → school, coloured by stage, dashed
 where the pupils board. Labels are placed greedily (`label_place`): none overlap; those without room
 are left off the map (the hearing pack's tables list every school and village).

@@ -146,6 +146,14 @@ def report_markdown(result) -> str:
     lines += ["| 规划期 | " + " | ".join(ACTION_ZH[a] for a in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for period, row in counts.iterrows():
         lines.append(f"| {period} | " + " | ".join(str(int(row[a])) for a in cols) + " |")
+    from xuewei.reports.pack_tables import oversize_rows
+
+    over = oversize_rows(r.actions)
+    if len(over):
+        lines += ["", "## 超规模、大班额学校（逐期降到上限）", "",
+                  f"基准年超过规模上限或班额上限的学校按 oversize_target_year（{r.policy.oversize_target_year or max(r.scenario.horizon.periods)} 年）"
+                  "逐期降到上限，超出的学生分流到其他学校：", "", "| 规划期 | 学校 | 调整 | 说明 |", "|---|---|---|---|"]
+        lines += [f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} |" for row in over.itertuples(index=False)]
     lines += ["", "## 学位与需求（全县）", "", "| 规划期 | 学段 | 需求（人） | 学位 | 未安排（人） |", "|---|---|---|---|---|"]
     tot = r.summary.groupby(["period", "stage"])[["pupils", "places", "unserved"]].sum()
     for (period, stage), row in tot.iterrows():

@@ -29,9 +29,9 @@ from xuewei.reports.pack_tables import KIND_NAMES, _site_names
 HEAD_FILL = PatternFill("solid", fgColor="E8E8E8")
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-ACTION_ORDER = ["close", "merge", "convert", "build", "expand", "keep"]
+ACTION_ORDER = ["close", "merge", "convert", "build", "expand", "shrink", "keep"]
 KIND_ORDER = ["kindergarten", "village_kindergarten", "primary", "teaching_point", "junior", "nine_year",
-              "complete_secondary", "senior"]
+              "complete_secondary", "twelve_year", "senior"]
 STAGE_GROUPS = {"幼儿园调整目标": ("kindergarten",), "义务教育学校调整目标": ("primary", "junior"),
                 "普通高中调整目标": ("senior",)}
 
@@ -99,6 +99,8 @@ def _finish(ws, df_list: list[pd.DataFrame], freeze: str) -> None:
 def adjustment_table(run) -> pd.DataFrame:
     """布局调整情况表: per period × school kind, the number of schools by action [所]."""
     a = run.actions.copy()
+    if "kind_after" in a:  # the kind after the period (a closed school: the kind it was)
+        a["kind"] = a["kind_after"].where(a["kind_after"].fillna("") != "", a["kind"])
     counts = a.groupby(["period", "kind", "action"]).size().unstack("action", fill_value=0)
     for act in ACTION_ORDER:
         if act not in counts:
@@ -161,6 +163,8 @@ def school_targets(run, stages: tuple[str, ...]) -> pd.DataFrame:
         if (sid, p) in act.index:
             r = act.loc[(sid, p)]
             n = r["action_zh"] + (f"，并入{names.get(r['merged_into'], r['merged_into'])}" if r["merged_into"] else "")
+            if isinstance(r.get("reason_zh"), str) and r["reason_zh"] and r["action"] != "merge":
+                n += "：" + r["reason_zh"]
         else:
             n = ""
         notes.append(n)
@@ -192,10 +196,10 @@ SUMMARY_ZH = {"township_id": "乡镇代码", "township": "乡镇", "stage": "学
               "pupils": "学生（人）", "places": "学位（个）", "unserved": "未安排（人）",
               "mean_distance_km": "平均路程（km）", "max_distance_km": "最远路程（km）",
               "boarding_pupils": "寄宿（人）", "oversized_classes": "大班额班数（班）"}
-AUDIT_ZH = {"rule": "规则", "stage": "学段", "period": "规划期（年）", "school_id": "学校代码", "node_id": "村（社区）代码",
+AUDIT_ZH = {"rule_zh": "规则", "stage": "学段", "period": "规划期（年）", "school_id": "学校代码", "node_id": "村（社区）代码",
             "value": "实际值", "limit": "限值", "message": "说明"}
 UNSERVED_ZH = {"node_id": "村（社区）代码", "stage": "学段", "period": "规划期（年）", "pupils": "人数（人）",
-               "reason": "原因代码", "reason_zh": "起约束作用的规则"}
+               "reason_zh": "起约束作用的规则"}
 
 
 def _zh(df: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -217,7 +221,7 @@ def write_workbook(run, path: Path) -> Path:
             ("学位", "学位 = 班数 × 班额上限（" + "、".join(f"{STAGE_ZH[g]} {c} 人" for g, c in
                                                   run.policy.class_cap.items() if g in STAGE_ZH) + "）")]
     info += [(f"工作表：{n}", d) for n, d in (
-        ("布局调整情况表", "各规划期按办学类型统计的学校调整（所）：撤销、合并、转变、新建、改扩建、保留"),
+        ("布局调整情况表", "各规划期按办学类型（调整后）统计的学校调整（所）：撤销、合并、转变、新建、改扩建、缩减、保留"),
         ("学位递增计划", "各规划期末较基准年增加的学位（个），按乡镇和学段"),
         ("幼儿园/义务教育/普通高中调整目标", "班数有变化的学校：现有规模与调整后规模（仿巫溪规划表3–表5）"),
         ("学位需求预测", "各乡镇分学段、方案、年份的学生数预测（人）"),

@@ -28,7 +28,7 @@ def test_run_writes_a_complete_folder(tiny_run):
         assert (out / name).is_file(), name
     actions = pd.read_csv(out / "actions.csv", encoding="utf-8-sig")
     assert set(ACTION_COLUMNS) <= set(actions.columns)
-    assert set(actions["action_zh"]) <= {"保留", "改扩建", "新建", "合并", "撤销", "转变"}
+    assert set(actions["action_zh"]) <= {"保留", "改扩建", "缩减", "新建", "合并", "撤销", "转变"}
     asg = pd.read_csv(out / "assignments.csv", encoding="utf-8-sig")
     assert list(asg.columns) == ["node_id", "stage", "period", "school_id", "pupils", "distance_km", "boarding"]
     schools = pd.read_csv(out / "schools.csv", encoding="utf-8-sig")
