@@ -68,8 +68,13 @@ def run_text(run) -> str:
             parts.append("".join(map(str, table)))
         else:
             parts.append(str(table))
-    parts += [p.read_text(encoding="utf-8") for p in TEXT_SOURCES if p.is_file()]
+    parts.append(module_text())
     return "".join(parts)
+
+
+def module_text() -> str:
+    """The report modules' own strings (their source text) and the ASCII and punctuation characters."""
+    return BASE_CHARS + "".join(p.read_text(encoding="utf-8") for p in TEXT_SOURCES if p.is_file())
 
 
 def _source_path() -> Path:
