@@ -210,8 +210,8 @@ def write_run(result, folder: Path, target: Path) -> None:
 
 
 def write_presentations(result, folder: Path) -> dict:
-    """Maps (overview + every township), ``workbook.xlsx`` and ``report.html``, each as the scenario's
-    ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
+    """``results.gpkg`` (always), maps (overview + every township), ``workbook.xlsx`` and ``report.html``,
+    each as the scenario's ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
     import time
 
     from xuewei.reports.stored_run import from_result
@@ -219,6 +219,11 @@ def write_presentations(result, folder: Path) -> dict:
     outputs = result.scenario.outputs
     run = from_result(result)
     seconds = {}
+    from xuewei.reports.gis import GPKG, write_gpkg
+
+    t = time.perf_counter()
+    write_gpkg(run, folder / GPKG)
+    seconds["gpkg_s"] = time.perf_counter() - t
     if outputs.maps:
         from xuewei.reports.maps import write_maps
 
