@@ -39,7 +39,7 @@ CU2QU_MAX_ERR = 1.0  # largest distance of a quadratic from its cubic outline [f
 _HERE = Path(__file__).resolve().parent
 _ROOT = _HERE.parent
 TEXT_SOURCES = (_HERE / "maps.py", _HERE / "map_style.py", _HERE / "pack.py", _HERE / "pack_tables.py",
-                _HERE / "html_report.py", _ROOT / "labels.py", _ROOT / "batch" / "compare.py")
+                _HERE / "html_report.py", _HERE / "html_map.py", _ROOT / "labels.py", _ROOT / "batch" / "compare.py")
 BASE_CHARS = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、；：？！（）《》“”‘’—…·→←↑↓－～％·０１２３４５６７８９×±≤≥−"
 
 

@@ -24,8 +24,9 @@ name and unit).
 Field names are short ASCII codes (at most 10 characters, the Shapefile limit), the same in every
 format and close to the CSV columns; values are Chinese (names, 学段, 调整). This is the convention
 of Chinese GIS data (the 三调 and 国土空间规划 databases use ASCII field codes with Chinese aliases):
-it survives every tool and code page. In the GeoPackage each field's Chinese name is its alias
-(``gpkg_data_columns``, read by GDAL ≥ 3.3 and QGIS as the field's alternative name).
+it survives every tool and code page. In the GeoPackage each field's Chinese name is also written
+as its alias in the schema extension table ``gpkg_data_columns`` (``name``; ``title`` with the unit),
+for readers that show it (GDAL 3.6 does not); the ``fields`` table lists them for every reader.
 
 The region has no township polygons: townships are their seats (points). Distances are those of the
 layout model (straight line × the policy's detour factor, km).
@@ -194,7 +195,7 @@ def results_layers(run) -> dict:
     layers["school_stages"] = _gdf(_round(st), _points(at["lon"], at["lat"]), "school_stages")
 
     layers["villages"] = _villages(run, names, towns)
-    asg = run.assignments
+    asg = run.assignments.sort_values(["period", "stage", "node_id", "school_id"])  # as assignments.csv
     src, dst = nodes.reindex(asg["node_id"]), sites.reindex(asg["school_id"])
     xy = np.stack([np.column_stack([src["lon"], src["lat"]]), np.column_stack([dst["lon"], dst["lat"]])], axis=1)
     ok = np.isfinite(xy).all(axis=(1, 2))
@@ -343,8 +344,9 @@ def _write_aliases(path: Path) -> None:
         con.close()
 
 
-def write_gpkg(run, path: Path) -> Path:
-    """``results.gpkg``: every layer of `results_layers`, the ``about`` and ``fields`` tables, aliases.
+def write_gpkg(run, path: Path, layers: dict | None = None) -> Path:
+    """``results.gpkg``: every layer of `results_layers` (or the ``layers`` given), the ``about`` and
+    ``fields`` tables, aliases.
 
     Written to a temporary file beside ``path`` and renamed, so a reader never sees half a file.
     """
@@ -355,7 +357,7 @@ def write_gpkg(run, path: Path) -> Path:
     tmp.unlink(missing_ok=True)
     try:
         meta = run.region.meta
-        for layer, gdf in results_layers(run).items():
+        for layer, gdf in (layers or results_layers(run)).items():
             title, geom_type, desc = LAYERS[layer]
             pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", geometry_type=geom_type, promote_to_multi=False,
                                     layer_options={"IDENTIFIER": title, "DESCRIPTION": desc},

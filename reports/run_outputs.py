@@ -219,10 +219,11 @@ def write_presentations(result, folder: Path) -> dict:
     outputs = result.scenario.outputs
     run = from_result(result)
     seconds = {}
-    from xuewei.reports.gis import GPKG, write_gpkg
+    from xuewei.reports.gis import GPKG, results_layers, write_gpkg
 
     t = time.perf_counter()
-    write_gpkg(run, folder / GPKG)
+    layers = results_layers(run)
+    write_gpkg(run, folder / GPKG, layers)
     seconds["gpkg_s"] = time.perf_counter() - t
     if outputs.maps:
         from xuewei.reports.maps import write_maps
@@ -240,6 +241,6 @@ def write_presentations(result, folder: Path) -> dict:
         from xuewei.reports.html_report import write_report_html
 
         t = time.perf_counter()
-        write_report_html(run, folder)
+        write_report_html(run, folder, layers)
         seconds["report_html_s"] = time.perf_counter() - t
     return seconds
