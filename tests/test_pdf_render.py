@@ -1,7 +1,7 @@
-"""Every kind of PDF the tool writes renders in MuPDF and in PDFium as its PNG does.
+"""Every kind of PDF the tool writes renders in MuPDF and in PDFium (and poppler) as its PNG does.
 
 Maps (overview, township sheet), hearing pack pages and batch charts are rendered with PyMuPDF
-(MuPDF) and pypdfium2 (PDFium) at the PNG's resolution and compared with the PNG matplotlib drew of
+(MuPDF) and pypdfium2 (PDFium), and with poppler's ``pdftoppm`` where it is installed, at the PNG's resolution and compared with the PNG matplotlib drew of
 the same figure: both images are averaged over 8 × 8 pixel blocks (about 19 dpi at 150 dpi), each
 block may match its neighbour (1 block of shift, for the engines' rounding), and among the blocks with
 ink at most 2 % may differ by more than 40 grey levels, none by more than 110. Measured on the tiny
@@ -9,6 +9,9 @@ run: correct pages ≤ 0.4 % and ≤ 62; the MuPDF rendering of the CID-keyed CF
 (stray Latin letters for the Chinese) 28–37 % and ≥ 165.
 """
 
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +49,16 @@ def render_pdfium(pdf: Path, dpi: float) -> list[np.ndarray]:
         doc.close()
 
 
-ENGINES = {"MuPDF": render_mupdf, "PDFium": render_pdfium}
+def render_poppler(pdf: Path, dpi: float) -> list[np.ndarray]:
+    """Poppler's pdftoppm (a system program; used when installed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([PDFTOPPM, "-r", str(round(dpi)), "-gray", "-png", str(pdf), f"{tmp}/p"], check=True,
+                       capture_output=True, timeout=120)
+        return [_gray(Image.open(p)) for p in sorted(Path(tmp).glob("p*.png"), key=lambda p: int(p.stem.split("-")[-1]))]
+
+
+PDFTOPPM = shutil.which("pdftoppm")
+ENGINES = {"MuPDF": render_mupdf, "PDFium": render_pdfium, **({"poppler": render_poppler} if PDFTOPPM else {})}
 
 
 def _blocks(a: np.ndarray) -> np.ndarray:
@@ -97,11 +109,21 @@ def assert_fonts_embedded_truetype(pdf: Path) -> None:
     assert "XWNotoSansCJKsc-Regular" in names and names <= {"XWNotoSansCJKsc-Regular", "DejaVuSans"}, (pdf.name, names)
 
 
+def assert_every_page_says(pdf: Path, *words: str) -> None:
+    """The text layer (what search and copy see) holds ``words`` on every page."""
+    with pymupdf.open(pdf) as doc:
+        for i, page in enumerate(doc):
+            text = page.get_text()
+            for w in words:
+                assert w in text, (pdf.name, i + 1, w)
+
+
 def test_map_pdfs_render_like_their_pngs(tiny_run_dir):
     pdfs = sorted((tiny_run_dir / "maps").glob("*.pdf"))
     assert {p.stem.split("_")[0] for p in pdfs} == {"overview", "township"}
     for pdf in pdfs:
         assert_fonts_embedded_truetype(pdf)
+        assert_every_page_says(pdf, "示意数据", "示例县")  # the tiny region is synthetic
         assert_renders_like(pdf, [pdf.with_suffix(".png")], dpi=150)
 
 
@@ -125,6 +147,7 @@ def test_pack_pages_render_like_their_pngs(tiny_run_dir, tmp_path, monkeypatch):
     [pdf] = write_packs(run, tmp_path, ["T2"])
     assert len(pngs) >= 4
     assert_fonts_embedded_truetype(pdf)
+    assert_every_page_says(pdf, "示意数据", "东乡")
     assert_renders_like(pdf, pngs, dpi=100)
 
 
