@@ -136,7 +136,9 @@ def villages_fields() -> list[str]:
 
 def map_section(run, layers: dict | None = None) -> str:
     """The map's HTML: controls, SVG, info panel, legend, the data and the script."""
-    data = json.dumps(map_payload(run, layers), ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    payload = map_payload(run, layers)
+    w, h = payload["size"]
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     periods = "".join(f'<button type="button" data-period="{p}">{p} 年</button>' for p in run.periods)
     stages = "".join(f'<label><input type="checkbox" data-stage="{i}" checked>'
                      f'<i style="background:{STAGE_COLOUR[g]}"></i>{html.escape(STAGE_ZH[g])}</label>'
@@ -150,7 +152,7 @@ def map_section(run, layers: dict | None = None) -> str:
 <span class="xw-stages">就学路线：{stages}</span>
 <span class="xw-zoom"><button type="button" data-zoom="1.5" title="放大">＋</button><button type="button" data-zoom="0.6667"
  title="缩小">－</button><button type="button" data-zoom="0" title="全图">全图</button></span></div>
-<div class="xw-body"><svg id="xw-map" role="img" aria-label="学校与村的交互地图" preserveAspectRatio="xMidYMid meet"></svg>
+<div class="xw-body"><svg id="xw-map" style="aspect-ratio:{w}/{h}" role="img" aria-label="学校与村的交互地图" preserveAspectRatio="xMidYMid meet"></svg>
 <div class="xw-info" id="xw-info"><p class="muted">点击地图上的学校或村（社区），这里列出它的数字。</p></div></div>
 <div class="xw-legend"><b>学校调整</b>{actions}<b>形状</b>◯ 幼儿园 □ 小学 ▽ 教学点 △ 初中 ◇ 九年一贯制、完全中学 ☆ 高中
 <b>村（社区）</b><span><i class="dot"></i>面积 ∝ 学龄儿童</span><span><i class="dot red"></i>有学生未能安排</span>
@@ -168,7 +170,7 @@ MAP_CSS = """
 .xw-stages label{margin-right:.6em;white-space:nowrap}.xw-stages i,.xw-legend i{display:inline-block;width:.9em;
 height:.9em;margin:0 .25em 0 .1em;vertical-align:-.1em;border-radius:2px}
 .xw-body{display:grid;grid-template-columns:minmax(0,1fr) 27em;gap:1em}
-#xw-map{width:100%;height:640px;border:1px solid #bbb;background:#fbfbf8;cursor:grab;touch-action:none}
+#xw-map{width:100%;height:auto;min-height:320px;max-height:80vh;border:1px solid #bbb;background:#fbfbf8;cursor:grab;touch-action:none}
 .xw-info{border:1px solid #ddd;padding:.5em .8em;font-size:.9em;max-height:640px;overflow:auto;background:#fafafa}
 .xw-info table{font-size:.95em;width:100%}.xw-info th{white-space:nowrap;text-align:left}
 .xw-info td,.xw-info th{padding:.2em .4em}.xw-info h3{margin:.2em 0 .4em;font-size:1.1em}
