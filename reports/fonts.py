@@ -11,7 +11,7 @@ letter: stray Latin letters where the Chinese should be.
 `map_fonts` therefore cuts the font down once per run to the characters the run can draw (region
 names, the run's own strings, the report modules' texts, ASCII and punctuation), converts the CFF
 outlines to TrueType quadratic outlines (``fontTools.pens.cu2quPen``, error ≤ 1 font unit of 1000),
-renames it ``XW Noto Sans CJK SC`` and registers it with matplotlib. The PDFs then embed a real
+renames it ``XW Noto Sans CJK SC <hash>`` and registers it with matplotlib. The PDFs then embed a real
 TrueType program that every engine reads the same way. The subset also keeps PDFs fast to save
 (matplotlib parses the whole font file for every PDF; 16 MB takes about a second). Files are cached
 in the temporary folder by a hash of the characters, so a second run of a region costs nothing.
@@ -34,7 +34,7 @@ from matplotlib import font_manager
 
 SUBSET_FAMILY = "XW Noto Sans CJK SC"
 SUBSET_PS_NAME = "XWNotoSansCJKsc-Regular"
-CACHE_VERSION = "2"  # bump when the files written change
+CACHE_VERSION = "3"  # bump when the files written change
 CU2QU_MAX_ERR = 1.0  # largest distance of a quadratic from its cubic outline [font units, 1000 per em]
 _HERE = Path(__file__).resolve().parent
 _ROOT = _HERE.parent
@@ -85,11 +85,12 @@ def _source_path() -> Path:
     return Path(FONT_DIR) / FONT_FILE
 
 
-def _subset(chars: str):
-    """The bundled font cut down to ``chars`` (CFF outlines), renamed `SUBSET_FAMILY`."""
+def _subset(chars: str, tag: str = ""):
+    """The bundled font cut down to ``chars`` (CFF outlines), renamed `SUBSET_FAMILY` (+ ``tag``)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
+    ps_name = SUBSET_PS_NAME.replace("-", f"{tag}-") if tag else SUBSET_PS_NAME
     font = TTFont(_source_path())
     sub = subset.Subsetter(subset.Options(layout_features=[], name_IDs=["*"], notdef_outline=True))
     sub.populate(text=chars)
@@ -97,12 +98,13 @@ def _subset(chars: str):
     names = font["name"]
     for rec in list(names.names):
         if rec.nameID in (1, 4, 16):
-            names.setName(SUBSET_FAMILY, rec.nameID, rec.platformID, rec.platEncID, rec.langID)
+            names.setName(SUBSET_FAMILY + (f" {tag}" if tag else ""), rec.nameID, rec.platformID, rec.platEncID,
+                          rec.langID)
         elif rec.nameID == 6:
-            names.setName(SUBSET_PS_NAME, 6, rec.platformID, rec.platEncID, rec.langID)
+            names.setName(ps_name, 6, rec.platformID, rec.platEncID, rec.langID)
     names.names = [r for r in names.names if r.nameID != 17]
     if "CFF " in font:
-        font["CFF "].cff.fontNames = [SUBSET_PS_NAME]
+        font["CFF "].cff.fontNames = [ps_name]
     return font
 
 
@@ -147,13 +149,16 @@ def to_truetype(font, max_err: float = CU2QU_MAX_ERR):
     return font
 
 
+def _key(chars: str, kind: str) -> str:
+    src = _source_path()
+    return hashlib.sha256(f"{CACHE_VERSION}|{src.name}|{src.stat().st_size}|{kind}|{chars}".encode("utf-8")).hexdigest()[:16]
+
+
 def _cached(chars: str, kind: str, make) -> Path:
     """Path of the cached font file ``kind`` (``ttf`` or ``woff2``) for ``chars``; made with
     ``make(path)`` when absent (written to a temporary name, then renamed: safe across processes)."""
-    src = _source_path()
-    key = hashlib.sha256(f"{CACHE_VERSION}|{src.name}|{src.stat().st_size}|{kind}|{chars}".encode("utf-8"))
     folder = Path(tempfile.gettempdir()) / "xuewei-fonts"
-    path = folder / f"xw-noto-{key.hexdigest()[:16]}.{kind}"
+    path = folder / f"xw-noto-{_key(chars, kind)}.{kind}"
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -168,21 +173,22 @@ def _chars(text: str) -> str:
 
 def map_fonts(text: str) -> list[str]:
     """Register a TrueType subset of the CJK font covering ``text``; returns ``[its family name]``
-    (a list, as matplotlib's ``fontfamily`` takes it)."""
+    (a list, as matplotlib's ``fontfamily`` takes it).
+
+    Each subset has a family name of its own (``XW Noto Sans CJK SC <hash>``): matplotlib finds a
+    font by family name, so in a process that draws several runs (tests, a batch worker) a run with
+    other characters must not get an earlier run's subset.
+    """
+    chars = _chars(text)
+    tag = _key(chars, "ttf")[:8]
+
     def make(tmp: Path) -> None:
-        font = to_truetype(_subset(chars))
+        font = to_truetype(_subset(chars, tag))
         font.save(tmp)
 
-    chars = _chars(text)
     path = _cached(chars, "ttf", make)
     font_manager.fontManager.addfont(str(path))
     return [font_manager.FontProperties(fname=str(path)).get_name()]
-
-
-def font_file(family: list[str] | str) -> Path:
-    """The file of a family registered by `map_fonts` (for coverage checks)."""
-    name = family[0] if isinstance(family, list) else family
-    return Path(font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False))
 
 
 def web_font(text: str) -> bytes:
