@@ -406,6 +406,22 @@ def _check_encodable(layers: dict, encoding: str, source: Path) -> None:
         raise InputError(problems)
 
 
+_EXPORT_SUFFIXES = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".geojson")
+
+
+def _check_replaceable(out: Path) -> None:
+    """An existing ``out`` is replaced only if it holds nothing but an earlier export's files."""
+    if not out.exists():
+        return
+    ok_names = {f"{layer}{ext}" for layer in LAYERS for ext in _EXPORT_SUFFIXES} | {"about.csv", "fields.csv"}
+    other = sorted(p.name for p in out.iterdir()) if out.is_dir() else [out.name]
+    other = [n for n in other if n not in ok_names]
+    if other:
+        raise InputError(Problem(file=str(out), field="--out", expected="不存在的文件夹，或以前导出的 GIS 文件夹（将被替换）",
+                                 found="已存在，且含其他文件：" + "、".join(other[:5]),
+                                 hint="换一个 --out。"))
+
+
 def export(run_dir: Path, fmt: str, encoding: str = "utf-8", out: Path | None = None) -> Path:
     """Write the run's layers as Shapefiles (one per layer, with ``.cpg``) or GeoJSON files into ``out``
     (default ``RUN_DIR/gis_<fmt>``), plus ``about.csv`` and ``fields.csv``; returns the folder.
@@ -432,6 +448,7 @@ def export(run_dir: Path, fmt: str, encoding: str = "utf-8", out: Path | None = 
     if fmt == "shp" and encoding == "gbk":
         _check_encodable(layers, "gbk", gpkg)
     out = Path(out) if out else run_dir / f"gis_{fmt}"
+    _check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -157,3 +157,21 @@ def test_candidate_sites_layer(tiny_run_dir):
 def test_run_records_gpkg_time(tiny_run_dir):
     man = json.loads((tiny_run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert "gpkg_s" in man["seconds"]
+
+
+def test_export_from_an_older_run_folder_and_never_over_other_files(tiny_run_dir, layers, tmp_path):
+    """A run folder written before results.gpkg existed: layers rebuilt from its CSVs. An --out folder
+    holding anything but an earlier export is refused."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_run_dir, old)
+    (old / "results.gpkg").unlink()
+    assert main(["export", str(old), "--format", "geojson"]) == 0
+    back = pyogrio.read_dataframe(old / "gis_geojson" / "catchments.geojson")
+    assert len(back) == len(layers["catchments"])
+    assert main(["export", str(old), "--format", "geojson"]) == 0  # an earlier export is replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x", encoding="utf-8")
+    assert main(["export", str(old), "--format", "shp", "--out", str(tmp_path / "mine")]) == 2
+    assert (tmp_path / "mine" / "notes.txt").is_file()
