@@ -30,7 +30,7 @@ def register(sub) -> None:
                    "geojson：每个图层一个 GeoJSON（UTF-8）")
     p.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8",
                    help="Shapefile 属性的编码（缺省 utf-8；ArcMap 10.x、旧版超图等按 GBK 读的软件用 gbk）")
-    p.add_argument("--out", help="输出文件夹（缺省 RUN_DIR/gis_shp 或 RUN_DIR/gis_geojson；已存在则替换）")
+    p.add_argument("--out", help="输出文件夹（缺省 RUN_DIR/gis_shp 或 RUN_DIR/gis_geojson；以前导出的文件夹被替换）")
     p.set_defaults(func=cmd_export)
 
 
