@@ -1,4 +1,5 @@
-"""`xuewei maps RUN_DIR [--township NAME]` and `xuewei pack RUN_DIR --township NAME`: from any finished run."""
+"""`xuewei maps RUN_DIR [--township NAME]`, `xuewei pack RUN_DIR --township NAME` and
+`xuewei export RUN_DIR --format shp|geojson`: from any finished run."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def register(sub) -> None:
                    help="乡镇名称或代码（可重复；写 全部 则每个乡镇一份）")
     p.add_argument("--out", help="输出文件夹（缺省 RUN_DIR/packs）")
     p.set_defaults(func=cmd_pack)
+
+    p = sub.add_parser("export", help="把运行结果的 GIS 图层（results.gpkg）另存为 Shapefile 或 GeoJSON，供旧版 GIS 软件使用")
+    p.add_argument("run_dir", help="xuewei run 的输出文件夹")
+    p.add_argument("--format", required=True, choices=["shp", "geojson"], help="shp：每个图层一个 Shapefile（带 .cpg）；"
+                   "geojson：每个图层一个 GeoJSON（UTF-8）")
+    p.add_argument("--encoding", choices=["utf-8", "gbk"], default="utf-8",
+                   help="Shapefile 属性的编码（缺省 utf-8；ArcMap 10.x、旧版超图等按 GBK 读的软件用 gbk）")
+    p.add_argument("--out", help="输出文件夹（缺省 RUN_DIR/gis_shp 或 RUN_DIR/gis_geojson；以前导出的文件夹被替换）")
+    p.set_defaults(func=cmd_export)
 
 
 def resolve_townships(run, given: list[str], label: str) -> list[str]:
@@ -110,4 +120,16 @@ def cmd_pack(args) -> int:
         written = _write_beside(out, lambda tmp: write_packs(run, tmp, tids))
     for p in written:
         print(f"听证会材料：{p}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from xuewei.reports.gis import export
+
+    if args.format == "geojson" and args.encoding != "utf-8":
+        raise InputError(Problem(file=args.run_dir, field="--encoding", expected="GeoJSON 只能是 utf-8（RFC 7946）",
+                                 found=args.encoding, hint="GBK 编码只用于 --format shp。"))
+    out = export(Path(args.run_dir), args.format, args.encoding, Path(args.out) if args.out else None)
+    kind = {"shp": f"Shapefile（属性编码 {args.encoding.upper()}，见各 .cpg）", "geojson": "GeoJSON（UTF-8）"}[args.format]
+    print(f"已导出 GIS 图层为 {kind}：{out}（坐标 WGS-84 经纬度；字段中文名见 fields.csv）")
     return 0

@@ -214,8 +214,8 @@ def write_run(result, folder: Path, target: Path) -> None:
 
 
 def write_presentations(result, folder: Path) -> dict:
-    """Maps (overview + every township), ``workbook.xlsx`` and ``report.html``, each as the scenario's
-    ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
+    """``results.gpkg`` (always), maps (overview + every township), ``workbook.xlsx`` and ``report.html``,
+    each as the scenario's ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
     import time
 
     from xuewei.reports.stored_run import from_result
@@ -223,6 +223,12 @@ def write_presentations(result, folder: Path) -> dict:
     outputs = result.scenario.outputs
     run = from_result(result)
     seconds = {}
+    from xuewei.reports.gis import GPKG, results_layers, write_gpkg
+
+    t = time.perf_counter()
+    layers = results_layers(run)
+    write_gpkg(run, folder / GPKG, layers)
+    seconds["gpkg_s"] = time.perf_counter() - t
     if outputs.maps:
         from xuewei.reports.maps import write_maps
 
@@ -239,6 +245,6 @@ def write_presentations(result, folder: Path) -> dict:
         from xuewei.reports.html_report import write_report_html
 
         t = time.perf_counter()
-        write_report_html(run, folder)
+        write_report_html(run, folder, layers)
         seconds["report_html_s"] = time.perf_counter() - t
     return seconds
