@@ -108,9 +108,17 @@ class ForecastConfig(BaseModel):
         3, ge=1, le=10,
         description="Observed years averaged as the level from which births are projected [年]. Assumption.",
     )
+    birth_variant_source: Literal["projection", "offset"] = Field(
+        "projection",
+        description="Where the low/high births come from: `projection` = the published projection for the "
+                    "region's province or country (data/birth_projections.csv: UN WPP 2024 TFR low/medium/high "
+                    "for China), as ratios variant ÷ medium applied to the region's own mid births; when no "
+                    "projection applies (no Chinese county code), `variant_birth_offset` as for `offset`.",
+    )
     variant_birth_offset: dict[Variant, float] = Field(
         default_factory=lambda: {"low": -0.2, "mid": 0.0, "high": 0.2},
-        description="Low/high births relative to mid once fully phased in [fraction]. Assumption, in the "
+        description="Low/high births relative to mid once fully phased in [fraction], used when no published "
+                    "projection applies or `birth_variant_source = \"offset\"`. Assumption, in the "
                     "spirit of UN WPP's ±0.5 child variants (about ±20–40% births at China's TFR≈1.0–1.1), "
                     "kept to ±20% for a county horizon.",
     )

@@ -23,6 +23,7 @@ import pandas as pd
 
 from xuewei.errors import InputError, Problem
 from xuewei.forecaster.bands import band_factors
+from xuewei.data.birth_projections import projection_for
 from xuewei.forecaster.cohort import project_births, project_population, survival_by_age
 from xuewei.forecaster.config import STAGE_ZH, STAGES, ForecastConfig
 from xuewei.forecaster.enrolment import (
@@ -149,18 +150,27 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
     proj_years = list(range(base_year + 1, end + 1))
     last_obs = births.groupby("township_id")["year"].max()
     if proj_years:
-        pb = project_births(births, proj_years, config)
+        projection = projection_for(inputs.admin_code) if config.birth_variant_source == "projection" else None
+        ratios = projection.ratios(proj_years, tuple(config.variants)) if projection is not None else None
+        pb = project_births(births, proj_years, config, ratios)
         pb = pb.set_index(["variant", "township_id", "year"])["births"]
         bcube = np.stack([pb.loc[v].unstack("year").reindex(index=towns, columns=proj_years).to_numpy(float)
                       for v in config.variants])
         if (last_obs < end).any():
             first_proj = int(last_obs.min()) + 1
             growth = config.births_growth_mid_per_year
+            if projection is not None:
+                spread = (f"低/高方案 = 中方案 × 已发布预测的低/高方案与中方案之比（逐年；本地出生水平不变，只取预测的高低幅度）："
+                          f"{projection.describe((first_proj, first_proj + 5, first_proj + 10))}；"
+                          f"{int(projection.years[0])} 年以前各方案相同，{int(projection.years[-1])} 年以后保持该年的比例"
+                          f"（总和生育率之比即出生数之比，至育龄妇女仍相同的年份为止）")
+            else:
+                why = "（区划代码不是中国县级代码，没有适用的已发布预测）" if config.birth_variant_source == "projection" else "（按设置）"
+                spread = (f"低/高方案在 {config.variant_phase_in_years} 年内逐步偏离至 "
+                          f"{config.variant_birth_offset['low']:+.0%}/{config.variant_birth_offset['high']:+.0%}，为假设{why}")
             notes.append(f"出生数观测到 {int(births['year'].min())}–{int(last_obs.min())} 年：{first_proj} 年起按生育方案推算"
                          f"（中方案 = 最近 {config.births_base_years} 年平均{'，每年变化 ' + format(growth, '+.1%') if growth else '，保持不变'}；"
-                         f"低/高方案在 {config.variant_phase_in_years} 年内逐步偏离至 "
-                         f"{config.variant_birth_offset['low']:+.0%}/{config.variant_birth_offset['high']:+.0%}"
-                         f"{'；用户出生序列覆盖的年份按该序列' if config.births_series else ''}）。")
+                         f"{spread}{'；用户出生序列覆盖的年份按该序列' if config.births_series else ''}）。")
     else:
         bcube = np.zeros((len(config.variants), len(towns), 0))
     base = _base_population(inputs, towns, base_year, n_ages, births, town_share, config, notes)
