@@ -65,9 +65,16 @@ def capital_cost(sites: pd.DataFrame, policy: PolicyConfig, base_year: int) -> p
 
 
 def _baseline_catchment(stage_data) -> pd.DataFrame:
-    """Each village's nearest school that hosts the stage today (the catchment before any change)."""
+    """Each village's school today (the catchment before any change): the calibrated base-year
+    school of each catchment unit where the model has them, else the nearest school hosting the stage."""
     rows = []
     for sd in stage_data:
+        if sd.base_site is not None:
+            has = sd.base_site >= 0
+            rows.append(pd.DataFrame({"node_id": sd.node_ids[has], "stage": sd.stage,
+                                      "school_id": sd.sites["site_id"].to_numpy()[sd.base_site[has]],
+                                      "pupils": sd.demand[has, 0], "part": sd.part, "unit": np.flatnonzero(has)}))
+            continue
         existing = (sd.sites["origin"].to_numpy() == "existing") & (sd.sites["c0"].to_numpy() > 0)
         ok = existing[sd.pair_site]
         pn, ps, km = sd.pair_node[ok], sd.pair_site[ok], sd.pair_km[ok]
@@ -110,12 +117,14 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     before = _baseline_catchment(stage_data).assign(period=periods[0])
     later = assignments.copy()
     later["next_period"] = later["period"].map(dict(zip(periods[:-1], periods[1:])))
-    later = later.dropna(subset=["next_period"])[["node_id", "stage", "school_id", "pupils", "next_period"]]
+    # Catchment units (several per village) are followed one by one when the assignments carry them.
+    key = ["node_id", "stage", "period"] + (["part", "unit"] if {"part", "unit"} <= set(assignments.columns)
+                                            and {"part", "unit"} <= set(before.columns) else [])
+    later = later.dropna(subset=["next_period"])[key[:2] + key[3:] + ["school_id", "pupils", "next_period"]]
     later = later.rename(columns={"next_period": "period"})
     old_catch = pd.concat([before, later], ignore_index=True).rename(columns={"school_id": "from_school"})
-    now = assignments[["node_id", "stage", "period", "school_id", "pupils"]].rename(
-        columns={"school_id": "to_school", "pupils": "pupils_now"})
-    moves = old_catch.merge(now, on=["node_id", "stage", "period"], how="inner")
+    now = assignments[key + ["school_id", "pupils"]].rename(columns={"school_id": "to_school", "pupils": "pupils_now"})
+    moves = old_catch.merge(now, on=key, how="inner")
     moves = moves[moves["from_school"] != moves["to_school"]]
     flow = moves.groupby(["from_school", "period", "to_school"], as_index=False)["pupils_now"].sum()
     total = old_catch.groupby(["from_school", "period"])["pupils"].sum()

@@ -179,6 +179,16 @@ def report_markdown(result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_catchments(result, folder: Path) -> None:
+    """Base-year catchments (calibrated flows, per-school check) and each change of school, with why."""
+    if result.base_flows is not None:
+        write_csv(_round(result.base_flows), folder / "catchments_base.csv")
+    if result.calibration is not None:
+        write_csv(_round(result.calibration), folder / "catchments_calibration.csv")
+    if result.catchment_changes is not None:
+        write_csv(_round(result.catchment_changes), folder / "catchment_changes.csv")
+
+
 def write_run(result, folder: Path, target: Path) -> None:
     """Every table of a run into ``folder`` (the temporary run folder that becomes ``target``)."""
     from xuewei.forecaster.report import write_demand_csv, write_outputs
@@ -193,6 +203,7 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_csv(_round(result.schools), folder / "schools.csv")
     write_csv(_round(result.summary), folder / "summary.csv")
     write_csv(_round(result.unserved), folder / "unserved.csv")
+    write_catchments(result, folder)
     write_csv(_round(result.violations), folder / "audit.csv")
     # Timings vary from run to run; they go to manifest.json so that the tables of a run are reproducible.
     timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds") if c in result.layout.summary]
