@@ -43,7 +43,6 @@ def _parse(variant: str) -> dict:
 
 def run_variant(scenario, overrides: dict, stages: tuple[str, ...]) -> dict:
     from xuewei import pipeline
-    from xuewei.optimizer.catchments import base_flows_table
     from xuewei.optimizer.layout import solve_layout
     from xuewei.optimizer.layout_data import build_stage_data
 
@@ -73,7 +72,15 @@ def run_variant(scenario, overrides: dict, stages: tuple[str, ...]) -> dict:
     sites = pd.concat([r.sites for r in results], ignore_index=True)
     asg = pd.concat([r.assignments for r in results], ignore_index=True)
     un = pd.concat([r.unserved for r in results], ignore_index=True)
-    flows = base_flows_table(stage_data, base)
+    reasons = ""
+    try:  # a checkout without catchments (for a before/after comparison) has no base-year flows
+        from xuewei.optimizer.catchments import base_flows_table, change_report
+        flows = base_flows_table(stage_data, base)
+        units = pd.concat([r.units for r in results], ignore_index=True)
+        ch = change_report(units, sites, stage_data, policy)
+        reasons = "；".join(f"{k} {v}" for k, v in ch.groupby("reason").size().items())
+    except ImportError:
+        flows = None
     t = transitions(asg, sites[sites["open"]], flows, 0.005)
     served, lost = float(asg["pupils"].sum()), float(un["pupils"].sum()) if len(un) else 0.0
     ex = sites[(sites["origin"] == "existing") & (sites["classes_before"] > 0)]
@@ -81,7 +88,7 @@ def run_variant(scenario, overrides: dict, stages: tuple[str, ...]) -> dict:
     return {"table": pd.DataFrame(rows), "prep_cpu_s": prep, "unserved_share": lost / (served + lost),
             "away_periods": f"{int(t.loc[~t['from_base'], 'away_from_open'].sum())}/{int((~t['from_base']).sum())}",
             "away_all": f"{int(t['away_from_open'].sum())}/{len(t)} = {t['away_from_open'].mean():.1%}",
-            "closed_schools": int((~last["open"]).sum())}
+            "closed_schools": int((~last["open"]).sum()), "reasons": reasons}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         print(out["table"].to_string(index=False))
         print(f"未安排 {out['unserved_share']:.2%}；离开仍开办学校：规划期之间 {out['away_periods']}，"
               f"含基准年 {out['away_all']}；末期撤并的现有学校（学段计）{out['closed_schools']}", flush=True)
+        if out["reasons"]:
+            print(f"换校原因（村×学段×期）：{out['reasons']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -350,3 +350,30 @@ def _school_limits(stage_data, policy) -> dict:
             lim = np.minimum(lim, float(policy.school_size_cap[sd.stage]))
         out.update(zip(zip(sd.sites["site_id"], [sd.stage] * len(sd.sites)), lim))
     return out
+
+
+def calibration_warnings(calibration: pd.DataFrame, names: dict | pd.Series | None = None, most: int = 10,
+                         min_pupils: float = 1.0) -> list[str]:
+    """Chinese lines on schools whose base-year pupils the calibrated flows cannot all place on
+    villages in reach (at least ``min_pupils`` unplaced), largest first, at most ``most`` named."""
+    if calibration is None or calibration.empty:
+        return []
+    c = calibration[calibration["pupils_unplaced"] >= min_pupils].sort_values("pupils_unplaced", ascending=False,
+                                                                               kind="stable")
+    if c.empty:
+        return []
+    from xuewei.labels import STAGE_ZH
+
+    names = {} if names is None else names
+    total = float(calibration["pupils_base"].sum())
+    lines = [f"{len(c)} 所学校（学段计）的基准年在校生不能全部由走读距离内、或有寄宿床位时寄宿距离内的村（社区）落位，"
+             f"共 {c['pupils_unplaced'].sum():,.0f} 人（占基准年公办在校生 {c['pupils_unplaced'].sum() / total:.1%}）。"
+             "这些学生不计入任何村的现有就读学校；常见原因：学校的学生来自更远处（寄宿床位或村的位置、人口数据不全），"
+             "或预测按人口分到各村的学生与学校所在位置不符。"]
+    for r in c.head(most).itertuples():
+        name = names.get(r.school_id, r.school_id)
+        lines.append(f"{name}（{r.school_id}）{STAGE_ZH.get(r.stage, r.stage)}：基准年 {r.pupils_base:,.0f} 人，"
+                     f"可落位 {r.pupils_placed:,.0f} 人，缺 {r.pupils_unplaced:,.0f} 人")
+    if len(c) > most:
+        lines.append(f"……另有 {len(c) - most} 所，见 catchments_calibration.csv")
+    return lines

@@ -243,23 +243,27 @@ def base_pairs(sd: StageData) -> np.ndarray:
 
 def _add_reassignment(prob, sd: StageData, policy: PolicyConfig, v: _StageVars, t: int, p: str,
                       objective: list) -> tuple[np.ndarray, list]:
-    r"""Cost of pupils changing school in period ``t``: ``reassign_per_pupil_wan_yuan`` × pupils × :math:`\mu_{nt}`.
+    r"""Cost of pupils leaving a school that still hosts the stage, in period ``t``:
+    ``reassign_per_pupil_wan_yuan`` × pupils × :math:`\mu_{nt}`.
 
-    :math:`\mu_{nt} \ge x_{ns,t-1} - x_{nst}` for each pair of unit :math:`n` (it left school :math:`s`);
-    in the first period :math:`\mu_{n1} \ge 1 - x_{nb1}` for its base-year school :math:`b`. A unit
-    unserved or without pupils in the previous period pays nothing. Returns the units and variables.
+    :math:`\mu_{nt} \ge x_{ns,t-1} - x_{nst} - (1 - o_{st})` for each pair of unit :math:`n` (it left
+    school :math:`s`, which is still open); in the first period :math:`\mu_{n1} \ge o_{b1} - x_{nb1}`
+    for its base-year school :math:`b`. Pupils whose school closes or stops the stage move for free
+    (the closure is weighed on its own costs); a unit unserved or without pupils in the previous
+    period pays nothing. Returns the units and their variables.
     """
     rate = policy.reassign_per_pupil_wan_yuan
     d = sd.demand[:, t]
     if rate <= 0:
         return np.zeros(0, dtype=np.int64), []
-    add, x = prob.addConstraint, v.x[t]
+    add, x, o = prob.addConstraint, v.x[t], v.o[t]
     if t == 0:
         bp = base_pairs(sd)
         units = np.flatnonzero((bp >= 0) & (d > 0))
         mv = _vars(prob, f"mv{p}", len(units), 0, 1, pulp.LpContinuous)
         for var, i in zip(mv, units.tolist()):
-            add(LpConstraint(LpAffineExpression([(var, 1.0), (x[bp[i]], 1.0)]), GE, f"mv{p}{i}", 1))
+            e = LpAffineExpression([(var, 1.0), (x[bp[i]], 1.0), (o[sd.pair_site[bp[i]]], -1.0)])
+            add(LpConstraint(e, GE, f"mv{p}{i}", 0))
     else:
         units = np.flatnonzero((d > 0) & (sd.demand[:, t - 1] > 0))
         mv = _vars(prob, f"mv{p}", len(units), 0, 1, pulp.LpContinuous)
@@ -267,7 +271,8 @@ def _add_reassignment(prob, sd: StageData, policy: PolicyConfig, v: _StageVars, 
         prev = v.x[t - 1]
         for var, i in zip(mv, units.tolist()):
             for r in range(n_start[i], n_start[i + 1]):
-                add(LpConstraint(LpAffineExpression([(var, 1.0), (prev[r], -1.0), (x[r], 1.0)]), GE, f"mv{p}{r}", 0))
+                e = LpAffineExpression([(var, 1.0), (prev[r], -1.0), (x[r], 1.0), (o[sd.pair_site[r]], -1.0)])
+                add(LpConstraint(e, GE, f"mv{p}{r}", -1))
     objective += zip(mv, (rate * d[units]).tolist())
     return units, mv
 
@@ -338,7 +343,9 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                     break
         _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
                  budget_left=limit - spent, prefer=prefer)
-        moved = ((d > 0) & (prefer >= 0) & (xv[np.maximum(prefer, 0)] == 0)).astype(float)
+        moved = np.zeros(N)  # left a school that is still open
+        has = (prefer >= 0) & (d > 0)
+        moved[has] = (xv[prefer[has]] == 0) & is_open[sd.pair_site[prefer[has]]]
         served = np.bincount(sd.pair_node, weights=xv, minlength=N)
         uv = ((d > 0) & (served == 0)).astype(float)
         k = np.where(is_open, np.clip(np.ceil(load / cap - 1e-9), 1, K), 0)
@@ -399,7 +406,7 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                     continue
                 delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j]))
                          + extra - gain_old)
-                if rate and prefer[i] >= 0:
+                if rate and prefer[i] >= 0 and is_open[sd.pair_site[prefer[i]]]:
                     delta += rate * d[i] * (float(r != prefer[i]) - float(r0 != prefer[i]))
                 if delta < best_delta:
                     best, best_delta, best_extra = r, delta, extra

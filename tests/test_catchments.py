@@ -111,16 +111,20 @@ def test_a_clearly_better_school_wins_over_stability():
     assert changes["pupils"].tolist() == pytest.approx([40.0])
 
 
-def test_the_objective_counts_the_reassignment_cost():
-    """S0 may host nobody (class limit 0): N0's 40 pupils must move in 2025, at 0.5 万元 each."""
+@pytest.mark.parametrize("s0_open,cost", [(True, 0.5 * 50), (False, 0.0)])
+def test_the_objective_counts_pupils_leaving_a_school_still_open(s0_open, cost):
+    """N0's 50 pupils cannot stay at S0: it stays open at one class (45 places), or it may host nobody.
+    Leaving a school still open costs 0.5 万元 a pupil in 2025; leaving a school that closes is free."""
     def objective(reassign):
         sd, policy = _two_schools(travel_rate=0.004, reassign=reassign)
-        sd.sites.loc[0, ["K", "force_open"]] = [0, False]
+        sd.demand[0] = 50.0
+        sd.sites.loc[0, ["c0", "K", "force_open"]] = [1, 1, True] if s0_open else [1, 0, False]
         res = solve_layout([sd], policy, threads=1)
         assert _school_of_n0(res) == ["S1", "S1"]
+        assert res.sites.set_index(["site_id", "period"])["open"][("S0", 2025)] == s0_open
         return res.summary["objective_wan_yuan"].iloc[0]
 
-    assert objective(0.5) - objective(0.0) == pytest.approx(0.5 * 40)
+    assert objective(0.5) - objective(0.0) == pytest.approx(cost)
 
 
 def _units(rows):
