@@ -96,6 +96,23 @@ def cmd_run(args) -> int:
     return EXIT_UNSERVED if not result.unserved.empty else 0
 
 
+def catchment_summary(result) -> list[str]:
+    """Console lines: changes of school by reason, and schools whose base-year pupils cannot be placed."""
+    from xuewei.optimizer.catchments import calibration_warnings
+
+    out = []
+    ch = result.catchment_changes
+    if ch is not None and len(ch):
+        counts = ch.groupby("reason_zh").size().sort_values(ascending=False)
+        out.append(f"  换校（村×学段×期）：{len(ch)} 次，" + "，".join(f"{k} {v}" for k, v in counts.items())
+                   + "（见 catchment_changes.csv）")
+    warn = calibration_warnings(result.calibration, result.region.schools.set_index("school_id")["name"], most=3)
+    if warn:
+        out.append("  注意：" + warn[0])
+        out += [f"    {w}" for w in warn[1:]]
+    return out
+
+
 def summary_text(result, out: Path) -> str:
     lines = [f"完成：{result.region.meta.name}，情景 {result.scenario.name}，结果在 {out}"]
     if result.region.meta.synthetic:
@@ -112,6 +129,7 @@ def summary_text(result, out: Path) -> str:
     transition = int((result.violations["rule"] == "oversize_transition").sum()) if len(result.violations) else 0
     lines.append(f"  规则审计：{len(result.violations)} 处违规"
                  + (f"（其中 {transition} 处为超规模、大班额学校的过渡期，逐期降到上限）" if transition else ""))
+    lines += catchment_summary(result)
     if reproducible_run(result):
         lines.append(f"  可复现性：是（每个模型到节点上限 {result.scenario.solver.max_nodes} 停止，重跑结果表逐字节相同）")
     else:

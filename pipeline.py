@@ -22,6 +22,8 @@ from xuewei.forecaster.demand import forecast_demand
 from xuewei.forecaster.inputs import ForecastInputs
 from xuewei.optimizer.actions import derive_actions
 from xuewei.optimizer.audit import AuditRules, audit
+from xuewei.optimizer.catchments import base_flows_table, calibration_table, change_report
+from xuewei.optimizer.unserved import diagnose_unserved
 from xuewei.optimizer.layout import LayoutResult, solve_layout
 from xuewei.optimizer.layout_data import build_stage_data
 from xuewei.optimizer.policy import PolicyConfig
@@ -47,6 +49,9 @@ class RunResult:
     violations: pd.DataFrame | None = None
     plan_check: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    base_flows: pd.DataFrame | None = None  # calibrated base-year catchments (village × stage × school)
+    calibration: pd.DataFrame | None = None  # per existing school: base-year pupils placed on villages or not
+    catchment_changes: pd.DataFrame | None = None  # each change of school per village × stage × period, and why
 
 
 def load_inputs(scenario_ref=None, overrides: dict | None = None):
@@ -134,8 +139,11 @@ def township_summary(region: Region, layout: LayoutResult, schools: pd.DataFrame
         ["period", "stage", "township_id"]).reset_index(drop=True)
 
 
-def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame) -> pd.DataFrame:
-    """Unserved pupils with the rule that binds: no school within reach, or places/budget short."""
+def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame, stage_data=None, policy=None) -> pd.DataFrame:
+    """Unserved pupils with the rule that binds, its value and the scenario key that changes it
+    (`xuewei.optimizer.unserved`); without the model's data, only whether a school was in reach."""
+    if stage_data is not None and policy is not None and layout.units is not None:
+        return diagnose_unserved(layout.units, layout.sites, stage_data, policy)
     un = layout.unserved.copy()
     reach = set(zip(unreachable["stage"], unreachable["node_id"]))
     un["reason"] = ["travel_limit" if (s, n) in reach else "capacity_or_budget" for s, n in zip(un["stage"], un["node_id"])]
@@ -186,15 +194,18 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
                           workers=scenario.solver.worker_count(), dask_client=dask_client)
     t3 = time.perf_counter()
     say("核查与汇总")
-    actions = derive_actions(region, layout.sites, layout.assignments, stage_data, policy, base)
+    served_units = layout.units[layout.units["school_id"] != ""] if layout.units is not None else layout.assignments
+    actions = derive_actions(region, layout.sites, served_units, stage_data, policy, base)
     schools = school_table(layout, policy)
-    unserved = unserved_table(layout, unreachable)
+    unserved = unserved_table(layout, unreachable, stage_data, policy)
     rules = audit_rules(policy, stage_data)
     violations = audit(layout.assignments, schools, rules)
     summary = township_summary(region, layout, schools, unserved, rules.oversized_class)
     result = RunResult(scenario=scenario, scenario_path=path, region=region, forecast_config=fconf, policy=policy,
                        base_year=base, demand=demand, layout=layout, actions=actions, schools=schools,
-                       summary=summary, unserved=unserved, violations=violations)
+                       summary=summary, unserved=unserved, violations=violations,
+                       base_flows=base_flows_table(stage_data, base), calibration=calibration_table(stage_data),
+                       catchment_changes=change_report(layout.units, layout.sites, stage_data, policy))
     plan = plan_of_region(region)
     if plan is not None:  # whatever the plan's tables hold, the check says what it could not compare
         from xuewei.optimizer.plan_check import check_against_plan

@@ -77,9 +77,16 @@ def capital_cost(sites: pd.DataFrame, policy: PolicyConfig, base_year: int) -> p
 
 
 def _baseline_catchment(stage_data) -> pd.DataFrame:
-    """Each village's nearest school that hosts the stage today (the catchment before any change)."""
+    """Each village's school today (the catchment before any change): the calibrated base-year
+    school of each catchment unit where the model has them, else the nearest school hosting the stage."""
     rows = []
     for sd in stage_data:
+        if sd.base_site is not None:
+            has = sd.base_site >= 0
+            rows.append(pd.DataFrame({"node_id": sd.node_ids[has], "stage": sd.stage,
+                                      "school_id": sd.sites["site_id"].to_numpy()[sd.base_site[has]],
+                                      "pupils": sd.demand[has, 0], "part": sd.part, "unit": np.flatnonzero(has)}))
+            continue
         existing = (sd.sites["origin"].to_numpy() == "existing") & (sd.sites["c0"].to_numpy() > 0)
         ok = existing[sd.pair_site]
         pn, ps, km = sd.pair_node[ok], sd.pair_site[ok], sd.pair_km[ok]
@@ -112,17 +119,24 @@ def _flows(stage_data, assignments: pd.DataFrame, periods: list) -> dict:
     ``now`` (its pupils in this period) and ``unserved`` (of those, pupils no school takes).
     A village split between schools counts for each in proportion."""
     before = _baseline_catchment(stage_data).assign(period=periods[0])
+    # Catchment units (several per village: calibrated base-year flows, big villages split) are
+    # followed one by one when the assignments carry them.
+    units = ["part", "unit"] if {"part", "unit"} <= set(assignments.columns) and {"part", "unit"} <= set(before.columns) \
+        else []
     later = assignments.copy()
     later["next_period"] = later["period"].map(dict(zip(periods[:-1], periods[1:])))
-    later = later.dropna(subset=["next_period"])[["node_id", "stage", "school_id", "pupils", "next_period"]]
+    later = later.dropna(subset=["next_period"])[["node_id", "stage", *units, "school_id", "pupils", "next_period"]]
     later = later.rename(columns={"next_period": "period"})
-    keys = ["node_id", "stage", "period"]
+    keys = ["node_id", "stage", "period", *units]
     old = pd.concat([before, later], ignore_index=True).rename(columns={"school_id": "from_school"})
     old["f"] = old["pupils"] / old.groupby(keys)["pupils"].transform("sum").where(lambda x: x > 0)
     old["f"] = old["f"].fillna(1.0 / old.groupby(keys)["pupils"].transform("size"))
     demand = pd.concat([pd.DataFrame({"node_id": np.repeat(sd.node_ids, len(sd.periods)), "stage": sd.stage,
                                       "period": np.tile(sd.periods, len(sd.node_ids)),
+                                      "part": sd.part, "unit": np.repeat(np.arange(len(sd.node_ids)), len(sd.periods)),
                                       "demand": sd.demand.reshape(-1)}) for sd in stage_data], ignore_index=True)
+    if not units:  # villages, not units: one demand row per village
+        demand = demand.groupby(["node_id", "stage", "period"], as_index=False)["demand"].sum()
     now = assignments[keys + ["school_id", "pupils"]].rename(columns={"school_id": "to_school", "pupils": "pupils_now"})
     assigned = now.groupby(keys)["pupils_now"].sum()
     old = old.merge(demand, on=keys, how="left").fillna({"demand": 0.0})

@@ -105,6 +105,14 @@ class PolicyConfig(BaseModel):
         description="一所学校每增减一个班的调整成本 [万元/班]（assumption：师资调配、学生转学的代价）；"
                     "使各期班数不无谓地来回变动")
     bed_wan_yuan: float = Field(default=2.0, ge=0, description="新增一张寄宿床位的投资 [万元/床]（assumption）")
+    reassign_per_pupil_wan_yuan: float = Field(
+        default_factory=_std("cost_wan_yuan.reassign_per_pupil"), ge=0,
+        description="一名学生换校（离开上一期或基准年就读的学校）的代价 [万元/人]（assumption，见 data/standards.toml）；"
+                    "使各村学生留在原校，除非原校撤并、转变、学位不足或新校明显更好；设为 0 则不计")
+    catchment_unit_share: float = Field(
+        default=0.5, gt=0,
+        description="大村（社区）分片：一个划片单元的需求峰值不超过一所学校可容纳人数（规模上限与班数上限×班额中较小者）"
+                    "的此比例，超过的村按人数均分成几片，各片可去不同学校（assumption）")
     budget_wan_yuan: list[float] | None = Field(default=None,
                                                 description="每个规划期的投资上限 [万元]；一个数用于各期")
     unserved_penalty_wan_yuan: float = Field(default=200.0, gt=0,

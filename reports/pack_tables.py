@@ -100,11 +100,16 @@ def _site_names(run) -> pd.Series:
 
 
 def baseline_trips(run) -> pd.DataFrame:
-    """Each village's nearest school hosting the stage in the base year: node_id, stage, school_id, distance_km.
+    """Each village's school(s) in the base year: node_id, stage, school_id, distance_km (and pupils).
 
-    Distance is straight-line in the region's metric CRS × the policy's detour factor [km], as in the
-    layout model.
+    The run's calibrated base-year catchments (``catchments_base.csv``: several schools per village
+    where its pupils go to several today) when it has them; otherwise each village's nearest school
+    hosting the stage. Distance is straight-line in the region's metric CRS × the policy's detour
+    factor [km], as in the layout model.
     """
+    flows = getattr(run, "base_flows", None)
+    if flows is not None and len(flows):
+        return flows[["node_id", "stage", "school_id", "distance_km", "pupils"]]
     region = run.region
     ss = region.school_stages
     ss = ss[(ss["year"] == run.base_year) & (ss["classes"] > 0)]
@@ -125,6 +130,19 @@ def baseline_trips(run) -> pd.DataFrame:
         columns=["node_id", "stage", "school_id", "distance_km"])
 
 
+def schools_text(rows: pd.DataFrame, names: pd.Series, most: int = 2) -> str:
+    """The school(s) of one village × stage: a name, or where its pupils go to several schools the
+    largest shares, e.g. ``城关小学 60%、实验小学 40%`` (``等 N 所`` beyond ``most``)."""
+    if "pupils" not in rows or len(rows) == 1:
+        sid = rows["school_id"].iloc[0]
+        return str(names.get(sid, sid))
+    r = rows.sort_values("pupils", ascending=False, kind="stable")
+    total = r["pupils"].sum()
+    parts = [f"{names.get(sid, sid)} {p / total:.0%}" if total > 0 else str(names.get(sid, sid))
+             for sid, p in zip(r["school_id"].head(most), r["pupils"].head(most))]
+    return "、".join(parts) + (f" 等 {len(r)} 所" if len(r) > most else "")
+
+
 def village_rows(run, township_id: str, baseline: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per village of the township × stage: the school and distance now and in each period, boarders."""
     nodes = run.region.nodes
@@ -137,8 +155,9 @@ def village_rows(run, township_id: str, baseline: pd.DataFrame | None = None) ->
     for node_id, vname in zip(nodes["node_id"], nodes["name"]):
         for stage in STAGES:
             b = base[(base["node_id"] == node_id) & (base["stage"] == stage)]
+            b = b.sort_values("pupils", ascending=False, kind="stable") if "pupils" in b else b
             row = {"村（社区）": short_village(vname), "学段": STAGE_ZH[stage],
-                   f"{run.base_year} 年就读学校": names.get(b["school_id"].iloc[0], "") if len(b) else "—",
+                   f"{run.base_year} 年就读学校": schools_text(b, names) if len(b) else "—",
                    f"{run.base_year} 年距离（km）": round(float(b["distance_km"].iloc[0]), 1) if len(b) else np.nan}
             any_pupils = False
             for p in run.periods:
@@ -146,8 +165,8 @@ def village_rows(run, township_id: str, baseline: pd.DataFrame | None = None) ->
                 u = un[(un["node_id"] == node_id) & (un["stage"] == stage) & (un["period"] == p)]["pupils"].sum() \
                     if len(un) else 0.0
                 any_pupils |= bool(len(sel)) or u > 0
-                main = sel.sort_values("pupils", ascending=False).head(1)
-                row[f"{p} 年就读学校"] = names.get(main["school_id"].iloc[0], main["school_id"].iloc[0]) if len(main) else "—"
+                main = sel.sort_values("pupils", ascending=False, kind="stable").head(1)
+                row[f"{p} 年就读学校"] = schools_text(sel, names) if len(main) else "—"
                 row[f"{p} 年距离（km）"] = round(float(main["distance_km"].iloc[0]), 1) if len(main) else np.nan
                 row[f"{p} 年学生（人）"] = round(float(sel["pupils"].sum() + u), 0)
                 row[f"{p} 年寄宿（人）"] = round(float(sel.loc[sel["boarding"], "pupils"].sum()), 0)

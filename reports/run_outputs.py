@@ -126,6 +126,36 @@ def _round(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return out
 
 
+def catchment_lines(r) -> list[str]:
+    """Report section: base-year catchments as calibrated, and the changes of school by reason."""
+    from xuewei.optimizer.catchments import calibration_warnings
+
+    if r.base_flows is None:
+        return []
+    lines = ["", "## 就学流向与换校", ""]
+    cal = r.calibration
+    if cal is not None and len(cal):
+        placed = cal["pupils_placed"].sum() / max(1.0, cal["pupils_base"].sum())
+        lines.append(f"基准年各村（社区）到各校的就学流向按各校基准年在校生校准（运输问题，按路程最短），"
+                     f"落位 {placed:.1%} 的在校生（catchments_base.csv、catchments_calibration.csv）。"
+                     f"此后一个村的学生留在原校，除非原校撤并、转变、学位不足或新校明显更好；"
+                     f"每名换校学生计 {r.policy.reassign_per_pupil_wan_yuan:g} 万元（reassign_per_pupil_wan_yuan）。")
+        names = r.region.schools.set_index("school_id")["name"]
+        warn = calibration_warnings(cal, names)
+        if warn:
+            lines += ["", "**注意**：" + warn[0], ""] + [f"- {w}" for w in warn[1:]]
+    ch = r.catchment_changes
+    if ch is not None and len(ch):
+        lines += ["", "换校的村（社区）× 学段（次）与人数，按原因（catchment_changes.csv）：", "",
+                  "| 规划期 | 原因 | 村×学段（次） | 人数 |", "|---|---|---|---|"]
+        g = ch.groupby(["period", "reason_zh"]).agg(n=("node_id", "size"), pupils=("pupils", "sum")).reset_index()
+        for row in g.itertuples():
+            lines.append(f"| {row.period} | {row.reason_zh} | {row.n} | {row.pupils:,.0f} |")
+    elif ch is not None:
+        lines.append("各规划期没有学生换校。")
+    return lines
+
+
 def report_markdown(result) -> str:
     """A short report in Chinese: key numbers, unserved pupils, rule audit, plan comparison."""
     r = result
@@ -170,6 +200,7 @@ def report_markdown(result) -> str:
         for row in g.itertuples():
             lines.append(f"| {row.period} | {STAGE_ZH.get(row.stage, row.stage)} | {names.get(row.township_id, row.township_id)} | "
                          f"{row.pupils:,.0f} | {row.reason_zh} |")
+    lines += catchment_lines(r)
     lines += ["", "## 规则审计", ""]
     if r.violations.empty:
         lines.append("没有违反走读距离、寄宿、班额、规模和聚落层级规则的情况。")
@@ -184,6 +215,16 @@ def report_markdown(result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_catchments(result, folder: Path) -> None:
+    """Base-year catchments (calibrated flows, per-school check) and each change of school, with why."""
+    if result.base_flows is not None:
+        write_csv(_round(result.base_flows), folder / "catchments_base.csv")
+    if result.calibration is not None:
+        write_csv(_round(result.calibration), folder / "catchments_calibration.csv")
+    if result.catchment_changes is not None:
+        write_csv(_round(result.catchment_changes), folder / "catchment_changes.csv")
+
+
 def write_run(result, folder: Path, target: Path) -> None:
     """Every table of a run into ``folder`` (the temporary run folder that becomes ``target``)."""
     from xuewei.forecaster.report import write_demand_csv, write_outputs
@@ -193,11 +234,13 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_outputs(result.demand, folder / "charts", title_prefix=title)
     actions = result.actions.copy()
     write_csv(_round(actions), folder / "actions.csv")
-    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "distance_km", "boarding"]]
+    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km",
+                                     "boarding"]]
     write_csv(_round(asg.sort_values(["period", "stage", "node_id", "school_id"])), folder / "assignments.csv")
     write_csv(_round(result.schools), folder / "schools.csv")
     write_csv(_round(result.summary), folder / "summary.csv")
     write_csv(_round(result.unserved), folder / "unserved.csv")
+    write_catchments(result, folder)
     write_csv(_round(result.violations), folder / "audit.csv")
     # Timings vary from run to run; they go to manifest.json so that the tables of a run are reproducible.
     timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds") if c in result.layout.summary]

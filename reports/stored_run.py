@@ -19,7 +19,7 @@ from xuewei.errors import InputError, Problem
 
 # Columns read as text (ids look like numbers: 500238001001 must not become a float).
 ID_COLUMNS = {"node_id": str, "school_id": str, "site_id": str, "township_id": str, "merged_into": str,
-              "stages_before": str, "stages_after": str}
+              "stages_before": str, "stages_after": str, "from_school": str, "to_school": str}
 RUN_TABLES = ("demand", "actions", "assignments", "schools", "summary", "unserved", "audit", "solver", "layout_sites")
 
 
@@ -67,6 +67,8 @@ class RunTables:
     solver: pd.DataFrame
     plan_check: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    base_flows: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchments_base.csv (empty: older run)
+    catchment_changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchment_changes.csv
 
     @property
     def synthetic(self) -> bool:
@@ -92,7 +94,12 @@ def from_result(result) -> RunTables:
                      created=datetime.now(timezone.utc).strftime("%Y-%m-%d"), demand=result.demand,
                      actions=result.actions, assignments=result.layout.assignments, schools=result.schools,
                      summary=result.summary, unserved=result.unserved, violations=result.violations,
-                     sites=result.layout.sites, solver=result.layout.summary, plan_check=dict(result.plan_check or {}))
+                     sites=result.layout.sites, solver=result.layout.summary, plan_check=dict(result.plan_check or {}),
+                     base_flows=_or_empty(result.base_flows), catchment_changes=_or_empty(result.catchment_changes))
+
+
+def _or_empty(df) -> pd.DataFrame:
+    return pd.DataFrame() if df is None else df
 
 
 def _read_manifest(run_dir: Path) -> dict:
@@ -176,4 +183,6 @@ def read_run(run_dir: str | Path) -> RunTables:
                      created=str(man.get("created_utc", ""))[:10], demand=t["demand"], actions=t["actions"],
                      assignments=t["assignments"], schools=t["schools"], summary=t["summary"],
                      unserved=t["unserved"], violations=t["audit"], sites=t["layout_sites"], solver=t["solver"],
-                     plan_check=plan_check, manifest=man)
+                     plan_check=plan_check, manifest=man,
+                     base_flows=_read_csv(run_dir, "catchments_base", required=False),
+                     catchment_changes=_read_csv(run_dir, "catchment_changes", required=False))

@@ -199,7 +199,27 @@ SUMMARY_ZH = {"township_id": "乡镇代码", "township": "乡镇", "stage": "学
 AUDIT_ZH = {"rule_zh": "规则", "stage": "学段", "period": "规划期（年）", "school_id": "学校代码", "node_id": "村（社区）代码",
             "value": "实际值", "limit": "限值", "message": "说明"}
 UNSERVED_ZH = {"node_id": "村（社区）代码", "stage": "学段", "period": "规划期（年）", "pupils": "人数（人）",
-               "reason_zh": "起约束作用的规则"}
+               "reason": "原因代码", "reason_zh": "起约束作用的规则", "rule": "规则（情景键.学段）",
+               "rule_value": "本次取值", "scenario_key": "修改处"}
+CHANGES_ZH = {"node_id": "村（社区）代码", "village": "村（社区）", "stage": "学段", "period": "规划期（年）",
+              "from_name": "原就读学校", "to_name": "新就读学校", "pupils": "人数（人）",
+              "from_distance_km": "原路程（km）", "to_distance_km": "新路程（km）", "reason_zh": "换校原因"}
+
+
+def catchment_changes_table(run) -> pd.DataFrame:
+    """Each change of school per village × stage × period with names and the reason (换校情况)."""
+    ch = getattr(run, "catchment_changes", None)
+    if ch is None or not len(ch):
+        return pd.DataFrame(columns=list(CHANGES_ZH.values()))
+    names = pd.concat([run.region.schools.set_index("school_id")["name"]]
+                      + ([run.region.candidate_sites.set_index("site_id")["name"]]
+                         if run.region.candidate_sites is not None else []))
+    names = names[~names.index.duplicated()]
+    villages = run.region.nodes.set_index("node_id")["name"]
+    out = ch.assign(village=ch["node_id"].map(villages), from_name=ch["from_school"].map(names).fillna(ch["from_school"]),
+                    to_name=ch["to_school"].map(names).fillna(ch["to_school"]).replace("", "（未能安排）"))
+    out["pupils"] = out["pupils"].round(0)
+    return _zh(out, CHANGES_ZH)
 
 
 def _zh(df: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -226,7 +246,8 @@ def write_workbook(run, path: Path) -> Path:
         ("幼儿园/义务教育/普通高中调整目标", "班数有变化的学校：现有规模与调整后规模（仿巫溪规划表3–表5）"),
         ("学位需求预测", "各乡镇分学段、方案、年份的学生数预测（人）"),
         ("乡镇汇总", "各乡镇分学段、规划期的学生、学位、未安排、路程、寄宿"),
-        ("规则审计", "违反走读距离、寄宿、班额、规模、层级规则之处"), ("未安排学生", "未能安排的学生及原因"))]
+        ("规则审计", "违反走读距离、寄宿、班额、规模、层级规则之处"), ("未安排学生", "未能安排的学生及原因"),
+        ("换校情况", "各村（社区）各学段在各规划期换了就读学校的学生：从哪所到哪所、人数与原因（原校撤并、转变、学位不足、新校更近等）"))]
     for i, (k, v) in enumerate(info, start=1):
         ws.cell(i, 1, k).font = Font(bold=True)
         ws.cell(i, 2, v)
@@ -249,6 +270,7 @@ def write_workbook(run, path: Path) -> Path:
     sheet("乡镇汇总", _zh(run.summary, SUMMARY_ZH))
     sheet("规则审计", _zh(run.violations, AUDIT_ZH))
     sheet("未安排学生", _zh(run.unserved, UNSERVED_ZH))
+    sheet("换校情况", catchment_changes_table(run))
     if run.plan_check:
         from xuewei.reports.plan_sections import workbook_sheet
 

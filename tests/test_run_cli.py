@@ -30,7 +30,12 @@ def test_run_writes_a_complete_folder(tiny_run):
     assert set(ACTION_COLUMNS) <= set(actions.columns)
     assert set(actions["action_zh"]) <= {"保留", "改扩建", "缩减", "新建", "合并", "撤销", "转变"}
     asg = pd.read_csv(out / "assignments.csv", encoding="utf-8-sig")
-    assert list(asg.columns) == ["node_id", "stage", "period", "school_id", "pupils", "distance_km", "boarding"]
+    assert list(asg.columns) == ["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km", "boarding"]
+    assert asg.groupby(["node_id", "stage", "period"])["share"].sum().to_numpy() == pytest.approx(1.0, abs=2e-3)
+    base = pd.read_csv(out / "catchments_base.csv", encoding="utf-8-sig")
+    assert list(base.columns) == ["node_id", "stage", "year", "school_id", "pupils", "distance_km", "boarding"]
+    changes = pd.read_csv(out / "catchment_changes.csv", encoding="utf-8-sig")
+    assert {"node_id", "stage", "period", "from_school", "to_school", "pupils", "reason", "reason_zh"} <= set(changes)
     schools = pd.read_csv(out / "schools.csv", encoding="utf-8-sig")
     assert {"places", "pupils", "classes", "utilisation", "tier"} <= set(schools.columns)
     assert (schools["pupils"] <= schools["places"] + 1e-6).all()
