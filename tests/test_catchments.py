@@ -163,3 +163,47 @@ def test_change_report_names_the_reason_of_each_change():
                    ("N2", 2025): ("D", "B", "full", "原校学位不足"),
                    ("N3", 2025): ("B", "D", "nearer", "就近调整"),
                    ("N4", 2025): ("B", "", "unserved", "未能安排")}
+
+
+def _big_town(n_schools: int):
+    """One community of 2,500 primary pupils (above the 2,000 size cap of one school), cut into
+    catchment units of at most 0.5 × 2,000 by `catchment_units`, and ``n_schools`` schools of 48
+    classes (2,160 places) next to it."""
+    flows = BaseFlows(node=np.zeros(0, int), site=np.zeros(0, int), pupils=np.zeros(0),
+                      school_pupils=np.zeros(n_schools), placed=np.zeros(n_schools), village_pupils=np.zeros(1),
+                      unplaced=np.zeros(1))
+    units = catchment_units(flows, np.array([2500.0]), unit_limit=0.5 * 2000)
+    U = len(units.node)
+    pn, ps = np.repeat(np.arange(U), n_schools), np.tile(np.arange(n_schools), U)
+    sites = pd.DataFrame({"site_id": [f"S{j}" for j in range(n_schools)], "origin": "existing", "c0": 40, "K": 48,
+                          "beds0": 0.0, "can_add_beds": False, "tier": "county_seat", "force_open": True,
+                          "build_fixed": 0.0, "name": "x", "kind": "primary", "township_id": "T", "pupils0": 0})
+    sd = StageData(stage="primary", sites=sites, node_ids=np.array(["BIG"] * U),
+                   demand=units.share[:, None] * np.array([[2500.0]]), pair_node=pn, pair_site=ps,
+                   pair_km=np.full(len(pn), 1.0), pair_boarding=np.zeros(len(pn), bool), years=np.array([5.0]),
+                   periods=[2025], base_site=units.base_site, base_pupils=units.base_pupils)
+    return sd, PolicyConfig()
+
+
+def test_a_community_larger_than_one_school_is_served_by_several():
+    sd, policy = _big_town(n_schools=2)
+    assert len(sd.node_ids) == 3  # 2,500 pupils in units of at most 1,000
+    res = solve_layout([sd], policy, threads=1)
+    assert res.unserved.empty
+    a = res.assignments  # per village: one row per school, with the share going there
+    assert a["node_id"].unique().tolist() == ["BIG"] and len(a) == 2
+    assert a["pupils"].sum() == pytest.approx(2500.0) and a["share"].sum() == pytest.approx(1.0)
+    assert (a["pupils"] <= 2000 + 1e-6).all()
+
+
+def test_unserved_pupils_name_the_binding_rule_and_its_key():
+    from xuewei.optimizer.unserved import diagnose_unserved
+
+    sd, policy = _big_town(n_schools=1)  # one school may take 2,000: two units of 833 fit, one does not
+    res = solve_layout([sd], policy, threads=1)
+    un = diagnose_unserved(res.units, res.sites, [sd], policy)
+    assert len(un) == 1 and un["pupils"].iloc[0] == pytest.approx(2500 / 3)
+    row = un.iloc[0]
+    assert (row["reason"], row["rule"], row["rule_value"], row["scenario_key"]) == (
+        "school_size_cap", "school_size_cap.primary", "2000", "[policy] school_size_cap")
+    assert "school_size_cap.primary = 2000" in row["reason_zh"]
