@@ -82,7 +82,7 @@ def _two_schools(travel_rate: float, reassign: float):
                    pair_boarding=np.zeros(3, bool), years=np.array([5.0, 5.0]), periods=[2025, 2030],
                    base_site=np.array([0, 1]), base_pupils=np.array([40.0, 50.0]))
     policy = PolicyConfig(class_change_wan_yuan=0.0, travel_per_pupil_km_year_wan_yuan=travel_rate,
-                          reassign_per_pupil_wan_yuan=reassign)
+                          reassign_per_pupil_wan_yuan=reassign, reassign_per_village_wan_yuan=0.0)
     return sd, policy
 
 
@@ -92,12 +92,16 @@ def _school_of_n0(res) -> list:
 
 
 def test_reassignment_cost_keeps_pupils_at_their_school():
+    """The default costs (2 万元 a pupil, 20 万元 a village) keep them too."""
     # Moving saves 2.5 km × 40 pupils × 0.004 万元 × 5 years = 2 万元 a period; staying costs nothing.
     sd, policy = _two_schools(travel_rate=0.004, reassign=0.0)
     assert _school_of_n0(solve_layout([sd], policy, threads=1)) == ["S1", "S1"]  # free to move: it moves
     sd, policy = _two_schools(travel_rate=0.004, reassign=0.5)  # 0.5 万元 × 40 = 20 万元 > 2 万元
     res = solve_layout([sd], policy, threads=1)
     assert _school_of_n0(res) == ["S0", "S0"]
+    defaults = PolicyConfig(class_change_wan_yuan=0.0)
+    assert (defaults.reassign_per_pupil_wan_yuan, defaults.reassign_per_village_wan_yuan) == (2.0, 20.0)
+    assert _school_of_n0(solve_layout([_two_schools(0.004, 0.0)[0]], defaults, threads=1)) == ["S0", "S0"]
 
 
 def test_a_clearly_better_school_wins_over_stability():
@@ -111,12 +115,14 @@ def test_a_clearly_better_school_wins_over_stability():
     assert changes["pupils"].tolist() == pytest.approx([40.0])
 
 
-@pytest.mark.parametrize("s0_open,cost", [(True, 0.5 * 50), (False, 0.0)])
+@pytest.mark.parametrize("s0_open,cost", [(True, 0.5 * 50 + 7.0), (False, 0.0)])
 def test_the_objective_counts_pupils_leaving_a_school_still_open(s0_open, cost):
     """N0's 50 pupils cannot stay at S0: it stays open at one class (45 places), or it may host nobody.
-    Leaving a school still open costs 0.5 万元 a pupil in 2025; leaving a school that closes is free."""
+    Leaving a school still open costs 0.5 万元 a pupil and 7 万元 a village in 2025; leaving a school
+    that closes is free."""
     def objective(reassign):
         sd, policy = _two_schools(travel_rate=0.004, reassign=reassign)
+        policy = policy.model_copy(update={"reassign_per_village_wan_yuan": 7.0 if reassign else 0.0})
         sd.demand[0] = 50.0
         sd.sites.loc[0, ["c0", "K", "force_open"]] = [1, 1, True] if s0_open else [1, 0, False]
         res = solve_layout([sd], policy, threads=1)
