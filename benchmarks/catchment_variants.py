@@ -41,7 +41,7 @@ def _parse(variant: str) -> dict:
     return out
 
 
-def run_variant(scenario, overrides: dict, stages: tuple[str, ...]) -> dict:
+def run_variant(scenario, overrides: dict, stages: tuple[str, ...], save: Path | None = None) -> dict:
     from xuewei import pipeline
     from xuewei.optimizer.layout import solve_layout
     from xuewei.optimizer.layout_data import build_stage_data
@@ -79,6 +79,12 @@ def run_variant(scenario, overrides: dict, stages: tuple[str, ...]) -> dict:
         units = pd.concat([r.units for r in results], ignore_index=True)
         ch = change_report(units, sites, stage_data, policy)
         reasons = "；".join(f"{k} {v}" for k, v in ch.groupby("reason").size().items())
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            ch.to_csv(save / "catchment_changes.csv", index=False)
+            units.to_csv(save / "units.csv", index=False)
+            sites.to_csv(save / "layout_sites.csv", index=False)
+            flows.to_csv(save / "catchments_base.csv", index=False)
     except ImportError:
         flows = None
     t = transitions(asg, sites[sites["open"]], flows, 0.005)
@@ -96,9 +102,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("scenario", nargs="?", default=None)
     p.add_argument("--stages", nargs="+", default=["kindergarten", "primary", "junior", "senior"])
     p.add_argument("--variant", action="append", default=None)
+    p.add_argument("--save", type=Path, default=None, help="每个变体的换校表、单元分配等写入此文件夹下的子文件夹")
     a = p.parse_args(argv)
     for v in a.variant or ["default"]:
-        out = run_variant(a.scenario, _parse(v), tuple(a.stages))
+        out = run_variant(a.scenario, _parse(v), tuple(a.stages),
+                          None if a.save is None else a.save / v.replace("=", "_").replace(",", "+"))
         print(f"== {v}  (数据准备 CPU {out['prep_cpu_s']:.1f} s)")
         print(out["table"].to_string(index=False))
         print(f"未安排 {out['unserved_share']:.2%}；离开仍开办学校：规划期之间 {out['away_periods']}，"

@@ -42,6 +42,7 @@ from scipy.optimize import linprog
 SLACK_KM = 1.0e4  #: cost of a pupil left unplaced by the calibration [km-equivalent]: above any real trip
 SLACK_STEPS = 4  #: a school's unplaced pupils cost more with each quarter of its pupils left unplaced
 MIN_FLOW_PUPILS = 0.5  #: calibrated flows below this many pupils join the village's largest flow
+MIN_FLOW_SHARE = 0.1  #: ... and so do flows (and pupils with no school) below this share of the village
 KEEP_NEAREST = 8  #: schools kept per village in the calibration
 COVER = 3.0  #: per school, villages kept (nearest first) until they hold this multiple of its pupils
 
@@ -196,8 +197,9 @@ def catchment_units(flows: BaseFlows, peak: np.ndarray, unit_limit: float) -> Un
     D = flows.village_pupils
     N = len(D)
     f_node, f_site, f_pupils = flows.node, flows.site, flows.pupils.astype(float)
-    # Tiny flows join the village's largest flow (the calibration's basic solution splits few villages).
-    small = f_pupils < MIN_FLOW_PUPILS
+    # Small flows join the village's largest flow (the calibration's basic solution splits few villages):
+    # a unit of a few pupils costs the model as much as a whole village.
+    small = (f_pupils < MIN_FLOW_PUPILS) | (f_pupils < MIN_FLOW_SHARE * D[f_node])
     if small.any():
         order = np.lexsort((f_site, -f_pupils, f_node))
         first = order[np.unique(f_node[order], return_index=True)[1]]
@@ -207,7 +209,7 @@ def catchment_units(flows: BaseFlows, peak: np.ndarray, unit_limit: float) -> Un
         f_pupils = f_pupils + np.bincount(main[f_node[merge]], weights=f_pupils[merge], minlength=len(f_pupils))
         f_node, f_site, f_pupils = f_node[~merge], f_site[~merge], f_pupils[~merge]
     rest = np.maximum(D - np.bincount(f_node, weights=f_pupils, minlength=N), 0.0)
-    none = (rest >= MIN_FLOW_PUPILS) | (np.bincount(f_node, minlength=N) == 0)
+    none = ((rest >= MIN_FLOW_PUPILS) & (rest >= MIN_FLOW_SHARE * D)) | (np.bincount(f_node, minlength=N) == 0)
     node = np.concatenate([f_node, np.flatnonzero(none)])
     site = np.concatenate([f_site, np.full(none.sum(), -1)])
     pupils = np.concatenate([f_pupils, rest[none]])
@@ -237,7 +239,9 @@ REASON_ZH = {
 
 def base_flows_table(stage_data, base_year: int) -> pd.DataFrame:
     """Calibrated base-year flows per village × stage × school: ``node_id, stage, year, school_id,
-    pupils`` [pupils], ``distance_km``, ``boarding``."""
+    pupils`` [pupils], ``distance_km``, ``boarding``. A row with an empty ``school_id`` holds the
+    village's base-year pupils that no school in reach takes (its share of the village with no
+    school today)."""
     rows = []
     for sd in stage_data:
         if sd.base_site is None:
@@ -251,6 +255,9 @@ def base_flows_table(stage_data, base_year: int) -> pd.DataFrame:
                                   "school_id": sd.sites["site_id"].to_numpy()[sd.base_site[has]],
                                   "pupils": sd.base_pupils[has], "distance_km": sd.pair_km[r],
                                   "boarding": sd.pair_boarding[r]}))
+        none = np.flatnonzero((sd.base_site < 0) & (sd.base_pupils > 0))
+        rows.append(pd.DataFrame({"node_id": sd.node_ids[none], "stage": sd.stage, "year": base_year, "school_id": "",
+                                  "pupils": sd.base_pupils[none], "distance_km": np.nan, "boarding": False}))
     cols = ["node_id", "stage", "year", "school_id", "pupils", "distance_km", "boarding"]
     if not rows:
         return pd.DataFrame(columns=cols)

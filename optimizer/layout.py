@@ -245,7 +245,7 @@ def base_pairs(sd: StageData) -> np.ndarray:
 def _add_reassignment(prob, sd: StageData, policy: PolicyConfig, v: _StageVars, t: int, p: str,
                       objective: list) -> tuple[np.ndarray, list]:
     r"""Cost of pupils leaving a school that still hosts the stage, in period ``t``:
-    ``reassign_per_pupil_wan_yuan`` × pupils × :math:`\mu_{nt}`.
+    (``reassign_per_pupil_wan_yuan`` × pupils + ``reassign_per_village_wan_yuan``) × :math:`\mu_{nt}`.
 
     :math:`\mu_{nt} \ge x_{ns,t-1} - x_{nst} - (1 - o_{st})` for each pair of unit :math:`n` (it left
     school :math:`s`, which is still open); in the first period :math:`\mu_{n1} \ge o_{b1} - x_{nb1}`
@@ -253,9 +253,9 @@ def _add_reassignment(prob, sd: StageData, policy: PolicyConfig, v: _StageVars, 
     (the closure is weighed on its own costs); a unit unserved or without pupils in the previous
     period pays nothing. Returns the units and their variables.
     """
-    rate = policy.reassign_per_pupil_wan_yuan
+    rate, fixed = policy.reassign_per_pupil_wan_yuan, policy.reassign_per_village_wan_yuan
     d = sd.demand[:, t]
-    if rate <= 0:
+    if rate <= 0 and fixed <= 0:
         return np.zeros(0, dtype=np.int64), []
     add, x, o = prob.addConstraint, v.x[t], v.o[t]
     if t == 0:
@@ -274,7 +274,7 @@ def _add_reassignment(prob, sd: StageData, policy: PolicyConfig, v: _StageVars, 
             for r in range(n_start[i], n_start[i + 1]):
                 e = LpAffineExpression([(var, 1.0), (prev[r], -1.0), (x[r], 1.0), (o[sd.pair_site[r]], -1.0)])
                 add(LpConstraint(e, GE, f"mv{p}{r}", -1))
-    objective += zip(mv, (rate * d[units]).tolist())
+    objective += zip(mv, (rate * d[units] + fixed).tolist())
     return units, mv
 
 
@@ -363,7 +363,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                  + policy.unserved_penalty_wan_yuan * (d * uv).sum()
                  + (unit * (m - m_prev)).sum() + (fixed * (is_open & ~o_prev)).sum()
                  + policy.bed_wan_yuan * (w - w_prev).sum() + policy.class_change_wan_yuan * (up + down).sum()
-                 + policy.reassign_per_pupil_wan_yuan * (d * moved).sum())
+                 + (policy.reassign_per_pupil_wan_yuan * d + policy.reassign_per_village_wan_yuan) @ moved)
         for key, val in (("x", xv), ("u", uv), ("o", is_open.astype(float)), ("k", k), ("m", m), ("w", w),
                          ("up", up), ("down", down), ("moved", moved)):
             out[key].append(val.copy())
@@ -380,6 +380,7 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
     positions or -1). Changes the arrays in place. ``cap``: allowed class size per site
     [pupils/class] (default: the stage's class cap)."""
     rate = policy.reassign_per_pupil_wan_yuan if prefer is not None else 0.0
+    fixed = policy.reassign_per_village_wan_yuan if prefer is not None else 0.0
     if cap is None:
         cap = np.full(len(sd.sites), float(policy.class_cap[sd.stage]))
     Y = float(sd.years[t])
@@ -411,8 +412,8 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                     continue
                 delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j], j))
                          + extra - gain_old)
-                if rate and prefer[i] >= 0 and is_open[sd.pair_site[prefer[i]]]:
-                    delta += rate * d[i] * (float(r != prefer[i]) - float(r0 != prefer[i]))
+                if (rate or fixed) and prefer[i] >= 0 and is_open[sd.pair_site[prefer[i]]]:
+                    delta += (rate * d[i] + fixed) * (float(r != prefer[i]) - float(r0 != prefer[i]))
                 if delta < best_delta:
                     best, best_delta, best_extra = r, delta, extra
             if best is not None:

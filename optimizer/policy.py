@@ -109,6 +109,10 @@ class PolicyConfig(BaseModel):
         default_factory=_std("cost_wan_yuan.reassign_per_pupil"), ge=0,
         description="一名学生换校（离开上一期或基准年就读的学校）的代价 [万元/人]（assumption，见 data/standards.toml）；"
                     "使各村学生留在原校，除非原校撤并、转变、学位不足或新校明显更好；设为 0 则不计")
+    reassign_per_village_wan_yuan: float = Field(
+        default_factory=_std("cost_wan_yuan.reassign_per_village"), ge=0,
+        description="一个村（划片单元）一个学段离开仍开办的原校、改划到另一所学校的固定代价 [万元/次]"
+                    "（assumption，见 data/standards.toml：公示、听证、校车线路调整），与人数无关；使必须分流时改划的村尽量少")
     catchment_unit_share: float = Field(
         default=0.5, gt=0,
         description="大村（社区）分片：一个划片单元的需求峰值不超过一所学校可容纳人数（规模上限与班数上限×班额中较小者）"

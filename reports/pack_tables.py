@@ -109,6 +109,7 @@ def baseline_trips(run) -> pd.DataFrame:
     """
     flows = getattr(run, "base_flows", None)
     if flows is not None and len(flows):
+        flows = flows[flows["school_id"].fillna("") != ""]  # pupils with no school in reach today
         return flows[["node_id", "stage", "school_id", "distance_km", "pupils"]]
     region = run.region
     ss = region.school_stages

@@ -35,7 +35,7 @@ KIND_ORDER = ["kindergarten", "village_kindergarten", "primary", "teaching_point
 STAGE_GROUPS = {"幼儿园调整目标": ("kindergarten",), "义务教育学校调整目标": ("primary", "junior"),
                 "普通高中调整目标": ("senior",)}
 
-SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生"]
+SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生", "换校情况"]
 
 
 def _width(v) -> float:

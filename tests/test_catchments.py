@@ -82,7 +82,7 @@ def _two_schools(travel_rate: float, reassign: float):
                    pair_boarding=np.zeros(3, bool), years=np.array([5.0, 5.0]), periods=[2025, 2030],
                    base_site=np.array([0, 1]), base_pupils=np.array([40.0, 50.0]))
     policy = PolicyConfig(class_change_wan_yuan=0.0, travel_per_pupil_km_year_wan_yuan=travel_rate,
-                          reassign_per_pupil_wan_yuan=reassign)
+                          reassign_per_pupil_wan_yuan=reassign, reassign_per_village_wan_yuan=0.0)
     return sd, policy
 
 
@@ -92,12 +92,16 @@ def _school_of_n0(res) -> list:
 
 
 def test_reassignment_cost_keeps_pupils_at_their_school():
+    """The default costs (2 万元 a pupil, 20 万元 a village) keep them too."""
     # Moving saves 2.5 km × 40 pupils × 0.004 万元 × 5 years = 2 万元 a period; staying costs nothing.
     sd, policy = _two_schools(travel_rate=0.004, reassign=0.0)
     assert _school_of_n0(solve_layout([sd], policy, threads=1)) == ["S1", "S1"]  # free to move: it moves
     sd, policy = _two_schools(travel_rate=0.004, reassign=0.5)  # 0.5 万元 × 40 = 20 万元 > 2 万元
     res = solve_layout([sd], policy, threads=1)
     assert _school_of_n0(res) == ["S0", "S0"]
+    defaults = PolicyConfig(class_change_wan_yuan=0.0)
+    assert (defaults.reassign_per_pupil_wan_yuan, defaults.reassign_per_village_wan_yuan) == (2.0, 20.0)
+    assert _school_of_n0(solve_layout([_two_schools(0.004, 0.0)[0]], defaults, threads=1)) == ["S0", "S0"]
 
 
 def test_a_clearly_better_school_wins_over_stability():
@@ -111,12 +115,14 @@ def test_a_clearly_better_school_wins_over_stability():
     assert changes["pupils"].tolist() == pytest.approx([40.0])
 
 
-@pytest.mark.parametrize("s0_open,cost", [(True, 0.5 * 50), (False, 0.0)])
+@pytest.mark.parametrize("s0_open,cost", [(True, 0.5 * 50 + 7.0), (False, 0.0)])
 def test_the_objective_counts_pupils_leaving_a_school_still_open(s0_open, cost):
     """N0's 50 pupils cannot stay at S0: it stays open at one class (45 places), or it may host nobody.
-    Leaving a school still open costs 0.5 万元 a pupil in 2025; leaving a school that closes is free."""
+    Leaving a school still open costs 0.5 万元 a pupil and 7 万元 a village in 2025; leaving a school
+    that closes is free."""
     def objective(reassign):
         sd, policy = _two_schools(travel_rate=0.004, reassign=reassign)
+        policy = policy.model_copy(update={"reassign_per_village_wan_yuan": 7.0 if reassign else 0.0})
         sd.demand[0] = 50.0
         sd.sites.loc[0, ["c0", "K", "force_open"]] = [1, 1, True] if s0_open else [1, 0, False]
         res = solve_layout([sd], policy, threads=1)
@@ -163,3 +169,47 @@ def test_change_report_names_the_reason_of_each_change():
                    ("N2", 2025): ("D", "B", "full", "原校学位不足"),
                    ("N3", 2025): ("B", "D", "nearer", "就近调整"),
                    ("N4", 2025): ("B", "", "unserved", "未能安排")}
+
+
+def _big_town(n_schools: int):
+    """One community of 2,500 primary pupils (above the 2,000 size cap of one school), cut into
+    catchment units of at most 0.5 × 2,000 by `catchment_units`, and ``n_schools`` schools of 48
+    classes (2,160 places) next to it."""
+    flows = BaseFlows(node=np.zeros(0, int), site=np.zeros(0, int), pupils=np.zeros(0),
+                      school_pupils=np.zeros(n_schools), placed=np.zeros(n_schools), village_pupils=np.zeros(1),
+                      unplaced=np.zeros(1))
+    units = catchment_units(flows, np.array([2500.0]), unit_limit=0.5 * 2000)
+    U = len(units.node)
+    pn, ps = np.repeat(np.arange(U), n_schools), np.tile(np.arange(n_schools), U)
+    sites = pd.DataFrame({"site_id": [f"S{j}" for j in range(n_schools)], "origin": "existing", "c0": 40, "K": 48,
+                          "beds0": 0.0, "can_add_beds": False, "tier": "county_seat", "force_open": True,
+                          "build_fixed": 0.0, "name": "x", "kind": "primary", "township_id": "T", "pupils0": 0})
+    sd = StageData(stage="primary", sites=sites, node_ids=np.array(["BIG"] * U),
+                   demand=units.share[:, None] * np.array([[2500.0]]), pair_node=pn, pair_site=ps,
+                   pair_km=np.full(len(pn), 1.0), pair_boarding=np.zeros(len(pn), bool), years=np.array([5.0]),
+                   periods=[2025], base_site=units.base_site, base_pupils=units.base_pupils)
+    return sd, PolicyConfig()
+
+
+def test_a_community_larger_than_one_school_is_served_by_several():
+    sd, policy = _big_town(n_schools=2)
+    assert len(sd.node_ids) == 3  # 2,500 pupils in units of at most 1,000
+    res = solve_layout([sd], policy, threads=1)
+    assert res.unserved.empty
+    a = res.assignments  # per village: one row per school, with the share going there
+    assert a["node_id"].unique().tolist() == ["BIG"] and len(a) == 2
+    assert a["pupils"].sum() == pytest.approx(2500.0) and a["share"].sum() == pytest.approx(1.0)
+    assert (a["pupils"] <= 2000 + 1e-6).all()
+
+
+def test_unserved_pupils_name_the_binding_rule_and_its_key():
+    from xuewei.optimizer.unserved import diagnose_unserved
+
+    sd, policy = _big_town(n_schools=1)  # one school may take 2,000: two units of 833 fit, one does not
+    res = solve_layout([sd], policy, threads=1)
+    un = diagnose_unserved(res.units, res.sites, [sd], policy)
+    assert len(un) == 1 and un["pupils"].iloc[0] == pytest.approx(2500 / 3)
+    row = un.iloc[0]
+    assert (row["reason"], row["rule"], row["rule_value"], row["scenario_key"]) == (
+        "school_size_cap", "school_size_cap.primary", "2000", "[policy] school_size_cap")
+    assert "school_size_cap.primary = 2000" in row["reason_zh"]
