@@ -447,17 +447,27 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
             pd.concat(un_rows, ignore_index=True))
 
 
-def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
-                 gap_rel: float, threads: int, max_nodes: int | None = None):
-    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
-    name = group_name(grp)
-    t0 = time.perf_counter()
-    prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
+@dataclass
+class GroupModel:
+    """One independent model, built: the PuLP problem, each stage's variables and greedy start, and
+    the objective (its constant is not seen by the solver)."""
+
+    name: str
+    prob: pulp.LpProblem
+    stage_vars: list
+    starts: list
+    objective: LpAffineExpression
+
+
+def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible: bool = True,
+                time_limit_s: float = 600.0) -> GroupModel:
+    """Build one independent model (one stage, or all stages under a shared budget) with its start."""
+    prob = pulp.LpProblem(f"layout_{group_name(grp).replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
     stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
     # Reproducible mode: the drop search tries a fixed number of closures instead of using a share
     # of the clock, so the start (and with it the answer) does not depend on the machine's speed.
-    search = dict(max_trials=START_TRIALS) if max_nodes is not None else dict(time_budget_s=0.15 * time_limit_s)
+    search = dict(max_trials=START_TRIALS) if reproducible else dict(time_budget_s=0.15 * time_limit_s)
     starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None, **search)
               for sd, v in zip(grp, stage_vars)]
     expr = LpAffineExpression()
@@ -473,6 +483,16 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             for v in stage_vars:
                 cap_t += v.capital[t]
             prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
+    return GroupModel(group_name(grp), prob, stage_vars, starts, expr)
+
+
+def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
+                 gap_rel: float, threads: int, max_nodes: int | None = None):
+    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
+    name = group_name(grp)
+    t0 = time.perf_counter()
+    gm = build_group(grp, policy, budget, max_nodes is not None, time_limit_s)
+    prob, stage_vars, starts, expr = gm.prob, gm.stage_vars, gm.starts, gm.objective
     build_s = time.perf_counter() - t0
     try:
         start = {var: var.varValue for var in prob.variables() if var.varValue is not None}
@@ -494,7 +514,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
                "bound_wan_yuan": None if report.bound is None else report.bound + offset, "gap": report.gap, "solver": report.solver,
-               "stop": report.stop,
+               "stop": report.stop, "nodes": report.nodes,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
