@@ -151,8 +151,9 @@ def audit_rules(policy: PolicyConfig) -> AuditRules:
                       boarding_stages=tuple(policy.boarding_stages), oversized_class=int(standard("oversized_class.large")))
 
 
-def run(scenario_ref=None, overrides: dict | None = None, progress=None) -> RunResult:
-    """Forecast, optimise and check one scenario (nothing written)."""
+def run(scenario_ref=None, overrides: dict | None = None, progress=None, on_model=None) -> RunResult:
+    """Forecast, optimise and check one scenario (nothing written). ``on_model(done, total, summary)``
+    is called as each layout model is solved (see `solve_layout`)."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     say("读取情景与区域数据")
@@ -167,7 +168,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None) -> RunR
     layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
                           gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say,
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,
-                          workers=scenario.solver.worker_count())
+                          workers=scenario.solver.worker_count(), on_model=on_model)
     t3 = time.perf_counter()
     say("核查与汇总")
     actions = derive_actions(region, layout.sites, layout.assignments, stage_data, policy, base)

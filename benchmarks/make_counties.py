@@ -70,7 +70,7 @@ class Shape:
     village_primaries: float = 0.35  # share of villages with a village primary or teaching point
     teaching_point_share: float = 0.5
     seat_schools: dict = field(default_factory=lambda: {"kindergarten": 3, "primary": 3, "junior": 2, "senior": 2})
-    seat_weight: float = 1.0  # county-seat schools' share weight (above 1: bigger, over-size schools)
+    oversize_share: float = 0.0  # share of county-seat schools three times the size of the others (大校额)
     fill: tuple[float, float] = (0.75, 0.95)  # base-year pupils per place
     seat_fill: tuple[float, float] | None = None
     beds: bool = True
@@ -89,10 +89,10 @@ SHAPES = {
     "plain": Shape("plain", "示意平原县", 116.2, 36.4, 48, 40, 18, (18, 26), 10, 900, 6000, 3000, 0.9,
                    births_per_1000=8.5, births_trend=-0.025, village_primaries=0.2, teaching_point_share=0.3,
                    central_every=4),
-    "urban": Shape("urban", "示意城区", 104.0, 30.6, 16, 14, 12, (2, 5), 40, 2500, 16000, 9000, 0.7,
+    "urban": Shape("urban", "示意城区", 104.0, 30.6, 16, 14, 12, (2, 5), 30, 2500, 9000, 6000, 0.7,
                    births_per_1000=8.0, births_trend=-0.02, migration_children=0.01, village_primaries=0.1,
                    teaching_point_share=0.0,
-                   seat_schools={"kindergarten": 8, "primary": 7, "junior": 4, "senior": 3}, seat_weight=1.6,
+                   seat_schools={"kindergarten": 10, "primary": 10, "junior": 5, "senior": 3}, oversize_share=0.3,
                    fill=(0.9, 1.1), seat_fill=(1.05, 1.25), beds=False, central_every=3, candidates_seat=5,
                    candidates_central=2, forecast={"migrant_children_rate": 0.05}),
     "shrinking": Shape("shrinking", "示意收缩县", 111.5, 33.2, 55, 45, 20, (10, 18), 6, 800, 4000, 1600, 0.9,
@@ -161,6 +161,10 @@ def _county(rng, shape: Shape, county_id: str, prefix: str, x0: float, y0: float
 def _schools(rng, shape: Shape, towns: pd.DataFrame, nodes: pd.DataFrame, prefix: str) -> list[dict]:
     """Schools of one county: seat and central schools, village primaries and teaching points."""
     out = []
+    # Senior schools at the seat: about 2,400 pupils each (the county's seniors from its births).
+    births_now = nodes["population"].sum() * shape.births_per_1000 / 1000
+    seniors = births_now * sum((1 + shape.births_trend) ** -a for a in range(15, 18)) * ENROL["senior"]
+    n_senior = int(np.clip(round(seniors / 2400), 1, 10))
 
     def add(kind, town, x, y, beds=0, weight=1.0, fill=None):
         out.append({"school_id": f"{prefix}S{len(out) + 1:04d}", "name": f"{town['name']}{len(out) + 1}号{_KIND[kind]}",
@@ -172,7 +176,7 @@ def _schools(rng, shape: Shape, towns: pd.DataFrame, nodes: pd.DataFrame, prefix
         seat = town["tier"] == "county_seat"
         central = town["tier"] == "central_town"
         for kind in ("kindergarten", "primary", "junior", "senior"):
-            count = shape.seat_schools[kind] if seat else (1 if kind != "senior" else 0)
+            count = (n_senior if kind == "senior" else shape.seat_schools[kind]) if seat else int(kind != "senior")
             if kind == "junior" and not (seat or central) and rng.uniform() < 0.35:
                 count = 0  # a small township sends its juniors to the central town
             for _ in range(count):
@@ -183,8 +187,9 @@ def _schools(rng, shape: Shape, towns: pd.DataFrame, nodes: pd.DataFrame, prefix
                     beds = int(rng.integers(6, 30)) * 10 if kind != "primary" else int(rng.integers(2, 8)) * 10
                 elif shape.beds and kind == "senior":
                     beds = int(rng.integers(40, 90)) * 10
+                big = seat and rng.uniform() < shape.oversize_share
                 add(kind, town, town["x"] + r * np.cos(a), town["y"] + r * np.sin(a), beds,
-                    weight=shape.seat_weight if seat else 1.0, fill=shape.seat_fill if seat else None)
+                    weight=3.0 if big else 1.0, fill=shape.seat_fill if seat else None)
     villages = nodes[nodes["kind"] == "village"]
     chosen = villages[rng.uniform(size=len(villages)) < shape.village_primaries]
     by_id = towns.set_index("township_id")

@@ -44,6 +44,7 @@ from pulp import LpAffineExpression, LpConstraint
 from xuewei.optimizer.policy import PolicyConfig
 from xuewei.errors import SolveError
 from xuewei.optimizer.solve import SolveReport, solve_problem
+from xuewei.optimizer.strengthen import strengthen_stage
 
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 
@@ -465,6 +466,8 @@ def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible
     prob = pulp.LpProblem(f"layout_{group_name(grp).replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
     stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
+    for sd, v in zip(grp, stage_vars):
+        strengthen_stage(prob, sd, v, policy)
     # Reproducible mode: the drop search tries a fixed number of closures instead of using a share
     # of the clock, so the start (and with it the answer) does not depend on the machine's speed.
     search = dict(max_trials=START_TRIALS) if reproducible else dict(time_budget_s=0.15 * time_limit_s)
@@ -544,7 +547,7 @@ PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved on
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
-                 min_parallel_pairs: int | None = None) -> LayoutResult:
+                 min_parallel_pairs: int | None = None, on_model=None) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -562,6 +565,10 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     processes, largest first, once the models have ``min_parallel_pairs`` village–school pairs in all
     (default `PARALLEL_MIN_PAIRS`; below it starting the processes costs more than it saves).
     Results never depend on the number of workers in reproducible mode.
+
+    ``on_model(done, total, summary)``, if given, is called as each model is solved (in the order
+    they finish) with the model's solver summary (a dict with ``model``, ``gap``, ...), for a live
+    progress display.
     """
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     joint = False if joint is None else joint
@@ -577,7 +584,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     results: dict[int, tuple] = {}
     if workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
-                                  solve_threads, max_nodes, workers, progress)
+                                  solve_threads, max_nodes, workers, progress, on_model)
     else:
         deadline = time.perf_counter() + time_limit_s
         if progress and len(groups) > 1:
@@ -592,6 +599,8 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                 progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
             results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
                                         solve_threads, max_nodes)
+            if on_model:
+                on_model(n + 1, len(groups), results[idx][1])
     site_t, asg_t, un_t, summaries = [], [], [], []
     for idx in order:  # the same order whatever the workers did first
         frames, summary = results[idx]
@@ -611,7 +620,7 @@ def _ignore_sigint() -> None:
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
-                    workers, progress) -> dict[int, tuple]:
+                    workers, progress, on_model=None) -> dict[int, tuple]:
     """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
     next model when it is free). In the time-limited mode each model's limit is its share by size
     of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
@@ -622,7 +631,7 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     and a worker that dies makes the pool fail loudly instead of waiting for ever.
     """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     total = sizes.sum()
@@ -647,12 +656,16 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
                                             gap_rel, threads, max_nodes)
         if progress:
             progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
-        for idx in order[::-1]:
+        position = {fut: idx for idx, fut in pending.items()}
+        for fut in as_completed(position):
+            idx = position[fut]
             try:
-                out[int(idx)] = pending[int(idx)].result()
+                out[idx] = fut.result()
             except BrokenProcessPool as err:
                 raise SolveError(f"求解进程异常退出（模型 {group_name(groups[idx])}，可能是内存不足）；"
                                  f"可设 solver.workers = 1 逐个求解后重试。", status="not_solved") from err
+            if on_model:
+                on_model(len(out), len(groups), out[idx][1])
             if progress and sizes[idx] >= 0.05 * total:
                 progress("已解：" + group_name(groups[idx]))
         finished = True

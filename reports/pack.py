@@ -28,6 +28,7 @@ from xuewei.reports.map_data import STAGES, MapData  # noqa: E402
 from xuewei.reports.maps import TownshipRenderer  # noqa: E402
 from xuewei.reports.pack_tables import baseline_trips, school_rows, village_rows  # noqa: E402
 from xuewei.reports.runfolder import safe_name  # noqa: E402
+from xuewei.reports.run_outputs import quality_short  # noqa: E402
 
 A4 = (11.69, 8.27)  # landscape [in]
 ROWS_PER_PAGE = 24
@@ -70,7 +71,7 @@ def _table(fig, df: pd.DataFrame, family, widths: list[float], fontsize: float =
             cell.set_height(0.06)
 
 
-def _paged(pdf, run, family, title: str, df: pd.DataFrame, widths: list[float], note: str = "") -> int:
+def _paged(pdf, run, family, title: str, df: pd.DataFrame, widths: list[float], note: str = "", foot: str = "") -> int:
     pages = max(1, int(np.ceil(len(df) / ROWS_PER_PAGE)))
     for i in range(pages):
         part = df.iloc[i * ROWS_PER_PAGE:(i + 1) * ROWS_PER_PAGE]
@@ -78,6 +79,8 @@ def _paged(pdf, run, family, title: str, df: pd.DataFrame, widths: list[float], 
         _table(fig, part, family, widths)
         if note:
             fig.text(0.04, 0.915, note, fontsize=8.5, fontfamily=family, color="#333333", va="center")
+        if foot:
+            fig.text(0.04, 0.047, foot, fontsize=7.5, fontfamily=family, color="#333333", va="center")
         pdf.savefig(fig)
     return pages
 
@@ -143,7 +146,8 @@ def write_pack(run, township_id: str, out_dir: Path, family=None, renderer: Town
         pdf.savefig(renderer.sheet.fig)
         _paged(pdf, run, family, f"{name}学校调整一览（调整前→后）", schools,
                [0.13, 0.06, 0.05, 0.045, 0.08, 0.04, 0.04, 0.05, 0.05, 0.05, 0.05, 0.05, 0.24],
-               note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。")
+               note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。",
+               foot=quality_short(run.solver))
         n = len(run.periods)
         w_school, w_num = 0.84 * 0.74 / (n + 1), 0.84 * 0.26 / n
         _paged(pdf, run, family, f"{name}各村（社区）就读学校与路程", villages,
