@@ -74,6 +74,8 @@ def cmd_run(args) -> int:
     from xuewei.reports.runfolder import claim_output, refuse_existing
     from xuewei.scenario import load_scenario
 
+    from xuewei.reports.progress import SolveProgress
+
     overrides = {"solver": {"time_limit_s": args.time_limit}} if args.time_limit else None
     if args.out:  # refused at once, before anything is read or solved
         refuse_existing(Path(args.out), args.force)
@@ -88,7 +90,10 @@ def cmd_run(args) -> int:
                 result = pipeline.run(args.scenario, overrides=overrides, progress=_say, dask_client=client,
                                       on_loaded=room_check(out))
         else:
-            result = pipeline.run(args.scenario, overrides=overrides, progress=_say, on_loaded=room_check(out))
+            display = SolveProgress()
+            with display.live():
+                result = pipeline.run(args.scenario, overrides=overrides, progress=_say, on_loaded=room_check(out),
+                                      on_model=display.update)
         _say("写出结果")
         with atomic_run_folder(out, force=args.force) as tmp:
             write_run(result, tmp, out)
@@ -122,8 +127,9 @@ def summary_text(result, out: Path) -> str:
     for row in stage_solver_summary(result.layout.summary).itertuples():
         gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
         parts = f"（{row.parts} 个独立片区）" if row.parts > 1 else ""
+        bound = "无下界" if pd.isna(row.bound) else f"下界 {row.bound:,.0f}"
         lines.append(f"  {STAGE_ZH.get(row.stage, row.stage)}{parts}：{status_zh(row.status, row.stop)}，"
-                     f"最大间隙 {gap}，{row.seconds:.1f} 秒")
+                     f"目标值 {row.objective:,.0f} 万元（{bound}），最大间隙 {gap}，{row.seconds:.1f} 秒")
     counts = result.actions.groupby("action_zh").size()
     lines.append("  学校调整（各期合计）：" + "，".join(f"{k} {v}" for k, v in counts.items()))
     transition = int((result.violations["rule"] == "oversize_transition").sum()) if len(result.violations) else 0

@@ -170,11 +170,12 @@ def audit_rules(policy: PolicyConfig, stage_data=None) -> AuditRules:
 
 
 def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_client=None,
-        on_loaded=None) -> RunResult:
+        on_loaded=None, on_model=None) -> RunResult:
     """Forecast, optimise and check one scenario (nothing written). With ``dask_client`` the layout's
     independent models are solved as tasks on that Dask cluster (same tables as the local pool).
     ``on_loaded(region, scenario)`` is called once the inputs are read, before any computing (e.g.
-    the check that the output disk has room)."""
+    the check that the output disk has room). ``on_model(done, total, summary)`` is called as each
+    layout model is solved (see `solve_layout`)."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     say("读取情景与区域数据")
@@ -191,7 +192,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
     layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
                           gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say,
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,
-                          workers=scenario.solver.worker_count(), dask_client=dask_client)
+                          workers=scenario.solver.worker_count(), dask_client=dask_client, on_model=on_model)
     t3 = time.perf_counter()
     say("核查与汇总")
     served_units = layout.units[layout.units["school_id"] != ""] if layout.units is not None else layout.assignments

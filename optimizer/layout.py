@@ -45,6 +45,7 @@ from xuewei.optimizer.policy import PolicyConfig
 from xuewei.procs import guard_worker
 from xuewei.errors import SolveError
 from xuewei.optimizer.solve import SolveReport, solve_problem
+from xuewei.optimizer.strengthen import strengthen_stage
 
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 
@@ -562,17 +563,29 @@ def per_village(units: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
-                 gap_rel: float, threads: int, max_nodes: int | None = None):
-    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
-    name = group_name(grp)
-    t0 = time.perf_counter()
-    prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
+@dataclass
+class GroupModel:
+    """One independent model, built: the PuLP problem, each stage's variables and greedy start, and
+    the objective (its constant is not seen by the solver)."""
+
+    name: str
+    prob: pulp.LpProblem
+    stage_vars: list
+    starts: list
+    objective: LpAffineExpression
+
+
+def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible: bool = True,
+                time_limit_s: float = 600.0) -> GroupModel:
+    """Build one independent model (one stage, or all stages under a shared budget) with its start."""
+    prob = pulp.LpProblem(f"layout_{group_name(grp).replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
     stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
+    for sd, v in zip(grp, stage_vars):
+        strengthen_stage(prob, sd, v, policy)
     # Reproducible mode: the drop search tries a fixed number of closures instead of using a share
     # of the clock, so the start (and with it the answer) does not depend on the machine's speed.
-    search = dict(max_trials=START_TRIALS) if max_nodes is not None else dict(time_budget_s=0.15 * time_limit_s)
+    search = dict(max_trials=START_TRIALS) if reproducible else dict(time_budget_s=0.15 * time_limit_s)
     starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None, **search)
               for sd, v in zip(grp, stage_vars)]
     expr = LpAffineExpression()
@@ -588,6 +601,16 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             for v in stage_vars:
                 cap_t += v.capital[t]
             prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
+    return GroupModel(group_name(grp), prob, stage_vars, starts, expr)
+
+
+def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
+                 gap_rel: float, threads: int, max_nodes: int | None = None):
+    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
+    name = group_name(grp)
+    t0 = time.perf_counter()
+    gm = build_group(grp, policy, budget, max_nodes is not None, time_limit_s)
+    prob, stage_vars, starts, expr = gm.prob, gm.stage_vars, gm.starts, gm.objective
     build_s = time.perf_counter() - t0
     try:
         start = {var: var.varValue for var in prob.variables() if var.varValue is not None}
@@ -609,7 +632,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
                "bound_wan_yuan": None if report.bound is None else report.bound + offset, "gap": report.gap, "solver": report.solver,
-               "stop": report.stop,
+               "stop": report.stop, "nodes": report.nodes,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
@@ -639,7 +662,7 @@ PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved on
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
-                 min_parallel_pairs: int | None = None, dask_client=None) -> LayoutResult:
+                 min_parallel_pairs: int | None = None, dask_client=None, on_model=None) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -662,6 +685,10 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     (a variant of ``xuewei batch --dask``), the models go to that Dask cluster as tasks instead
     (`xuewei.optimizer.dask_solve`); a daemonic process that is not a Dask worker solves them one by
     one, since it may not start a pool.
+
+    ``on_model(done, total, summary)``, if given, is called as each model is solved (in the order
+    they finish) with the model's solver summary (a dict with ``model``, ``gap``, ...), for a live
+    progress display.
     """
     from xuewei.optimizer import dask_solve
 
@@ -688,7 +715,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                               max_nodes, progress)
     elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
-                                  solve_threads, max_nodes, workers, progress)
+                                  solve_threads, max_nodes, workers, progress, on_model)
     else:
         deadline = time.perf_counter() + time_limit_s
         if progress and len(groups) > 1:
@@ -703,6 +730,8 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                 progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
             results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
                                         solve_threads, max_nodes)
+            if on_model:
+                on_model(n + 1, len(groups), results[idx][1])
     site_t, asg_t, un_t, unit_t, summaries = [], [], [], [], []
     for idx in order:  # the same order whatever the workers did first
         frames, summary = results[idx]
@@ -739,7 +768,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
-                    workers, progress) -> dict[int, tuple]:
+                    workers, progress, on_model=None) -> dict[int, tuple]:
     """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
     next model when it is free). In the time-limited mode each model's limit is its share by size
     of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
@@ -750,7 +779,7 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     and a worker that dies makes the pool fail loudly instead of waiting for ever.
     """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     total = sizes.sum()
@@ -777,12 +806,16 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
                                             gap_rel, threads, max_nodes)
         if progress:
             progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
-        for idx in order[::-1]:
+        position = {fut: idx for idx, fut in pending.items()}
+        for fut in as_completed(position):
+            idx = position[fut]
             try:
-                out[int(idx)] = pending[int(idx)].result()
+                out[idx] = fut.result()
             except BrokenProcessPool as err:
                 raise SolveError(f"求解进程异常退出（模型 {group_name(groups[idx])}，可能是内存不足）；"
                                  f"可设 solver.workers = 1 逐个求解后重试。", status="not_solved") from err
+            if on_model:
+                on_model(len(out), len(groups), out[idx][1])
             if progress and sizes[idx] >= 0.05 * total:
                 progress("已解：" + group_name(groups[idx]))
         finished = True

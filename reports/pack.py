@@ -28,6 +28,7 @@ from xuewei.reports.map_data import STAGES, MapData  # noqa: E402
 from xuewei.reports.maps import TownshipRenderer  # noqa: E402
 from xuewei.reports.pack_tables import baseline_trips, school_rows, village_rows  # noqa: E402
 from xuewei.reports.runfolder import safe_name  # noqa: E402
+from xuewei.reports.run_outputs import quality_short  # noqa: E402
 
 A4 = (11.69, 8.27)  # landscape [in]
 VARIANT_COLOUR = {"low": "#2b83ba", "mid": "#333333", "high": "#d7191c"}
@@ -138,7 +139,7 @@ def page_breaks(heights: list[float], head_h: float, room: float = 0.97) -> list
     return pages
 
 
-def _paged(pdf, run, family, title: str, df: pd.DataFrame, widths: list[float], note: str = "") -> int:
+def _paged(pdf, run, family, title: str, df: pd.DataFrame, widths: list[float], note: str = "", foot: str = "") -> int:
     heads, cells, heights, head_h = table_layout(df, widths)
     pages = page_breaks(heights, head_h)
     for i, (a, b) in enumerate(pages):
@@ -146,6 +147,8 @@ def _paged(pdf, run, family, title: str, df: pd.DataFrame, widths: list[float], 
         _table(fig, heads, cells[a:b], heights[a:b], head_h, family, widths)
         if note:
             fig.text(0.04, 0.915, note, fontsize=8.5, fontfamily=family, color="#333333", va="center")
+        if foot:
+            fig.text(0.04, 0.047, foot, fontsize=7.5, fontfamily=family, color="#333333", va="center")
         pdf.savefig(fig)
     return len(pages)
 
@@ -211,7 +214,8 @@ def write_pack(run, township_id: str, out_dir: Path, family=None, renderer: Town
         pdf.savefig(renderer.sheet.fig)
         _paged(pdf, run, family, f"{name}学校调整一览（调整前→后）", schools,
                [0.11, 0.06, 0.045, 0.04, 0.08, 0.04, 0.04, 0.045, 0.045, 0.045, 0.045, 0.045, 0.34],
-               note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。")
+               note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。",
+               foot=quality_short(run.solver))
         n = len(run.periods)
         w_school, w_num = 0.84 * 0.70 / (n + 1), 0.84 * 0.30 / n
         _paged(pdf, run, family, f"{name}各村（社区）就读学校与路程", villages,

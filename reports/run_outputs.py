@@ -33,16 +33,51 @@ def status_zh(status: str, stop: str = "") -> str:
 
 
 def stage_solver_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds."""
+    """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds, and
+    the stage's objective and proven bound [万元] (summed over its parts; no bound when a part has none)."""
     stop = summary["stop"].fillna("") if "stop" in summary else pd.Series("", index=summary.index)
     s = summary.assign(stage=summary["model"].str.split("#").str[0],
                        rank=summary["status"].map(_STATUS_RANK).fillna(3), stop_rank=stop.map(_STOP_RANK).fillna(0))
+    for col in ("objective_wan_yuan", "bound_wan_yuan"):
+        s[col] = pd.to_numeric(s[col], errors="coerce") if col in s else np.nan
     out = s.groupby("stage", sort=False).agg(parts=("model", "size"), rank=("rank", "max"), gap=("gap", "max"),
-                                             seconds=("solve_seconds", "sum"), stop_rank=("stop_rank", "max"))
+                                             seconds=("solve_seconds", "sum"), stop_rank=("stop_rank", "max"),
+                                             objective=("objective_wan_yuan", "sum"),
+                                             bound=("bound_wan_yuan", lambda b: b.sum() if b.notna().all() else np.nan))
     inverse = {v: k for k, v in _STATUS_RANK.items()}
     out["status"] = out["rank"].map(inverse).fillna("not_solved")
     out["stop"] = out["stop_rank"].map({v: k for k, v in _STOP_RANK.items()}).fillna("")
     return out.drop(columns=["rank", "stop_rank"]).reset_index()
+
+
+def quality_sentence(summary: pd.DataFrame) -> str:
+    """How far the layout can be from the best possible one, in one sentence a hearing can read."""
+    if summary is None or not len(summary):
+        return ""
+    obj = pd.to_numeric(summary["objective_wan_yuan"], errors="coerce")
+    bound = pd.to_numeric(summary["bound_wan_yuan"], errors="coerce")
+    gap = pd.to_numeric(summary["gap"], errors="coerce")
+    if bound.isna().any() or gap.isna().any():
+        missing = summary.loc[bound.isna() | gap.isna(), "model"].tolist()
+        return (f"求解质量：{len(missing)} 个模型（{'、'.join(missing[:3])}{'等' if len(missing) > 3 else ''}）"
+                "只有启发式解、没有证明的下界，无法说明其成本离最优有多远。")
+    total_gap = max(0.0, float((obj.sum() - bound.sum()) / obj.sum())) if obj.sum() else 0.0
+    return (f"求解质量：全部模型的目标值合计 {obj.sum():,.0f} 万元，已证明任何布局都不低于 {bound.sum():,.0f} 万元，"
+            f"即本布局的成本最多比最优高 {total_gap:.2%}（单个模型最大间隙 {gap.max():.2%}）。"
+            "成本相差小于间隙的方案之间，求解器不能判定孰优。")
+
+
+def quality_short(summary: pd.DataFrame) -> str:
+    """One printed line for a hearing pack: how far the whole layout can be from the best one."""
+    if summary is None or not len(summary):
+        return ""
+    obj = pd.to_numeric(summary["objective_wan_yuan"], errors="coerce")
+    bound = pd.to_numeric(summary["bound_wan_yuan"], errors="coerce")
+    if bound.isna().any() or not obj.sum():
+        return "布局求解：部分模型只有启发式解，没有证明的下界，不能说明离最优多远。"
+    total_gap = max(0.0, float((obj.sum() - bound.sum()) / obj.sum()))
+    return (f"布局求解：全县布局的成本最多比最优高 {total_gap:.2%}（与已证明的下界相比；"
+            f"单个模型最大间隙 {pd.to_numeric(summary['gap'], errors='coerce').max():.2%}）。")
 
 
 def _stopped_by_clock(result) -> list[str]:
@@ -164,12 +199,15 @@ def report_markdown(result) -> str:
         lines += ["> **示意数据**：本区域部分数据为合成（见区域 README），结果只作方法演示，不能作为决策依据。", ""]
     lines += [f"- 基准年 {r.base_year}，规划期 {', '.join(map(str, r.scenario.horizon.periods))}；"
               f"需求按{VARIANT_ZH.get(r.policy.design_variant, r.policy.design_variant)}；求解器 {r.scenario.solver.name}。", ""]
-    lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 最大间隙 | 用时（秒） |", "|---|---|---|---|---|"]
+    lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 目标值（万元） | 已证明的下界（万元） | 最大间隙 | 用时（秒） |",
+              "|---|---|---|---|---|---|---|"]
     for row in stage_solver_summary(r.layout.summary).itertuples():
         gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
+        bound = "—" if pd.isna(row.bound) else f"{row.bound:,.0f}"
         lines.append(f"| {STAGE_ZH.get(row.stage, row.stage)} | {row.parts} | {status_zh(row.status, row.stop)} | "
-                     f"{gap} | {row.seconds:.1f} |")
-    lines += ["", "各模型（片区）的目标值、下界与间隙见 solver.csv。", "", reproducibility_note(result)]
+                     f"{row.objective:,.0f} | {bound} | {gap} | {row.seconds:.1f} |")
+    lines += ["", quality_sentence(r.layout.summary),
+              "各模型（片区）的目标值、下界与间隙见 solver.csv 与工作簿“求解质量”表。", "", reproducibility_note(result)]
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     cols = [a for a in ACTION_ZH if a in counts.columns]

@@ -9,7 +9,9 @@ Sheets (Chinese headers with units, header rows frozen, widths fitted to the tex
   classes and places, like 巫溪 表3–表5 (only schools whose size changes);
 - 学位需求预测: pupils by township × stage × variant × year;
 - 乡镇汇总: pupils, places, unserved, distances, boarding by township × stage × period;
-- 规则审计, 未安排学生, and 对照规划 when the region has a plan.
+- 规则审计, 未安排学生, and 对照规划 when the region has a plan;
+- 求解质量: per layout model, its objective, the proven lower bound and the gap (how far the answer
+  can be from the best layout), with the stop reason and nodes searched.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ KIND_ORDER = ["kindergarten", "village_kindergarten", "primary", "teaching_point
 STAGE_GROUPS = {"幼儿园调整目标": ("kindergarten",), "义务教育学校调整目标": ("primary", "junior"),
                 "普通高中调整目标": ("senior",)}
 
-SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生", "换校情况"]
+SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生", "换校情况",
+          "求解质量"]
+STOP_ZH = {"": "完成（最优或达到间隙容差）", "node_limit": "到节点上限", "time_limit": "到时限"}
 
 
 def _width(v) -> float:
@@ -229,6 +233,25 @@ def _zh(df: pd.DataFrame, names: dict) -> pd.DataFrame:
     return out
 
 
+def solver_quality_table(run) -> pd.DataFrame:
+    """Per layout model: objective, proven bound and gap [万元, fraction], stop reason and nodes."""
+    from xuewei.labels import model_zh
+    from xuewei.reports.run_outputs import status_zh
+
+    sv = run.solver if run.solver is not None else pd.DataFrame()
+    if not len(sv):
+        return pd.DataFrame(columns=["模型", "状态", "目标值（万元）", "已证明的下界（万元）", "间隙（%）", "停止原因",
+                                     "分支节点（个）"])
+    stop = sv["stop"].fillna("").astype(str) if "stop" in sv else pd.Series("", index=sv.index)
+    gap = pd.to_numeric(sv["gap"], errors="coerce")
+    return pd.DataFrame({
+        "模型": sv["model"].map(model_zh), "状态": [status_zh(a, b) for a, b in zip(sv["status"], stop)],
+        "目标值（万元）": pd.to_numeric(sv["objective_wan_yuan"], errors="coerce").round(1),
+        "已证明的下界（万元）": pd.to_numeric(sv["bound_wan_yuan"], errors="coerce").round(1),
+        "间隙（%）": (100 * gap).round(2), "停止原因": stop.map(STOP_ZH).fillna(stop),
+        "分支节点（个）": pd.to_numeric(sv["nodes"], errors="coerce") if "nodes" in sv else np.nan})
+
+
 def write_workbook(run, path: Path) -> Path:
     """Write ``workbook.xlsx`` for a `RunTables`; returns the path."""
     wb = Workbook()
@@ -247,7 +270,12 @@ def write_workbook(run, path: Path) -> Path:
         ("学位需求预测", "各乡镇分学段、方案、年份的学生数预测（人）"),
         ("乡镇汇总", "各乡镇分学段、规划期的学生、学位、未安排、路程、寄宿"),
         ("规则审计", "违反走读距离、寄宿、班额、规模、层级规则之处"), ("未安排学生", "未能安排的学生及原因"),
-        ("换校情况", "各村（社区）各学段在各规划期换了就读学校的学生：从哪所到哪所、人数与原因（原校撤并、转变、学位不足、新校更近等）"))]
+        ("换校情况", "各村（社区）各学段在各规划期换了就读学校的学生：从哪所到哪所、人数与原因（原校撤并、转变、学位不足、新校更近等）"),
+        ("求解质量", "各布局模型的目标值、已证明的下界与间隙（布局成本最多比最优高多少）"))]
+    from xuewei.reports.run_outputs import quality_sentence
+
+    if run.solver is not None and len(run.solver):
+        info.append(("求解质量", quality_sentence(run.solver)))
     for i, (k, v) in enumerate(info, start=1):
         ws.cell(i, 1, k).font = Font(bold=True)
         ws.cell(i, 2, v)
@@ -271,6 +299,7 @@ def write_workbook(run, path: Path) -> Path:
     sheet("规则审计", _zh(run.violations, AUDIT_ZH))
     sheet("未安排学生", _zh(run.unserved, UNSERVED_ZH))
     sheet("换校情况", catchment_changes_table(run))
+    sheet("求解质量", solver_quality_table(run))
     if run.plan_check:
         from xuewei.reports.plan_sections import workbook_sheet
 
