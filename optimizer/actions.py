@@ -155,13 +155,17 @@ def _flows(stage_data, assignments: pd.DataFrame, periods: list) -> dict:
 
 
 def classify(before: set, after: set, origin: str, classes_before: float, classes_after: float,
-             merge_share: float) -> str:
+             merge_share: float, stage_shrank: bool = False) -> str:
     """The action code of one school in one period from its stages and classes before and after.
+    ``stage_shrank``: a stage it keeps lost classes (e.g. a village primary 5→3 classes that opens a
+    2-class 附设园: the same 5 classes in all, but its primary is cut, so not 保留).
 
     >>> classify({"primary"}, {"primary"}, "candidate", 6, 4, 0.0)  # built earlier, now fewer classes
     'shrink'
     >>> classify({"kindergarten", "primary"}, {"primary"}, "existing", 8, 8, 0.0)  # drops its 附设园
     'keep'
+    >>> classify({"primary"}, {"kindergarten", "primary"}, "existing", 5, 5, 0.0, stage_shrank=True)
+    'shrink'
     >>> classify({"junior"}, {"junior", "senior"}, "existing", 12, 20, 0.0)
     'convert'
     """
@@ -173,7 +177,7 @@ def classify(before: set, after: set, origin: str, classes_before: float, classe
         return "convert"
     if classes_after > classes_before:
         return "expand"
-    if classes_after < classes_before:
+    if classes_after < classes_before or stage_shrank:
         return "shrink"
     return "keep"
 
@@ -231,6 +235,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     by_stage = {key: list(zip(g["stage"], g["prev_classes"], g["classes"], g["prev_pupils"], g["pupils"], g["class_cap"]))
                 for key, g in s[(s["prev_classes"] > 0) | (s["classes"] > 0)].groupby(["site_id", "period"])}
 
+    kept_stage_cut = s[(s["prev_classes"] > 0) & (s["classes"] > 0) & (s["classes"] < s["prev_classes"])]
+    kept_stage_cut = set(zip(kept_stage_cut["site_id"], kept_stage_cut["period"]))
     actions, merged_into, kinds_after, reasons, texts, moved_to = [], [], [], [], [], []
     kind_now: dict = {}
     for r in per.sort_values("period").itertuples(index=False):
@@ -238,7 +244,8 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
         after_set = set(filter(None, r.stages_after.split(";")))
         key = (r.site_id, r.period)
         share = float(best.loc[key, "share"]) if key in best.index else 0.0
-        action = classify(before_set, after_set, r.origin, r.classes_before, r.classes_after, share)
+        action = classify(before_set, after_set, r.origin, r.classes_before, r.classes_after, share,
+                          stage_shrank=key in kept_stage_cut)
         target = str(best.loc[key, "to_school"]) if action == "merge" else ""
         kind_before = kind_now.get(r.site_id, "" if r.origin == "candidate" else r.kind)
         if after_set and not kind_before and r.kind == "village_kindergarten":
