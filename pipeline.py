@@ -130,6 +130,9 @@ def township_summary(region: Region, layout: LayoutResult, schools: pd.DataFrame
     out = out.join(by, how="outer")
     out["unserved"] = un
     out = out.fillna({"pupils": 0.0, "places": 0, "unserved": 0.0, "boarding_pupils": 0.0, "oversized_classes": 0})
+    # numbers, whatever dtype an empty join left behind (an object column reaches the GIS layers as text)
+    for col in ("pupils", "unserved", "boarding_pupils", "mean_distance_km", "max_distance_km"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     out["pupils"] = out["pupils"] + out["unserved"]
     out = out.reset_index()
     names = region.townships.set_index("township_id")["name"]

@@ -39,7 +39,9 @@ CU2QU_MAX_ERR = 1.0  # largest distance of a quadratic from its cubic outline [f
 _HERE = Path(__file__).resolve().parent
 _ROOT = _HERE.parent
 TEXT_SOURCES = (_HERE / "maps.py", _HERE / "map_style.py", _HERE / "pack.py", _HERE / "pack_tables.py",
-                _HERE / "html_report.py", _HERE / "html_map.py", _ROOT / "labels.py", _ROOT / "batch" / "compare.py")
+                _HERE / "html_report.py", _HERE / "html_map.py", _HERE / "run_outputs.py", _HERE / "plan_sections.py",
+                _ROOT / "labels.py", _ROOT / "batch" / "compare.py", _ROOT / "optimizer" / "catchments.py",
+                _ROOT / "optimizer" / "actions.py")
 BASE_CHARS = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、；：？！（）《》“”‘’—…·→←↑↓－～％·０１２３４５６７８９×±≤≥−"
 
 
@@ -59,7 +61,7 @@ def run_text(run) -> str:
     parts = [BASE_CHARS, run.region.meta.name, run.scenario_name]
     for name in ("townships", "nodes", "schools", "candidate_sites"):
         parts.append(_strings(getattr(run.region, name, None)))
-    for name in ("actions", "unserved", "violations", "summary", "solver"):
+    for name in ("actions", "unserved", "violations", "summary", "solver", "catchment_changes", "base_flows"):
         parts.append(_strings(getattr(run, name, None)))
     for table in (run.plan_check or {}).values():
         if hasattr(table, "columns"):
