@@ -63,7 +63,8 @@ def transitions(assign: pd.DataFrame, open_sites: pd.DataFrame, base: pd.DataFra
         still = open_sites[open_sites["period"] == cur][["site_id", "stage"]].rename(columns={"site_id": "school_id"})
         m = m.merge(still.assign(still_open=True), on=["school_id", "stage"], how="left")
         m["still_open"] = m["still_open"].eq(True)
-        m["loss"] = (m["f_prev"] - m["f_cur"]).clip(lower=0)
+        # Base-year pupils with no school in reach (empty school_id in catchments_base.csv) left nothing.
+        m["loss"] = (m["f_prev"] - m["f_cur"]).clip(lower=0).where(m["school_id"].fillna("") != "", 0.0)
         g = m.groupby(["node_id", "stage"])
         out = pd.DataFrame({"moved_any": g["loss"].sum(),
                             "moved_open": m[m["still_open"]].groupby(["node_id", "stage"])["loss"].sum()}).fillna(0.0)

@@ -1,6 +1,6 @@
 """A county with big urban communities and over-size schools (示意数据), for the catchment measurements.
 
-Built on `make_city` (one county, 12 townships): three communities of the county seat get
+Built on `make_city` (one county, 12 townships, its box shrunk to a county's 60 × 66 km): three communities of the county seat get
 30,000–42,000 residents (the others shrink: the seat grows by 30 % in all); the seat's births and its schools' base-year pupils and classes grow in the
 same proportion, so several seat schools start above the default size caps (primary and junior
 2,000, kindergarten 540 pupils) and the base year stays consistent with the births. Every row stays
@@ -17,6 +17,7 @@ writes ``OUT_DIR/bigtown/`` and ``OUT_DIR/bigtown.toml``. The same seed gives by
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from pathlib import Path
@@ -24,9 +25,10 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_city import make_city  # noqa: E402
+from make_city import HEIGHT, LAT0, LON0, WIDTH, make_city  # noqa: E402
 
 BIG = (32000, 36000, 42000)  #: residents of the three big communities
+SHRINK = 0.3  #: make_city's 2° box shrunk to 0.6° (about 60 × 66 km)
 GROWTH = 1.3  #: the county seat's population (and births, base-year pupils) against make_city's
 
 
@@ -61,13 +63,26 @@ def make_bigtown(out: Path, seed: int = 20260314, townships: int = 12, nodes: in
     ss.loc[at_seat, "classes"] = [max(1, math.ceil(p / (c * 0.95))) for p, c in zip(ss.loc[at_seat, "pupils"],
                                                                                      cap[at_seat])]
     ss.loc[at_seat, "places"] = ss.loc[at_seat, "classes"] * cap[at_seat]
+    # make_city's box is a city (2° × 2°); shrink it to a county's size (SHRINK² of the area, about
+    # 4,000 km² like 巫溪) around its centre.
+    lon0, lat0 = LON0 + WIDTH / 2, LAT0 + HEIGHT / 2
+    for name, cols in (("townships", ("seat_lon", "seat_lat")), ("nodes", ("lon", "lat")),
+                       ("schools", ("lon", "lat")), ("candidate_sites", ("lon", "lat"))):
+        df = read[name]
+        df[cols[0]] = (lon0 + (df[cols[0]] - lon0) * SHRINK).round(6)
+        df[cols[1]] = (lat0 + (df[cols[1]] - lat0) * SHRINK).round(6)
     for name, df in read.items():
         df.to_csv(pack / f"{name}.csv", index=False, lineterminator="\n")
-    (pack / "boundary.geojson").write_bytes((tmp / "boundary.geojson").read_bytes())
+    ring = [[lon0 + dx * WIDTH * SHRINK / 2, lat0 + dy * HEIGHT * SHRINK / 2]
+            for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1), (-1, -1))]
+    (pack / "boundary.geojson").write_text(json.dumps(
+        {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "示意大镇县"},
+                                                    "geometry": {"type": "Polygon", "coordinates": [ring]}}]},
+        ensure_ascii=False) + "\n", encoding="utf-8")
     text = (tmp / "region.toml").read_text(encoding="utf-8")
     text = text.replace('id = "city"', 'id = "bigtown"').replace('name = "示意市"', 'name = "示意大镇县"')
     text = text.replace("synthetic_parts = [", "synthetic_parts = [\"benchmarks/make_bigtown.py：县城 3 个社区改为 "
-                        + "、".join(f"{p:,}" for p in BIG) + f" 人，县城出生数与学校基准年学生、班数按县城人口同比放大（×{ratio:.2f}），"
+                        + "、".join(f"{p:,}" for p in BIG) + f" 人，坐标向中心缩到 {SHRINK:g} 倍（县的大小），县城出生数与学校基准年学生、班数按县城人口同比放大（×{ratio:.2f}），"
                         "故县城若干学校超出缺省规模上限\", ")
     (pack / "region.toml").write_text(text, encoding="utf-8")
     (out / "bigtown.toml").write_text(

@@ -213,3 +213,19 @@ def test_unserved_pupils_name_the_binding_rule_and_its_key():
     assert (row["reason"], row["rule"], row["rule_value"], row["scenario_key"]) == (
         "school_size_cap", "school_size_cap.primary", "2000", "[policy] school_size_cap")
     assert "school_size_cap.primary = 2000" in row["reason_zh"]
+
+
+def test_base_flows_table_and_calibration_warnings():
+    from xuewei.optimizer.catchments import base_flows_table, calibration_warnings
+
+    sd, _ = _two_schools(0.004, 0.0)
+    sd.base_site = np.array([0, -1])  # N1's 50 pupils reach no school today
+    sd.calibration = pd.DataFrame({"site_id": ["S0", "S1"], "stage": "primary", "pupils_base": [40.0, 50.0],
+                                   "pupils_placed": [40.0, 0.0]})
+    flows = base_flows_table([sd], 2020)
+    assert flows[["node_id", "school_id", "pupils", "distance_km"]].fillna(-1).values.tolist() == [
+        ["N0", "S0", 40.0, 3.0], ["N1", "", 50.0, -1]]
+    from xuewei.optimizer.catchments import calibration_table
+    warn = calibration_warnings(calibration_table([sd]), {"S1": "东乡小学"})
+    assert len(warn) == 2 and "1 所学校" in warn[0] and "50 人" in warn[0]
+    assert warn[1].startswith("东乡小学（S1）小学：基准年 50 人，可落位 0 人，缺 50 人")
