@@ -18,7 +18,7 @@ import json
 import os
 import socket
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -170,32 +170,36 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
         pending[fut] = v
         say(v.name, "submitted", None)
     stopped = None  # the disk filled up: the variants not yet started are not started
-    for fut in as_completed(pending):
-        v = pending[fut]
-        name = v.name
-        if fut.cancelled():
-            from xuewei.batch.compare import failed_row
+    remaining = set(pending)
+    while remaining:
+        done, _ = wait(remaining, return_when=FIRST_COMPLETED)
+        for fut in sorted(done, key=lambda f: list(pending).index(f)):
+            remaining.discard(fut)
+            v = pending[fut]
+            name = v.name
+            try:
+                outcome = fut.result()
+            except Exception as err:  # the worker itself died (killed process, lost Dask worker)
+                from xuewei.batch.compare import failed_row
 
-            error = f"未运行：{stopped}"
-            outcome = {"variant": name, "state": "failed", "row": failed_row(name, error, Path(v.scenario).name,
-                                                                              v.overrides_text()),
-                       "error": error, "seconds": 0.0, "worker": "", "disk_full": True}
+                error = "工作进程异常退出：" + _describe(err)
+                row = failed_row(name, error, Path(v.scenario).name, v.overrides_text())
+                outcome = {"variant": name, "state": "failed", "row": row, "error": error,
+                           "seconds": 0.0, "worker": ""}
             outcomes[name] = outcome
-            say(name, "failed", outcome)
-            continue
-        try:
-            outcome = fut.result()
-        except Exception as err:  # the worker itself died (killed process, lost Dask worker)
-            from xuewei.batch.compare import failed_row
+            say(name, outcome["state"], outcome)
+            if outcome.get("disk_full") and stopped is None:
+                stopped = f"变体 {name} 写出时磁盘已满，其余变体停止"
+                for other in list(remaining):
+                    if other.cancel():  # not started yet; those already running finish (or fail) on their own
+                        remaining.discard(other)
+                        ov = pending[other]
+                        from xuewei.batch.compare import failed_row
 
-            error = "工作进程异常退出：" + _describe(err)
-            row = failed_row(name, error, Path(v.scenario).name, v.overrides_text())
-            outcome = {"variant": name, "state": "failed", "row": row, "error": error,
-                       "seconds": 0.0, "worker": ""}
-        outcomes[name] = outcome
-        say(name, outcome["state"], outcome)
-        if outcome.get("disk_full") and stopped is None:
-            stopped = f"变体 {name} 写出时磁盘已满，其余变体停止"
-            for other in pending:
-                other.cancel()  # those already running finish (or fail) on their own
+                        error = f"未运行：{stopped}"
+                        outcomes[ov.name] = {"variant": ov.name, "state": "failed", "error": error, "seconds": 0.0,
+                                             "row": failed_row(ov.name, error, Path(ov.scenario).name,
+                                                               ov.overrides_text()),
+                                             "worker": "", "disk_full": True}
+                        say(ov.name, "failed", outcomes[ov.name])
     return [outcomes[v.name] for v in variants]

@@ -6,7 +6,6 @@ quietly."""
 import errno
 import io
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -283,3 +282,71 @@ def test_closed_pipe_ends_quietly():
     proc.wait(timeout=60)
     proc.stderr.close()
     assert err == "" and proc.returncode == 141
+
+
+def test_batch_stops_starting_variants_once_the_disk_is_full(tmp_path, monkeypatch):
+    """The first variant hits a full disk while writing: it is reported as such, and the variants not
+    yet started are not started (reported as 未运行), instead of each filling the disk in turn."""
+    from concurrent.futures import Executor, Future
+
+    import xuewei.reports.run_outputs as ro
+    from xuewei.batch.runner import run_batch
+    from xuewei.batch.spec import load_variants
+
+    scen = scenario_copy(tmp_path)
+    batch = tmp_path / "b.toml"
+    batch.write_text(f'name = "b"\nbase = "{scen.as_posix()}"\n' + "".join(
+        f'\n[[variants]]\nname = "v{i}"\n"policy.class_cap.primary" = {40 + i}\n' for i in range(3)), encoding="utf-8")
+
+    def full(result, folder, target):
+        (folder / "demand.csv").write_text("half", encoding="utf-8")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    class FirstOnly(Executor):
+        """Runs the first variant at once; the others stay queued until run or cancelled (deterministic)."""
+
+        def __init__(self):
+            self.n = 0
+
+        def submit(self, fn, *args, **kwargs):
+            fut = Future()
+            self.n += 1
+            if self.n == 1:
+                fut.set_result(fn(*args, **kwargs))
+            return fut
+
+    monkeypatch.setattr(ro, "write_run", full)
+    outcomes = run_batch(load_variants([batch]), tmp_path / "out", FirstOnly())
+    assert [o["state"] for o in outcomes] == ["failed"] * 3
+    assert "磁盘空间不足" in outcomes[0]["error"] and outcomes[0]["disk_full"]
+    assert all(o["error"].startswith("未运行") and "磁盘已满" in o["error"] for o in outcomes[1:]), outcomes
+    assert all(o["row"]["status"] == "failed" for o in outcomes)
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith((".v", "v"))]
+
+
+def test_maps_and_pack_on_a_full_disk_leave_the_old_sheets(tiny_run_dir, tmp_path, capsys, monkeypatch):
+    import builtins
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run_dir, run)
+    before = sorted(p.name for p in (run / "maps").iterdir())
+    fake = _Budget(10_000)
+    import xuewei.reports.maps as maps
+
+    real = maps.render_all
+
+    def render_all(*args, **kwargs):
+        monkeypatch.setattr(builtins, "open", fake.open)
+        monkeypatch.setattr(io, "open", fake.open)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            monkeypatch.setattr(builtins, "open", fake.real_open)
+            monkeypatch.setattr(io, "open", fake.real_open)
+
+    monkeypatch.setattr(maps, "render_all", render_all)
+    code, _, err = cli(capsys, "maps", run)
+    assert code == 4 and "磁盘空间不足" in err and "内部错误" not in err, err
+    assert sorted(p.name for p in (run / "maps").iterdir()) == before  # the old sheets, untouched
+    assert not [p for p in run.iterdir() if p.name.startswith(".maps")]
