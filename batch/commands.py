@@ -98,6 +98,13 @@ def _run_with_progress(console, variants, out, pool, extra, force):
         total = progress.add_task("[bold]全部变体", total=len(variants), status="")
         tasks = {v.name: progress.add_task(v.name, total=1, status=STATE_ZH["waiting"], start=False)
                  for v in variants}
+        worst: list = []  # (gap, variant) of finished variants
+
+        def worst_text() -> str:
+            if not worst:
+                return ""
+            gap, name = max(worst)
+            return f"最差间隙 {gap:.2%}（{name}）"
 
         def on_event(name, state, outcome):
             task = tasks[name]
@@ -107,8 +114,14 @@ def _run_with_progress(console, variants, out, pool, extra, force):
                 return
             progress.start_task(task)
             text = STATE_ZH[state]
+            if state in ("done", "skipped"):
+                gap = (outcome.get("row") or {}).get("solver_gap")
+                if gap is not None and gap == gap:  # not NaN
+                    worst.append((float(gap), name))
+                    progress.update(total, status=worst_text())
             if state == "done":
-                text += f"（{outcome['seconds']:.0f} 秒）"
+                gap = (outcome.get("row") or {}).get("solver_gap")
+                text += f"（{outcome['seconds']:.0f} 秒" + ("" if gap is None or gap != gap else f"，间隙 {gap:.2%}") + "）"
             elif state == "failed":
                 text += "：" + outcome["error"].splitlines()[0][:80]
             progress.update(task, completed=1, status=text)

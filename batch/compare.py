@@ -23,7 +23,7 @@ from xuewei.labels import ACTION_ZH, STAGE_ZH
 from xuewei.reports.runfolder import write_csv
 
 STAGES = ("kindergarten", "primary", "junior", "senior")
-ACTIONS = tuple(ACTION_ZH)  # keep, expand, build, merge, close, convert
+ACTIONS = tuple(ACTION_ZH)  # keep, expand, shrink, build, merge, close, convert
 CHANGE_ACTIONS = tuple(a for a in ACTIONS if a != "keep")
 
 ID_COLUMNS = ["variant", "status", "error", "scenario", "overrides", "synthetic_data"]
@@ -33,7 +33,8 @@ NUMBER_COLUMNS = (
     + [f"schools_{a}_{g}" for a in CHANGE_ACTIONS for g in STAGES]
     + [f"places_{g}" for g in STAGES] + [f"pupils_{g}" for g in STAGES] + [f"places_added_{g}" for g in STAGES]
     + ["unserved_pupils", "mean_distance_km", "max_distance_km", "boarding_pupils", "oversized_classes",
-       "rule_violations", "solver_status", "solver_gap"])
+       "rule_violations", "solver_status", "solver_gap", "bound_wan_yuan", "objective_gap",
+       "objective_over_lowest_wan_yuan", "objective_vs_lowest"])
 COLUMNS = ID_COLUMNS + NUMBER_COLUMNS
 
 _ZH_FIXED = {
@@ -44,7 +45,14 @@ _ZH_FIXED = {
     "max_distance_km": "最远上学距离（km，末期）", "boarding_pupils": "寄宿生（人，末期）",
     "oversized_classes": "大班额班数（最多一期）", "rule_violations": "规则审计违规（处）",
     "solver_status": "求解状态", "solver_gap": "最优间隙（最大）",
+    "bound_wan_yuan": "目标函数下界（万元，已证明）", "objective_gap": "目标函数间隙（全部模型合计）",
+    "objective_over_lowest_wan_yuan": "目标值比最低者高（万元）", "objective_vs_lowest": "与最低者比较",
 }
+
+#: ``objective_vs_lowest``: the variant with the lowest objective; one whose difference from it is within
+#: the two answers' gaps (its proven bound is not above the lowest objective), so the solver cannot say
+#: which is cheaper; one proven costlier.
+VS_LOWEST = ("最低", "无法区分", "更高（差值超过间隙）")
 
 
 def column_zh(col: str) -> str:
@@ -147,6 +155,12 @@ def decision_numbers(folder: str | Path) -> dict:
     out["solver_status"] = ";".join(statuses)
     gaps = pd.to_numeric(solver["gap"], errors="coerce") if len(solver) else pd.Series(dtype=float)
     out["solver_gap"] = float(gaps.max()) if gaps.notna().any() else np.nan
+    bounds = pd.to_numeric(solver["bound_wan_yuan"], errors="coerce") if len(solver) else pd.Series(dtype=float)
+    # A model without a bound (heuristic answer) leaves the total unproven.
+    out["bound_wan_yuan"] = float(bounds.sum()) if len(bounds) and bounds.notna().all() else np.nan
+    obj = out["objective_wan_yuan"]
+    out["objective_gap"] = (max(0.0, (obj - out["bound_wan_yuan"]) / abs(obj))
+                            if np.isfinite(out["bound_wan_yuan"]) and np.isfinite(obj) and obj else np.nan)
     return {k: (round(v, 3) if isinstance(v, float) and np.isfinite(v) else v) for k, v in out.items()}
 
 
@@ -179,6 +193,26 @@ def comparison_table(rows: list[dict]) -> pd.DataFrame:
     df = df[COLUMNS]
     df["error"] = df["error"].fillna("")
     df["overrides"] = df["overrides"].fillna("")
+    return mark_indistinguishable(df)
+
+
+def mark_indistinguishable(df: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``objective_over_lowest_wan_yuan`` and ``objective_vs_lowest``: each finished variant against the
+    one with the lowest objective. The true optimum of a variant lies between its bound and its
+    objective; when a variant's bound is not above the lowest objective, the difference is within the
+    gaps and the two cannot be told apart (无法区分). Without a bound nothing is proven."""
+    df = df.copy()
+    obj = pd.to_numeric(df["objective_wan_yuan"], errors="coerce")
+    ok = (df["status"] == "ok") & obj.notna()
+    df["objective_vs_lowest"] = df["objective_vs_lowest"].astype(object)
+    if not ok.any():
+        return df
+    lowest = obj[ok].idxmin()
+    bound = pd.to_numeric(df["bound_wan_yuan"], errors="coerce")
+    df.loc[ok, "objective_over_lowest_wan_yuan"] = (obj[ok] - obj[lowest]).round(3)
+    proven = ok & bound.notna() & (bound > obj[lowest] + 1e-6)
+    df.loc[ok, "objective_vs_lowest"] = np.where(proven[ok], VS_LOWEST[2], VS_LOWEST[1])
+    df.loc[lowest, "objective_vs_lowest"] = VS_LOWEST[0]
     return df
 
 
@@ -236,20 +270,27 @@ def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_charts(df: pd.DataFrame, folder: Path) -> list[Path]:
-    """Cost vs mean travel distance, and places vs demand by variant (last period, per stage)."""
+    """Cost vs mean travel distance, and places vs demand by variant (last period, per stage), each as
+    PNG and PDF (the CJK font embedded as a TrueType subset, see `xuewei.reports.fonts`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from xuewei.forecaster.report import cjk_font
+    from xuewei.reports.fonts import map_fonts, module_text
 
     folder.mkdir(parents=True, exist_ok=True)
     ok = df[df["status"] == "ok"]
     note = "（示意数据）" if ok["synthetic_data"].astype(bool).any() else ""
-    family = cjk_font()
+    family = map_fonts(module_text() + "".join(ok["variant"].astype(str)))
     paths = []
-    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
+
+    def save(fig, stem: str) -> None:
+        for ext in (".png", ".pdf"):
+            paths.append(folder / f"{stem}{ext}")
+            fig.savefig(paths[-1])
+
+    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False, "pdf.fonttype": 42}):
         fig = Figure(figsize=(7.5, 5.0), dpi=120)
         ax = fig.subplots()
         if len(ok):
@@ -262,8 +303,7 @@ def write_charts(df: pd.DataFrame, folder: Path) -> list[Path]:
         ax.set_title("各方案：投资与平均上学距离" + note)
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        paths.append(folder / "cost_vs_distance.png")
-        fig.savefig(paths[-1])
+        save(fig, "cost_vs_distance")
 
         fig = Figure(figsize=(10, 7.5), dpi=120)
         axes = fig.subplots(2, 2).ravel()
@@ -280,6 +320,5 @@ def write_charts(df: pd.DataFrame, folder: Path) -> list[Path]:
         axes[0].legend(fontsize=8)
         fig.suptitle("各方案末期学位与需求" + note)
         fig.tight_layout()
-        paths.append(folder / "places_vs_demand.png")
-        fig.savefig(paths[-1])
+        save(fig, "places_vs_demand")
     return paths

@@ -31,7 +31,6 @@ the yearly travel cost per pupil for day pairs or the boarding cost for boarding
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -41,9 +40,12 @@ import pandas as pd
 import pulp
 from pulp import LpAffineExpression, LpConstraint
 
+from xuewei.optimizer.oversize import site_limits
 from xuewei.optimizer.policy import PolicyConfig
+from xuewei.procs import guard_worker
 from xuewei.errors import SolveError
 from xuewei.optimizer.solve import SolveReport, solve_problem
+from xuewei.optimizer.strengthen import strengthen_stage
 
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 
@@ -131,8 +133,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     """Add one stage's variables and constraints to ``prob``; append its objective terms."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
     sites = sd.sites
-    cap = float(policy.class_cap[g])
-    size_cap = float(policy.school_size_cap[g]) if g in policy.school_size_cap else None
+    allowed, class_size = site_limits(sites, g, policy, T)  # per site × period (oversize.py)
     c0 = sites["c0"].to_numpy(float)
     K = sites["K"].to_numpy(float)
     beds0 = sites["beds0"].to_numpy(float)
@@ -202,11 +203,12 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
         load = d[sd.pair_node]
         for j in range(S):
             rows = s_order[s_start[j]:s_start[j + 1]]
-            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())) + [(k[j], -cap)])
+            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist()))
+                                   + [(k[j], -float(class_size[j, t]))])
             add(LpConstraint(e, LE, f"cap{p}{j}", 0))
-            if size_cap is not None:
+            if np.isfinite(allowed[j, t]):
                 e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())))
-                add(LpConstraint(e, LE, f"size{p}{j}", size_cap))
+                add(LpConstraint(e, LE, f"size{p}{j}", float(allowed[j, t])))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -float(K[j]))]), LE, f"kmax{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -1.0)]), GE, f"kmin{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(m[j], 1.0), (k[j], -1.0)]), GE, f"hw{p}{j}", -float(c0[j])))
@@ -283,15 +285,14 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
     a closed site only when nothing open has room; never spend beyond the period's budget (a village
     that would need more capital stays unserved). Returns the layout and its objective."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
-    cap = float(policy.class_cap[g])
-    size_cap = float(policy.school_size_cap.get(g, np.inf))
     sites = sd.sites
+    allowed, class_size = site_limits(sites, g, policy, T)  # per site × period (oversize.py)
     c0 = sites["c0"].to_numpy(float)
     K = sites["K"].to_numpy(float)
     beds0 = sites["beds0"].to_numpy(float)
     origin = sites["origin"].to_numpy()
     bed_room = np.where(sites["can_add_beds"].to_numpy(bool), np.inf, beds0)
-    usable = np.minimum(cap * K, size_cap)
+    usable = np.minimum(class_size[:, 0] * K, allowed[:, 0])
     is_open = (origin == "existing") & (c0 > 0) & (K > 0) & ~closed
     for grp in sd.seat_groups:  # each township seat keeps a school: open one if none is
         if not is_open[grp].any():
@@ -308,6 +309,8 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
     for t in range(T):
         d = sd.demand[:, t]
         Y = float(sd.years[t])
+        cap = class_size[:, t]
+        usable = np.minimum(cap * K, allowed[:, t])
         if t > 0:
             prefer = _previous_rows(sd, out["x"][-1])
         load = np.zeros(S)
@@ -329,7 +332,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                         continue
                     if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                         continue
-                    extra = (max(0.0, np.ceil((load[j] + d[i]) / cap - 1e-9) - max(built[j], np.ceil(load[j] / cap - 1e-9)))
+                    extra = (max(0.0, np.ceil((load[j] + d[i]) / cap[j] - 1e-9) - max(built[j], np.ceil(load[j] / cap[j] - 1e-9)))
                              * unit[j] + (fixed[j] if not is_open[j] and not o_prev[j] else 0.0)
                              + (policy.bed_wan_yuan * max(0.0, min(d[i], bload[j] + d[i] - beds0[j] - w_prev[j]))
                                 if sd.pair_boarding[r] else 0.0))
@@ -343,7 +346,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                         bload[j] += d[i]
                     break
         _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
-                 budget_left=limit - spent, prefer=prefer)
+                 budget_left=limit - spent, cap=cap, prefer=prefer)
         moved = np.zeros(N)  # left a school that is still open
         has = (prefer >= 0) & (d > 0)
         moved[has] = (xv[prefer[has]] == 0) & is_open[sd.pair_site[prefer[has]]]
@@ -372,18 +375,21 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
 
 
 def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
-             budget_left, passes: int = 3, prefer: np.ndarray | None = None) -> None:
+             budget_left, passes: int = 3, cap: np.ndarray | None = None,
+             prefer: np.ndarray | None = None) -> None:
     """Move single villages to another open school while that lowers the period's cost (travel or
     boarding, classes, new classes' capital, leaving the school a unit attended: ``prefer``, pair
-    positions or -1). Changes the arrays in place."""
+    positions or -1). Changes the arrays in place. ``cap``: allowed class size per site
+    [pupils/class] (default: the stage's class cap)."""
     rate = policy.reassign_per_pupil_wan_yuan if prefer is not None else 0.0
     fixed = policy.reassign_per_village_wan_yuan if prefer is not None else 0.0
-    cap = float(policy.class_cap[sd.stage])
+    if cap is None:
+        cap = np.full(len(sd.sites), float(policy.class_cap[sd.stage]))
     Y = float(sd.years[t])
     r_c = policy.running_per_class_year_wan_yuan[sd.stage]
 
-    def classes(x):
-        return np.ceil(x / cap - 1e-9)
+    def classes(x, j):
+        return np.ceil(x / cap[j] - 1e-9)
 
     for _ in range(passes):
         moved = False
@@ -394,7 +400,7 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                 continue
             r0 = cur[0]
             j0 = sd.pair_site[r0]
-            gain_old = r_c * Y * (classes(load[j0]) - classes(load[j0] - d[i]))
+            gain_old = r_c * Y * (classes(load[j0], j0) - classes(load[j0] - d[i], j0))
             best, best_delta, best_extra = None, -1e-6, 0.0
             for r in rows:
                 j = sd.pair_site[r]
@@ -402,11 +408,11 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                     continue
                 if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                     continue
-                new_k = classes(load[j] + d[i])
-                extra = max(0.0, new_k - max(built[j], classes(load[j]))) * unit[j]
+                new_k = classes(load[j] + d[i], j)
+                extra = max(0.0, new_k - max(built[j], classes(load[j], j))) * unit[j]
                 if extra > budget_left + 1e-9:
                     continue
-                delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j]))
+                delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j], j))
                          + extra - gain_old)
                 if (rate or fixed) and prefer[i] >= 0 and is_open[sd.pair_site[prefer[i]]]:
                     delta += (rate * d[i] + fixed) * (float(r != prefer[i]) - float(r0 != prefer[i]))
@@ -558,17 +564,29 @@ def per_village(units: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
-                 gap_rel: float, threads: int, max_nodes: int | None = None):
-    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
-    name = group_name(grp)
-    t0 = time.perf_counter()
-    prob = pulp.LpProblem(f"layout_{name.replace('+', '_')}", pulp.LpMinimize)
+@dataclass
+class GroupModel:
+    """One independent model, built: the PuLP problem, each stage's variables and greedy start, and
+    the objective (its constant is not seen by the solver)."""
+
+    name: str
+    prob: pulp.LpProblem
+    stage_vars: list
+    starts: list
+    objective: LpAffineExpression
+
+
+def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible: bool = True,
+                time_limit_s: float = 600.0) -> GroupModel:
+    """Build one independent model (one stage, or all stages under a shared budget) with its start."""
+    prob = pulp.LpProblem(f"layout_{group_name(grp).replace('+', '_')}", pulp.LpMinimize)
     objective: list = []
     stage_vars = [add_stage(prob, sd, policy, objective) for sd in grp]
+    for sd, v in zip(grp, stage_vars):
+        strengthen_stage(prob, sd, v, policy)
     # Reproducible mode: the drop search tries a fixed number of closures instead of using a share
     # of the clock, so the start (and with it the answer) does not depend on the machine's speed.
-    search = dict(max_trials=START_TRIALS) if max_nodes is not None else dict(time_budget_s=0.15 * time_limit_s)
+    search = dict(max_trials=START_TRIALS) if reproducible else dict(time_budget_s=0.15 * time_limit_s)
     starts = [greedy_start(sd, v, policy, budget if len(grp) == 1 else None, **search)
               for sd, v in zip(grp, stage_vars)]
     expr = LpAffineExpression()
@@ -584,6 +602,16 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             for v in stage_vars:
                 cap_t += v.capital[t]
             prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
+    return GroupModel(group_name(grp), prob, stage_vars, starts, expr)
+
+
+def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
+                 gap_rel: float, threads: int, max_nodes: int | None = None):
+    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
+    name = group_name(grp)
+    t0 = time.perf_counter()
+    gm = build_group(grp, policy, budget, max_nodes is not None, time_limit_s)
+    prob, stage_vars, starts, expr = gm.prob, gm.stage_vars, gm.starts, gm.objective
     build_s = time.perf_counter() - t0
     try:
         start = {var: var.varValue for var in prob.variables() if var.varValue is not None}
@@ -605,7 +633,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
                "bound_wan_yuan": None if report.bound is None else report.bound + offset, "gap": report.gap, "solver": report.solver,
-               "stop": report.stop,
+               "stop": report.stop, "nodes": report.nodes,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
@@ -635,7 +663,7 @@ PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved on
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
-                 min_parallel_pairs: int | None = None) -> LayoutResult:
+                 min_parallel_pairs: int | None = None, dask_client=None, on_model=None) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -653,7 +681,18 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     processes, largest first, once the models have ``min_parallel_pairs`` village–school pairs in all
     (default `PARALLEL_MIN_PAIRS`; below it starting the processes costs more than it saves).
     Results never depend on the number of workers in reproducible mode.
+
+    With ``dask_client`` (``xuewei run --dask``), or when this run is itself a task on a Dask worker
+    (a variant of ``xuewei batch --dask``), the models go to that Dask cluster as tasks instead
+    (`xuewei.optimizer.dask_solve`); a daemonic process that is not a Dask worker solves them one by
+    one, since it may not start a pool.
+
+    ``on_model(done, total, summary)``, if given, is called as each model is solved (in the order
+    they finish) with the model's solver summary (a dict with ``model``, ``gap``, ...), for a live
+    progress display.
     """
+    from xuewei.optimizer import dask_solve
+
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     joint = False if joint is None else joint
     budgets = [budget] if joint else _split_budget(stages, policy, budget)
@@ -661,14 +700,23 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
     order = np.argsort(sizes, kind="stable")
     workers = max(1, min(int(workers), len(groups)))
-    if sizes.sum() < (PARALLEL_MIN_PAIRS if min_parallel_pairs is None else min_parallel_pairs):
+    big_enough = sizes.sum() >= (PARALLEL_MIN_PAIRS if min_parallel_pairs is None else min_parallel_pairs)
+    if not big_enough:
         workers = 1
+    on_dask = len(groups) > 1 and (dask_client is not None or (big_enough and dask_solve.running_in_dask_worker()))
+    if workers > 1 and not on_dask and not dask_solve.may_start_processes():
+        workers = 1  # a daemonic process may not start a pool of its own
+        if progress:
+            progress("本进程不能再启动子进程（守护进程）：各模型逐个求解")
     reproducible = max_nodes is not None
     solve_threads = 1 if reproducible else max(1, threads // workers)
     results: dict[int, tuple] = {}
-    if workers > 1:
+    if on_dask:
+        results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
+                              max_nodes, progress)
+    elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
-                                  solve_threads, max_nodes, workers, progress)
+                                  solve_threads, max_nodes, workers, progress, on_model)
     else:
         deadline = time.perf_counter() + time_limit_s
         if progress and len(groups) > 1:
@@ -683,6 +731,8 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                 progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
             results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
                                         solve_threads, max_nodes)
+            if on_model:
+                on_model(n + 1, len(groups), results[idx][1])
     site_t, asg_t, un_t, unit_t, summaries = [], [], [], [], []
     for idx in order:  # the same order whatever the workers did first
         frames, summary = results[idx]
@@ -697,13 +747,29 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                         pd.concat(unit_t, ignore_index=True))
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is handled by the main process, which kills the workers (reports.runfolder).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
+                progress) -> dict[int, tuple]:
+    """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
+    time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
+    the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
+    from xuewei.optimizer import dask_solve
+
+    total = sizes.sum()
+    with dask_solve.task_client(client) as c:
+        slots = dask_solve.cluster_slots(c)
+        jobs = {}
+        for idx in range(len(groups)):
+            limit = float(time_limit_s) if max_nodes is not None else \
+                float(min(time_limit_s, max(5.0, slots * time_limit_s * sizes[idx] / total)))
+            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes)
+        if progress:
+            progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
+        return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
+                                        describe=lambda i: group_name(groups[i]))
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
-                    workers, progress) -> dict[int, tuple]:
+                    workers, progress, on_model=None) -> dict[int, tuple]:
     """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
     next model when it is free). In the time-limited mode each model's limit is its share by size
     of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
@@ -714,13 +780,15 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     and a worker that dies makes the pool fail loudly instead of waiting for ever.
     """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     total = sizes.sum()
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
     out: dict[int, tuple] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    # Each worker ignores Ctrl-C (the main process kills the workers: reports.runfolder) and dies with
+    # the main process even when that is killed outright (xuewei.procs).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=guard_worker)
     queue = getattr(pool, "_call_queue", None)
     if queue is not None:
         # A model's data is larger than a pipe's buffer: if its worker is killed (Ctrl-C) while the
@@ -739,12 +807,16 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
                                             gap_rel, threads, max_nodes)
         if progress:
             progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
-        for idx in order[::-1]:
+        position = {fut: idx for idx, fut in pending.items()}
+        for fut in as_completed(position):
+            idx = position[fut]
             try:
-                out[int(idx)] = pending[int(idx)].result()
+                out[idx] = fut.result()
             except BrokenProcessPool as err:
                 raise SolveError(f"求解进程异常退出（模型 {group_name(groups[idx])}，可能是内存不足）；"
                                  f"可设 solver.workers = 1 逐个求解后重试。", status="not_solved") from err
+            if on_model:
+                on_model(len(out), len(groups), out[idx][1])
             if progress and sizes[idx] >= 0.05 * total:
                 progress("已解：" + group_name(groups[idx]))
         finished = True

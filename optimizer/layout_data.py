@@ -15,6 +15,7 @@ from xuewei.data.crs import project
 from xuewei.errors import InputError, Problem
 from xuewei.optimizer.catchments import Units, base_village_pupils, calibrate_flows, catchment_units
 from xuewei.optimizer.layout import StageData
+from xuewei.optimizer.oversize import with_limits
 from xuewei.optimizer.policy import STAGES, PolicyConfig
 
 # Existing schools of these kinds may open a stage they do not yet host (转变办学类型):
@@ -139,7 +140,7 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
     years = np.diff(np.array([base_year] + list(periods), dtype=float))
     out, unreachable = [], []
     for g in stages:
-        sites = _sites_for_stage(region, g, policy, base_year)
+        sites = with_limits(_sites_for_stage(region, g, policy, base_year), g, policy, list(periods), base_year)
         d = period_demand(demand, g, node_ids, periods, base_year, policy.design_variant)
         if sites.empty:
             if d.sum() > 0:

@@ -61,6 +61,11 @@ class PolicyConfig(BaseModel):
         description="单校单学段班数上限 [班]（assumption，参照规模上限；现有学校不低于现状）")
     school_size_cap: dict[str, int] = Field(default_factory=_std("school_size_cap"),
                                             description="学校规模上限 [人]，用于审计")
+    oversize_target_year: int | None = Field(
+        default=None,
+        description="现有学校超过规模上限（大校额）或按标准班额容纳不下（大班额）的部分逐期降低，到此年份降到上限 [年]："
+                    "每期允许的在校生从基准年人数线性降到上限（超出部分的学生分流到其他学校，动作记为“缩减”）。"
+                    "缺省为最后一个规划期（“逐步消除”）；规划写明“到2025年消除大班额”时设为 2025；不晚于第一个规划期即一步到位")
     small_school_pupils: dict[str, int] = Field(
         default_factory=lambda: {"kindergarten": 30, "primary": 100, "junior": 150, "senior": 500},
         description="小规模学校标记线 [人]（assumption；只标记，是否撤并由模型按距离与成本决定）")

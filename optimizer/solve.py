@@ -59,6 +59,8 @@ class SolveReport:
     stop : str
         Why the solver stopped before proving optimality: ``time_limit``, ``node_limit`` or ``""``
         (finished: optimal within the gap, infeasible, ...).
+    nodes : int or None
+        Branch-and-bound nodes explored (a deterministic measure of the work done, unlike seconds).
     """
 
     status: str
@@ -69,6 +71,7 @@ class SolveReport:
     transfer_seconds: float | None
     seconds: float
     stop: str = ""
+    nodes: int | None = None
 
 
 def _rel_gap(objective: float | None, bound: float | None) -> float | None:
@@ -240,11 +243,13 @@ def _solve_highs(prob, time_limit_s, gap_rel, threads, msg, start, options=None)
         gap = 0.0 if status == "optimal" else None
     stop = {highspy.HighsModelStatus.kTimeLimit: "time_limit",
             highspy.HighsModelStatus.kSolutionLimit: "node_limit"}.get(model_status, "")
-    return SolveReport(status, objective, bound, gap, "highs", solver.transfer_seconds, seconds, stop)
+    nodes = int(info.mip_node_count) if integer else None
+    return SolveReport(status, objective, bound, gap, "highs", solver.transfer_seconds, seconds, stop, nodes)
 
 
 _CBC_BOUND = re.compile(r"^(Lower bound|Objective value):\s+(\S+)", re.MULTILINE)
 _CBC_GAP = re.compile(r"^Gap:\s+(\S+)", re.MULTILINE)
+_CBC_NODES = re.compile(r"^Enumerated nodes:\s+(\d+)", re.MULTILINE)
 
 
 def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start, max_nodes=None) -> SolveReport:
@@ -281,7 +286,8 @@ def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start, max_nodes=None)
     stop = "time_limit" if "Stopped on time" in log else "node_limit" if "Stopped on node" in log else ""
     if status == "optimal" and stop:
         status = "feasible"
-    return SolveReport(status, objective, bound, gap, "cbc", None, seconds, stop)
+    nodes = _CBC_NODES.findall(log)
+    return SolveReport(status, objective, bound, gap, "cbc", None, seconds, stop, int(nodes[-1]) if nodes else None)
 
 
 def solve_problem(

@@ -28,7 +28,10 @@ def base_pupils(run) -> pd.Series:
 
 
 def reason(r) -> str:
-    """Why the action, in one Chinese sentence, from the row's own numbers."""
+    """Why the action, in one Chinese sentence, from the row's own numbers (the run's own
+    ``reason_zh`` where the actions table has it)."""
+    if isinstance(r.get("reason_zh"), str) and r["reason_zh"]:
+        return r["reason_zh"]
     a = r["action"]
     if a == "build":
         return f"新建，开设{_stages_zh(r['stages_after'])}，{r['classes_after']:.0f} 班，就读 {r['pupils_after']:.0f} 人"
@@ -46,6 +49,21 @@ def reason(r) -> str:
     return f"学位够用（使用率 {used:.0%}）"
 
 
+OVERSIZE_CODES = ("school_size_cap", "oversized_class")
+
+
+def oversize_rows(actions: pd.DataFrame) -> pd.DataFrame:
+    """The actions of over-size and 大班额 schools brought down by the size rules: 规划期, 学校, 调整,
+    说明 (empty where the run has none, or the actions table predates reasons)."""
+    cols = ["规划期（年）", "学校", "调整", "说明"]
+    if "reason" not in actions:
+        return pd.DataFrame(columns=cols)
+    hit = actions["reason"].fillna("").str.split(";").map(lambda c: bool(set(c) & set(OVERSIZE_CODES)))
+    a = actions[hit].sort_values(["school_id", "period"])
+    return pd.DataFrame({"规划期（年）": a["period"].to_numpy(), "学校": a["name"].map(short_school).to_numpy(),
+                         "调整": a["action_zh"].to_numpy(), "说明": a["reason_zh"].to_numpy()}, columns=cols)
+
+
 def school_rows(run, township_id: str) -> pd.DataFrame:
     """Per school of the township × period: classes, places, pupils before and after, action, reason."""
     a = run.actions[run.actions["township_id"] == township_id].copy()
@@ -59,14 +77,15 @@ def school_rows(run, township_id: str) -> pd.DataFrame:
     base = base_pupils(run)
     a["pupils_before"] = [float(after.get((s, prev[p]), 0.0)) if p in prev else float(base.get(s, 0.0))
                           for s, p in zip(a["school_id"], a["period"])]
-    a["reason"] = [reason(r) for _, r in a.iterrows()]
+    a["reason_text"] = [reason(r) for _, r in a.iterrows()]
+    kind = a["kind_after_zh"] if "kind_after_zh" in a else a["kind"].map(KIND_NAMES).fillna(a["kind"])
     out = pd.DataFrame({
-        "学校": a["name"], "类型": a["kind"].map(KIND_NAMES).fillna(a["kind"]), "规划期（年）": a["period"],
+        "学校": a["name"], "类型（调整后）": kind, "规划期（年）": a["period"],
         "调整": a["action_zh"], "学段（调整后）": a["stages_after"].map(_stages_zh),
         "班数（前）": a["classes_before"], "班数（后）": a["classes_after"],
         "学位（前，个）": a["places_before"].round(0), "学位（后，个）": a["places_after"].round(0),
         "学生（前，人）": a["pupils_before"].round(0), "学生（后，人）": a["pupils_after"].round(0),
-        "寄宿床位（后，张）": a["boarding_beds_after"], "说明": a["reason"]})
+        "寄宿床位（后，张）": a["boarding_beds_after"], "说明": a["reason_text"]})
     return out.sort_values(["学校", "规划期（年）"]).reset_index(drop=True)
 
 

@@ -33,16 +33,51 @@ def status_zh(status: str, stop: str = "") -> str:
 
 
 def stage_solver_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds."""
+    """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds, and
+    the stage's objective and proven bound [万元] (summed over its parts; no bound when a part has none)."""
     stop = summary["stop"].fillna("") if "stop" in summary else pd.Series("", index=summary.index)
     s = summary.assign(stage=summary["model"].str.split("#").str[0],
                        rank=summary["status"].map(_STATUS_RANK).fillna(3), stop_rank=stop.map(_STOP_RANK).fillna(0))
+    for col in ("objective_wan_yuan", "bound_wan_yuan"):
+        s[col] = pd.to_numeric(s[col], errors="coerce") if col in s else np.nan
     out = s.groupby("stage", sort=False).agg(parts=("model", "size"), rank=("rank", "max"), gap=("gap", "max"),
-                                             seconds=("solve_seconds", "sum"), stop_rank=("stop_rank", "max"))
+                                             seconds=("solve_seconds", "sum"), stop_rank=("stop_rank", "max"),
+                                             objective=("objective_wan_yuan", "sum"),
+                                             bound=("bound_wan_yuan", lambda b: b.sum() if b.notna().all() else np.nan))
     inverse = {v: k for k, v in _STATUS_RANK.items()}
     out["status"] = out["rank"].map(inverse).fillna("not_solved")
     out["stop"] = out["stop_rank"].map({v: k for k, v in _STOP_RANK.items()}).fillna("")
     return out.drop(columns=["rank", "stop_rank"]).reset_index()
+
+
+def quality_sentence(summary: pd.DataFrame) -> str:
+    """How far the layout can be from the best possible one, in one sentence a hearing can read."""
+    if summary is None or not len(summary):
+        return ""
+    obj = pd.to_numeric(summary["objective_wan_yuan"], errors="coerce")
+    bound = pd.to_numeric(summary["bound_wan_yuan"], errors="coerce")
+    gap = pd.to_numeric(summary["gap"], errors="coerce")
+    if bound.isna().any() or gap.isna().any():
+        missing = summary.loc[bound.isna() | gap.isna(), "model"].tolist()
+        return (f"求解质量：{len(missing)} 个模型（{'、'.join(missing[:3])}{'等' if len(missing) > 3 else ''}）"
+                "只有启发式解、没有证明的下界，无法说明其成本离最优有多远。")
+    total_gap = max(0.0, float((obj.sum() - bound.sum()) / obj.sum())) if obj.sum() else 0.0
+    return (f"求解质量：全部模型的目标值合计 {obj.sum():,.0f} 万元，已证明任何布局都不低于 {bound.sum():,.0f} 万元，"
+            f"即本布局的成本最多比最优高 {total_gap:.2%}（单个模型最大间隙 {gap.max():.2%}）。"
+            "成本相差小于间隙的方案之间，求解器不能判定孰优。")
+
+
+def quality_short(summary: pd.DataFrame) -> str:
+    """One printed line for a hearing pack: how far the whole layout can be from the best one."""
+    if summary is None or not len(summary):
+        return ""
+    obj = pd.to_numeric(summary["objective_wan_yuan"], errors="coerce")
+    bound = pd.to_numeric(summary["bound_wan_yuan"], errors="coerce")
+    if bound.isna().any() or not obj.sum():
+        return "布局求解：部分模型只有启发式解，没有证明的下界，不能说明离最优多远。"
+    total_gap = max(0.0, float((obj.sum() - bound.sum()) / obj.sum()))
+    return (f"布局求解：全县布局的成本最多比最优高 {total_gap:.2%}（与已证明的下界相比；"
+            f"单个模型最大间隙 {pd.to_numeric(summary['gap'], errors='coerce').max():.2%}）。")
 
 
 def _stopped_by_clock(result) -> list[str]:
@@ -86,9 +121,9 @@ def package_versions() -> dict:
 def input_hashes(result) -> dict:
     files = {"scenario": result.scenario_path, **{k: v for k, v in result.region.files.items()}}
     if result.region.meta.plan:
-        from xuewei.data.paths import PLANS_DIR
+        from xuewei.data.plans import resolve_plan_path
 
-        files["plan"] = PLANS_DIR / f"{result.region.meta.plan}.toml"
+        files["plan"] = resolve_plan_path(result.region.meta.plan, result.region.path)
     return {k: {"path": str(p), "sha256": file_sha256(Path(p))} for k, p in sorted(files.items())}
 
 
@@ -164,18 +199,29 @@ def report_markdown(result) -> str:
         lines += ["> **示意数据**：本区域部分数据为合成（见区域 README），结果只作方法演示，不能作为决策依据。", ""]
     lines += [f"- 基准年 {r.base_year}，规划期 {', '.join(map(str, r.scenario.horizon.periods))}；"
               f"需求按{VARIANT_ZH.get(r.policy.design_variant, r.policy.design_variant)}；求解器 {r.scenario.solver.name}。", ""]
-    lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 最大间隙 | 用时（秒） |", "|---|---|---|---|---|"]
+    lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 目标值（万元） | 已证明的下界（万元） | 最大间隙 | 用时（秒） |",
+              "|---|---|---|---|---|---|---|"]
     for row in stage_solver_summary(r.layout.summary).itertuples():
         gap = "—" if pd.isna(row.gap) else f"{row.gap:.2%}"
+        bound = "—" if pd.isna(row.bound) else f"{row.bound:,.0f}"
         lines.append(f"| {STAGE_ZH.get(row.stage, row.stage)} | {row.parts} | {status_zh(row.status, row.stop)} | "
-                     f"{gap} | {row.seconds:.1f} |")
-    lines += ["", "各模型（片区）的目标值、下界与间隙见 solver.csv。", "", reproducibility_note(result)]
+                     f"{row.objective:,.0f} | {bound} | {gap} | {row.seconds:.1f} |")
+    lines += ["", quality_sentence(r.layout.summary),
+              "各模型（片区）的目标值、下界与间隙见 solver.csv 与工作簿“求解质量”表。", "", reproducibility_note(result)]
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     cols = [a for a in ACTION_ZH if a in counts.columns]
     lines += ["| 规划期 | " + " | ".join(ACTION_ZH[a] for a in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for period, row in counts.iterrows():
         lines.append(f"| {period} | " + " | ".join(str(int(row[a])) for a in cols) + " |")
+    from xuewei.reports.pack_tables import oversize_rows
+
+    over = oversize_rows(r.actions)
+    if len(over):
+        lines += ["", "## 超规模、大班额学校（逐期降到上限）", "",
+                  f"基准年超过规模上限或班额上限的学校按 oversize_target_year（{r.policy.oversize_target_year or max(r.scenario.horizon.periods)} 年）"
+                  "逐期降到上限，超出的学生分流到其他学校：", "", "| 规划期 | 学校 | 调整 | 说明 |", "|---|---|---|---|"]
+        lines += [f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} |" for row in over.itertuples(index=False)]
     lines += ["", "## 学位与需求（全县）", "", "| 规划期 | 学段 | 需求（人） | 学位 | 未安排（人） |", "|---|---|---|---|---|"]
     tot = r.summary.groupby(["period", "stage"])[["pupils", "places", "unserved"]].sum()
     for (period, stage), row in tot.iterrows():
@@ -200,12 +246,9 @@ def report_markdown(result) -> str:
         for rule, grp in r.violations.groupby("rule_zh"):
             lines.append(f"- {rule}：{len(grp)} 处，例如：{grp['message'].iloc[0]}")
     if r.plan_check:
-        pc = r.plan_check
-        lines += ["", f"## 对照规划（{pc['plan']}，{pc['horizon']} 年）", ""]
-        lines += [f"- {n}" for n in pc["notes"]]
-        lines += ["", "| 学段 | 调整 | 规划 | 本次运行 | 差 |", "|---|---|---|---|---|"]
-        for row in pc["actions"].itertuples():
-            lines.append(f"| {row.stage_zh} | {row.action_zh} | {row.plan} | {row.run} | {row.difference:+d} |")
+        from xuewei.reports.plan_sections import markdown_lines
+
+        lines += markdown_lines(r.plan_check)
     lines += ["", "## 预测的假设", ""] + [f"- {a}" for a in r.demand.attrs.get("assumptions", [])]
     return "\n".join(lines) + "\n"
 
@@ -241,10 +284,9 @@ def write_run(result, folder: Path, target: Path) -> None:
     timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds") if c in result.layout.summary]
     write_csv(_round(result.layout.summary.drop(columns=timing)), folder / "solver.csv")
     if result.plan_check:
-        pc = result.plan_check
-        write_csv(_round(pc["schools"]), folder / "plan_check.csv")
-        write_csv(_round(pc["actions"]), folder / "plan_check_actions.csv")
-        write_csv(_round(pc["places"]), folder / "plan_check_places.csv")
+        from xuewei.reports.plan_sections import write_csvs
+
+        write_csvs(result.plan_check, folder, write_csv, _round)
     (folder / "report.md").write_text(report_markdown(result), encoding="utf-8")
     write_csv(_round(result.layout.sites.sort_values(["period", "stage", "site_id"])), folder / "layout_sites.csv")
     timings = write_presentations(result, folder)
@@ -253,8 +295,8 @@ def write_run(result, folder: Path, target: Path) -> None:
 
 
 def write_presentations(result, folder: Path) -> dict:
-    """Maps (overview + every township), ``workbook.xlsx`` and ``report.html``, each as the scenario's
-    ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
+    """``results.gpkg`` (always), maps (overview + every township), ``workbook.xlsx`` and ``report.html``,
+    each as the scenario's ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
     import time
 
     from xuewei.reports.stored_run import from_result
@@ -262,6 +304,12 @@ def write_presentations(result, folder: Path) -> dict:
     outputs = result.scenario.outputs
     run = from_result(result)
     seconds = {}
+    from xuewei.reports.gis import GPKG, results_layers, write_gpkg
+
+    t = time.perf_counter()
+    layers = results_layers(run)
+    write_gpkg(run, folder / GPKG, layers)
+    seconds["gpkg_s"] = time.perf_counter() - t
     if outputs.maps:
         from xuewei.reports.maps import write_maps
 
@@ -278,6 +326,6 @@ def write_presentations(result, folder: Path) -> dict:
         from xuewei.reports.html_report import write_report_html
 
         t = time.perf_counter()
-        write_report_html(run, folder)
+        write_report_html(run, folder, layers)
         seconds["report_html_s"] = time.perf_counter() - t
     return seconds

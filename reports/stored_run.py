@@ -44,7 +44,8 @@ class RunTables:
         As written to ``demand.csv``, ``actions.csv``, ``assignments.csv``, ``schools.csv``, ``summary.csv``,
         ``unserved.csv``, ``audit.csv``, ``layout_sites.csv``, ``solver.csv``.
     plan_check : dict
-        ``plan, horizon, schools, actions, places, notes`` (empty when the region has no plan).
+        As `optimizer.plan_check.check_against_plan` returns it: ``plan, horizon, levels, schools, actions,
+        places, targets, notes`` (empty when the region names no plan).
     manifest : dict
         The run's manifest (empty for a fresh run before it is written).
     """
@@ -173,14 +174,9 @@ def read_run(run_dir: str | Path) -> RunTables:
     policy = PolicyConfig.model_validate(man["policy"])
     horizon = man["scenario"]["resolved"]["horizon"]
     t = {name: _read_csv(run_dir, name, required=name not in ("audit", "solver", "unserved")) for name in RUN_TABLES}
-    plan_check: dict = {}
-    if (run_dir / "plan_check.csv").is_file():
-        from xuewei.optimizer.plan_check import PLAN_HORIZON
+    from xuewei.reports.plan_sections import read_csvs
 
-        periods = sorted(int(p) for p in horizon["periods"])
-        plan_check = {"plan": region.meta.plan, "horizon": next((p for p in periods if p >= PLAN_HORIZON), periods[-1]),
-                      "schools": _read_csv(run_dir, "plan_check"), "actions": _read_csv(run_dir, "plan_check_actions"),
-                      "places": _read_csv(run_dir, "plan_check_places", required=False), "notes": []}
+    plan_check = read_csvs(run_dir)
     return RunTables(region=region, policy=policy, scenario_name=man["scenario"].get("name", ""),
                      periods=[int(p) for p in horizon["periods"]],
                      base_year=int(horizon.get("base_year") or region.meta.base_year),

@@ -9,7 +9,9 @@ Sheets (Chinese headers with units, header rows frozen, widths fitted to the tex
   classes and places, like 巫溪 表3–表5 (only schools whose size changes);
 - 学位需求预测: pupils by township × stage × variant × year;
 - 乡镇汇总: pupils, places, unserved, distances, boarding by township × stage × period;
-- 规则审计, 未安排学生, and 对照规划 when the region has a plan.
+- 规则审计, 未安排学生, and 对照规划 when the region has a plan;
+- 求解质量: per layout model, its objective, the proven lower bound and the gap (how far the answer
+  can be from the best layout), with the stop reason and nodes searched.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from xuewei.reports.pack_tables import KIND_NAMES, _site_names
 HEAD_FILL = PatternFill("solid", fgColor="E8E8E8")
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-ACTION_ORDER = ["close", "merge", "convert", "build", "expand", "keep"]
+ACTION_ORDER = ["close", "merge", "convert", "build", "expand", "shrink", "keep"]
 KIND_ORDER = ["kindergarten", "village_kindergarten", "primary", "teaching_point", "junior", "nine_year",
-              "complete_secondary", "senior"]
+              "complete_secondary", "twelve_year", "senior"]
 STAGE_GROUPS = {"幼儿园调整目标": ("kindergarten",), "义务教育学校调整目标": ("primary", "junior"),
                 "普通高中调整目标": ("senior",)}
 
-SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生", "换校情况"]
+SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生", "换校情况",
+          "求解质量"]
+STOP_ZH = {"": "完成（最优或达到间隙容差）", "node_limit": "到节点上限", "time_limit": "到时限"}
 
 
 def _width(v) -> float:
@@ -99,6 +103,8 @@ def _finish(ws, df_list: list[pd.DataFrame], freeze: str) -> None:
 def adjustment_table(run) -> pd.DataFrame:
     """布局调整情况表: per period × school kind, the number of schools by action [所]."""
     a = run.actions.copy()
+    if "kind_after" in a:  # the kind after the period (a closed school: the kind it was)
+        a["kind"] = a["kind_after"].where(a["kind_after"].fillna("") != "", a["kind"])
     counts = a.groupby(["period", "kind", "action"]).size().unstack("action", fill_value=0)
     for act in ACTION_ORDER:
         if act not in counts:
@@ -161,6 +167,8 @@ def school_targets(run, stages: tuple[str, ...]) -> pd.DataFrame:
         if (sid, p) in act.index:
             r = act.loc[(sid, p)]
             n = r["action_zh"] + (f"，并入{names.get(r['merged_into'], r['merged_into'])}" if r["merged_into"] else "")
+            if isinstance(r.get("reason_zh"), str) and r["reason_zh"] and r["action"] != "merge":
+                n += "：" + r["reason_zh"]
         else:
             n = ""
         notes.append(n)
@@ -192,7 +200,7 @@ SUMMARY_ZH = {"township_id": "乡镇代码", "township": "乡镇", "stage": "学
               "pupils": "学生（人）", "places": "学位（个）", "unserved": "未安排（人）",
               "mean_distance_km": "平均路程（km）", "max_distance_km": "最远路程（km）",
               "boarding_pupils": "寄宿（人）", "oversized_classes": "大班额班数（班）"}
-AUDIT_ZH = {"rule": "规则", "stage": "学段", "period": "规划期（年）", "school_id": "学校代码", "node_id": "村（社区）代码",
+AUDIT_ZH = {"rule_zh": "规则", "stage": "学段", "period": "规划期（年）", "school_id": "学校代码", "node_id": "村（社区）代码",
             "value": "实际值", "limit": "限值", "message": "说明"}
 UNSERVED_ZH = {"node_id": "村（社区）代码", "stage": "学段", "period": "规划期（年）", "pupils": "人数（人）",
                "reason": "原因代码", "reason_zh": "起约束作用的规则", "rule": "规则（情景键.学段）",
@@ -225,6 +233,25 @@ def _zh(df: pd.DataFrame, names: dict) -> pd.DataFrame:
     return out
 
 
+def solver_quality_table(run) -> pd.DataFrame:
+    """Per layout model: objective, proven bound and gap [万元, fraction], stop reason and nodes."""
+    from xuewei.labels import model_zh
+    from xuewei.reports.run_outputs import status_zh
+
+    sv = run.solver if run.solver is not None else pd.DataFrame()
+    if not len(sv):
+        return pd.DataFrame(columns=["模型", "状态", "目标值（万元）", "已证明的下界（万元）", "间隙（%）", "停止原因",
+                                     "分支节点（个）"])
+    stop = sv["stop"].fillna("").astype(str) if "stop" in sv else pd.Series("", index=sv.index)
+    gap = pd.to_numeric(sv["gap"], errors="coerce")
+    return pd.DataFrame({
+        "模型": sv["model"].map(model_zh), "状态": [status_zh(a, b) for a, b in zip(sv["status"], stop)],
+        "目标值（万元）": pd.to_numeric(sv["objective_wan_yuan"], errors="coerce").round(1),
+        "已证明的下界（万元）": pd.to_numeric(sv["bound_wan_yuan"], errors="coerce").round(1),
+        "间隙（%）": (100 * gap).round(2), "停止原因": stop.map(STOP_ZH).fillna(stop),
+        "分支节点（个）": pd.to_numeric(sv["nodes"], errors="coerce") if "nodes" in sv else np.nan})
+
+
 def write_workbook(run, path: Path) -> Path:
     """Write ``workbook.xlsx`` for a `RunTables`; returns the path."""
     wb = Workbook()
@@ -237,13 +264,18 @@ def write_workbook(run, path: Path) -> Path:
             ("学位", "学位 = 班数 × 班额上限（" + "、".join(f"{STAGE_ZH[g]} {c} 人" for g, c in
                                                   run.policy.class_cap.items() if g in STAGE_ZH) + "）")]
     info += [(f"工作表：{n}", d) for n, d in (
-        ("布局调整情况表", "各规划期按办学类型统计的学校调整（所）：撤销、合并、转变、新建、改扩建、保留"),
+        ("布局调整情况表", "各规划期按办学类型（调整后）统计的学校调整（所）：撤销、合并、转变、新建、改扩建、缩减、保留"),
         ("学位递增计划", "各规划期末较基准年增加的学位（个），按乡镇和学段"),
         ("幼儿园/义务教育/普通高中调整目标", "班数有变化的学校：现有规模与调整后规模（仿巫溪规划表3–表5）"),
         ("学位需求预测", "各乡镇分学段、方案、年份的学生数预测（人）"),
         ("乡镇汇总", "各乡镇分学段、规划期的学生、学位、未安排、路程、寄宿"),
         ("规则审计", "违反走读距离、寄宿、班额、规模、层级规则之处"), ("未安排学生", "未能安排的学生及原因"),
-        ("换校情况", "各村（社区）各学段在各规划期换了就读学校的学生：从哪所到哪所、人数与原因（原校撤并、转变、学位不足、新校更近等）"))]
+        ("换校情况", "各村（社区）各学段在各规划期换了就读学校的学生：从哪所到哪所、人数与原因（原校撤并、转变、学位不足、新校更近等）"),
+        ("求解质量", "各布局模型的目标值、已证明的下界与间隙（布局成本最多比最优高多少）"))]
+    from xuewei.reports.run_outputs import quality_sentence
+
+    if run.solver is not None and len(run.solver):
+        info.append(("求解质量", quality_sentence(run.solver)))
     for i, (k, v) in enumerate(info, start=1):
         ws.cell(i, 1, k).font = Font(bold=True)
         ws.cell(i, 2, v)
@@ -267,22 +299,11 @@ def write_workbook(run, path: Path) -> Path:
     sheet("规则审计", _zh(run.violations, AUDIT_ZH))
     sheet("未安排学生", _zh(run.unserved, UNSERVED_ZH))
     sheet("换校情况", catchment_changes_table(run))
+    sheet("求解质量", solver_quality_table(run))
     if run.plan_check:
-        pc = run.plan_check
-        w = wb.create_sheet("对照规划")
-        a = pc["actions"][["stage_zh", "action_zh", "plan", "run", "difference"]].rename(columns={
-            "stage_zh": "学段", "action_zh": "调整", "plan": "规划（所）", "run": "本次运行（所）", "difference": "差（所）"})
-        r = write_table(w, a, title=f"对照规划 {pc['plan']}（{pc['horizon']} 年）：各学段学校调整")
-        if len(pc.get("places", [])):
-            p = pc["places"][["township", "stage_zh", "plan_places_added", "run_places_added", "difference"]].rename(
-                columns={"township": "乡镇", "stage_zh": "学段", "plan_places_added": "规划新增学位（个）",
-                         "run_places_added": "运行新增学位（个）", "difference": "差（个）"})
-            r = write_table(w, p, start_row=r, title="学位递增：规划与运行")
-        cols = {"table": "规划表", "plan_name": "学校", "classes_plan": "规划班数（班）", "classes_run": "运行班数（班）",
-                "places_plan": "规划学位（个）", "places_run": "运行学位（个）", "plan_action": "规划调整",
-                "run_action": "运行调整", "note": "说明"}
-        write_table(w, pc["schools"][list(cols)].rename(columns=cols), start_row=r, title="逐校对照（规划表3–表6）")
-        _finish(w, [], "A3")
+        from xuewei.reports.plan_sections import workbook_sheet
+
+        workbook_sheet(wb, run.plan_check, write_table, _finish)
     path = Path(path)
     wb.save(path)
     return path

@@ -1,0 +1,292 @@
+"""Layout benchmark: per model, the LP bound, root bound, final answer, proven gap and time.
+
+Regions: ``demo`` (巫溪), the six generated counties of `make_counties` (mountain, plain, urban,
+shrinking, growing, multi) and ``city`` (`make_city`, 10 counties). Every region is generated from a
+fixed seed, so the models are the same on any machine.
+
+Per model (one stage, or one independent part of it) it records:
+
+- ``lp_bound``: the LP relaxation of the model as built (with the strengthening of
+  `xuewei.optimizer.strengthen`), solved by HiGHS without its own cuts — what the formulation gives;
+- ``root_bound`` (``--root``): HiGHS's bound after the root node (its cuts added), one thread;
+- ``objective``, ``bound``, ``gap``, ``nodes``, ``solve_s``, ``stop``: the run with the scenario's
+  solver settings (the default unless the scenario says otherwise), as ``xuewei run`` solves it;
+- ``best_known`` and ``best_bound``: the lowest objective and highest bound ever recorded for the
+  same model (``benchmarks/results/layout_best.csv``, keyed by a fingerprint of the model's data and
+  policy, so a model that changed is never compared with an old best).
+
+Usage::
+
+    python benchmarks/layout_bench.py [--regions demo mountain ...] [--root] [--e2e]
+        [--csv benchmarks/results/layout_bench.csv] [--md benchmarks/results/layout_bench.md]
+    # best known objectives: long time-mode solves (HiGHS, and SCIP with --solver scip if installed),
+    # each model for up to S seconds; merged into layout_best.csv (lowest objective, highest bound):
+    nice python benchmarks/layout_bench.py --regions demo --long 1800 [--min-pairs 300]
+
+``--e2e`` also times ``xuewei run SCENARIO`` end to end (maps, workbook, report included) in a
+separate process. Timings depend on the machine and its load; node counts, objectives and bounds
+in reproducible mode do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+BEST = RESULTS / "layout_best.csv"
+COUNTIES = ("mountain", "plain", "urban", "shrinking", "growing", "multi")
+REGIONS = ("demo",) + COUNTIES + ("city",)
+BIG_MODEL_PAIRS = 300  #: models with fewer village–school pairs are summed per stage in the table
+
+
+def scenario_path(name: str, data: Path) -> Path:
+    """The scenario of a benchmark region (generated into ``data`` when needed)."""
+    sys.path.insert(0, str(HERE))
+    if name == "demo":
+        from xuewei.data.paths import SCENARIOS_DIR
+
+        return SCENARIOS_DIR / "demo.toml"
+    if name == "city":
+        from make_city import make_city
+
+        if not (data / "city.toml").is_file():
+            make_city(data)
+        return data / "city.toml"
+    if name in COUNTIES:
+        from make_counties import make_county
+
+        if not (data / f"{name}.toml").is_file():
+            make_county(data, name)
+        return data / f"{name}.toml"
+    return Path(name)  # any scenario file
+
+
+def fingerprint(sd, policy) -> str:
+    """A short hash of everything that defines one stage model (data arrays and policy)."""
+    h = hashlib.sha256()
+    for arr in (sd.demand, sd.pair_node, sd.pair_site, sd.pair_km, sd.pair_boarding, sd.years):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(sd.sites.to_csv(index=False).encode())
+    for g in sd.seat_groups:
+        h.update(np.ascontiguousarray(g).tobytes())
+    h.update(policy.model_dump_json().encode())
+    return h.hexdigest()[:16]
+
+
+def prepare(scenario: Path):
+    """Load, forecast and build the stage models of a scenario; returns (scenario, policy, stages, seconds)."""
+    from xuewei import pipeline
+    from xuewei.optimizer.layout_data import build_stage_data
+
+    t0 = time.perf_counter()
+    sc, _, region, fconf, policy = pipeline.load_inputs(scenario)
+    base = sc.horizon.base_year or region.meta.base_year
+    demand = pipeline.run_forecast(sc, region, fconf, policy)
+    stages, _ = build_stage_data(region, demand, policy, sc.horizon.periods, base)
+    return sc, policy, stages, time.perf_counter() - t0
+
+
+def lp_bound(grp, policy, budget) -> float:
+    """Objective of the LP relaxation of one model as built [万元] (HiGHS, no cuts)."""
+    import pulp
+
+    from xuewei.optimizer.layout import build_group
+    from xuewei.optimizer.solve import TimedHiGHS
+
+    gm = build_group(grp, policy, budget)
+    solver = TimedHiGHS(msg=False, mip=False, threads=1)
+    gm.prob.solve(solver)
+    if gm.prob.status != pulp.LpStatusOptimal:
+        return float("nan")
+    return float(gm.prob.solverModel.getInfo().objective_function_value) + float(gm.objective.constant)
+
+
+def root_bound(grp, policy, budget, solver: str, time_limit_s: float) -> dict:
+    """The solver's bound and incumbent after the root node (one thread, fixed seed)."""
+    from xuewei.optimizer.layout import _solve_group
+
+    _, s = _solve_group(grp, policy, budget, solver, time_limit_s, 1e-6, 1, max_nodes=1)
+    return {"root_bound": s["bound_wan_yuan"], "root_objective": s["objective_wan_yuan"], "root_s": s["solve_seconds"]}
+
+
+def measure(name: str, data: Path, root: bool, workers: int | None, solver: str | None) -> list[dict]:
+    """Per-model rows of one region with the scenario's solver settings."""
+    from xuewei.optimizer.layout import _split_budget, solve_layout
+
+    sc, policy, stages, prep_s = prepare(scenario_path(name, data))
+    opts = sc.solver
+    reproducible = opts.reproducible
+    budget = policy.budget_for(len(stages[0].years)) if stages else None
+    budgets = _split_budget(stages, policy, budget)
+    t0 = time.perf_counter()
+    layout = solve_layout(stages, policy, solver=solver or opts.name, time_limit_s=opts.time_limit_s,
+                          gap_rel=opts.gap_rel, threads=opts.threads,
+                          max_nodes=opts.max_nodes if reproducible else None,
+                          workers=workers or opts.worker_count())
+    solve_wall = time.perf_counter() - t0
+    summary = layout.summary.set_index("model")
+    rows = []
+    for sd, b in zip(stages, budgets):
+        s = summary.loc[sd.name]
+        row = {"region": name, "model": sd.name, "stage": sd.stage, "fingerprint": fingerprint(sd, policy),
+               "pairs": len(sd.pair_node), "variables": int(s["variables"]), "constraints": int(s["constraints"]),
+               "status": s["status"], "stop": s["stop"], "nodes": s.get("nodes"),
+               "objective": s["objective_wan_yuan"], "bound": s["bound_wan_yuan"], "gap": s["gap"],
+               "solve_s": s["solve_seconds"], "build_s": s["build_seconds"],
+               "lp_bound": lp_bound([sd], policy, b) if len(sd.pair_node) >= 20 else np.nan,
+               "prep_s": prep_s, "solve_wall_s": solve_wall, "workers": workers or opts.worker_count(),
+               "max_nodes": opts.max_nodes if reproducible else None, "solver": solver or opts.name}
+        if root and len(sd.pair_node) >= BIG_MODEL_PAIRS:
+            row.update(root_bound([sd], policy, b, solver or opts.name, opts.time_limit_s))
+        rows.append(row)
+    return rows
+
+
+def long_solve(name: str, data: Path, seconds: float, min_pairs: int, solver: str, threads: int) -> list[dict]:
+    """Best-known candidates: each model of at least ``min_pairs`` pairs solved in time mode."""
+    from xuewei.optimizer.layout import _solve_group, _split_budget
+
+    sc, policy, stages, _ = prepare(scenario_path(name, data))
+    budget = policy.budget_for(len(stages[0].years)) if stages else None
+    rows = []
+    for sd, b in zip(stages, _split_budget(stages, policy, budget)):
+        if len(sd.pair_node) < min_pairs:
+            continue
+        t0 = time.perf_counter()
+        _, s = _solve_group([sd], policy, b, solver, seconds, 1e-4, threads, None)
+        rows.append({"region": name, "model": sd.name, "fingerprint": fingerprint(sd, policy),
+                     "objective": s["objective_wan_yuan"], "bound": s["bound_wan_yuan"], "solver": solver,
+                     "seconds": round(time.perf_counter() - t0), "how": f"--long {seconds:g} --solver {solver}"})
+        print(f"{name} {sd.name}: {s['objective_wan_yuan']:.1f} / {s['bound_wan_yuan']}", file=sys.stderr, flush=True)
+    return rows
+
+
+def merge_best(rows: list[dict]) -> pd.DataFrame:
+    """Fold new results into ``layout_best.csv``: per (region, model, fingerprint) the lowest objective
+    and the highest bound, each with where it came from."""
+    cols = ["region", "model", "fingerprint", "best_known", "best_known_how", "best_bound", "best_bound_how"]
+    old = pd.read_csv(BEST, dtype={"fingerprint": str}) if BEST.is_file() else pd.DataFrame(columns=cols)
+    new = pd.DataFrame([{"region": r["region"], "model": r["model"], "fingerprint": r["fingerprint"],
+                         "best_known": r["objective"], "best_known_how": r.get("how", "default"),
+                         "best_bound": r["bound"], "best_bound_how": r.get("how", "default")} for r in rows])
+    both = pd.concat([old, new], ignore_index=True)
+    key = ["region", "model", "fingerprint"]
+    obj = both.dropna(subset=["best_known"]).sort_values("best_known").drop_duplicates(key)[key + cols[3:5]]
+    bnd = both.dropna(subset=["best_bound"]).sort_values("best_bound", ascending=False).drop_duplicates(key)[
+        key + cols[5:]]
+    out = obj.merge(bnd, on=key, how="outer").sort_values(key).reset_index(drop=True)
+    RESULTS.mkdir(exist_ok=True)
+    out[cols].to_csv(BEST, index=False, lineterminator="\n", float_format="%.3f")
+    return out
+
+
+def with_best(df: pd.DataFrame) -> pd.DataFrame:
+    """Add best-known objective and bound, gaps against them, LP and root gaps."""
+    best = pd.read_csv(BEST, dtype={"fingerprint": str}) if BEST.is_file() else pd.DataFrame(
+        columns=["region", "model", "fingerprint", "best_known", "best_bound"])
+    df = df.merge(best[["region", "model", "fingerprint", "best_known", "best_bound"]],
+                  on=["region", "model", "fingerprint"], how="left")
+    ref = np.fmin(df["best_known"].astype(float), df["objective"].astype(float))
+    df["best_known"] = ref
+    df["lp_gap"] = (ref - df["lp_bound"]) / ref
+    if "root_bound" in df:
+        df["root_gap"] = (ref - df["root_bound"]) / ref
+    df["over_best"] = (df["objective"] - ref) / ref
+    return df
+
+
+def _pct(x) -> str:
+    return "—" if x is None or not np.isfinite(x) else f"{100 * x:.2f}%"
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """Per region: the large models one per row, the small parts of a stage summed in one row."""
+    lines = ["| 区域 | 模型 | 配对 | LP 间隙 | 根节点间隙 | 目标值（万元） | 下界（万元） | 间隙 | 比已知最好 | 最好已知（万元） | 节点 | 求解 s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (region, stage), grp in df.groupby(["region", "stage"], sort=False):
+        big = grp[grp["pairs"] >= BIG_MODEL_PAIRS]
+        small = grp[grp["pairs"] < BIG_MODEL_PAIRS]
+        for r in big.itertuples():
+            lines.append(f"| {region} | {r.model} | {r.pairs} | {_pct(r.lp_gap)} | {_pct(getattr(r, 'root_gap', np.nan))} | "
+                         f"{r.objective:,.0f} | {r.bound:,.0f} | {_pct(r.gap)} | {_pct(r.over_best)} | {r.best_known:,.0f} | "
+                         f"{'' if pd.isna(r.nodes) else int(r.nodes)} | {r.solve_s:.1f} |")
+        if len(small):
+            lines.append(f"| {region} | {stage}：{len(small)} 个小片区（合计） | {small['pairs'].sum()} | — | — | "
+                         f"{small['objective'].sum():,.0f} | {small['bound'].sum():,.0f} | 最差 {_pct(small['gap'].max())} | "
+                         f"— | — | {int(small['nodes'].fillna(0).sum())} | {small['solve_s'].sum():.1f} |")
+    return "\n".join(lines)
+
+
+def e2e(name: str, data: Path) -> float:
+    """Seconds of ``xuewei run SCENARIO`` end to end, in its own process."""
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "xuewei.cli", "run", str(scenario_path(name, data)), "--out",
+                               str(Path(out) / "run")], capture_output=True, text=True)
+        if proc.returncode not in (0, 3):
+            raise SystemExit(f"xuewei run {name} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="布局模型基准：LP 下界、根节点下界、目标值、间隙与用时")
+    p.add_argument("--regions", nargs="+", default=list(REGIONS[:-1]), help="缺省：demo 与六个生成的县（city 要单独点名）")
+    p.add_argument("--data", type=Path, help="生成区域的文件夹（缺省临时文件夹）")
+    p.add_argument("--root", action="store_true", help="另解一次根节点，记录根节点下界")
+    p.add_argument("--e2e", action="store_true", help="另计 xuewei run 全程用时")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--solver", help="缺省按情景")
+    p.add_argument("--long", type=float, help="求最好已知解：每个模型按时限模式求解这么多秒，并入 layout_best.csv")
+    p.add_argument("--threads", type=int, default=1, help="--long 时每个模型的线程数")
+    p.add_argument("--min-pairs", type=int, default=BIG_MODEL_PAIRS, help="--long 只解不少于这么多配对的模型")
+    p.add_argument("--update-best", action="store_true", help="把这次的目标值与下界也并入 layout_best.csv")
+    p.add_argument("--csv", type=Path, default=RESULTS / "layout_bench.csv")
+    p.add_argument("--md", type=Path, default=RESULTS / "layout_bench.md")
+    a = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = a.data or Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
+        if a.long:
+            for name in a.regions:
+                merge_best(long_solve(name, data, a.long, a.min_pairs, a.solver or "highs", a.threads))
+            return
+        rows, times = [], {}
+        for name in a.regions:
+            t0 = time.perf_counter()
+            rows += measure(name, data, a.root, a.workers, a.solver)
+            times[name] = {"bench_s": time.perf_counter() - t0}
+            if a.e2e:
+                times[name]["e2e_s"] = e2e(name, data)
+            print(f"{name}: {times[name]}", file=sys.stderr, flush=True)
+    if a.update_best:
+        merge_best(rows)
+    df = with_best(pd.DataFrame(rows))
+    for name, t in times.items():
+        for k, v in t.items():
+            df.loc[df["region"] == name, k] = v
+    a.csv.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(a.csv, index=False, lineterminator="\n", float_format="%.6g")
+    table = markdown(df)
+    lines = ["| 区域 | 最差间隙 | 准备 s | 求解墙钟 s | 基准全程 s | xuewei run 全程 s |", "|---|---|---|---|---|---|"]
+    for name, grp in df.groupby("region", sort=False):
+        t = times.get(name, {})
+        lines.append(f"| {name} | {_pct(grp['gap'].max())} | {grp['prep_s'].iloc[0]:.1f} | {grp['solve_wall_s'].iloc[0]:.1f} | "
+                     f"{t.get('bench_s', np.nan):.0f} | {t.get('e2e_s', np.nan):.0f} |")
+    text = table + "\n\n" + "\n".join(lines) + "\n"
+    a.md.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Gaps where people look: the comparison marks differences within the gaps as 无法区分, the report and
+packs say how far a layout can be from the best, and the live display tracks the worst gap."""
+
+import numpy as np
+import pandas as pd
+
+from xuewei.batch.compare import VS_LOWEST, comparison_table
+from xuewei.reports.progress import SolveProgress
+from xuewei.reports.run_outputs import quality_sentence, quality_short, stage_solver_summary
+
+
+def _row(name, objective, bound):
+    return {"variant": name, "status": "ok", "error": "", "scenario": "s.toml", "overrides": "",
+            "objective_wan_yuan": objective, "bound_wan_yuan": bound}
+
+
+def test_variants_closer_than_their_gaps_are_indistinguishable():
+    rows = [_row("a", 1000.0, 990.0), _row("b", 1005.0, 996.0), _row("c", 1030.0, 1020.0), _row("d", 1010.0, np.nan),
+            {"variant": "e", "status": "failed", "error": "x", "scenario": "s.toml", "overrides": ""}]
+    df = comparison_table(rows).set_index("variant")
+    assert df.loc["a", "objective_vs_lowest"] == VS_LOWEST[0] == "最低"
+    # b's bound 996 is below a's 1000: b may be the cheaper policy, the solver cannot tell.
+    assert df.loc["b", "objective_vs_lowest"] == "无法区分"
+    assert df.loc["b", "objective_over_lowest_wan_yuan"] == 5.0
+    # c's bound 1020 is above a's objective: c is proven costlier.
+    assert df.loc["c", "objective_vs_lowest"] == VS_LOWEST[2]
+    # Without a bound nothing is proven.
+    assert df.loc["d", "objective_vs_lowest"] == "无法区分"
+    assert pd.isna(df.loc["e", "objective_vs_lowest"])
+
+
+def _summary(bounds):
+    return pd.DataFrame({"model": ["primary", "junior#1", "junior#2"], "status": "feasible", "stop": "node_limit",
+                         "objective_wan_yuan": [1000.0, 300.0, 100.0], "bound_wan_yuan": bounds,
+                         "gap": [(1000 - bounds[0]) / 1000, 0.0, 0.0], "solve_seconds": 1.0})
+
+
+def test_report_sentences_give_the_total_gap():
+    s = _summary([990.0, 300.0, 100.0])
+    assert "1,400" in quality_sentence(s) and "1,390" in quality_sentence(s) and "0.71%" in quality_sentence(s)
+    assert "0.71%" in quality_short(s) and "1.00%" in quality_short(s)
+    rows = stage_solver_summary(s).set_index("stage")
+    assert rows.loc["junior", "objective"] == 400.0 and rows.loc["junior", "bound"] == 400.0
+    missing = _summary([990.0, np.nan, 100.0])
+    assert "junior#1" in quality_sentence(missing) and "启发式" in quality_short(missing)
+    assert pd.isna(stage_solver_summary(missing).set_index("stage").loc["junior", "bound"])
+
+
+def test_progress_tracks_the_worst_gap(capsys):
+    p = SolveProgress()
+    p.console.is_terminal  # noqa: B018 - pytest captures stderr: not a terminal, so lines are printed
+    for done, (model, gap) in enumerate([("a", 0.001), ("b", 0.02), ("c", None), ("d", 0.004)], start=1):
+        p.update(done, 4, {"model": model, "gap": gap})
+    assert p.worst == 0.02 and p.worst_model == "b"
+    err = capsys.readouterr().err
+    assert "已解 4/4" in err and "最差间隙 2.00%（b）" in err
