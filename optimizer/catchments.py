@@ -17,7 +17,9 @@ and a large community fills several schools. This module
    with :math:`D_n` the village's base-year pupils (the first forecast year's spread, scaled to the
    county's base-year public pupils), :math:`P_s` the school's base-year pupils, :math:`\beta_s` its
    beds, :math:`c_{ns}` the distance [km]; :math:`h_s > 0` is a school whose pupils no village in reach
-   can supply (reported as a warning), :math:`e_n` village pupils no school in reach takes;
+   can supply (reported as a warning; priced in steps so that schools short of pupils in reach share
+   the shortfall), :math:`e_n` village pupils no school in reach takes. Schools a policy closes
+   (``close_below_pupils``) take part: their pupils are somewhere today;
 
 2. **cuts every village into catchment units**: one per school it sends pupils to today (its share
    of the village's demand in every period) and one for pupils with no school today; a unit whose
@@ -26,8 +28,9 @@ and a large community fills several schools. This module
    stays single-source (划片).
 
 The layout model keeps each unit with its base school unless moving it pays more than the
-reassignment cost (`PolicyConfig.reassign_per_pupil_wan_yuan`); `change_report` says, per village
-× stage × period, which pupils changed school and why.
+reassignment cost (`PolicyConfig.reassign_per_pupil_wan_yuan` per pupil and
+`PolicyConfig.reassign_per_village_wan_yuan` per unit, charged only when the school left stays
+open); `change_report` says, per village × stage × period, which pupils changed school and why.
 """
 
 from __future__ import annotations

@@ -280,9 +280,10 @@ def _add_reassignment(prob, sd: StageData, policy: PolicyConfig, v: _StageVars, 
 
 
 def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: list[float] | None = None) -> dict:
-    """Assign every village, period by period, to its nearest school with room (day school first);
-    open a closed site only when nothing open has room; never spend beyond the period's budget
-    (a village that would need more capital stays unserved). Returns the layout and its objective."""
+    """Assign every village, period by period, to its nearest school with room (day school first) —
+    a catchment unit tries the school it attends first (base year, then the previous period); open
+    a closed site only when nothing open has room; never spend beyond the period's budget (a village
+    that would need more capital stays unserved). Returns the layout and its objective."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
     sites = sd.sites
     allowed, class_size = site_limits(sites, g, policy, T)  # per site × period (oversize.py)

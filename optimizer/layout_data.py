@@ -153,13 +153,17 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         board_limit = policy.boarding_limit_km.get(g, 0.0) if g in policy.boarding_stages else 0.0
         can_board = (sites["beds0"].to_numpy() > 0) | sites["can_add_beds"].to_numpy(bool)
         usable = (sites["K"].to_numpy() > 0)[None, :]
-        day_ok = (km <= day_limit) & usable
-        board_ok = (km > day_limit) & (km <= board_limit) & can_board[None, :] & usable
+        # Where pupils may travel (for today's catchments, also to schools a policy closes) and where
+        # the model may send them (schools that may host the stage).
+        day_reach = km <= day_limit
+        board_reach = (km > day_limit) & (km <= board_limit) & can_board[None, :]
         if g in policy.county_bound_stages:
             same = same_county(region, nodes["township_id"].to_numpy(), sites["township_id"].to_numpy())
             if same is not None:
-                day_ok &= same
-                board_ok &= same
+                day_reach &= same
+                board_reach &= same
+        day_ok = day_reach & usable
+        board_ok = board_reach & usable
         village_kg = (sites["kind"] == "village_kindergarten").to_numpy()
         if village_kg.any():
             # A village kindergarten is offered only to its own village, and only where no other
@@ -174,7 +178,7 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         can_grow = ((sites["K"].to_numpy() > sites["c0"].to_numpy()) | (sites["origin"] != "existing").to_numpy())
         keep |= _k_nearest(km, (day_ok | board_ok) & can_grow[None, :], 1)
         first = first_year_demand(demand, g, node_ids, base_year, policy.design_variant)
-        units, calibration = stage_units(sites, km, day_ok, board_ok, d, first, policy, g)
+        units, calibration = stage_units(sites, km, day_reach, board_reach, d, first, policy, g)
         pn, ps = unit_pairs(keep, units, km)
         none = ~keep.any(axis=1) & (d.max(axis=1) > 0)
         if none.any():
@@ -187,12 +191,13 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
             sites = sites[~drop].reset_index(drop=True)
             km = km[:, ~drop]
             day_ok = day_ok[:, ~drop]
+            day_reach = day_reach[:, ~drop]
             ps = remap[ps]
             units.base_site = np.where(units.base_site >= 0, remap[units.base_site], -1)
         groups = _seat_groups(sites, nodes, d, g, policy) if g in policy.seat_school_stages else []
         un_node = units.node[pn]
         whole = StageData(stage=g, sites=sites, node_ids=node_ids[units.node], demand=units.share[:, None] * d[units.node],
-                          pair_node=pn, pair_site=ps, pair_km=km[un_node, ps], pair_boarding=~day_ok[un_node, ps],
+                          pair_node=pn, pair_site=ps, pair_km=km[un_node, ps], pair_boarding=~day_reach[un_node, ps],
                           years=years, periods=list(periods), seat_groups=groups, base_site=units.base_site,
                           base_pupils=units.base_pupils, calibration=calibration)
         out += split_parts(whole)

@@ -229,3 +229,26 @@ def test_base_flows_table_and_calibration_warnings():
     warn = calibration_warnings(calibration_table([sd]), {"S1": "东乡小学"})
     assert len(warn) == 2 and "1 所学校" in warn[0] and "50 人" in warn[0]
     assert warn[1].startswith("东乡小学（S1）小学：基准年 50 人，可落位 0 人，缺 50 人")
+
+
+def test_a_school_closed_by_policy_keeps_its_pupils_today_and_they_move_for_that_reason():
+    """Tiny region, 东乡小学 S3 (150 pupils) closed by ``close_below_pupils``: its pupils are still placed
+    on villages in the base year, and in 2025 they leave it because it closes (原校撤并)."""
+    from conftest import TINY
+    from xuewei.data.region import load_region
+    from xuewei.optimizer.catchments import calibration_table
+    from xuewei.optimizer.layout_data import build_stage_data
+
+    region = load_region(TINY)
+    rows = [(n.node_id, "primary", y, "mid", n.population * 0.07) for n in region.nodes.itertuples()
+            for y in range(2021, 2031)]
+    demand = pd.DataFrame(rows, columns=["node_id", "stage", "year", "variant", "pupils"])
+    policy = PolicyConfig(close_below_pupils={"primary": 200})
+    stage_data, _ = build_stage_data(region, demand, policy, [2025, 2030], 2020, stages=("primary",))
+    cal = calibration_table(stage_data).set_index("school_id")
+    assert cal.loc["S3", "pupils_placed"] > 100
+    res = solve_layout(stage_data, policy, threads=1)
+    assert not res.sites.set_index(["site_id", "period"])["open"][("S3", 2025)]
+    changes = change_report(res.units, res.sites, stage_data, policy)
+    left = changes[changes["from_school"] == "S3"]
+    assert len(left) and set(left["reason"]) == {"closed"} and set(left["period"]) == {2025}
