@@ -168,7 +168,8 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, on_mode
     layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
                           gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say,
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,
-                          workers=scenario.solver.worker_count(), on_model=on_model)
+                          workers=scenario.solver.worker_count(), on_model=on_model,
+                          improve_sweeps=scenario.solver.local_search)
     t3 = time.perf_counter()
     say("核查与汇总")
     actions = derive_actions(region, layout.sites, layout.assignments, stage_data, policy, base)
