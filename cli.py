@@ -2,19 +2,21 @@
 
 Each subcommand lives in its own module, which exposes ``register(subparsers)``;
 the parser it adds must set ``func`` (``args.func(args) -> int``).
-Exit codes: 0 success, 2 bad input, 3 policy cannot be fully served, 1 internal error.
+Exit codes: 0 success, 2 bad input, 3 policy cannot be fully served, 4 output disk full, 1 internal
+error; 141 when the reader of the output went away (a closed pipe), as for Unix tools.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 
 from xuewei import __version__
-from xuewei.errors import XueweiError
-from xuewei.reports.runfolder import stop_workers_on_interrupt
+from xuewei.errors import DiskFullError, XueweiError
+from xuewei.reports.runfolder import is_disk_full, stop_workers_on_interrupt
 
 # Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES: list[str] = [
@@ -49,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         with stop_workers_on_interrupt():
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()  # a reader that went away shows here, inside the boundary
+            return code
+    except BrokenPipeError:
+        return _reader_gone()
     except XueweiError as err:
         if args.debug:
             traceback.print_exc()
@@ -59,11 +65,26 @@ def main(argv: list[str] | None = None) -> int:
         print("已中断。", file=sys.stderr)
         return 130
     except Exception as err:  # the boundary: anything unplanned is an internal error
+        if is_disk_full(err):
+            full = DiskFullError(getattr(err, "filename", None) or "（输出文件夹）")
+            print(f"错误：{full}", file=sys.stderr)
+            return full.exit_code
         if args.debug:
             traceback.print_exc()
         else:
             print(f"内部错误：{type(err).__name__}: {err}\n（加 --debug 查看调用栈，并请报告此问题）", file=sys.stderr)
         return 1
+
+
+def _reader_gone() -> int:
+    """The reader of our output went away (``xuewei plans show … | head``): stop quietly, as Unix
+    tools do, with the exit code of a process ended by SIGPIPE (128 + 13)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+    except (OSError, ValueError):
+        pass
+    return 141
 
 
 if __name__ == "__main__":

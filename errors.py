@@ -1,7 +1,8 @@
 """Error types shared by every layer.
 
 `InputError` is for anything the user can fix in their files (exit code 2);
-`SolveError` is for a solver that failed to produce an answer (exit code 1).
+`SolveError` is for a solver that failed to produce an answer (exit code 1);
+`DiskFullError` is for an output disk without room (exit code 4).
 Messages are in Chinese because planners read them; field names stay as in the file.
 """
 
@@ -104,6 +105,34 @@ class SolveError(XueweiError, RuntimeError):
 
     def __reduce__(self):  # keep status and gap when raised in a worker process
         return (type(self), (str(self), self.status, self.gap))
+
+
+class DiskFullError(XueweiError, OSError):
+    """The output folder's disk is full (or will be): says which folder, how much room is free and
+    roughly how much a run needs (exit code 4). Nothing half-written is left behind."""
+
+    exit_code = 4
+
+    def __init__(self, folder: str | Path, free_bytes: int | None = None, need_bytes: int | None = None,
+                 before: bool = False):
+        self.folder, self.free_bytes, self.need_bytes, self.before = str(folder), free_bytes, need_bytes, before
+        text = f"磁盘空间不足：输出文件夹 {folder} 所在的磁盘"
+        text += "剩余空间不够本次运行写出结果" if before else "已写满，结果未能写完（未留下任何不完整的输出）"
+        if free_bytes is not None:
+            text += f"；现剩余约 {_mb(free_bytes)}"
+        if need_bytes is not None:
+            text += f"，本次运行约需 {_mb(need_bytes)}"
+        text += "。请清理该磁盘，或用 --out 指定空间充足的文件夹后重试。"
+        if before:
+            text += "（尚未开始计算。）"
+        super().__init__(text)
+
+    def __reduce__(self):  # keep the fields when raised in a worker process
+        return (type(self), (self.folder, self.free_bytes, self.need_bytes, self.before))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n < 1e9 else f"{n / 1e9:.1f} GB"
 
 
 def raise_if(problems: list[Problem]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from xuewei.data.plans import plan_of_region
 from xuewei.data.region import Region, load_region
 from xuewei.data.tomlio import key_line, validate_model
 from xuewei.errors import InputError, Problem
@@ -21,6 +22,8 @@ from xuewei.forecaster.demand import forecast_demand
 from xuewei.forecaster.inputs import ForecastInputs
 from xuewei.optimizer.actions import derive_actions
 from xuewei.optimizer.audit import AuditRules, audit
+from xuewei.optimizer.catchments import base_flows_table, calibration_table, change_report
+from xuewei.optimizer.unserved import diagnose_unserved
 from xuewei.optimizer.layout import LayoutResult, solve_layout
 from xuewei.optimizer.layout_data import build_stage_data
 from xuewei.optimizer.policy import PolicyConfig
@@ -46,12 +49,16 @@ class RunResult:
     violations: pd.DataFrame | None = None
     plan_check: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    base_flows: pd.DataFrame | None = None  # calibrated base-year catchments (village × stage × school)
+    calibration: pd.DataFrame | None = None  # per existing school: base-year pupils placed on villages or not
+    catchment_changes: pd.DataFrame | None = None  # each change of school per village × stage × period, and why
 
 
 def load_inputs(scenario_ref=None, overrides: dict | None = None):
     """Scenario, region and the typed forecast and policy sections."""
     scenario, path = load_scenario(scenario_ref, overrides)
     region = load_region(scenario.region, base=path.parent)
+    plan_of_region(region)  # a missing or malformed plan file stops here, before anything is solved
     text = path.read_text(encoding="utf-8-sig")
     fconf = validate_model(ForecastConfig, _forecast_section(scenario), f"{path} [forecast]", text)
     policy = validate_model(PolicyConfig, scenario.policy, f"{path} [policy]", text)
@@ -132,8 +139,11 @@ def township_summary(region: Region, layout: LayoutResult, schools: pd.DataFrame
         ["period", "stage", "township_id"]).reset_index(drop=True)
 
 
-def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame) -> pd.DataFrame:
-    """Unserved pupils with the rule that binds: no school within reach, or places/budget short."""
+def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame, stage_data=None, policy=None) -> pd.DataFrame:
+    """Unserved pupils with the rule that binds, its value and the scenario key that changes it
+    (`xuewei.optimizer.unserved`); without the model's data, only whether a school was in reach."""
+    if stage_data is not None and policy is not None and layout.units is not None:
+        return diagnose_unserved(layout.units, layout.sites, stage_data, policy)
     un = layout.unserved.copy()
     reach = set(zip(unreachable["stage"], unreachable["node_id"]))
     un["reason"] = ["travel_limit" if (s, n) in reach else "capacity_or_budget" for s, n in zip(un["stage"], un["node_id"])]
@@ -142,23 +152,37 @@ def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame) -> pd.DataFr
     return un
 
 
-def audit_rules(policy: PolicyConfig) -> AuditRules:
+def audit_rules(policy: PolicyConfig, stage_data=None) -> AuditRules:
+    """The audit's limits from the policy; with the layout's ``stage_data``, also what each over-size
+    school may still keep in each period on its way down (`xuewei.optimizer.oversize`)."""
     from xuewei.data.standards import standard
+    from xuewei.optimizer.oversize import limits_table
 
+    transition = {}
+    if stage_data is not None:
+        lim = limits_table(stage_data, policy)
+        transition = dict(zip(zip(lim["site_id"], lim["stage"], lim["period"]), lim["allowed_pupils"].astype(float)))
     return AuditRules(travel_limit_km=dict(policy.travel_limit_km), class_cap=dict(policy.class_cap),
                       school_size_cap=dict(policy.school_size_cap),
                       eligible_tiers={g: tuple(t) for g, t in policy.eligible_tiers.items()},
-                      boarding_stages=tuple(policy.boarding_stages), oversized_class=int(standard("oversized_class.large")))
+                      boarding_stages=tuple(policy.boarding_stages), oversized_class=int(standard("oversized_class.large")),
+                      transition=transition)
 
 
-def run(scenario_ref=None, overrides: dict | None = None, progress=None, on_model=None) -> RunResult:
-    """Forecast, optimise and check one scenario (nothing written). ``on_model(done, total, summary)``
-    is called as each layout model is solved (see `solve_layout`)."""
+def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_client=None,
+        on_loaded=None, on_model=None) -> RunResult:
+    """Forecast, optimise and check one scenario (nothing written). With ``dask_client`` the layout's
+    independent models are solved as tasks on that Dask cluster (same tables as the local pool).
+    ``on_loaded(region, scenario)`` is called once the inputs are read, before any computing (e.g.
+    the check that the output disk has room). ``on_model(done, total, summary)`` is called as each
+    layout model is solved (see `solve_layout`)."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     say("读取情景与区域数据")
     scenario, path, region, fconf, policy = load_inputs(scenario_ref, overrides)
     base = scenario.horizon.base_year or region.meta.base_year
+    if on_loaded is not None:
+        on_loaded(region, scenario)
     t1 = time.perf_counter()
     say("预测学位需求")
     demand = run_forecast(scenario, region, fconf, policy)
@@ -168,23 +192,27 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, on_mode
     layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
                           gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say,
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,
-                          workers=scenario.solver.worker_count(), on_model=on_model,
+                          workers=scenario.solver.worker_count(), dask_client=dask_client, on_model=on_model,
                           improve_sweeps=scenario.solver.local_search)
     t3 = time.perf_counter()
     say("核查与汇总")
-    actions = derive_actions(region, layout.sites, layout.assignments, stage_data, policy, base)
+    served_units = layout.units[layout.units["school_id"] != ""] if layout.units is not None else layout.assignments
+    actions = derive_actions(region, layout.sites, served_units, stage_data, policy, base)
     schools = school_table(layout, policy)
-    unserved = unserved_table(layout, unreachable)
-    rules = audit_rules(policy)
+    unserved = unserved_table(layout, unreachable, stage_data, policy)
+    rules = audit_rules(policy, stage_data)
     violations = audit(layout.assignments, schools, rules)
     summary = township_summary(region, layout, schools, unserved, rules.oversized_class)
     result = RunResult(scenario=scenario, scenario_path=path, region=region, forecast_config=fconf, policy=policy,
                        base_year=base, demand=demand, layout=layout, actions=actions, schools=schools,
-                       summary=summary, unserved=unserved, violations=violations)
-    if region.meta.plan:
+                       summary=summary, unserved=unserved, violations=violations,
+                       base_flows=base_flows_table(stage_data, base), calibration=calibration_table(stage_data),
+                       catchment_changes=change_report(layout.units, layout.sites, stage_data, policy))
+    plan = plan_of_region(region)
+    if plan is not None:  # whatever the plan's tables hold, the check says what it could not compare
         from xuewei.optimizer.plan_check import check_against_plan
 
-        result.plan_check = check_against_plan(result, region.meta.plan)
+        result.plan_check = check_against_plan(result, plan)
     t4 = time.perf_counter()
     result.timings = {"load_s": t1 - t0, "forecast_s": t2 - t1, "optimise_s": t3 - t2, "check_s": t4 - t3}
     return result

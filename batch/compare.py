@@ -23,7 +23,7 @@ from xuewei.labels import ACTION_ZH, STAGE_ZH
 from xuewei.reports.runfolder import write_csv
 
 STAGES = ("kindergarten", "primary", "junior", "senior")
-ACTIONS = tuple(ACTION_ZH)  # keep, expand, build, merge, close, convert
+ACTIONS = tuple(ACTION_ZH)  # keep, expand, shrink, build, merge, close, convert
 CHANGE_ACTIONS = tuple(a for a in ACTIONS if a != "keep")
 
 ID_COLUMNS = ["variant", "status", "error", "scenario", "overrides", "synthetic_data"]
@@ -270,20 +270,27 @@ def _write_xlsx(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_charts(df: pd.DataFrame, folder: Path) -> list[Path]:
-    """Cost vs mean travel distance, and places vs demand by variant (last period, per stage)."""
+    """Cost vs mean travel distance, and places vs demand by variant (last period, per stage), each as
+    PNG and PDF (the CJK font embedded as a TrueType subset, see `xuewei.reports.fonts`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from xuewei.forecaster.report import cjk_font
+    from xuewei.reports.fonts import map_fonts, module_text
 
     folder.mkdir(parents=True, exist_ok=True)
     ok = df[df["status"] == "ok"]
     note = "（示意数据）" if ok["synthetic_data"].astype(bool).any() else ""
-    family = cjk_font()
+    family = map_fonts(module_text() + "".join(ok["variant"].astype(str)))
     paths = []
-    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
+
+    def save(fig, stem: str) -> None:
+        for ext in (".png", ".pdf"):
+            paths.append(folder / f"{stem}{ext}")
+            fig.savefig(paths[-1])
+
+    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False, "pdf.fonttype": 42}):
         fig = Figure(figsize=(7.5, 5.0), dpi=120)
         ax = fig.subplots()
         if len(ok):
@@ -296,8 +303,7 @@ def write_charts(df: pd.DataFrame, folder: Path) -> list[Path]:
         ax.set_title("各方案：投资与平均上学距离" + note)
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        paths.append(folder / "cost_vs_distance.png")
-        fig.savefig(paths[-1])
+        save(fig, "cost_vs_distance")
 
         fig = Figure(figsize=(10, 7.5), dpi=120)
         axes = fig.subplots(2, 2).ravel()
@@ -314,6 +320,5 @@ def write_charts(df: pd.DataFrame, folder: Path) -> list[Path]:
         axes[0].legend(fontsize=8)
         fig.suptitle("各方案末期学位与需求" + note)
         fig.tight_layout()
-        paths.append(folder / "places_vs_demand.png")
-        fig.savefig(paths[-1])
+        save(fig, "places_vs_demand")
     return paths

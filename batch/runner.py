@@ -6,8 +6,10 @@ variant's decision numbers read back from that folder. It never raises: a failur
 ``{"state": "failed", "error": ...}`` so the other variants go on.
 
 `executor` yields a `concurrent.futures.Executor`: a local `ProcessPoolExecutor` by default, or
-a Dask distributed cluster through ``client.get_executor()`` (``local`` starts a `LocalCluster`,
-``tcp://host:port`` connects to a running scheduler). `run_batch` drives either with the same code.
+a Dask distributed cluster through ``client.get_executor()`` (`xuewei.cluster`: ``local`` starts a
+`LocalCluster`, ``tcp://host:port`` connects to a running scheduler). `run_batch` drives either with
+the same code. On Dask a variant's own independent models go to the same cluster as tasks
+(`xuewei.optimizer.dask_solve`): a Dask worker is daemonic and may not start a pool of its own.
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
-from xuewei.errors import InputError, Problem, XueweiError
+from xuewei.errors import InputError, XueweiError
 
-CONNECT_TIMEOUT_S = 5
 BATCH_META = "batch.json"
 
 
@@ -71,10 +72,18 @@ def run_variant(name: str, scenario: str, overrides: dict, out_dir: str, key: st
             write_json({"variant": name, "batch_key": key, **meta}, tmp / BATCH_META)
         row, state, error = folder_row(target, name), "done", ""
     except Exception as err:  # the per-variant boundary: report it, let the others finish
+        from xuewei.errors import DiskFullError
+        from xuewei.reports.runfolder import free_bytes, is_disk_full
+
+        disk_full = is_disk_full(err)
+        if disk_full and not isinstance(err, DiskFullError):
+            err = DiskFullError(Path(out_dir), free_bytes(Path(out_dir)))
         error = _describe(err)
         row = failed_row(name, error, Path(scenario).name, meta.get("overrides_text", ""))
         state = "failed"
-    return {"variant": name, "state": state, "row": row, "error": error,
+        return {"variant": name, "state": state, "row": row, "error": error, "disk_full": disk_full,
+                "seconds": time.perf_counter() - t0, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    return {"variant": name, "state": state, "row": row, "error": error, "disk_full": False,
             "seconds": time.perf_counter() - t0, "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
@@ -97,27 +106,6 @@ def finished_row(folder: Path, key: str) -> dict | None:
         return None
 
 
-def _dask_client(address: str, workers: int):
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as err:  # pragma: no cover - a dependency of xuewei
-        raise InputError(Problem(file="--dask", expected="已安装 dask[distributed]", found=str(err))) from None
-    if address == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
-        return Client(cluster), cluster, f"Dask 本机集群（{workers} 个工作进程）"
-    if "://" not in address and ":" not in address:
-        raise InputError(Problem(file="--dask", expected="local 或调度器地址，如 tcp://10.0.0.5:8786", found=address))
-    try:
-        client = Client(address, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise InputError(Problem(file="--dask", expected="可连接的 Dask 调度器地址", found=address,
-                                 hint=f"{CONNECT_TIMEOUT_S} 秒内连接失败（{type(err).__name__}）。请确认调度器已启动"
-                                      "（dask scheduler）、地址和端口正确、网络可达；或去掉 --dask 在本机运行。")) from None
-    n = len(client.scheduler_info().get("workers", {}))
-    return client, None, f"Dask 集群 {address}（{n} 个工作进程）"
-
-
 @contextmanager
 def executor(workers: int = 2, dask: str | None = None):
     """Yield ``(executor, description)``: a local process pool, or a Dask cluster's executor."""
@@ -126,16 +114,17 @@ def executor(workers: int = 2, dask: str | None = None):
         import multiprocessing
 
         # spawn: a fresh interpreter per worker, the same as a Dask worker process (no forked locks or threads).
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        from xuewei.procs import guard_worker
+
+        # Workers die with this process even when it is killed outright (xuewei.procs).
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=guard_worker) as pool:
             yield pool, f"本机进程池（{workers} 个进程）"
         return
-    client, cluster, desc = _dask_client(dask, workers)
-    try:
+    from xuewei.cluster import dask_cluster
+
+    with dask_cluster(dask, workers) as (client, desc):
         yield client.get_executor(pure=False), desc
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None = None, force: bool = False,
@@ -180,9 +169,20 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
         fut = pool.submit(run_variant, v.name, str(v.scenario), v.run_overrides(extra), str(out_dir), v.key, meta)
         pending[fut] = v
         say(v.name, "submitted", None)
+    stopped = None  # the disk filled up: the variants not yet started are not started
     for fut in as_completed(pending):
         v = pending[fut]
         name = v.name
+        if fut.cancelled():
+            from xuewei.batch.compare import failed_row
+
+            error = f"未运行：{stopped}"
+            outcome = {"variant": name, "state": "failed", "row": failed_row(name, error, Path(v.scenario).name,
+                                                                              v.overrides_text()),
+                       "error": error, "seconds": 0.0, "worker": "", "disk_full": True}
+            outcomes[name] = outcome
+            say(name, "failed", outcome)
+            continue
         try:
             outcome = fut.result()
         except Exception as err:  # the worker itself died (killed process, lost Dask worker)
@@ -194,4 +194,8 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
                        "seconds": 0.0, "worker": ""}
         outcomes[name] = outcome
         say(name, outcome["state"], outcome)
+        if outcome.get("disk_full") and stopped is None:
+            stopped = f"变体 {name} 写出时磁盘已满，其余变体停止"
+            for other in pending:
+                other.cancel()  # those already running finish (or fail) on their own
     return [outcomes[v.name] for v in variants]

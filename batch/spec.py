@@ -51,8 +51,9 @@ TOP_KEYS = ("base", "name", "description", "common", "variants", "grid")
 VARIANT_KEYS = ("name", "description")
 OVERRIDE_TOP = ("region", "horizon", "forecast", "policy", "solver", "outputs")
 SECTIONS: dict[str, type[BaseModel]] = {"forecast": ForecastConfig, "policy": PolicyConfig}
-# Inside a batch each variant runs on one core: the layout solver would otherwise start its own process
-# pool per variant (solver.threads >= 2), and Dask workers are daemonic and may not have children.
+# Inside a batch each variant runs on one core: the variants already run side by side, so a variant does
+# not start a process pool of its own (on Dask its independent models go to the same cluster as tasks
+# instead: xuewei.optimizer.dask_solve).
 FORCED_OVERRIDES = {"solver": {"threads": 1, "workers": 1}}  # variants already run side by side
 
 

@@ -42,10 +42,27 @@ def describe_region(region) -> str:
         by = base.groupby("stage")[["classes", "places", "pupils"]].sum()
         for stage, row in by.iterrows():
             lines.append(f"  {STAGE_ZH.get(stage, stage)}：{row['classes']} 班，{row['places']} 学位，{row['pupils']} 人（{m.base_year} 年）")
+    if region.boundary_derived:
+        lines.append("  县界：区域包没有边界文件，已由各点推算示意县界（地图上注明“县界为示意”）")
     if m.synthetic:
         lines.append("  注意：本区域含示意数据（synthetic）：")
         lines += [f"    - {s}" for s in m.synthetic_parts]
     return "\n".join(lines)
+
+
+def warn_oversize(region, policy=None, base_year: int | None = None) -> int:
+    """One warning per public school above the size cap or with 大班额 in the base year; returns
+    how many (the run brings them down over the periods: ``oversize_target_year``)."""
+    from xuewei.optimizer.oversize import base_year_breaches
+    from xuewei.optimizer.policy import PolicyConfig
+
+    rows = base_year_breaches(region, policy or PolicyConfig(), base_year)
+    for text in rows["text"]:
+        log.warning("%s。", text)
+    if len(rows):
+        log.warning("以上 %d 所学校超过规模或班额上限：运行时逐期降到上限（policy.oversize_target_year，缺省为最后一个规划期），"
+                    "超出的学生分流到其他学校，动作记为“缩减”。", len(rows))
+    return len(rows)
 
 
 def cmd_validate(args) -> int:
@@ -53,6 +70,8 @@ def cmd_validate(args) -> int:
     if path.is_dir():
         region = load_region(path)
         print(describe_region(region))
+        _describe_plan(region)
+        warn_oversize(region)
         print("校验通过。")
         return 0
     if not path.exists():
@@ -82,11 +101,23 @@ def cmd_validate(args) -> int:
         return 0
     from xuewei.pipeline import load_inputs  # validates the [forecast] and [policy] sections too
 
-    scenario, spath, region, _, _ = load_inputs(path)
+    scenario, spath, region, _, policy = load_inputs(path)
     print(f"情景 {scenario.name}（{spath}）：规划期 {scenario.horizon.periods}，求解器 {scenario.solver.name}")
     print(describe_region(region))
+    _describe_plan(region)
+    warn_oversize(region, policy, scenario.horizon.base_year)
     print("校验通过。")
     return 0
+
+
+def _describe_plan(region) -> None:
+    """The plan a region names: loaded now (a bad plan file is an input error), and what it can check."""
+    from xuewei.data.plans import plan_of_region
+    from xuewei.optimizer.plan_check import area_match, plan_sentence
+
+    plan = plan_of_region(region)
+    if plan is not None:
+        print(f"  规划：{plan.name}；可对照：{plan_sentence(plan)}。{area_match(plan, region).sentence}")
 
 
 def cmd_plans_list(args) -> int:

@@ -16,7 +16,9 @@ from xuewei.errors import InputError, Problem
 
 PLAN_IDS = ("leshan", "jiangyang", "neijiang", "wuxi", "huantai")
 TABLE_KINDS = ("indicator", "layout", "places", "projects", "sentence")
+PLAN_STAGES = ("kindergarten", "primary", "junior", "senior", "vocational", "special")
 _WS = re.compile(r"\s+")
+_YEAR_COLUMN = re.compile(r"^(\d{4})年")
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,24 @@ class PlanTable:
     rows: list[dict]
     notes: list[str] = field(default_factory=list)
     checks: list[dict] = field(default_factory=list)
+    per_school: dict = field(default_factory=dict)
+    adjustments: dict = field(default_factory=dict)
+    places_added: dict = field(default_factory=dict)
+    target_year: int | None = None
+    read_as: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "unit": self.unit, "kind": self.kind,
                 "columns": self.columns, "rows": self.rows, "notes": self.notes, "checks": self.checks}
+
+    def year_columns(self) -> dict[str, int]:
+        """Columns named by a year (``2025年``), except achieved figures (``2020年完成情况``): column → year."""
+        out = {}
+        for col in self.columns:
+            m = _YEAR_COLUMN.match(col)
+            if m and not any(w in col for w in ("完成", "实现", "实际")):
+                out[col] = int(m.group(1))
+        return out
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,15 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     issued: str = ""
     path: Path | None = None
+    target_year: int | None = None
+
+    @property
+    def horizon(self) -> int:
+        """The plan's last year [year]: ``target_year`` as written, else the latest year column of its tables."""
+        if self.target_year:
+            return int(self.target_year)
+        years = [y for t in self.tables for y in t.year_columns().values()]
+        return max(years) if years else 2025
 
     def table(self, table_id: str) -> PlanTable:
         for t in self.tables:
@@ -73,6 +98,36 @@ def available_plans() -> list[str]:
     return sorted(p.stem for p in PLANS_DIR.glob("*.toml"))
 
 
+def resolve_plan_path(ref: str | Path, base: Path | None = None) -> Path:
+    """A plan reference as a file: a bundled id (``wuxi``) or a ``.toml`` path, relative to ``base``.
+
+    Raises
+    ------
+    InputError
+        An unknown id or a missing file, naming both.
+    """
+    path = Path(ref)
+    if path.suffix != ".toml":
+        return plan_path(str(ref))
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    if not path.is_file():
+        raise InputError(Problem(file=str(path), field="plan", expected="存在的规划文件（.toml）或已收录的规划编号："
+                                 + "、".join(available_plans()), found="找不到"))
+    return path
+
+
+def plan_of_region(region) -> Plan | None:
+    """The plan a region names in ``region.toml`` (``plan = "wuxi"`` or a file), loaded; ``None`` if none.
+
+    Called before anything is solved, so a missing or malformed plan file stops a run at once.
+    """
+    ref = getattr(region.meta, "plan", None)
+    if not ref:
+        return None
+    return load_plan(resolve_plan_path(ref, getattr(region, "path", None)))
+
+
 def load_plan(plan_id_or_path: str | Path) -> Plan:
     """Read one plan file and check its structure (not its quotes; see `check_quotes`)."""
     path = Path(plan_id_or_path)
@@ -86,6 +141,8 @@ def load_plan(plan_id_or_path: str | Path) -> Plan:
     for key in ("plan", "name", "source", "tables"):
         if key not in raw:
             problems.append(Problem(file=str(path), field=key, expected="必填项", found="缺失"))
+    if problems:
+        raise InputError(problems)
     for key in ("plan", "name", "source"):
         if not isinstance(raw[key], str) or not raw[key].strip():
             problems.append(Problem(file=str(path), field=key, expected="非空文本", found=repr(raw[key])))
@@ -95,6 +152,11 @@ def load_plan(plan_id_or_path: str | Path) -> Plan:
     if not isinstance(raw["tables"], list) or not all(isinstance(t, dict) for t in raw["tables"]):
         problems.append(Problem(file=str(path), field="tables", expected="表的数组（[[tables]]）",
                                 found=type(raw["tables"]).__name__))
+    target_year = raw.get("target_year")
+    if target_year is not None and (not isinstance(target_year, int) or isinstance(target_year, bool)
+                                    or not 1949 <= target_year <= 2100):
+        problems.append(Problem(file=str(path), field="target_year", expected="规划期末年份（整数，如 2025）",
+                                found=repr(target_year)))
     if problems:
         raise InputError(problems)
     tables = []
@@ -129,14 +191,101 @@ def load_plan(plan_id_or_path: str | Path) -> Plan:
         if problems:
             continue
         columns = t.get("columns") or [k for k in t["rows"][0] if k != "source_quote"] if t["rows"] else []
+        decl = _declarations(t, list(columns), where)
+        if isinstance(decl, list):
+            problems += decl
+            continue
         tables.append(PlanTable(id=t["id"], title=t["title"], unit=t.get("unit", ""), kind=kind,
                                 columns=list(columns), rows=list(t["rows"]), notes=list(t.get("notes", [])),
-                                checks=list(t.get("checks", []))))
+                                checks=list(t.get("checks", [])), **decl))
     if problems:
         raise InputError(problems)
     return Plan(id=raw["plan"], name=raw["name"], region=raw.get("region", ""), admin_code=str(raw.get("admin_code", "")),
                 source=raw["source"], tables=tables, notes=list(raw.get("notes", [])), issued=raw.get("issued", ""),
-                path=path)
+                path=path, target_year=target_year)
+
+
+def _declarations(t: dict, columns: list[str], where: str) -> dict | list[Problem]:
+    """How a table is compared with a run (docs/plans-format.md “对照声明”): the optional
+    ``per_school``, ``adjustments``, ``places_added``, ``target_year`` and ``read_as`` of one table.
+
+    Returns the checked declarations, or the problems found (each naming the table and key).
+    """
+    problems: list[Problem] = []
+    known = set(columns)
+
+    def bad(key: str, expected: str, found) -> None:
+        problems.append(Problem(file=where, field=key, expected=expected, found=str(found)))
+
+    def fields(key: str, spec: dict, names: list[str], required: bool) -> None:
+        for name in names:
+            value = spec.get(name)
+            if value is None:
+                if required:
+                    bad(f"{key}.{name}", "本表的列名", "缺失")
+            elif not isinstance(value, str) or value not in known:
+                bad(f"{key}.{name}", "本表的列名之一：" + "、".join(columns), value)
+
+    def stages(key: str, value) -> None:
+        if not isinstance(value, list) or not value or not set(value) <= set(PLAN_STAGES):
+            bad(key, "学段代码的数组：" + "、".join(PLAN_STAGES), value)
+
+    out: dict = {}
+    for key in ("per_school", "adjustments", "places_added"):
+        if key in t and not isinstance(t[key], dict):
+            bad(key, "内联表或 [tables.%s] 小节" % key, type(t[key]).__name__)
+    if problems:
+        return problems
+    ps = t.get("per_school")
+    if ps is not None:
+        fields("per_school", ps, ["name", "classes_before", "classes_after"], True)
+        fields("per_school", ps, ["places_before", "places_after"], False)
+        year = ps.get("year")
+        if isinstance(year, str):
+            fields("per_school", ps, ["year"], True)
+        elif year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+            bad("per_school.year", "年份所在的列名，或全部行共同的年份（整数）", year)
+        if "stages" in ps:
+            stages("per_school.stages", ps["stages"])
+        if not isinstance(ps.get("skip", []), list):
+            bad("per_school.skip", "不是学校的行的名称（数组，如 [\"合计\"]）", ps.get("skip"))
+        out["per_school"] = dict(ps)
+    adj = t.get("adjustments")
+    if adj is not None:
+        fields("adjustments", adj, ["stage_field"], False)
+        if "count_fields" in adj:
+            cf = adj["count_fields"]
+            if not isinstance(cf, list) or not cf or not set(cf) <= known:
+                bad("adjustments.count_fields", "本表中调整类别的列名（数组）", cf)
+        else:
+            fields("adjustments", adj, ["item_field", "count_field"], True)
+        out["adjustments"] = dict(adj)
+    pa = t.get("places_added")
+    if pa is not None:
+        fields("places_added", pa, ["area_field"], True)
+        sf = pa.get("stage_fields")
+        if not isinstance(sf, dict) or not sf or not set(sf) <= known:
+            bad("places_added.stage_fields", "列名 → 学段代码数组 的内联表", sf)
+        else:
+            for col, st in sf.items():
+                stages(f"places_added.stage_fields.{col}", st)
+        codes = pa.get("area_codes", {})
+        if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
+            bad("places_added.area_codes", "地区名 → 行政区划代码（文本）的内联表", codes)
+        out["places_added"] = dict(pa)
+    ty = t.get("target_year")
+    if ty is not None:
+        if not isinstance(ty, int) or isinstance(ty, bool) or not 1949 <= ty <= 2100:
+            bad("target_year", "本表数字所指的年份（整数）", ty)
+        out["target_year"] = ty
+    read_as = t.get("read_as", [])
+    n_rows = len(t.get("rows", []))
+    if not isinstance(read_as, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("row"), int) and 1 <= r["row"] <= n_rows
+            and isinstance(r.get("unit"), str) and str(r.get("note", "")).strip() for r in read_as):
+        bad("read_as", f"[[tables.read_as]]：row（1–{n_rows}）、unit 与说明原因的 note", read_as)
+    out["read_as"] = list(read_as) if isinstance(read_as, list) else []
+    return problems or out
 
 
 def read_seed(plan: Plan) -> str:

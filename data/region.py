@@ -2,8 +2,9 @@
 
 The pack's files and columns are documented in ``docs/data-format.md``; each table's columns come
 from ``data/schema/<table>.csv``. Loading checks each file on its own (types, ranges, allowed values,
-unique ids), then across files (every township, school and node referred to exists), then
-geography (coordinates plausible, inside the county boundary, lat/lon not swapped).
+unique ids), across files (every township, school and node referred to exists) and geography
+(coordinates plausible, inside the county boundary, lat/lon not swapped), all in one pass: one
+`InputError` lists every problem. The boundary file is optional (see `xuewei.data.boundary`).
 All coordinates are converted to WGS-84 on load (columns ``lon``, ``lat``); the input values are
 kept as ``lon_input``, ``lat_input``. Distances use the region's UTM zone (`Region.metric_crs`).
 """
@@ -22,7 +23,8 @@ from pyproj import CRS
 
 from xuewei.data import crs as crsmod
 from xuewei.data.paths import PACKAGE_ROOT, REGIONS_DIR
-from xuewei.data.tables import TABLE_SUFFIXES, read_table
+from xuewei.data.boundary import derive_boundary, gross_outliers, metric_crs_of, read_boundary
+from xuewei.data.tables import TABLE_SUFFIXES, did_you_mean, read_table
 from xuewei.data.tomlio import read_toml, validate_model
 from xuewei.errors import InputError, Problem
 
@@ -76,6 +78,7 @@ class Region:
     tables: dict[str, pd.DataFrame]
     metric_crs: CRS
     files: dict[str, Path] = field(default_factory=dict)
+    boundary_derived: bool = False  # no boundary file: ``boundary`` is a sketch from the points (示意)
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
         tables = self.__dict__.get("tables", {})
@@ -150,66 +153,39 @@ def _find_file(folder: Path, name: str, override: str | None, label: str = "regi
     return None
 
 
-def _load_boundary(path: Path | None, label: str, crs: str | CRS):
-    import geopandas as gpd
-    import shapely
+def _usable(tables: dict[str, pd.DataFrame], table: str, column: str) -> bool:
+    return table in tables and column in tables[table] and column not in tables[table].attrs.get("missing_columns", ())
 
-    if path is None or not path.exists():
-        raise InputError(Problem(file=label, expected="区域边界文件 boundary.geojson（或 .gpkg/.shp）", found="缺失"))
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as err:
-        raise InputError(Problem(file=label, expected="可读取的边界文件", found=str(err))) from None
-    if gdf.empty or gdf.geometry.isna().all():
-        raise InputError(Problem(file=label, expected="至少一个面要素", found="空图层"))
-    geoms = gdf.geometry[~gdf.geometry.isna()]
-    if not geoms.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-        raise InputError(Problem(file=label, field="geometry", expected="面（Polygon/MultiPolygon）",
-                                 found="、".join(sorted(set(geoms.geom_type)))))
-    if geoms.is_empty.any():
-        raise InputError(Problem(file=label, field="geometry", expected="非空的面", found="空几何"))
-    invalid = ~geoms.is_valid
-    if invalid.any():
-        reason = shapely.is_valid_reason(geoms[invalid].iloc[0])
-        log.warning("文件 %s：%d 个面几何无效（%s），已自动修复（make_valid）。", label, int(invalid.sum()), reason)
-    geom = shapely.make_valid(shapely.union_all(shapely.make_valid(geoms.to_numpy())))
-    if geom.geom_type == "GeometryCollection":  # keep the areas of a repaired geometry
-        geom = shapely.union_all([g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")])
-    if geom.is_empty or geom.area == 0:
-        raise InputError(Problem(file=label, field="geometry", expected="面积大于零的面", found="无效几何"))
-    if not crsmod.is_geographic(crs):
-        x0, y0, x1, y1 = geom.bounds
-        if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
-            raise InputError(Problem(file=label, field="crs", expected="与边界坐标一致的坐标系",
-                                     found=f"坐标像经纬度（{x0:.2f}…{x1:.2f}, {y0:.2f}…{y1:.2f}），但坐标系是投影坐标（米）",
-                                     hint="请核对 region.toml 中的 crs（或 boundary_crs），经纬度请写 \"EPSG:4326\"。"))
-    # GDAL reports GeoJSON as EPSG:4326 whatever its coordinates are; region.toml says what they are.
-    def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = crsmod.to_wgs84(coords[:, 0], coords[:, 1], crs)
-        return np.column_stack([lon, lat])
 
-    geom = shapely.transform(geom, convert)
-    lon_min, lat_min, lon_max, lat_max = geom.bounds
-    if not (-180 <= lon_min <= lon_max <= 180 and -90 <= lat_min <= lat_max <= 90):
-        raise InputError(Problem(file=label, field="crs", expected="与边界坐标一致的坐标系",
-                                 found=f"换算后范围 {lon_min:.1f}…{lon_max:.1f}, {lat_min:.1f}…{lat_max:.1f}",
-                                 hint="请核对 region.toml 中的 crs（或 boundary_crs）。"))
-    return gpd.GeoDataFrame({"name": ["boundary"]}, geometry=[geom], crs=crsmod.WGS84)
+def suggest_id(value: str, target: pd.DataFrame, id_col: str) -> str:
+    """The hint for an id that is not in ``target``: the nearest id (or the id of a row whose name is
+    ``value``, when a name was written for a code), glossed with its name."""
+    ids = target[id_col].dropna().astype(str)
+    names = target["name"].astype(str) if "name" in target else pd.Series("", index=target.index)
+    gloss = dict(zip(ids, names.loc[ids.index]))
+    same_name = ids[names.loc[ids.index].str.strip() == str(value).strip()]
+    if len(same_name):
+        return (f"该列应填编号而非名称：您是否想写“{same_name.iloc[0]}”"
+                f"{'（' + gloss[same_name.iloc[0]] + '）' if gloss.get(same_name.iloc[0]) else ''}？")
+    choices = {i: i for i in ids} | {n: i for i, n in gloss.items() if n and n != "nan"}
+    near = did_you_mean(str(value), choices, gloss)
+    return "引用了不存在的编号。" + (near or "")
 
 
 def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
                 base_year: int | None = None) -> None:
     def refs(table: str, column: str, target: str, target_col: str, extra: set[str] = frozenset()) -> None:
-        if table not in tables or target not in tables:
-            return
-        valid = set(tables[target][target_col]) | set(extra)
-        bad = ~tables[table][column].isin(valid)
+        if not (_usable(tables, table, column) and _usable(tables, target, target_col)):
+            return  # the file, or the column, is missing or unreadable: already reported
+        valid = set(tables[target][target_col].dropna()) | set(extra)
+        values = tables[table][column]
+        bad = ~values.isin(valid) & values.notna() & (values.astype(str).str.strip() != "")
         for i in np.flatnonzero(bad.to_numpy())[:20]:
             problems.append(Problem(file=labels[table], row=int(i) + 2, field=column,
                                     expected=f"见于 {Path(labels[target]).name} 的 {target_col}",
-                                    found=str(tables[table][column].iloc[i]), hint="引用了不存在的编号。"))
+                                    found=str(values.iloc[i]), hint=suggest_id(values.iloc[i], tables[target], target_col)))
 
-    if "townships" in tables and "county_id" in tables["townships"]:
+    if _usable(tables, "townships", "county_id"):
         county = tables["townships"]["county_id"].astype(str).str.strip()
         if (county != "").any() and (county == "").any():
             # A city whose proper has no county code is plausible; say how it is treated.
@@ -222,12 +198,12 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
     refs("births", "township_id", "townships", "township_id")
     refs("school_stages", "school_id", "schools", "school_id")
     refs("housing", "node_id", "nodes", "node_id")
-    if "candidate_sites" in tables and "schools" in tables:
+    if _usable(tables, "candidate_sites", "site_id") and _usable(tables, "schools", "school_id"):
         clash = tables["candidate_sites"]["site_id"].isin(set(tables["schools"]["school_id"]))
         for i in np.flatnonzero(clash.to_numpy())[:20]:
             problems.append(Problem(file=labels["candidate_sites"], row=int(i) + 2, field="site_id",
                                     expected="不与学校编号重复的编号", found=str(tables["candidate_sites"]["site_id"].iloc[i])))
-    if "school_stages" in tables:
+    if "school_stages" in tables and not tables["school_stages"].attrs.get("missing_columns"):
         ss = tables["school_stages"]
         dup = ss.duplicated(["school_id", "stage", "year"])
         for i in np.flatnonzero(dup.to_numpy())[:20]:
@@ -238,12 +214,12 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
             problems.append(Problem(file=labels["school_stages"], field="year", expected=f"含基准年 {base_year} 的记录",
                                     found="、".join(map(str, years[:5])),
                                     hint="学校的班数、学位和学生数须有基准年（region.toml 的 base_year）的数。"))
-        over = ss["pupils"] > ss["places"] * 2
-        for i in np.flatnonzero(over.to_numpy())[:20]:
+        over = (ss["pupils"] > ss["places"] * 2).fillna(False)
+        for i in np.flatnonzero(over.to_numpy(dtype=bool))[:20]:
             problems.append(Problem(file=labels["school_stages"], row=int(i) + 2, field="pupils",
                                     expected="不超过学位数两倍（否则多半是单位或列填错）",
                                     found=f"{ss['pupils'].iloc[i]}（学位 {ss['places'].iloc[i]}）"))
-    if "births" in tables:
+    if _usable(tables, "births", "township_id") and _usable(tables, "births", "year"):
         dup = tables["births"].duplicated(["township_id", "year"])
         for i in np.flatnonzero(dup.to_numpy())[:20]:
             problems.append(Problem(file=labels["births"], row=int(i) + 2, field="year",
@@ -317,56 +293,162 @@ def _check_inside(df: pd.DataFrame, boundary, metric: CRS, label: str, problems:
                                 hint=hint))
 
 
+def _meta_or_problems(raw: dict, label: str, text: str, problems: list[Problem]) -> tuple[RegionMeta | None, dict]:
+    """``region.toml`` validated; when it is wrong, its problems join ``problems`` and what can still be
+    used to read the tables (``files``, ``crs``, ``base_year``) is taken from it as written."""
+    try:
+        return validate_model(RegionMeta, raw, label, text), {}
+    except InputError as err:
+        problems += err.problems
+    files = raw.get("files") if isinstance(raw.get("files"), dict) else {}
+    return None, {"files": {k: v for k, v in files.items() if isinstance(v, str)},
+                  "crs": raw.get("crs") if isinstance(raw.get("crs"), str) else None,
+                  "boundary_crs": raw.get("boundary_crs") if isinstance(raw.get("boundary_crs"), str) else None,
+                  "base_year": raw.get("base_year") if type(raw.get("base_year")) is int else None}
+
+
+def _points(tables: dict[str, pd.DataFrame]) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(table, row positions, lon, lat) of every point read, WGS-84."""
+    out = []
+    for name in POINT_TABLES:
+        if name in tables and "lon" in tables[name]:
+            df = tables[name]
+            have = np.flatnonzero(df["lon"].notna().to_numpy() & df["lat"].notna().to_numpy())
+            out.append((name, have, df["lon"].to_numpy(float)[have], df["lat"].to_numpy(float)[have]))
+    return out
+
+
+def _derived_boundary(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
+                      folder: Path):
+    """No boundary file: flag gross outliers among the points, then sketch the boundary around the rest."""
+    pts = _points(tables)
+    if not pts or not sum(len(p[1]) for p in pts):
+        return None, None
+    lon = np.concatenate([p[2] for p in pts])
+    lat = np.concatenate([p[3] for p in pts])
+    metric = metric_crs_of(lon, lat)
+    x, y = crsmod.project(lon, lat, metric)
+    outlier, nn, centre = gross_outliers(x, y)
+    k = 0
+    for name, rows, _, _ in pts:
+        cols = POINT_TABLES[name]
+        for j in np.flatnonzero(outlier[k:k + len(rows)])[:20]:
+            i = rows[j]
+            df = tables[name]
+            far = f"距最近的其他点 {nn[k + j] / 1000:.0f} km，距各点中心 {centre[k + j] / 1000:.0f} km"
+            problems.append(Problem(
+                file=labels[name], row=int(i) + 2, field=f"{cols[0]}/{cols[1]}", expected="与本县其他点相近的坐标",
+                found=f"{df[cols[0]].iloc[i]}, {df[cols[1]].iloc[i]}（{far}）",
+                hint="区域包没有边界文件，远离其他所有点的点多半是坐标填错；若位置无误，请提供县界文件 boundary.geojson。"))
+        k += len(rows)
+    boundary, buffer_m = derive_boundary(x[~outlier], y[~outlier], metric)
+    log.warning("区域 %s 没有边界文件（boundary.geojson/.gpkg/.shp），已由 %d 个乡镇驻地、村（社区）、学校和地块的点推算示意县界"
+                "（凹包外扩 %.1f km）；地图上注明“县界为示意”。正式县界的来源见 docs/data-format.md。",
+                folder.name, int((~outlier).sum()), buffer_m / 1000)
+    return boundary, metric
+
+
 def load_region(ref: str | Path, base: Path | None = None) -> Region:
-    """Load and validate a region pack (a folder path or a bundled region id)."""
+    """Load and validate a region pack (a folder path or a bundled region id).
+
+    Every problem of every file is collected in one pass and raised as one `InputError`:
+    ``region.toml``, each table's cells, references across files (with the nearest valid id), and
+    geography. A table that cannot be read, or a column it lacks, only leaves out the checks that
+    need it. Without a boundary file the boundary is derived from the points
+    (`Region.boundary_derived`, with a warning).
+    """
     folder = resolve_region_path(ref, base)
     meta_label = str(folder / "region.toml")
     raw, text = read_toml(folder / "region.toml", meta_label)
-    meta = validate_model(RegionMeta, raw, meta_label, text)
-    try:
-        crs = crsmod.parse_crs(meta.crs)
-        bcrs = crsmod.parse_crs(meta.boundary_crs) if meta.boundary_crs else crs
-    except ValueError as err:
-        raise InputError(Problem(file=meta_label, field="crs", expected='"EPSG:4326" 等 EPSG 代码，或 "gcj02"、"bd09"',
-                                 found=meta.crs, hint=str(err))) from None
-    unknown = set(meta.files) - set(TABLES) - {"boundary"}
+    problems: list[Problem] = []
+    meta, partial = _meta_or_problems(raw, meta_label, text, problems)
+    files_override = meta.files if meta else partial["files"]
+    crs_text = meta.crs if meta else partial["crs"]
+    bcrs_text = meta.boundary_crs if meta else partial["boundary_crs"]
+    base_year = meta.base_year if meta else partial["base_year"]
+    crs = bcrs = None
+    if crs_text is not None:
+        try:
+            crs = crsmod.parse_crs(crs_text)
+            bcrs = crsmod.parse_crs(bcrs_text) if bcrs_text else crs
+        except ValueError as err:
+            crs = bcrs = None
+            problems.append(Problem(file=meta_label, field="crs", expected='"EPSG:4326" 等 EPSG 代码，或 "gcj02"、"bd09"',
+                                    found=str(crs_text), hint=str(err)))
+    unknown = set(files_override) - set(TABLES) - {"boundary"}
     if unknown:
-        raise InputError(Problem(file=meta_label, field="files", expected="表名之一：" + "、".join(TABLES),
-                                 found="、".join(sorted(unknown))))
+        problems.append(Problem(file=meta_label, field="files", expected="表名之一：" + "、".join(TABLES),
+                                found="、".join(sorted(unknown))))
 
-    boundary_path = _find_file(folder, "boundary", meta.files.get("boundary"), meta_label)
-    boundary = _load_boundary(boundary_path, str(boundary_path or folder / "boundary.geojson"), bcrs)
-    c = boundary.geometry.iloc[0].centroid
-    metric = crsmod.utm_crs(c.x, c.y)
+    boundary = None
+    files: dict[str, Path] = {"region": folder / "region.toml"}
+    try:
+        boundary_path = _find_file(folder, "boundary", files_override.get("boundary"), meta_label)
+    except InputError as err:
+        problems += err.problems
+        boundary_path = None
+    if boundary_path is not None and not boundary_path.exists() and files_override.get("boundary"):
+        problems.append(Problem(file=str(boundary_path), expected="region.toml 的 files.boundary 所指的边界文件",
+                                found="找不到该文件"))
+    elif boundary_path is not None and bcrs is not None:
+        files["boundary"] = boundary_path
+        try:
+            boundary = read_boundary(boundary_path, str(boundary_path), bcrs)
+        except InputError as err:
+            problems += err.problems
 
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
-    files: dict[str, Path] = {"region": folder / "region.toml"}
-    if boundary_path is not None:
-        files["boundary"] = boundary_path
-    problems: list[Problem] = []
     for name, (required, unique) in TABLES.items():
-        path = _find_file(folder, name, meta.files.get(name), meta_label)
+        try:
+            path = _find_file(folder, name, files_override.get(name), meta_label)
+        except InputError as err:
+            problems += err.problems
+            continue
         if path is None:
             if required:
                 problems.append(Problem(file=str(folder / f"{name}.csv"), expected="必需的数据表", found="缺失"))
             continue
         label = str(path)
-        try:
-            df, file_crs = read_table(path, name, label=label, unique=unique)
-        except InputError as err:
-            problems += err.problems
+        df, file_crs = read_table(path, name, label=label, unique=unique, problems=problems)
+        if df is None:
             continue
         if name in POINT_TABLES:
-            point_crs = crsmod.parse_crs(file_crs) if file_crs else crs
-            df = _convert_points(df, POINT_TABLES[name], point_crs, label, problems, required=name != "townships")
+            cols = POINT_TABLES[name]
+            if crs is None or set(cols) & set(df.attrs.get("missing_columns", ())):
+                df = df.assign(lon_input=np.nan, lat_input=np.nan, lon=np.nan, lat=np.nan)
+            else:
+                point_crs = crsmod.parse_crs(file_crs) if file_crs else crs
+                df = _convert_points(df, cols, point_crs, label, problems, required=name != "townships")
         tables[name], labels[name], files[name] = df, label, path
+    _check_refs(tables, labels, problems, base_year)
+
+    derived = boundary_path is None
+    metric = None
+    if boundary is not None:
+        c = boundary.geometry.iloc[0].centroid
+        metric = crsmod.utm_crs(c.x, c.y)
+        for name in POINT_TABLES:
+            if name in tables:
+                _check_inside(tables[name], boundary, metric, labels[name], problems, POINT_TABLES[name])
+    elif derived:
+        boundary, metric = _derived_boundary(tables, labels, problems, folder)
+        if boundary is None and not problems:
+            problems.append(Problem(file=str(folder / "boundary.geojson"), expected="县界文件，或至少一个有坐标的村（社区）",
+                                    found="都没有"))
     if problems:
-        raise InputError(problems)
-    _check_refs(tables, labels, problems, meta.base_year)
-    for name in POINT_TABLES:
-        if name in tables:
-            _check_inside(tables[name], boundary, metric, labels[name], problems, POINT_TABLES[name])
-    if problems:
-        raise InputError(problems)
-    return Region(meta=meta, path=folder, boundary=boundary, tables=tables, metric_crs=metric, files=files)
+        raise InputError(_unique(problems))
+    return Region(meta=meta, path=folder, boundary=boundary, tables=tables, metric_crs=metric, files=files,
+                  boundary_derived=derived)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """The problems in order, one per file, row and field (a cell that is empty is not also “no coordinate”)."""
+    seen: set = set()
+    out = []
+    for p in problems:
+        key = (p.file, p.row, p.field) if p.row is not None else p
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

@@ -1,9 +1,11 @@
 """Rolling-origin backtest of the grade-progression model against persistence and linear trend.
 
 For each origin T the model is fitted on years ≤ T only (ratios, method choice, births known up to
-T), forecasts T+1 … T+H, and is scored where actuals exist. The model's forecast is the chosen
-cohort forecast combined with persistence, with a weight per horizon set on the procedure's own
-out-of-sample record at inner origins ≤ T (see `Engine.weights`). Structural-break years (e.g. ECASD
+T), forecasts T+1 … T+H, and is scored where actuals exist. The model's forecast combines, per
+horizon, the cohort forecast with fixed robust estimators, the cohort forecast with estimators
+selected on past accuracy, and persistence; the weights are half robust, half persistence while the
+track record is short, and are otherwise learned on the procedure's own out-of-sample record at
+warm inner origins < T and shrunk toward that prior (see `Engine.weights`). Structural-break years (e.g. ECASD
 2020, a COVID count of in-person pupils only) are neither fitted on nor scored, for any method:
 forecasts launch from the last good year ≤ T and the horizon still counts from T.
 
@@ -15,6 +17,7 @@ that could be scored at that horizon, and ``n`` is the number of scored cases ov
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +76,29 @@ def _estimates(num: np.ndarray, den: np.ndarray, c: int, method: RatioMethod, sh
     return gpr
 
 
+def _entry_trend(values: np.ndarray, window: int, steps: int, offset: int) -> np.ndarray:
+    """Entry-grade pupils (A, steps) on a least-squares line through each area's last ``window``
+    known values, for the ``steps`` years after launch; ``offset`` = launch index − origin index
+    (≤ 0). The slope is halved (damped) and the path never goes below 0. Areas with one value keep it."""
+    n_area, n_year = values.shape
+    out = np.full((n_area, steps), np.nan)
+    x = np.arange(n_year, dtype=float)
+    for a in range(n_area):
+        idx = np.flatnonzero(np.isfinite(values[a]))[-window:]
+        if len(idx) == 0:
+            continue
+        if len(idx) == 1:
+            out[a] = values[a, idx[0]]
+            continue
+        slope, icept = np.polyfit(x[idx], values[a, idx], 1)
+        base = icept + slope * (n_year - 1 + offset)
+        out[a] = np.maximum(base + TREND_DAMPING * slope * np.arange(1, steps + 1), 0.0)
+    return out
+
+
+TREND_DAMPING = 0.5
+
+
 def _entry_series(hist: History, pupils_fit: np.ndarray) -> np.ndarray:
     """Entry-grade pupils (A, T), NaN at breaks."""
     a = np.arange(len(hist.cube.areas))
@@ -114,6 +140,12 @@ class Engine:
         self.num, self.den = hist.ratio_terms()
         self.entry = _entry_series(hist, self.pupils_fit)
         self.years = hist.cube.years
+        seen = np.isfinite(hist.cube.pupils).any(axis=1)  # (A, G): grades each area ever has
+        g = np.arange(seen.shape[1])
+        lo = np.where(seen.any(axis=1), seen.argmax(axis=1), 0)
+        hi = np.where(seen.any(axis=1), seen.shape[1] - 1 - seen[:, ::-1].argmax(axis=1), -1)
+        #: (A, G) grades inside each area's grade range (its lowest to highest grade in the data)
+        self.in_range = (g[None, :] >= lo[:, None]) & (g[None, :] <= hi[:, None])
         if hist.births is not None:
             self.births_x, _ = _births_for(hist, self.years, known_until=10**6)
         self._cache: dict = {}
@@ -142,13 +174,15 @@ class Engine:
         b = _base_index(self.hist, c)
         steps = last - b
         gpr = self._gpr(c, choice.gpr, choice.shrink)
-        stat = self._entry_stat(c, choice.entry)
+        stat = None if (choice.entry.kind == "trend" and self.hist.births is None) else self._entry_stat(c, choice.entry)
         target_years = self.years[0] + np.arange(b + 1, last + 1)
         projected = False
         if self.hist.births is not None:
             known = 10**6 if self.births_are_known else int(self.years[c])
             births, projected = _births_for(self.hist, target_years, known_until=known)
             entry = births * stat[:, None]
+        elif choice.entry.kind == "trend":
+            entry = _entry_trend(self.entry[:, : c + 1], choice.entry.window, steps, b - c)
         else:
             entry = np.repeat(stat[:, None], steps, axis=1)
         current = self.hist.cube.pupils[:, b, :].copy()
@@ -159,7 +193,9 @@ class Engine:
             nxt = np.full_like(current, np.nan)
             nxt[:, 1:] = current[:, :-1] * gpr[:, 1:]
             nxt[rows, self.hist.entry_index] = entry[:, k]
-            nxt = np.where(np.isnan(current), np.nan, nxt)  # grades an area does not have stay empty
+            # grades outside an area's range stay empty; a grade inside it that has no pupils yet
+            # (a school adding a grade a year) enters when the cohort below moves up into it
+            nxt = np.where(self.in_range, nxt, np.nan)
             out[:, k, :] = nxt
             current = nxt
         if choice.damping < 1:
@@ -239,69 +275,181 @@ class Engine:
             self._cache[key] = self._area_totals(o, horizon, choice)
         return self._cache[key]
 
-    def weights(self, c: int, horizon: int) -> np.ndarray:
-        """Weight of the cohort forecast against persistence for each horizon 1 … ``horizon``.
-
-        For each h, the weight on `WEIGHT_GRID` with the lowest mean APE of area totals when the
-        procedure's own forecasts from inner origins ``o < c`` (each chosen with years ≤ o only)
-        are combined with persistence, over targets ``o + h ≤ c``. With fewer than
-        `MIN_WEIGHT_CASES` such cases at h, the cases of all horizons are pooled; with none at all
-        the weight is 1.
-        """
+    def _warm_inner(self, c: int, horizon: int) -> tuple[list[int], np.ndarray]:
+        """Warm inner origins ``o < c`` (at least `WARMUP_YEARS` good years up to ``o``) and their
+        target mask (len, horizon) of ``o + h ≤ c``: the origins whose record is learned from."""
         inner, mask = self._inner(c, horizon)
-        out = np.ones(horizon)
+        good = np.cumsum(~self.hist.breaks)
+        keep = [i for i, o in enumerate(inner) if good[o] >= WARMUP_YEARS]
+        return [inner[i] for i in keep], mask[keep].reshape(-1, horizon)
+
+    def _record(self, c: int, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Track record of the components at the warm inner origins of ``c``.
+
+        Returns the component forecasts of area totals (K, O, A, horizon) in `COMPONENTS` order
+        (robust fixed method, method selected at ``o``, persistence), the actual totals
+        (O, A, horizon) and the usable cases (O, A, horizon): target ``o + h ≤ c``, actual > 0,
+        every component finite. O = 0 gives empty arrays.
+        """
+        inner, mask = self._warm_inner(c, horizon)
+        n_area = len(self.hist.cube.areas)
         if not inner:
-            return out
+            empty = np.zeros((0, n_area, horizon))
+            return np.zeros((len(COMPONENTS), 0, n_area, horizon)), empty, empty.astype(bool)
         act = self._actuals(inner, horizon)
-        model = np.stack([self._track_record(o, horizon) for o in inner])
-        persist = np.repeat(self.hist.totals[:, inner].T[:, :, None], horizon, axis=2)
-        use = mask[:, None, :] & np.isfinite(act) & (np.nan_to_num(act) > 0) & np.isfinite(model) & np.isfinite(persist)
+        robust = np.stack([self._area_totals(o, horizon, self.robust_choice()) for o in inner])
+        selected = np.stack([self._track_record(o, horizon) for o in inner])
+        launch = np.stack([self.hist.totals[:, _base_index(self.hist, o)] for o in inner])
+        persist = np.repeat(launch[:, :, None], horizon, axis=2)
+        comps = np.stack([robust, selected, persist])
+        use = mask[:, None, :] & np.isfinite(act) & (np.nan_to_num(act) > 0) & np.isfinite(comps).all(axis=0)
+        return comps, act, use
+
+    def track_length(self, c: int, horizon: int) -> int:
+        """Warm inner origins ``o < c`` with at least one scored case on years ≤ c: the track record."""
+        _, _, use = self._record(c, horizon)
+        return int(use.any(axis=(1, 2)).sum())
+
+    def weights(self, c: int, horizon: int) -> np.ndarray:
+        """Combination weights (horizon, 3) of `COMPONENTS` for horizons 1 … ``horizon``.
+
+        With fewer than `MIN_TRACK_ORIGINS` warm inner origins in the track record: `PRIOR_WEIGHTS`
+        at every horizon. Otherwise, for each h, the weights on `simplex_grid` (step `WEIGHT_STEP`) with the lowest mean
+        APE of area totals over the cases at h (all horizons pooled when h has fewer than
+        `MIN_WEIGHT_CASES`), shrunk toward the prior: ``(n·w + n0·prior) / (n + n0)`` with n the
+        track length and n0 = `SHRINK_ORIGINS`.
+        """
+        comps, act, use = self._record(c, horizon)
+        n = int(use.any(axis=(1, 2)).sum())
+        out = np.tile(PRIOR_WEIGHTS, (horizon, 1))
+        if n < MIN_TRACK_ORIGINS:
+            return out
         for h in range(horizon):
             sel = use.copy()
             sel[:, :, np.arange(horizon) != h] = False
             if sel.sum() < MIN_WEIGHT_CASES:
                 sel = use
-            if sel.any():
-                out[h] = combination_weight(model[sel], persist[sel], act[sel])
+            learned = combination_weights(comps[:, sel], act[sel])
+            out[h] = (n * learned + SHRINK_ORIGINS * PRIOR_WEIGHTS) / (n + SHRINK_ORIGINS)
         return out
 
-    def predict(self, c: int, last: int, horizon: int) -> tuple[np.ndarray, bool, ModelChoice, np.ndarray]:
-        """The backtested forecast from origin index ``c``: chosen estimators, combined with
-        persistence by horizon.
+    def robust_choice(self) -> ModelChoice:
+        """Fixed estimators of the robust component: pooled ratios of the last 5 years; entry from
+        births × the ratio of the last 3 years, or, without births, a damped trend of the last 5
+        entry cohorts."""
+        return ROBUST_CHOICE if self.hist.births is not None else ROBUST_CHOICE_NO_BIRTHS
+
+    def predict(self, c: int, last: int, horizon: int) -> tuple[np.ndarray, bool, "Combination"]:
+        """The backtested forecast from origin index ``c``: a combination by horizon of the robust
+        cohort forecast, the cohort forecast with the selected method and persistence.
+
+        Weights from `weights` (the prior while the track record is short; learned on it and shrunk
+        toward the prior otherwise). The method is selected (`choose`) only when its weight is not 0.
 
         Returns pupils ``[area, year, grade]`` for indices c+1 … last, whether births were
-        projected, the choice and the weights (horizons beyond ``horizon`` use the last weight).
+        projected, and the `Combination` (horizons beyond ``horizon`` use its last weights).
         """
-        choice, _ = self.choose(c, horizon)
         w = self.weights(c, horizon)
-        f, projected = self.forecast(c, last, choice)
         launch = self.hist.cube.pupils[:, _base_index(self.hist, c), :]
-        wk = w[np.minimum(np.arange(f.shape[1]), horizon - 1)]
-        f = wk[None, :, None] * f + (1 - wk[None, :, None]) * launch[:, None, :]
-        return f, projected, choice, w
+        f_rob, projected = self.forecast(c, last, self.robust_choice())
+        wk = w[np.minimum(np.arange(f_rob.shape[1]), horizon - 1)]  # (K, 3)
+        out = wk[None, :, 0, None] * f_rob + wk[None, :, 2, None] * launch[:, None, :]
+        selected = None
+        if (w[:, 1] > 0).any():
+            selected, _ = self.choose(c, horizon)
+            f_sel, _ = self.forecast(c, last, selected)
+            out = out + wk[None, :, 1, None] * np.where(wk[None, :, 1, None] > 0, f_sel, 0.0)
+        return out, projected, Combination(self.robust_choice(), selected, w, self.track_length(c, horizon))
 
 
-MIN_WEIGHT_CASES = 10  #: past cases (area × origin) needed to set a horizon's weight on its own
-WEIGHT_GRID = np.round(np.linspace(0.0, 1.0, 11), 2)  #: weights tried for the cohort forecast [fraction]
+@dataclass(frozen=True)
+class Combination:
+    """How a forecast was combined: the robust estimators, the selected ones (None when not used),
+    the weights (horizon, 3) of `COMPONENTS` and the track length (warm inner origins)."""
+
+    robust: ModelChoice
+    selected: ModelChoice | None
+    weights: np.ndarray
+    track: int
+
+    def label(self) -> str:
+        """Chinese one-line description, e.g. for the backtest report and the forecast notes."""
+        def path(k: int) -> str:
+            return "/".join(f"{v:.2g}" for v in self.weights[:, k])
+        if self.track < MIN_TRACK_ORIGINS:
+            head = f"记录不足（{self.track} 个可学习的内部起点，少于 {MIN_TRACK_ORIGINS}）：稳健的缺省"
+        else:
+            head = f"按 {self.track} 个内部起点的记录学权重（向缺省收缩）"
+        text = f"{head}；固定方法（{self.robust.label()}）权重 {path(0)}"
+        if self.selected is not None:
+            text += f"，选定方法（{self.selected.label()}）权重 {path(1)}"
+        return text + f"，持续法权重 {path(2)}（1–{len(self.weights)} 年）"
 
 
-def combination_weight(model: np.ndarray, persist: np.ndarray, actual: np.ndarray,
-                       grid: np.ndarray = WEIGHT_GRID) -> float:
-    """Weight w minimising the mean APE of ``w·model + (1 − w)·persist`` against ``actual``.
+#: Components of the combined forecast, in the order of the weight arrays.
+COMPONENTS = ("robust", "selected", "persistence")
+#: Good years (not breaks) an inner origin needs before its forecasts count in the track record: the
+#: robust estimators' full window (5 progression ratios span 6 years), so a record is made the way
+#: today's forecast is; forecasts from 2–5 years of data are far worse and would dominate it [年].
+WARMUP_YEARS = 6
+#: Warm inner origins needed before weights are learned on the track record.
+MIN_TRACK_ORIGINS = 3
+#: Pseudo-origins of the prior when learned weights are shrunk toward it.
+SHRINK_ORIGINS = 3
+#: Fixed estimators of the robust default: pooled ratios of the last 5 years, entry level of the last 3.
+ROBUST_CHOICE = ModelChoice(RatioMethod("mean", 5), RatioMethod("mean", 3))
+ROBUST_CHOICE_NO_BIRTHS = ModelChoice(RatioMethod("mean", 5), RatioMethod("trend", 5))
+#: Prior weights of `COMPONENTS`: the robust cohort forecast and persistence half and half [fraction].
+PRIOR_WEIGHTS = np.array([0.5, 0.0, 0.5])
+MIN_WEIGHT_CASES = 10  #: past cases (area × origin) needed to set a horizon's weights on its own
+WEIGHT_STEP = 0.1  #: spacing of the weight grid [fraction]
 
-    The loss is convex in w, so its minimisers on `grid` form an interval; the midpoint of that
-    interval is returned (the loss is often flat when few past cases decide it).
+
+def simplex_grid(k: int, step: float = WEIGHT_STEP) -> np.ndarray:
+    """All weight vectors of ``k`` components on multiples of ``step`` that sum to 1, shape (N, k).
+
+    >>> simplex_grid(2, 0.5).tolist()
+    [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]]
+    >>> len(simplex_grid(3))
+    66
+    """
+    n = int(round(1 / step))
+    pts = [p for p in itertools.product(range(n + 1), repeat=k) if sum(p) == n]
+    return np.array(pts, dtype=float) / n
+
+
+
+
+def combination_weights(forecasts: np.ndarray, actual: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
+    """Weights minimising the mean APE of ``Σ_k w_k·forecasts[k]`` against ``actual``.
+
+    Parameters
+    ----------
+    forecasts : ndarray, shape (K, N)
+        Each component's forecasts of the N cases [pupils].
+    actual : ndarray, shape (N,)
+        Actual values [pupils], > 0.
+    grid : ndarray, shape (M, K), optional
+        Candidate weight vectors; default `simplex_grid` (K components, step `WEIGHT_STEP`).
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The mean of the candidates whose loss ties the minimum (the loss is convex in w, so the
+        tied candidates form a convex set and their mean lies in it; the loss is often flat when few
+        past cases decide it).
 
     Examples
     --------
-    >>> combination_weight(np.array([110.0, 104.0]), np.array([90.0, 100.0]), np.array([100.0, 100.0]))
-    0.5
-    >>> combination_weight(np.array([110.0]), np.array([120.0]), np.array([100.0]))
-    1.0
+    >>> combination_weights(np.array([[110.0, 104.0], [90.0, 100.0]]), np.array([100.0, 100.0])).tolist()
+    [0.5, 0.5]
+    >>> combination_weights(np.array([[110.0], [120.0]]), np.array([100.0])).tolist()
+    [1.0, 0.0]
     """
-    losses = np.array([np.mean(np.abs(w * model + (1 - w) * persist - actual) / actual) for w in grid])
-    tied = grid[losses <= losses.min() + 1e-12]
-    return float((tied.min() + tied.max()) / 2)
+    if grid is None:
+        grid = simplex_grid(forecasts.shape[0])
+    losses = np.mean(np.abs(grid @ forecasts - actual[None, :]) / actual[None, :], axis=1)
+    return grid[losses <= losses.min() + 1e-12].mean(axis=0)
 
 
 def _complete_totals(f: np.ndarray, launch: np.ndarray) -> np.ndarray:
@@ -415,9 +563,8 @@ def run_backtest(hist: History, origins: list[int], horizon: int) -> BacktestRes
         last = min(c + horizon, len(years) - 1)
         if last <= c:
             continue
-        f, projected, choice, weights = engine.predict(c, last, horizon)
-        result.choices[int(y)] = choice.label() + "；与持续法组合，模型权重（1–{} 年）{}".format(
-            horizon, "/".join(f"{v:g}" for v in weights))
+        f, projected, combination = engine.predict(c, last, horizon)
+        result.choices[int(y)] = combination.label()
         if projected:
             projected_any.append(int(y))
         model_tot = np.where(np.isnan(f).all(axis=2), np.nan, np.nansum(f, axis=2))

@@ -23,7 +23,8 @@ def survival_by_age(n_ages: int, config: ForecastConfig) -> np.ndarray:
     return np.where(ages < 4, config.child_survival_1_4, config.child_survival_5_18)
 
 
-def project_births(births: pd.DataFrame, years: list[int], config: ForecastConfig) -> pd.DataFrame:
+def project_births(births: pd.DataFrame, years: list[int], config: ForecastConfig,
+                   variant_ratios: dict[str, dict[int, float]] | None = None) -> pd.DataFrame:
     """Observed births, then projected births by fertility variant.
 
     Parameters
@@ -36,6 +37,9 @@ def project_births(births: pd.DataFrame, years: list[int], config: ForecastConfi
     config : ForecastConfig
         ``births_base_years``, ``births_growth_mid_per_year``, ``variant_birth_offset``,
         ``variant_phase_in_years``, ``variants``, ``births_series``.
+    variant_ratios : dict, optional
+        Variant → {year: births of the variant ÷ mid births} from a published projection
+        (`xuewei.data.birth_projections`); replaces the offset rule for the years it covers.
 
     Returns
     -------
@@ -48,8 +52,10 @@ def project_births(births: pd.DataFrame, years: list[int], config: ForecastConfi
     For the k-th year after the last observed year L of a township,
     ``B(k) = level × (1 + g)^k × (1 + d_v · min(k, n)/n)`` with ``level`` the mean of the last
     ``births_base_years`` observed years, ``g`` the mid growth, ``d_v`` the variant offset and
-    ``n`` the phase-in years. A user series of county births replaces the mid path for the years
-    it covers, split by each township's share of ``level``; the variant offsets still apply.
+    ``n`` the phase-in years. With ``variant_ratios`` the variant path is ``mid × ratio_v(year)``
+    instead (the region keeps its own level; the projection gives the spread). A user series of
+    county births replaces the mid path for the years it covers, split by each township's share of
+    ``level``; the variant offsets or ratios still apply.
 
     Examples
     --------
@@ -58,6 +64,10 @@ def project_births(births: pd.DataFrame, years: list[int], config: ForecastConfi
     >>> out = project_births(b, [2023, 2024, 2025], cfg)
     >>> out[out.year == 2025].set_index("variant")["births"].round(1).to_dict()
     {'high': 108.0, 'low': 72.0, 'mid': 90.0}
+    >>> ratios = {"low": {2024: 0.75, 2025: 0.7}, "mid": {2024: 1.0, 2025: 1.0}, "high": {2024: 1.25, 2025: 1.3}}
+    >>> out = project_births(b, [2024, 2025], cfg, ratios)
+    >>> out[out.year == 2025].set_index("variant")["births"].round(1).to_dict()
+    {'high': 117.0, 'low': 63.0, 'mid': 90.0}
     """
     wide = births.pivot(index="township_id", columns="year", values="births").sort_index()
     wide = wide.reindex(columns=range(int(wide.columns.min()), int(wide.columns.max()) + 1))
@@ -81,8 +91,11 @@ def project_births(births: pd.DataFrame, years: list[int], config: ForecastConfi
         is_proj = (k > 0) | np.isnan(obs)
         projected[:, j] = is_proj
         for v, name in enumerate(variants):
-            ramp = np.minimum(np.maximum(k, 0), config.variant_phase_in_years) / config.variant_phase_in_years
-            path = mid * (1 + config.variant_birth_offset[name] * ramp)
+            if variant_ratios is not None and int(year) in variant_ratios.get(name, {}):
+                path = mid * variant_ratios[name][int(year)]
+            else:
+                ramp = np.minimum(np.maximum(k, 0), config.variant_phase_in_years) / config.variant_phase_in_years
+                path = mid * (1 + config.variant_birth_offset[name] * ramp)
             out[v, :, j] = np.where(is_proj, path, obs)
     frame = pd.DataFrame({
         "township_id": np.tile(np.repeat(wide.index.to_numpy(), len(years)), len(variants)),

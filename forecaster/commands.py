@@ -109,7 +109,7 @@ def render(result: BacktestResult, summary: dict) -> str:
             beats = means["model"] < means["persistence"] and means["model"] < means["trend"]
             lines.append("模型优于持续法和线性趋势。" if beats else "模型未能同时优于持续法和线性趋势。")
     if result.choices:
-        lines.append("\n各起点按拟合期内回测精度选用的方法：")
+        lines.append("\n各起点的组合方法与权重（只用起点及以前的年份定出）：")
         for y, label in result.choices.items():
             lines.append(f"  {y}：{label}")
     for note in result.notes:

@@ -22,6 +22,55 @@ STAGES: tuple[str, ...] = ("kindergarten", "primary", "junior", "senior")
 STAGE_ZH: dict[str, str] = {"kindergarten": "学前", "primary": "小学", "junior": "初中", "senior": "普通高中"}
 
 
+#: Default 高中阶段毛入学率 and 普高 share whose product is the default senior enrolment ratio.
+SENIOR_GROSS_RATE_DEFAULT = 0.918
+GENERAL_SENIOR_SHARE_DEFAULT = 0.6
+
+#: Scenario path keys, what they set, and their Chinese names.
+PATH_KINDS: dict[str, str] = {
+    "public_share": "公办学校在校生占比",
+    "inclusive_share": "普惠性幼儿园在园幼儿占比（普惠率）",
+    "enrolment_rate": "入学率（学前为毛入园率，高中为高中阶段毛入学率）",
+    "general_senior_share": "普通高中占高中阶段在校生的比例",
+}
+
+
+class TargetPath(BaseModel):
+    """A policy target as a path: from the base-year value to ``target`` in ``year``, held after.
+
+    All values are fractions (0.55, not 55). ``base`` is the value in the base year; when left out
+    it is measured from the base-year school statistics (shares) or taken from the setting it
+    changes (rates). ``shape = "linear"`` moves in equal steps to the target year;
+    ``"step"`` keeps the base value until the target year and jumps then.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: float = Field(ge=0, le=1.5, description="Value reached in ``year`` [fraction].")
+    year: int = Field(ge=1950, le=2150, description="Year the target is reached [年].")
+    base: float | None = Field(None, ge=0, le=1.5, description="Base-year value [fraction]; default measured or the setting.")
+    shape: Literal["linear", "step"] = Field("linear", description="linear（逐年线性）or step（到目标年一次到位）.")
+    source: str = Field("", description="Where the target comes from (plan, table, quote).")
+
+    def value(self, years, base_year: int, base_value: float):
+        """The path's value in each of ``years`` [fraction], starting from ``base_value``.
+
+        >>> TargetPath(target=0.55, year=2025).value([2020, 2022, 2025, 2030], 2020, 0.372).round(4).tolist()
+        [0.372, 0.4432, 0.55, 0.55]
+        """
+        import numpy as np
+
+        years = np.asarray(list(years), dtype=float)
+        span = self.year - base_year
+        if span <= 0:
+            return np.where(years >= self.year, self.target, base_value).astype(float)
+        if self.shape == "step":
+            frac = (years >= self.year).astype(float)
+        else:
+            frac = np.clip((years - base_year) / span, 0.0, 1.0)
+        return base_value + (self.target - base_value) * frac
+
+
 def _stage_dict(kindergarten, primary, junior, senior):
     return {"kindergarten": kindergarten, "primary": primary, "junior": junior, "senior": senior}
 
@@ -59,9 +108,17 @@ class ForecastConfig(BaseModel):
         3, ge=1, le=10,
         description="Observed years averaged as the level from which births are projected [年]. Assumption.",
     )
+    birth_variant_source: Literal["projection", "offset"] = Field(
+        "projection",
+        description="Where the low/high births come from: `projection` = the published projection for the "
+                    "region's province or country (data/birth_projections.csv: UN WPP 2024 TFR low/medium/high "
+                    "for China), as ratios variant ÷ medium applied to the region's own mid births; when no "
+                    "projection applies (no Chinese county code), `variant_birth_offset` as for `offset`.",
+    )
     variant_birth_offset: dict[Variant, float] = Field(
         default_factory=lambda: {"low": -0.2, "mid": 0.0, "high": 0.2},
-        description="Low/high births relative to mid once fully phased in [fraction]. Assumption, in the "
+        description="Low/high births relative to mid once fully phased in [fraction], used when no published "
+                    "projection applies or `birth_variant_source = \"offset\"`. Assumption, in the "
                     "spirit of UN WPP's ±0.5 child variants (about ±20–40% births at China's TFR≈1.0–1.1), "
                     "kept to ±20% for a county horizon.",
     )
@@ -135,6 +192,14 @@ class ForecastConfig(BaseModel):
         True,
         description="Calibrate against public schools' pupils only (when `schools.ownership` is known), "
                     "since the output is public places; the calibrated ratio then includes the public share.",
+    )
+
+    paths: dict[Literal["public_share", "inclusive_share", "enrolment_rate", "general_senior_share"],
+                dict[Stage, TargetPath]] = Field(
+        default_factory=dict,
+        description="Policy targets as paths by stage, applied after calibration: ``public_share`` (公办占比), "
+                    "``inclusive_share`` (普惠率, kindergarten), ``enrolment_rate`` (入园率, 高中阶段毛入学率, …), "
+                    "``general_senior_share`` (普高占比, senior). See `TargetPath`.",
     )
 
     # ---- housing ------------------------------------------------------------------------
@@ -212,6 +277,12 @@ class ForecastConfig(BaseModel):
         for stage, value in self.class_cap.items():
             if value <= 0:
                 raise ValueError(f"class_cap.{stage} 应为正整数，实际为 {value}")
+        if set(self.paths.get("general_senior_share", {})) - {"senior"}:
+            raise ValueError("general_senior_share 只适用于 senior（普通高中）")
+        for kind, by_stage in self.paths.items():
+            for stage, path in by_stage.items():
+                if kind != "enrolment_rate" and path.target > 1:
+                    raise ValueError(f"paths.{kind}.{stage}.target 应在 0–1 之间（比例），实际为 {path.target}")
         if self.primary_entry_age - self.stage_years["kindergarten"] < 0:
             raise ValueError("primary_entry_age 小于学前年数")
         return self

@@ -23,17 +23,18 @@ import pandas as pd
 
 from xuewei.errors import InputError, Problem
 from xuewei.forecaster.bands import band_factors
+from xuewei.data.birth_projections import projection_for
 from xuewei.forecaster.cohort import project_births, project_population, survival_by_age
 from xuewei.forecaster.config import STAGE_ZH, STAGES, ForecastConfig
 from xuewei.forecaster.enrolment import (
-    base_ratio, calibration_factors, classes_and_places, enrolment, housing_pupils, migrant_children,
+    all_ratio, calibration_factors, policy_paths, classes_and_places, enrolment, housing_pupils, migrant_children,
     stage_population,
 )
 from xuewei.forecaster.grades_link import grade_adjustment
 from xuewei.forecaster.inputs import ForecastInputs, check_inputs
 
-OUTPUT_COLUMNS = ["node_id", "township_id", "stage", "year", "variant", "pupils", "classes_needed",
-                  "places_needed", "pupils_lo", "pupils_hi"]
+OUTPUT_COLUMNS = ["node_id", "township_id", "stage", "year", "variant", "pupils", "pupils_all", "pupils_public",
+                  "pupils_inclusive", "classes_needed", "places_needed", "pupils_lo", "pupils_hi"]
 
 
 def _net_rates(inputs: ForecastInputs, towns: list[str], n_ages: int, config: ForecastConfig,
@@ -149,18 +150,27 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
     proj_years = list(range(base_year + 1, end + 1))
     last_obs = births.groupby("township_id")["year"].max()
     if proj_years:
-        pb = project_births(births, proj_years, config)
+        projection = projection_for(inputs.admin_code) if config.birth_variant_source == "projection" else None
+        ratios = projection.ratios(proj_years, tuple(config.variants)) if projection is not None else None
+        pb = project_births(births, proj_years, config, ratios)
         pb = pb.set_index(["variant", "township_id", "year"])["births"]
         bcube = np.stack([pb.loc[v].unstack("year").reindex(index=towns, columns=proj_years).to_numpy(float)
                       for v in config.variants])
         if (last_obs < end).any():
             first_proj = int(last_obs.min()) + 1
             growth = config.births_growth_mid_per_year
+            if projection is not None:
+                spread = (f"低/高方案 = 中方案 × 已发布预测的低/高方案与中方案之比（逐年；本地出生水平不变，只取预测的高低幅度）："
+                          f"{projection.describe((first_proj, first_proj + 5, first_proj + 10))}；"
+                          f"{int(projection.years[0])} 年以前各方案相同，{int(projection.years[-1])} 年以后保持该年的比例"
+                          f"（总和生育率之比即出生数之比，至育龄妇女仍相同的年份为止）")
+            else:
+                why = "（区划代码不是中国县级代码，没有适用的已发布预测）" if config.birth_variant_source == "projection" else "（按设置）"
+                spread = (f"低/高方案在 {config.variant_phase_in_years} 年内逐步偏离至 "
+                          f"{config.variant_birth_offset['low']:+.0%}/{config.variant_birth_offset['high']:+.0%}，为假设{why}")
             notes.append(f"出生数观测到 {int(births['year'].min())}–{int(last_obs.min())} 年：{first_proj} 年起按生育方案推算"
                          f"（中方案 = 最近 {config.births_base_years} 年平均{'，每年变化 ' + format(growth, '+.1%') if growth else '，保持不变'}；"
-                         f"低/高方案在 {config.variant_phase_in_years} 年内逐步偏离至 "
-                         f"{config.variant_birth_offset['low']:+.0%}/{config.variant_birth_offset['high']:+.0%}"
-                         f"{'；用户出生序列覆盖的年份按该序列' if config.births_series else ''}）。")
+                         f"{spread}{'；用户出生序列覆盖的年份按该序列' if config.births_series else ''}）。")
     else:
         bcube = np.zeros((len(config.variants), len(towns), 0))
     base = _base_population(inputs, towns, base_year, n_ages, births, town_share, config, notes)
@@ -176,10 +186,12 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
             notes.append(f"乡村→县城转移：非县城乡镇 0–{n_ages - 1} 岁人口每年 {config.county_seat_transfer_per_year:.1%} 迁入县城乡镇。")
     pop = project_population(base, bcube, config, rates, is_seat)  # (V, A, Y+1, X+1)
     spop = stage_population(pop, config)  # (V, A, Y+1, 4)
-    ratio = np.broadcast_to(base_ratio(config), spop.shape).copy()
+    ratio = np.broadcast_to(all_ratio(config), spop.shape).copy()
     meta: dict = {"base_year": base_year, "calibrated": False, "calibration": {}}
-    # ---- calibration to base-year pupils
-    observed = _observed_pupils(inputs, towns, base_year, config, notes)
+    # ---- calibration of all pupils (public + private) to the base-year statistics
+    observed, observed_public = _observed_pupils(inputs, towns, base_year, notes)
+    share = np.array([config.public_share[s] for s in STAGES])
+    share_measured = np.zeros(len(STAGES), dtype=bool)
     if observed is not None and config.calibration != "none":
         modelled = enrolment(spop[0, :, 0, :], ratio[0, :, 0, :])  # (A, 4)
         county = calibration_factors(modelled.sum(0), np.nansum(observed, 0))
@@ -192,28 +204,44 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
         meta["calibrated"] = True
         meta["calibration"] = {s: round(float(county[i]), 4) for i, s in enumerate(STAGES)}
         text = "，".join(f"{STAGE_ZH[s]}×{county[i]:.3f}" for i, s in enumerate(STAGES))
-        notes.append(f"入学率已按 {base_year} 年在校生{'（公办学校）' if config.calibrate_on_public_only else ''}校准"
+        notes.append(f"入学率已按 {base_year} 年全部在校生（公办+民办）校准"
                      f"（{'全县' if config.calibration == 'county' else '分乡镇'}，全县系数：{text}）。")
         for i, s in enumerate(STAGES):
             if not 0.5 <= county[i] <= 1.5 and county[i] != 1.0:
                 notes.append(f"注意：{STAGE_ZH[s]}校准系数 {county[i]:.2f} 偏离 1 较多，请核对在校生或人口数据。")
+        if config.calibrate_on_public_only:
+            tot_all, tot_pub = np.nansum(observed, 0), np.nansum(observed_public, 0)
+            share_measured = tot_all > 0
+            share = np.where(share_measured, tot_pub / np.where(tot_all > 0, tot_all, 1.0), share)
+            notes.append("公办占比按基年在校生统计：" + "，".join(
+                f"{STAGE_ZH[s]} {share[i]:.1%}" for i, s in enumerate(STAGES) if share_measured[i]) + "。")
     elif observed is None:
         notes.append("未提供基年在校生（school_stages）：入学率、公办比例按配置默认值，未校准。")
-    pupils = enrolment(spop, ratio)
+    pupils_all = enrolment(spop, ratio)
     # ---- grade progression where a grades history covers a stage
     if inputs.grades is not None:
-        adj, band_cases = grade_adjustment(inputs, towns, base_year, end, pupils, bcube, config, notes)
-        pupils = pupils * adj[None, :, :, :]
+        adj, band_cases = grade_adjustment(inputs, towns, base_year, end, pupils_all, bcube, config, notes)
+        pupils_all = pupils_all * adj[None, :, :, :]
     else:
         band_cases = None
     if config.migrant_children_rate > 0:
         if meta["calibrated"]:
             notes.append("已按基年在校生校准（统计已含随迁子女），随迁子女比例不再叠加。")
         else:
-            pupils = pupils + migrant_children(pupils, is_seat, config.migrant_children_rate)
+            pupils_all = pupils_all + migrant_children(pupils_all, is_seat, config.migrant_children_rate)
             notes.append(f"随迁子女：县城乡镇小学、初中在校生另加 {config.migrant_children_rate:.1%}。")
+    # ---- policy targets as paths, after calibration (the base year is left as observed)
+    all_years = list(range(base_year, end + 1))
+    rate_factor, public, inclusive, path_rows = policy_paths(config, all_years, base_year, share, share_measured, notes)
+    pupils_all = pupils_all * rate_factor[None, None, :, :]
+    pupils_public = pupils_all * public[None, None, :, :]
+    pupils_inclusive = pupils_all * inclusive[None, None, :, :]
+    meta["paths"] = path_rows
+    meta["public_share_base"] = {s: round(float(share[i]), 4) for i, s in enumerate(STAGES)}
     keep = [y - base_year for y in years]
-    pupils = pupils[:, :, keep, :]
+    pupils = pupils_public[:, :, keep, :]
+    meta["array_all"] = pupils_all[:, :, keep, :]
+    meta["array_inclusive"] = pupils_inclusive[:, :, keep, :]
     meta["bands"] = band_factors(band_cases, [y - base_year for y in years], config, notes)
     meta["notes"] = notes
     meta["towns"] = towns
@@ -227,29 +255,36 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
         "year": np.asarray(years)[y.ravel()],
         "variant": np.asarray(config.variants, dtype=object)[v.ravel()],
         "pupils": pupils.ravel(),
+        "pupils_all": meta["array_all"].ravel(),
     })
     return frame, meta
 
 
-def _observed_pupils(inputs: ForecastInputs, towns: list[str], base_year: int, config: ForecastConfig,
-                     notes: list[str]) -> np.ndarray | None:
-    """Base-year pupils by township × stage from ``school_stages`` (NaN = none), or None."""
+def _observed_pupils(inputs: ForecastInputs, towns: list[str], base_year: int,
+                     notes: list[str]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Base-year pupils by township × stage from ``school_stages``: all schools and public schools
+    (``ownership`` missing = public, as in the region format), NaN = none; (None, None) without data."""
     ss = inputs.school_stages
     if ss is None or inputs.schools is None:
-        return None
+        return None, None
     ss = ss[pd.to_numeric(ss["year"], errors="coerce") == base_year]
     if ss.empty:
         notes.append(f"school_stages.csv 没有基年 {base_year} 的数据：未校准。")
-        return None
+        return None, None
     schools = inputs.schools.assign(school_id=inputs.schools["school_id"].astype(str))
     merged = ss.assign(school_id=ss["school_id"].astype(str)).merge(schools, on="school_id", how="left")
-    if config.calibrate_on_public_only and "ownership" in merged.columns:
-        merged = merged[merged["ownership"].astype(str) == "public"]
-    merged = merged[merged["stage"].isin(STAGES)]
-    table = merged.assign(pupils=merged["pupils"].astype(float)) \
-        .pivot_table(index="township_id", columns="stage", values="pupils", aggfunc="sum")
-    table = table.reindex(index=towns, columns=list(STAGES))
-    return table.to_numpy(float)
+    merged = merged[merged["stage"].isin(STAGES)].assign(pupils=lambda d: d["pupils"].astype(float))
+    if "ownership" in merged.columns:
+        own = merged["ownership"].astype(str).str.strip()
+        merged = merged.assign(public=own.isin(["public", "", "nan", "None"]))
+    else:
+        merged = merged.assign(public=True)
+
+    def table(df: pd.DataFrame) -> np.ndarray:
+        t = df.pivot_table(index="township_id", columns="stage", values="pupils", aggfunc="sum")
+        return t.reindex(index=towns, columns=list(STAGES)).to_numpy(float)
+
+    return table(merged), table(merged[merged["public"]])
 
 
 def forecast_demand(inputs: ForecastInputs, config: ForecastConfig, years: Iterable[int]) -> pd.DataFrame:
@@ -267,7 +302,9 @@ def forecast_demand(inputs: ForecastInputs, config: ForecastConfig, years: Itera
     Returns
     -------
     DataFrame
-        ``node_id, township_id, stage, year, variant, pupils`` [pupils, real, ≥ 0],
+        ``node_id, township_id, stage, year, variant, pupils`` [pupils, real, ≥ 0]: the demand
+        the layout plans for = ``pupils_public``; ``pupils_all`` (public + private) and
+        ``pupils_inclusive`` (in 普惠 provision) [pupils];
         ``classes_needed`` [班, rounded up per row], ``places_needed`` [places = classes × cap],
         ``pupils_lo, pupils_hi`` [pupils, the empirical band at ``config.band_level``].
         ``attrs``: ``assumptions`` (list of Chinese notes), ``calibrated`` (bool),
@@ -295,14 +332,20 @@ def forecast_demand(inputs: ForecastInputs, config: ForecastConfig, years: Itera
         empty = [towns[i] for i in np.nonzero(town_pop <= 0)[0]]
         notes.append(f"乡镇 {', '.join(empty[:5])} 的需求点人口均为 0：需求在其需求点间平均分配。")
     node_pupils = pupils[:, ti, :, :] * share[None, :, None, None]  # (V, N, Y, 4)
+    node_all = meta["array_all"][:, ti, :, :] * share[None, :, None, None]
+    node_incl = meta["array_inclusive"][:, ti, :, :] * share[None, :, None, None]
     if inputs.housing is not None and len(inputs.housing):
         hp = housing_pupils(inputs.housing.assign(node_id=inputs.housing["node_id"].astype(str)),
                             nodes["node_id"].tolist(), years, meta["base_year"], config)
-        node_pupils = node_pupils + hp[None, :, :, :]
+        node_pupils = node_pupils + hp[None, :, :, :]  # 千人学位指标: places to reserve in public schools
+        node_all = node_all + hp[None, :, :, :]
+        node_incl = node_incl + hp[None, :, :, :]
         method = "户数×每户学生数" if config.housing_method == "yield" else "户数×户均人口×千人学位指标"
         notes.append(f"新建住宅带来的学生按{method}计入所在需求点，竣工后 {config.housing_lag_years} 年入住；"
                      f"基年及以前入住的已含在基年在校生中。")
     node_pupils = np.maximum(node_pupils, 0.0)
+    node_all = np.maximum(node_all, node_pupils)
+    node_incl = np.clip(node_incl, 0.0, node_all)
     lo_f, hi_f = meta["bands"]  # (Y,)
     caps = np.array([config.class_cap[s] for s in STAGES], dtype=float)
     classes, places = classes_and_places(node_pupils, caps)
@@ -320,11 +363,15 @@ def forecast_demand(inputs: ForecastInputs, config: ForecastConfig, years: Itera
         "year": np.asarray(years)[y],
         "variant": np.asarray(config.variants, dtype=object)[v],
         "pupils": flat,
+        "pupils_all": node_all.ravel(),
+        "pupils_public": flat,
+        "pupils_inclusive": node_incl.ravel(),
         "classes_needed": classes.ravel(),
         "places_needed": places.ravel(),
         "pupils_lo": flat * lo_f[y],
         "pupils_hi": flat * hi_f[y],
     })
     out.attrs = {"assumptions": list(notes), "calibrated": meta["calibrated"], "calibration": meta["calibration"],
-                 "base_year": meta["base_year"], "band_level": config.band_level}
+                 "base_year": meta["base_year"], "band_level": config.band_level, "paths": meta["paths"],
+                 "public_share_base": meta["public_share_base"]}
     return out

@@ -53,9 +53,91 @@ def enrolment(stage_pop: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     return np.maximum(stage_pop * ratio, 0.0)
 
 
-def base_ratio(config: ForecastConfig) -> np.ndarray:
-    """Uncalibrated effective ratio per stage: enrolment ratio × public share [fraction]."""
-    return np.array([config.enrolment_ratio[s] * config.public_share[s] for s in STAGES])
+def all_ratio(config: ForecastConfig) -> np.ndarray:
+    """Uncalibrated ratio of all pupils (public + private) per child of the stage's ages [fraction]."""
+    return np.array([config.enrolment_ratio[s] for s in STAGES])
+
+
+def policy_paths(config: ForecastConfig, years: list[int], base_year: int, public_base: np.ndarray,
+                 measured: np.ndarray, notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+    """The scenario's target paths as factors and shares by year × stage.
+
+    Parameters
+    ----------
+    config : ForecastConfig
+        ``paths`` (see `config.TargetPath`), ``enrolment_ratio``.
+    years : list of int
+        Years base … end [年].
+    base_year : int
+    public_base : ndarray, shape (4,)
+        Public share of pupils in the base year [fraction]: measured, or the setting.
+    measured : ndarray of bool, shape (4,)
+        Whether ``public_base`` was measured from the base-year statistics.
+    notes : list of str
+        Receives one Chinese sentence per path.
+
+    Returns
+    -------
+    (rate_factor, public, inclusive, rows)
+        ``rate_factor`` (Y, 4): all pupils relative to the calibrated model — enrolment-rate path
+        ÷ its base value, times the 普高-share path ÷ its base value (senior) [-]; ``public`` and
+        ``inclusive`` (Y, 4): shares of all pupils [fraction]; ``rows``: one dict per path
+        (``kind, stage, base, target, year, shape, source``) for the reports.
+
+    Examples
+    --------
+    >>> from xuewei.forecaster.config import TargetPath
+    >>> cfg = ForecastConfig(paths={"public_share": {"kindergarten": TargetPath(target=0.5, year=2024)}})
+    >>> f, pub, inc, rows = policy_paths(cfg, [2020, 2022, 2024, 2026], 2020, np.array([0.3, 1, 1, 1]),
+    ...                                  np.array([True] * 4), [])
+    >>> pub[:, 0].round(3).tolist(), f[:, 0].tolist()
+    ([0.3, 0.4, 0.5, 0.5], [1.0, 1.0, 1.0, 1.0])
+    """
+    from xuewei.forecaster.config import (GENERAL_SENIOR_SHARE_DEFAULT, PATH_KINDS, SENIOR_GROSS_RATE_DEFAULT,
+                                          STAGE_ZH)
+
+    n_y = len(years)
+    rate_factor = np.ones((n_y, len(STAGES)))
+    public = np.tile(public_base, (n_y, 1)).astype(float)
+    inclusive = public.copy()
+    rows: list[dict] = []
+    paths = config.paths
+    for i, stage in enumerate(STAGES):
+        for kind in ("enrolment_rate", "general_senior_share", "public_share", "inclusive_share"):
+            path = paths.get(kind, {}).get(stage)
+            if path is None:
+                continue
+            if kind == "enrolment_rate":
+                default = SENIOR_GROSS_RATE_DEFAULT if stage == "senior" else config.enrolment_ratio[stage]
+                base, origin = (path.base, "情景给出") if path.base is not None else (default, "默认设定")
+            elif kind == "general_senior_share":
+                base, origin = (path.base, "情景给出") if path.base is not None else (GENERAL_SENIOR_SHARE_DEFAULT, "默认设定")
+            elif kind == "public_share":
+                if measured[i]:
+                    base, origin = float(public_base[i]), "基年在校生统计"
+                    if path.base is not None and abs(path.base - base) > 0.02:
+                        notes.append(f"{STAGE_ZH[stage]}公办占比：情景给出的基年值 {path.base:.1%} 与基年在校生统计 "
+                                     f"{base:.1%} 不同，路径从统计值出发。")
+                else:
+                    base, origin = (path.base, "情景给出") if path.base is not None else (float(public_base[i]), "默认设定")
+            else:  # inclusive_share: no 普惠 flag in the school table; public kindergartens count as 普惠
+                base, origin = (path.base, "情景给出") if path.base is not None else (float(public[0, i]), "等于基年公办占比")
+            value = path.value(years, base_year, base)
+            if kind in ("enrolment_rate", "general_senior_share"):
+                rate_factor[:, i] *= value / base if base > 0 else 1.0
+            elif kind == "public_share":
+                public[:, i] = np.clip(value, 0.0, 1.0)
+            else:
+                inclusive[:, i] = np.clip(value, 0.0, 1.0)
+            rows.append({"kind": kind, "kind_zh": PATH_KINDS[kind], "stage": stage, "base_year": base_year,
+                         "base": round(float(base), 4), "base_from": origin, "target": path.target, "year": path.year,
+                         "shape": path.shape, "source": path.source})
+            how = "逐年线性" if path.shape == "linear" else "到目标年一次到位"
+            notes.append(f"目标路径：{STAGE_ZH[stage]}{PATH_KINDS[kind]}由 {base_year} 年 {base:.1%}（{origin}）"
+                         f"{how}变为 {path.year} 年 {path.target:.1%}，此后保持；在校准之后施加"
+                         f"{'（出处：' + path.source + '）' if path.source else '（未注明出处）'}。")
+    inclusive = np.maximum(inclusive, public) if "inclusive_share" not in paths else inclusive
+    return rate_factor, public, inclusive, rows
 
 
 def calibration_factors(modelled: np.ndarray, observed: np.ndarray) -> np.ndarray:

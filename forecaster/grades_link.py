@@ -89,17 +89,17 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     c = len(years) - 1
     last_year = int(years[-1])
     steps = max(end - last_year, 0)
-    combined = ""
     if config.progression_method == "auto":
         horizon = min(BAND_HORIZON, max(c, 1))
         if steps:
-            fc, _, choice, weights = engine.predict(c, c + steps, horizon)
-            combined = "，与持续法按年限加权组合（模型权重 {}）".format("/".join(f"{v:g}" for v in weights))
+            fc, _, combination = engine.predict(c, c + steps, horizon)
+            method = combination.label()
         else:
-            choice, _ = engine.choose(c, horizon)
+            method = "无需外推"
     else:
         m = RatioMethod(config.progression_method, config.progression_window, config.progression_alpha)
         choice = ModelChoice(m, m)
+        method = f"{choice.label()}，按设置"
         if steps:
             fc = engine.forecast(c, c + steps, choice)[0]
     if not steps:
@@ -121,7 +121,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
                 if np.isfinite(target) and cohort > 0:
                     adj[idx, k, si] = target / cohort
             used.append(f"{area}:{STAGE_ZH[s]}")
-    notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{choice.label()}，按历史回测精度选定{combined}），"
+    notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{method}），"
                  f"以其与队列模型中方案之比调整各方案；{last_year} 年以后的入口年级由出生数（基年后为中方案）推算。")
     if breaks:
         notes.append(f"年级历史中 {', '.join(map(str, breaks))} 年视为结构断点，不参与拟合。")

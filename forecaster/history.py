@@ -13,10 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import logging
+
 from xuewei.errors import InputError, Problem, raise_if
 from xuewei.forecaster.progression import GradeCube, ratio_terms
 from xuewei.forecaster.tables import (check_duplicates, parse_int_column, read_csv_text, rename_aliases,
                                       require_columns)
+
+log = logging.getLogger("xuewei")
 
 #: A year whose district total departs from the mean of its two neighbours by more than this
 #: fraction is treated as a structural break (e.g. ECASD 2020, in-person pupils only: −22%).
@@ -62,12 +66,25 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
             gap = sorted(set(range(int(grades[0]), int(grades[-1]) + 1)) - set(grades.tolist()))
             problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”的年级连续",
                                     found=f"缺少年级 {gap}"))
-        counts = sub.groupby("year")["grade"].nunique()
-        for y in counts.index[counts.to_numpy() != len(grades)][:10]:
-            have = set(sub.loc[sub["year"] == y, "grade"].tolist())
-            lack = sorted(set(grades.tolist()) - have)
-            problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”每年都有年级 {grades[0]}–{grades[-1]}",
-                                    found=f"{y} 年缺少年级 {lack}", hint="队列中断：请补齐该年级人数。"))
+        # A grade may start after the area's first year (a new school adding a grade a year, a new
+        # district): before its first pupils it is absent, not zero. Once present it must go on.
+        first = sub.groupby("grade")["year"].min()
+        span = sub.groupby("grade")["year"].agg(["min", "max", "nunique"])
+        broken = span[(span["max"] - span["min"] + 1) != span["nunique"]]
+        for g, row in broken.head(10).iterrows():
+            have = set(sub.loc[sub["grade"] == g, "year"].tolist())
+            lack = sorted(set(range(int(row["min"]), int(row["max"]) + 1)) - have)
+            problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”年级 {g} 自 {int(row['min'])} 年起每年都有",
+                                    found=f"缺少 {lack[:5]} 年", hint="队列中断：请补齐该年级人数。"))
+        stopped = span[(span["max"] < years[-1])]
+        for g, row in stopped.head(10).iterrows():
+            problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”年级 {g} 出现后每年都有（至 {years[-1]} 年）",
+                                    found=f"{int(row['max'])} 年以后缺少", hint="队列中断：请补齐该年级人数。"))
+        late = first[first > years[0]]
+        if len(late):
+            log.warning("文件 %s：地区“%s”的年级 %s 晚于该地区首年 %d 才有记录（新开办或逐年增设年级）：之前的年份视为没有该年级，"
+                        "不按 0 计，也不评分。", file, name, "、".join(f"{g}（{y} 年起）" for g, y in late.head(6).items()),
+                        years[0])
     raise_if(problems)
     return out
 
@@ -215,6 +232,13 @@ def build_history(enrollment: pd.DataFrame, births: pd.DataFrame | None, entry_a
     lag = first_grade + entry_age - 1
     notes: list[str] = []
     hist = History(cube, breaks, entry_index, lag, notes=notes)
+    first_year = enrollment.groupby(["area", "grade"])["year"].min()
+    area_first = enrollment.groupby("area")["year"].min()
+    late = first_year[first_year.to_numpy() > area_first.reindex(first_year.index.get_level_values(0)).to_numpy()]
+    if len(late):
+        areas = late.index.get_level_values(0).unique()
+        notes.append(f"{len(areas)} 个地区有晚于该地区首年才开设的年级（新开办或逐年增设年级，如“{areas[0]}”）：开设前的年份"
+                     f"视为没有该年级，不按 0 计、不评分；预测中该年级在下一年级的学生升入时开始有人。")
     if births is None:
         return hist
     b_areas = sorted(births["area"].unique())

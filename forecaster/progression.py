@@ -24,7 +24,10 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class RatioMethod:
-    """One ratio estimator: ``kind`` mean|weighted|exp_smooth, ``window`` [年], ``alpha`` [fraction]."""
+    """One ratio estimator: ``kind`` mean|weighted|exp_smooth, ``window`` [年], ``alpha`` [fraction].
+
+    ``trend`` (entry grade without births only): a least-squares line through the last ``window``
+    entry cohorts, its slope halved, continued from the launch year (`backtest._entry_trend`)."""
 
     kind: str
     window: int = 3
@@ -33,6 +36,8 @@ class RatioMethod:
     def label(self) -> str:
         if self.kind == "exp_smooth":
             return f"exp_smooth(α={self.alpha:g})"
+        if self.kind == "trend":
+            return f"trend({self.window}年，斜率减半)"
         return f"{self.kind}({self.window}年)"
 
 

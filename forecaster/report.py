@@ -51,7 +51,7 @@ def write_demand_csv(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = df[OUTPUT_COLUMNS].copy()
-    for col in ("pupils", "pupils_lo", "pupils_hi"):
+    for col in ("pupils", "pupils_all", "pupils_public", "pupils_inclusive", "pupils_lo", "pupils_hi"):
         out[col] = out[col].round(3)
     out["classes_needed"] = out["classes_needed"].astype(int)
     out["places_needed"] = out["places_needed"].astype(int)

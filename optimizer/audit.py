@@ -25,7 +25,9 @@ RULE_ZH = {
     "school_size": "学校规模超过上限",
     "tier": "学段不在允许的聚落层级",
     "capacity": "在校生超过学位",
+    "oversize_transition": "超规模或大班额学校过渡期（逐期降到上限）",
 }
+SCHOOL_RULES = ("capacity", "class_size", "oversized_class", "school_size")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class AuditRules:
         Stages that may board (kindergarten never does).
     oversized_class : int
         Average class size at or above which classes count as 大班额 [pupils/class].
+    transition : dict
+        ``(school_id, stage, period)`` → pupils an over-size school may still keep in that period on
+        its way down to the limits (`xuewei.optimizer.oversize`); its size and class-size
+        violations within that allowance are reported as ``oversize_transition``.
     """
 
     travel_limit_km: dict
@@ -54,6 +60,7 @@ class AuditRules:
     eligible_tiers: dict = field(default_factory=dict)
     boarding_stages: tuple = ("primary", "junior", "senior")
     oversized_class: int = 56
+    transition: dict = field(default_factory=dict)
 
 
 def _rows(df: pd.DataFrame, rule: str, value, limit, message, node=None, school=None) -> pd.DataFrame:
@@ -127,7 +134,25 @@ def audit_schools(schools: pd.DataFrame, rules: AuditRules) -> pd.DataFrame:
                    zip(short["school_id"], short["stage"], short["boarding_pupils"], short["boarding_beds"])]
             parts.append(_rows(short, "boarding_beds", short["boarding_pupils"], short["boarding_beds"], msg,
                                school="school_id"))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=VIOLATION_COLUMNS)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=VIOLATION_COLUMNS)
+    return _mark_transition(out, s, rules.transition)
+
+
+def _mark_transition(violations: pd.DataFrame, schools: pd.DataFrame, transition: dict) -> pd.DataFrame:
+    """Size and class-size violations of an over-size school within what it may still keep on its
+    way down become ``oversize_transition``, their message saying so."""
+    if violations.empty or not transition:
+        return violations
+    pupils = schools.groupby(["school_id", "stage", "period"])["pupils"].sum()
+    keys = list(zip(violations["school_id"], violations["stage"], violations["period"]))
+    allowed = np.array([transition.get(k, -np.inf) for k in keys], dtype=float)
+    now = np.array([pupils.get(k, np.inf) for k in keys], dtype=float)
+    hit = violations["rule"].isin(SCHOOL_RULES).to_numpy() & (now <= allowed + 1e-6)
+    out = violations.copy()
+    out.loc[hit, "message"] = [f"{m}（过渡期：按 oversize_target_year 逐期降到上限，本期最多 {a:,.0f} 人）"
+                               for m, a in zip(out.loc[hit, "message"], allowed[hit])]
+    out.loc[hit, "rule"] = "oversize_transition"
+    return out
 
 
 def audit(assignments: pd.DataFrame, schools: pd.DataFrame, rules: AuditRules) -> pd.DataFrame:

@@ -31,7 +31,6 @@ the yearly travel cost per pupil for day pairs or the boarding cost for boarding
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -41,7 +40,9 @@ import pandas as pd
 import pulp
 from pulp import LpAffineExpression, LpConstraint
 
+from xuewei.optimizer.oversize import site_limits
 from xuewei.optimizer.policy import PolicyConfig
+from xuewei.procs import guard_worker
 from xuewei.errors import SolveError
 from xuewei.optimizer.solve import SolveReport, solve_problem
 from xuewei.optimizer.strengthen import strengthen_stage
@@ -88,6 +89,14 @@ class StageData:
     periods: list[int] = field(default_factory=list)
     seat_groups: list[np.ndarray] = field(default_factory=list)
     part: int = 0  # independent part of the region (1, 2, ...; 0 = the stage is one part)
+    # Catchment units (optimizer/catchments.py): node positions are units, several per village when
+    # its pupils go to several schools today or it is too large for one school; ``node_ids`` then
+    # repeats the village id. ``base_site``: the unit's base-year school position (-1 none);
+    # ``base_pupils``: its base-year pupils; ``calibration``: per existing school, base-year pupils
+    # and how many the calibrated flows place on villages. None when the model was built without them.
+    base_site: np.ndarray | None = None
+    base_pupils: np.ndarray | None = None
+    calibration: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -105,6 +114,7 @@ class _StageVars:
     capital: list  # [t] -> LpAffineExpression
     up: list = field(default_factory=list)  # [t][site], class changes
     down: list = field(default_factory=list)
+    moved: list = field(default_factory=list)  # [t] -> (unit positions, their "changed school" variables)
 
 
 def _vars(prob, prefix: str, n: int, low, up, cat) -> list:
@@ -123,8 +133,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     """Add one stage's variables and constraints to ``prob``; append its objective terms."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
     sites = sd.sites
-    cap = float(policy.class_cap[g])
-    size_cap = float(policy.school_size_cap[g]) if g in policy.school_size_cap else None
+    allowed, class_size = site_limits(sites, g, policy, T)  # per site × period (oversize.py)
     c0 = sites["c0"].to_numpy(float)
     K = sites["K"].to_numpy(float)
     beds0 = sites["beds0"].to_numpy(float)
@@ -190,14 +199,16 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
             for var in x[n_start[i]:n_start[i + 1]]:
                 var.upBound = 0
             u[i].upBound = 0
+        v.moved.append(_add_reassignment(prob, sd, policy, v, t, p, objective))
         load = d[sd.pair_node]
         for j in range(S):
             rows = s_order[s_start[j]:s_start[j + 1]]
-            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())) + [(k[j], -cap)])
+            e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist()))
+                                   + [(k[j], -float(class_size[j, t]))])
             add(LpConstraint(e, LE, f"cap{p}{j}", 0))
-            if size_cap is not None:
+            if np.isfinite(allowed[j, t]):
                 e = LpAffineExpression(list(zip([x[r] for r in rows], load[rows].tolist())))
-                add(LpConstraint(e, LE, f"size{p}{j}", size_cap))
+                add(LpConstraint(e, LE, f"size{p}{j}", float(allowed[j, t])))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -float(K[j]))]), LE, f"kmax{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(k[j], 1.0), (o[j], -1.0)]), GE, f"kmin{p}{j}", 0))
             add(LpConstraint(LpAffineExpression([(m[j], 1.0), (k[j], -1.0)]), GE, f"hw{p}{j}", -float(c0[j])))
@@ -222,20 +233,65 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     return v
 
 
+def base_pairs(sd: StageData) -> np.ndarray:
+    """Per unit, the position of its pair to its base-year school (-1 when it has none)."""
+    out = np.full(len(sd.node_ids), -1)
+    if sd.base_site is None:
+        return out
+    rows = np.flatnonzero(sd.pair_site == sd.base_site[sd.pair_node])
+    out[sd.pair_node[rows]] = rows
+    return out
+
+
+def _add_reassignment(prob, sd: StageData, policy: PolicyConfig, v: _StageVars, t: int, p: str,
+                      objective: list) -> tuple[np.ndarray, list]:
+    r"""Cost of pupils leaving a school that still hosts the stage, in period ``t``:
+    (``reassign_per_pupil_wan_yuan`` × pupils + ``reassign_per_village_wan_yuan``) × :math:`\mu_{nt}`.
+
+    :math:`\mu_{nt} \ge x_{ns,t-1} - x_{nst} - (1 - o_{st})` for each pair of unit :math:`n` (it left
+    school :math:`s`, which is still open); in the first period :math:`\mu_{n1} \ge o_{b1} - x_{nb1}`
+    for its base-year school :math:`b`. Pupils whose school closes or stops the stage move for free
+    (the closure is weighed on its own costs); a unit unserved or without pupils in the previous
+    period pays nothing. Returns the units and their variables.
+    """
+    rate, fixed = policy.reassign_per_pupil_wan_yuan, policy.reassign_per_village_wan_yuan
+    d = sd.demand[:, t]
+    if rate <= 0 and fixed <= 0:
+        return np.zeros(0, dtype=np.int64), []
+    add, x, o = prob.addConstraint, v.x[t], v.o[t]
+    if t == 0:
+        bp = base_pairs(sd)
+        units = np.flatnonzero((bp >= 0) & (d > 0))
+        mv = _vars(prob, f"mv{p}", len(units), 0, 1, pulp.LpContinuous)
+        for var, i in zip(mv, units.tolist()):
+            e = LpAffineExpression([(var, 1.0), (x[bp[i]], 1.0), (o[sd.pair_site[bp[i]]], -1.0)])
+            add(LpConstraint(e, GE, f"mv{p}{i}", 0))
+    else:
+        units = np.flatnonzero((d > 0) & (sd.demand[:, t - 1] > 0))
+        mv = _vars(prob, f"mv{p}", len(units), 0, 1, pulp.LpContinuous)
+        n_start = np.searchsorted(sd.pair_node, np.arange(len(sd.node_ids) + 1))
+        prev = v.x[t - 1]
+        for var, i in zip(mv, units.tolist()):
+            for r in range(n_start[i], n_start[i + 1]):
+                e = LpAffineExpression([(var, 1.0), (prev[r], -1.0), (x[r], 1.0), (o[sd.pair_site[r]], -1.0)])
+                add(LpConstraint(e, GE, f"mv{p}{r}", -1))
+    objective += zip(mv, (rate * d[units] + fixed).tolist())
+    return units, mv
+
+
 def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: list[float] | None = None) -> dict:
     """Assign every village, period by period, to its nearest school with room (day school first);
     open a closed site only when nothing open has room; never spend beyond the period's budget
     (a village that would need more capital stays unserved). Returns the layout and its objective."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
-    cap = float(policy.class_cap[g])
-    size_cap = float(policy.school_size_cap.get(g, np.inf))
     sites = sd.sites
+    allowed, class_size = site_limits(sites, g, policy, T)  # per site × period (oversize.py)
     c0 = sites["c0"].to_numpy(float)
     K = sites["K"].to_numpy(float)
     beds0 = sites["beds0"].to_numpy(float)
     origin = sites["origin"].to_numpy()
     bed_room = np.where(sites["can_add_beds"].to_numpy(bool), np.inf, beds0)
-    usable = np.minimum(cap * K, size_cap)
+    usable = np.minimum(class_size[:, 0] * K, allowed[:, 0])
     is_open = (origin == "existing") & (c0 > 0) & (K > 0) & ~closed
     for grp in sd.seat_groups:  # each township seat keeps a school: open one if none is
         if not is_open[grp].any():
@@ -245,12 +301,17 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                          policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km)
     unit = np.where(origin == "candidate", policy.build_per_class_wan_yuan[g], policy.expand_per_class_wan_yuan[g])
     fixed = sites["build_fixed"].to_numpy(float)
-    out = {"x": [], "u": [], "o": [], "k": [], "m": [], "w": [], "up": [], "down": []}
+    out = {"x": [], "u": [], "o": [], "k": [], "m": [], "w": [], "up": [], "down": [], "moved": []}
     m_prev, w_prev, k_prev, o_prev = np.zeros(S), np.zeros(S), c0.copy(), np.zeros(S, dtype=bool)
     cost = 0.0
+    prefer = base_pairs(sd)  # each unit tries the school it attends (base year, then last period) first
     for t in range(T):
         d = sd.demand[:, t]
         Y = float(sd.years[t])
+        cap = class_size[:, t]
+        usable = np.minimum(cap * K, allowed[:, t])
+        if t > 0:
+            prefer = _previous_rows(sd, out["x"][-1])
         load = np.zeros(S)
         bload = np.zeros(S)
         xv = np.zeros(len(sd.pair_node))
@@ -262,7 +323,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
             for i in np.argsort(-d, kind="stable"):  # big villages first
                 if d[i] <= 0 or xv[n_start[i]:n_start[i + 1]].any():
                     continue
-                for r in range(n_start[i], n_start[i + 1]):
+                for r in _first(prefer[i], n_start[i], n_start[i + 1]):
                     j = sd.pair_site[r]
                     if not is_open[j] and not (may_open and not closed[j] and usable[j] > 0):
                         continue
@@ -270,7 +331,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                         continue
                     if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                         continue
-                    extra = (max(0.0, np.ceil((load[j] + d[i]) / cap - 1e-9) - max(built[j], np.ceil(load[j] / cap - 1e-9)))
+                    extra = (max(0.0, np.ceil((load[j] + d[i]) / cap[j] - 1e-9) - max(built[j], np.ceil(load[j] / cap[j] - 1e-9)))
                              * unit[j] + (fixed[j] if not is_open[j] and not o_prev[j] else 0.0)
                              + (policy.bed_wan_yuan * max(0.0, min(d[i], bload[j] + d[i] - beds0[j] - w_prev[j]))
                                 if sd.pair_boarding[r] else 0.0))
@@ -284,7 +345,10 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                         bload[j] += d[i]
                     break
         _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
-                 budget_left=limit - spent)
+                 budget_left=limit - spent, cap=cap, prefer=prefer)
+        moved = np.zeros(N)  # left a school that is still open
+        has = (prefer >= 0) & (d > 0)
+        moved[has] = (xv[prefer[has]] == 0) & is_open[sd.pair_site[prefer[has]]]
         served = np.bincount(sd.pair_node, weights=xv, minlength=N)
         uv = ((d > 0) & (served == 0)).astype(float)
         k = np.where(is_open, np.clip(np.ceil(load / cap - 1e-9), 1, K), 0)
@@ -299,9 +363,10 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
                       + (d[sd.pair_node] * xv * pair_cost).sum())
                  + policy.unserved_penalty_wan_yuan * (d * uv).sum()
                  + (unit * (m - m_prev)).sum() + (fixed * (is_open & ~o_prev)).sum()
-                 + policy.bed_wan_yuan * (w - w_prev).sum() + policy.class_change_wan_yuan * (up + down).sum())
+                 + policy.bed_wan_yuan * (w - w_prev).sum() + policy.class_change_wan_yuan * (up + down).sum()
+                 + (policy.reassign_per_pupil_wan_yuan * d + policy.reassign_per_village_wan_yuan) @ moved)
         for key, val in (("x", xv), ("u", uv), ("o", is_open.astype(float)), ("k", k), ("m", m), ("w", w),
-                         ("up", up), ("down", down)):
+                         ("up", up), ("down", down), ("moved", moved)):
             out[key].append(val.copy())
         m_prev, w_prev, k_prev, o_prev = m, w, k, is_open.copy()
     out["cost"] = cost
@@ -309,15 +374,21 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
 
 
 def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built, unit, pair_cost, n_start,
-             budget_left, passes: int = 3) -> None:
+             budget_left, passes: int = 3, cap: np.ndarray | None = None,
+             prefer: np.ndarray | None = None) -> None:
     """Move single villages to another open school while that lowers the period's cost (travel or
-    boarding, classes, new classes' capital). Changes the arrays in place."""
-    cap = float(policy.class_cap[sd.stage])
+    boarding, classes, new classes' capital, leaving the school a unit attended: ``prefer``, pair
+    positions or -1). Changes the arrays in place. ``cap``: allowed class size per site
+    [pupils/class] (default: the stage's class cap)."""
+    rate = policy.reassign_per_pupil_wan_yuan if prefer is not None else 0.0
+    fixed = policy.reassign_per_village_wan_yuan if prefer is not None else 0.0
+    if cap is None:
+        cap = np.full(len(sd.sites), float(policy.class_cap[sd.stage]))
     Y = float(sd.years[t])
     r_c = policy.running_per_class_year_wan_yuan[sd.stage]
 
-    def classes(x):
-        return np.ceil(x / cap - 1e-9)
+    def classes(x, j):
+        return np.ceil(x / cap[j] - 1e-9)
 
     for _ in range(passes):
         moved = False
@@ -328,7 +399,7 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                 continue
             r0 = cur[0]
             j0 = sd.pair_site[r0]
-            gain_old = r_c * Y * (classes(load[j0]) - classes(load[j0] - d[i]))
+            gain_old = r_c * Y * (classes(load[j0], j0) - classes(load[j0] - d[i], j0))
             best, best_delta, best_extra = None, -1e-6, 0.0
             for r in rows:
                 j = sd.pair_site[r]
@@ -336,12 +407,14 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                     continue
                 if sd.pair_boarding[r] and bload[j] + d[i] > bed_room[j] + 1e-9:
                     continue
-                new_k = classes(load[j] + d[i])
-                extra = max(0.0, new_k - max(built[j], classes(load[j]))) * unit[j]
+                new_k = classes(load[j] + d[i], j)
+                extra = max(0.0, new_k - max(built[j], classes(load[j], j))) * unit[j]
                 if extra > budget_left + 1e-9:
                     continue
-                delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j]))
+                delta = (Y * d[i] * (pair_cost[r] - pair_cost[r0]) + r_c * Y * (new_k - classes(load[j], j))
                          + extra - gain_old)
+                if (rate or fixed) and prefer[i] >= 0 and is_open[sd.pair_site[prefer[i]]]:
+                    delta += (rate * d[i] + fixed) * (float(r != prefer[i]) - float(r0 != prefer[i]))
                 if delta < best_delta:
                     best, best_delta, best_extra = r, delta, extra
             if best is not None:
@@ -357,6 +430,19 @@ def _one_opt(sd, policy, t, d, xv, load, bload, is_open, usable, bed_room, built
                 moved = True
         if not moved:
             break
+
+
+def _first(row: int, lo: int, hi: int):
+    """Pair positions ``lo..hi-1`` with ``row`` (if any) tried first."""
+    return range(lo, hi) if row < 0 else [row, *range(lo, row), *range(row + 1, hi)]
+
+
+def _previous_rows(sd: StageData, x_prev: np.ndarray) -> np.ndarray:
+    """Per unit, the pair it was assigned in the previous period (-1: none)."""
+    out = np.full(len(sd.node_ids), -1)
+    rows = np.flatnonzero(x_prev > 0.5)
+    out[sd.pair_node[rows]] = rows
+    return out
 
 
 START_TRIALS = 400  #: closures the drop search tries in reproducible mode (smallest schools first)
@@ -399,6 +485,10 @@ def set_values(v: _StageVars, best: dict) -> None:
         for name in ("x", "u", "o", "k", "m", "w"):
             for var, val in zip(getattr(v, name)[t], best[name][t]):
                 var.setInitialValue(float(val))
+        if v.moved and len(v.moved[t][0]):
+            units, mv = v.moved[t]
+            for var, val in zip(mv, best["moved"][t][units]):
+                var.setInitialValue(float(val))
         if v.up:
             for var, val in zip(v.up[t], best["up"][t]):
                 var.setInitialValue(float(val))
@@ -414,6 +504,7 @@ class LayoutResult:
     assignments: pd.DataFrame
     unserved: pd.DataFrame
     summary: pd.DataFrame
+    units: pd.DataFrame | None = None  # per catchment unit × period: school_id ("" unserved), pupils, base_school
 
 
 def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -440,12 +531,36 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
         asg_rows.append(pd.DataFrame({
             "node_id": sd.node_ids[sd.pair_node[used]], "stage": g, "period": sd.periods[t],
             "school_id": sd.sites["site_id"].to_numpy()[sd.pair_site[used]], "pupils": pupils[used],
-            "share": xv[used], "distance_km": sd.pair_km[used], "boarding": sd.pair_boarding[used]}))
+            "share": xv[used], "distance_km": sd.pair_km[used], "boarding": sd.pair_boarding[used],
+            "unit": sd.pair_node[used]}))
         mask = (uv > 1e-6) & (d > 0)
         un_rows.append(pd.DataFrame({"node_id": sd.node_ids[mask], "stage": g, "period": sd.periods[t],
-                                     "pupils": d[mask] * uv[mask]}))
-    return (pd.concat(site_rows, ignore_index=True), pd.concat(asg_rows, ignore_index=True),
-            pd.concat(un_rows, ignore_index=True))
+                                     "pupils": d[mask] * uv[mask], "unit": np.flatnonzero(mask)}))
+    units = pd.concat(asg_rows + un_rows, ignore_index=True)
+    units["school_id"] = units["school_id"].fillna("")
+    units["part"] = sd.part
+    base = base_pairs(sd)
+    base_school = np.full(len(base), "", dtype=object)
+    base_school[base >= 0] = sd.sites["site_id"].to_numpy()[sd.pair_site[base[base >= 0]]]
+    base_km = np.full(len(base), np.nan)
+    base_km[base >= 0] = sd.pair_km[base[base >= 0]]
+    units["base_school"] = base_school[units["unit"].to_numpy(np.int64)]
+    units["base_km"] = base_km[units["unit"].to_numpy(np.int64)]
+    units["demand"] = sd.demand[units["unit"].to_numpy(), pd.Index(sd.periods).get_indexer(units["period"])]
+    return (pd.concat(site_rows, ignore_index=True), per_village(pd.concat(asg_rows, ignore_index=True)),
+            per_village(pd.concat(un_rows, ignore_index=True)), units)
+
+
+def per_village(units: pd.DataFrame) -> pd.DataFrame:
+    """Unit rows summed per village (× school for assignments): ``share`` becomes the share of the
+    village's pupils of the stage that goes to that school."""
+    if "school_id" not in units:
+        return units.groupby(["node_id", "stage", "period"], as_index=False, sort=False)["pupils"].sum()
+    out = units.groupby(["node_id", "stage", "period", "school_id"], as_index=False, sort=False).agg(
+        pupils=("pupils", "sum"), distance_km=("distance_km", "first"), boarding=("boarding", "first"))
+    total = out.groupby(["node_id", "stage", "period"])["pupils"].transform("sum")
+    out.insert(5, "share", np.where(total > 0, out["pupils"] / total.where(total > 0, 1.0), 1.0))
+    return out
 
 
 @dataclass
@@ -561,7 +676,8 @@ IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search (the solver alo
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
-                 min_parallel_pairs: int | None = None, on_model=None, improve_sweeps: int = 0) -> LayoutResult:
+                 min_parallel_pairs: int | None = None, dask_client=None, on_model=None,
+                 improve_sweeps: int = 0) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -580,10 +696,17 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     (default `PARALLEL_MIN_PAIRS`; below it starting the processes costs more than it saves).
     Results never depend on the number of workers in reproducible mode.
 
+    With ``dask_client`` (``xuewei run --dask``), or when this run is itself a task on a Dask worker
+    (a variant of ``xuewei batch --dask``), the models go to that Dask cluster as tasks instead
+    (`xuewei.optimizer.dask_solve`); a daemonic process that is not a Dask worker solves them one by
+    one, since it may not start a pool.
+
     ``on_model(done, total, summary)``, if given, is called as each model is solved (in the order
     they finish) with the model's solver summary (a dict with ``model``, ``gap``, ...), for a live
     progress display.
     """
+    from xuewei.optimizer import dask_solve
+
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     joint = False if joint is None else joint
     budgets = [budget] if joint else _split_budget(stages, policy, budget)
@@ -591,12 +714,21 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     sizes = np.array([sum(len(sd.pair_node) for sd in grp) + 1 for grp in groups], dtype=float)
     order = np.argsort(sizes, kind="stable")
     workers = max(1, min(int(workers), len(groups)))
-    if sizes.sum() < (PARALLEL_MIN_PAIRS if min_parallel_pairs is None else min_parallel_pairs):
+    big_enough = sizes.sum() >= (PARALLEL_MIN_PAIRS if min_parallel_pairs is None else min_parallel_pairs)
+    if not big_enough:
         workers = 1
+    on_dask = len(groups) > 1 and (dask_client is not None or (big_enough and dask_solve.running_in_dask_worker()))
+    if workers > 1 and not on_dask and not dask_solve.may_start_processes():
+        workers = 1  # a daemonic process may not start a pool of its own
+        if progress:
+            progress("本进程不能再启动子进程（守护进程）：各模型逐个求解")
     reproducible = max_nodes is not None
     solve_threads = 1 if reproducible else max(1, threads // workers)
     results: dict[int, tuple] = {}
-    if workers > 1:
+    if on_dask:
+        results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
+                              max_nodes, progress, improve_sweeps)
+    elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
                                   solve_threads, max_nodes, workers, progress, on_model, improve_sweeps)
     else:
@@ -615,22 +747,39 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                                         solve_threads, max_nodes, improve_sweeps)
             if on_model:
                 on_model(n + 1, len(groups), results[idx][1])
-    site_t, asg_t, un_t, summaries = [], [], [], []
+    site_t, asg_t, un_t, unit_t, summaries = [], [], [], [], []
     for idx in order:  # the same order whatever the workers did first
         frames, summary = results[idx]
         if budgets[idx] is not None:
             summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])
         summary["max_nodes"] = max_nodes
-        for s_df, a_df, u_df in frames:
-            site_t.append(s_df), asg_t.append(a_df), un_t.append(u_df)
+        for s_df, a_df, u_df, n_df in frames:
+            site_t.append(s_df), asg_t.append(a_df), un_t.append(u_df), unit_t.append(n_df)
         summaries.append(summary)
     return LayoutResult(pd.concat(site_t, ignore_index=True), pd.concat(asg_t, ignore_index=True),
-                        pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries))
+                        pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries),
+                        pd.concat(unit_t, ignore_index=True))
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is handled by the main process, which kills the workers (reports.runfolder).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
+                progress, improve_sweeps: int = 0) -> dict[int, tuple]:
+    """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
+    time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
+    the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
+    from xuewei.optimizer import dask_solve
+
+    total = sizes.sum()
+    with dask_solve.task_client(client) as c:
+        slots = dask_solve.cluster_slots(c)
+        jobs = {}
+        for idx in range(len(groups)):
+            limit = float(time_limit_s) if max_nodes is not None else \
+                float(min(time_limit_s, max(5.0, slots * time_limit_s * sizes[idx] / total)))
+            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes, improve_sweeps)
+        if progress:
+            progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
+        return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
+                                        describe=lambda i: group_name(groups[i]))
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
@@ -651,7 +800,9 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
     total = sizes.sum()
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may hold solver threads
     out: dict[int, tuple] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    # Each worker ignores Ctrl-C (the main process kills the workers: reports.runfolder) and dies with
+    # the main process even when that is killed outright (xuewei.procs).
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=guard_worker)
     queue = getattr(pool, "_call_queue", None)
     if queue is not None:
         # A model's data is larger than a pipe's buffer: if its worker is killed (Ctrl-C) while the

@@ -13,7 +13,9 @@ from scipy.spatial.distance import cdist
 
 from xuewei.data.crs import project
 from xuewei.errors import InputError, Problem
+from xuewei.optimizer.catchments import Units, base_village_pupils, calibrate_flows, catchment_units
 from xuewei.optimizer.layout import StageData
+from xuewei.optimizer.oversize import with_limits
 from xuewei.optimizer.policy import STAGES, PolicyConfig
 
 # Existing schools of these kinds may open a stage they do not yet host (转变办学类型):
@@ -138,7 +140,7 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
     years = np.diff(np.array([base_year] + list(periods), dtype=float))
     out, unreachable = [], []
     for g in stages:
-        sites = _sites_for_stage(region, g, policy, base_year)
+        sites = with_limits(_sites_for_stage(region, g, policy, base_year), g, policy, list(periods), base_year)
         d = period_demand(demand, g, node_ids, periods, base_year, policy.design_variant)
         if sites.empty:
             if d.sum() > 0:
@@ -171,9 +173,9 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         # schools are full and may not grow.
         can_grow = ((sites["K"].to_numpy() > sites["c0"].to_numpy()) | (sites["origin"] != "existing").to_numpy())
         keep |= _k_nearest(km, (day_ok | board_ok) & can_grow[None, :], 1)
-        pn, ps = np.nonzero(keep)
-        order = np.lexsort((km[pn, ps], pn))
-        pn, ps = pn[order], ps[order]
+        first = first_year_demand(demand, g, node_ids, base_year, policy.design_variant)
+        units, calibration = stage_units(sites, km, day_ok, board_ok, d, first, policy, g)
+        pn, ps = unit_pairs(keep, units, km)
         none = ~keep.any(axis=1) & (d.max(axis=1) > 0)
         if none.any():
             unreachable.append(pd.DataFrame({"stage": g, "node_id": node_ids[none], "reason": "travel_limit"}))
@@ -186,13 +188,54 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
             km = km[:, ~drop]
             day_ok = day_ok[:, ~drop]
             ps = remap[ps]
+            units.base_site = np.where(units.base_site >= 0, remap[units.base_site], -1)
         groups = _seat_groups(sites, nodes, d, g, policy) if g in policy.seat_school_stages else []
-        whole = StageData(stage=g, sites=sites, node_ids=node_ids, demand=d, pair_node=pn, pair_site=ps,
-                          pair_km=km[pn, ps], pair_boarding=~day_ok[pn, ps], years=years, periods=list(periods),
-                          seat_groups=groups)
+        un_node = units.node[pn]
+        whole = StageData(stage=g, sites=sites, node_ids=node_ids[units.node], demand=units.share[:, None] * d[units.node],
+                          pair_node=pn, pair_site=ps, pair_km=km[un_node, ps], pair_boarding=~day_ok[un_node, ps],
+                          years=years, periods=list(periods), seat_groups=groups, base_site=units.base_site,
+                          base_pupils=units.base_pupils, calibration=calibration)
         out += split_parts(whole)
     un = pd.concat(unreachable, ignore_index=True) if unreachable else pd.DataFrame(columns=["stage", "node_id", "reason"])
     return out, un
+
+
+def first_year_demand(demand: pd.DataFrame, stage: str, node_ids: np.ndarray, base_year: int,
+                      variant: str) -> np.ndarray:
+    """Each village's pupils in the first forecast year after the base year [pupils] (zeros if none)."""
+    d = demand[(demand["stage"] == stage) & (demand["variant"] == variant) & (demand["year"] > base_year)]
+    if d.empty:
+        return np.zeros(len(node_ids))
+    d = d[d["year"] == d["year"].min()]
+    return d.groupby("node_id")["pupils"].sum().reindex(node_ids).fillna(0.0).to_numpy(float)
+
+
+def stage_units(sites: pd.DataFrame, km: np.ndarray, day_ok: np.ndarray, board_ok: np.ndarray, d: np.ndarray,
+                first: np.ndarray, policy: PolicyConfig, g: str) -> tuple[Units, pd.DataFrame]:
+    """Calibrated base-year flows of one stage cut into catchment units (`xuewei.optimizer.catchments`),
+    and per existing school its base-year pupils and how many of them the flows place on villages."""
+    existing = (sites["origin"].to_numpy() == "existing")
+    school = np.where(existing, pd.to_numeric(sites["pupils0"], errors="coerce").fillna(0.0).to_numpy(float), 0.0)
+    village = base_village_pupils(first, school.sum())
+    flows = calibrate_flows(km, day_ok, board_ok, village, school, sites["beds0"].to_numpy(float))
+    one_school = float(policy.class_cap[g]) * float(policy.max_classes[g])
+    if g in policy.school_size_cap:
+        one_school = min(one_school, float(policy.school_size_cap[g]))
+    units = catchment_units(flows, d.max(axis=1), policy.catchment_unit_share * one_school)
+    calibration = pd.DataFrame({"site_id": sites["site_id"].to_numpy()[existing], "stage": g,
+                                "pupils_base": school[existing], "pupils_placed": flows.placed[existing]})
+    return units, calibration
+
+
+def unit_pairs(keep: np.ndarray, units: Units, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (unit, site) of the model, sorted by unit then distance: each unit gets its village's
+    kept pairs (``keep``, ``(N, S)``) and the pair to its base-year school."""
+    keep_u = keep[units.node]
+    has = np.flatnonzero(units.base_site >= 0)
+    keep_u[has, units.base_site[has]] = True
+    pn, ps = np.nonzero(keep_u)
+    order = np.lexsort((km[units.node[pn], ps], pn))
+    return pn[order], ps[order]
 
 
 def same_county(region, node_townships: np.ndarray, site_townships: np.ndarray) -> np.ndarray | None:
@@ -276,5 +319,17 @@ def split_parts(sd: StageData) -> list[StageData]:
             stage=sd.stage, sites=sd.sites.iloc[sites].reset_index(drop=True), node_ids=sd.node_ids[nodes],
             demand=sd.demand[nodes], pair_node=node_pos[sd.pair_node[keep]], pair_site=site_pos[sd.pair_site[keep]],
             pair_km=sd.pair_km[keep], pair_boarding=sd.pair_boarding[keep], years=sd.years, periods=sd.periods,
-            seat_groups=groups, part=k))
+            seat_groups=groups, part=k, **_part_catchments(sd, nodes, sites, site_pos)))
     return parts
+
+
+def _part_catchments(sd: StageData, nodes: np.ndarray, sites: np.ndarray, site_pos: np.ndarray) -> dict:
+    """The catchment fields of one independent part (base schools renumbered to the part's sites)."""
+    if sd.base_site is None:
+        return {}
+    base = sd.base_site[nodes]
+    base = np.where(base >= 0, site_pos[np.maximum(base, 0)], -1)
+    cal = sd.calibration
+    if cal is not None:
+        cal = cal[cal["site_id"].isin(sd.sites["site_id"].to_numpy()[sites])].reset_index(drop=True)
+    return {"base_site": base, "base_pupils": sd.base_pupils[nodes], "calibration": cal}

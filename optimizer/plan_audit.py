@@ -15,24 +15,23 @@ import pandas as pd
 from scipy.spatial.distance import cdist
 
 from xuewei.data.crs import project
-from xuewei.data.plans import load_plan
+from xuewei.data.plans import Plan
 from xuewei.optimizer.layout_data import site_tiers
-from xuewei.optimizer.plan_check import ADAPTERS, PLAN_HORIZON, _link_sites, check_region_matches
+from xuewei.optimizer.plan_check import link_sites
+from xuewei.optimizer.plan_items import school_rows
 from xuewei.optimizer.policy import STAGES, PolicyConfig
-from xuewei.errors import InputError, Problem
 
 IDLE_BELOW = 0.6  # utilisation under which places count as standing idle (assumption)
 
 
-def plan_classes(region, plan_id: str, years: list[int], base_year: int) -> pd.DataFrame:
-    """Classes per school × stage × year under the plan: ``site_id, stage, year, classes, source``."""
-    plan = load_plan(plan_id)
-    check_region_matches(plan, region)
-    if plan_id not in ADAPTERS:
-        raise InputError(Problem(file=f"规划 {plan_id}", expected="含逐校布局表的规划（目前：" + "、".join(ADAPTERS) + "）",
-                                 found="该规划只有汇总表"))
-    rows = ADAPTERS[plan_id](plan)
-    rows["site_id"] = _link_sites(region, rows)
+def plan_classes(region, plan: Plan, years: list[int], base_year: int) -> pd.DataFrame:
+    """Classes per school × stage × year under the plan: ``site_id, stage, year, classes, source``.
+
+    The plan's per-school rows (tables declaring ``per_school``) take effect from their year on;
+    the caller has checked that the plan has such rows (`optimizer.plan_items.school_rows`).
+    """
+    rows = school_rows(plan)
+    rows["site_id"] = link_sites(region, rows)
     ss = region.school_stages
     ss = ss[(ss["year"] == base_year) & ss["school_id"].isin(
         region.schools.loc[region.schools["ownership"] != "private", "school_id"])]
@@ -49,7 +48,7 @@ def plan_classes(region, plan_id: str, years: list[int], base_year: int) -> pd.D
         stages = [g for g in r.stages if g in STAGES]
         if not stages:
             continue
-        start = int(r.year) if str(r.year).isdigit() else PLAN_HORIZON
+        start = int(r.year) if str(r.year).isdigit() else plan.horizon
         for y in years:
             if y < start:
                 continue
@@ -94,10 +93,10 @@ def nearest_assignment(region, demand_year: pd.DataFrame, sites: pd.DataFrame, p
     return out[out["pupils"] > 0].reset_index(drop=True)
 
 
-def audit_plan(region, demand: pd.DataFrame, policy: PolicyConfig, plan_id: str, years: list[int], base_year: int,
+def audit_plan(region, demand: pd.DataFrame, policy: PolicyConfig, plan: Plan, years: list[int], base_year: int,
                variant: str = "mid"):
     """Schools × stage × year (places, pupils, shortfall, idle) and the assignments under the plan's layout."""
-    classes = plan_classes(region, plan_id, years, base_year)
+    classes = plan_classes(region, plan, years, base_year)
     tiers = site_tiers(region, *_lonlat(region, classes["site_id"]), _townships(region, classes["site_id"]),
                        policy.seat_radius_km)
     classes["tier"] = tiers

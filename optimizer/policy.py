@@ -61,6 +61,11 @@ class PolicyConfig(BaseModel):
         description="单校单学段班数上限 [班]（assumption，参照规模上限；现有学校不低于现状）")
     school_size_cap: dict[str, int] = Field(default_factory=_std("school_size_cap"),
                                             description="学校规模上限 [人]，用于审计")
+    oversize_target_year: int | None = Field(
+        default=None,
+        description="现有学校超过规模上限（大校额）或按标准班额容纳不下（大班额）的部分逐期降低，到此年份降到上限 [年]："
+                    "每期允许的在校生从基准年人数线性降到上限（超出部分的学生分流到其他学校，动作记为“缩减”）。"
+                    "缺省为最后一个规划期（“逐步消除”）；规划写明“到2025年消除大班额”时设为 2025；不晚于第一个规划期即一步到位")
     small_school_pupils: dict[str, int] = Field(
         default_factory=lambda: {"kindergarten": 30, "primary": 100, "junior": 150, "senior": 500},
         description="小规模学校标记线 [人]（assumption；只标记，是否撤并由模型按距离与成本决定）")
@@ -100,6 +105,18 @@ class PolicyConfig(BaseModel):
         description="一所学校每增减一个班的调整成本 [万元/班]（assumption：师资调配、学生转学的代价）；"
                     "使各期班数不无谓地来回变动")
     bed_wan_yuan: float = Field(default=2.0, ge=0, description="新增一张寄宿床位的投资 [万元/床]（assumption）")
+    reassign_per_pupil_wan_yuan: float = Field(
+        default_factory=_std("cost_wan_yuan.reassign_per_pupil"), ge=0,
+        description="一名学生换校（离开上一期或基准年就读的学校）的代价 [万元/人]（assumption，见 data/standards.toml）；"
+                    "使各村学生留在原校，除非原校撤并、转变、学位不足或新校明显更好；设为 0 则不计")
+    reassign_per_village_wan_yuan: float = Field(
+        default_factory=_std("cost_wan_yuan.reassign_per_village"), ge=0,
+        description="一个村（划片单元）一个学段离开仍开办的原校、改划到另一所学校的固定代价 [万元/次]"
+                    "（assumption，见 data/standards.toml：公示、听证、校车线路调整），与人数无关；使必须分流时改划的村尽量少")
+    catchment_unit_share: float = Field(
+        default=0.5, gt=0,
+        description="大村（社区）分片：一个划片单元的需求峰值不超过一所学校可容纳人数（规模上限与班数上限×班额中较小者）"
+                    "的此比例，超过的村按人数均分成几片，各片可去不同学校（assumption）")
     budget_wan_yuan: list[float] | None = Field(default=None,
                                                 description="每个规划期的投资上限 [万元]；一个数用于各期")
     unserved_penalty_wan_yuan: float = Field(default=200.0, gt=0,

@@ -38,12 +38,14 @@ def strengthen_stage(prob: pulp.LpProblem, sd, v, policy) -> dict:
 
 
 def _site_room(sd, policy) -> np.ndarray:
-    """Most pupils each site can ever hold in this stage [pupils]: classes limit × class cap, and the size cap."""
-    g = sd.stage
-    room = sd.sites["K"].to_numpy(float) * float(policy.class_cap[g])
-    if g in policy.school_size_cap:
-        room = np.minimum(room, float(policy.school_size_cap[g]))
-    return room
+    """Most pupils each site can hold in each period of this stage [pupils], ``(sites, T)``: classes limit
+    × the period's allowed class size, and the period's allowed pupils (the size cap, or more while an
+    over-size school comes down to it: `xuewei.optimizer.oversize.site_limits`) — the model's own limits."""
+    from xuewei.optimizer.oversize import site_limits
+
+    T = sd.demand.shape[1]
+    allowed, class_size = site_limits(sd.sites, sd.stage, policy, T)
+    return np.minimum(sd.sites["K"].to_numpy(float)[:, None] * class_size, allowed)
 
 
 def _fix_pairs_too_big(sd, v, policy) -> int:
@@ -54,11 +56,12 @@ def _fix_pairs_too_big(sd, v, policy) -> int:
     five primaries) while every integer layout leaves it unserved, and the bound is far too low.
     The same for a boarding pair whose school can add no beds and has fewer than the village's pupils.
     """
-    room = _site_room(sd, policy)[sd.pair_site]
+    rooms = _site_room(sd, policy)
     beds = sd.sites["beds0"].to_numpy(float)[sd.pair_site]
     fixed_beds = ~sd.sites["can_add_beds"].to_numpy(bool)[sd.pair_site]
     n = 0
     for t in range(sd.demand.shape[1]):
+        room = rooms[sd.pair_site, t]
         d = sd.demand[sd.pair_node, t]
         too_big = (d > room + 1e-9) | (sd.pair_boarding & fixed_beds & (d > beds + 1e-9))
         for r in np.flatnonzero(too_big & (d > 0)).tolist():
@@ -71,10 +74,12 @@ def _add_class_floor_cuts(prob, sd, v, policy) -> int:
     """A school that takes a village of ``d`` pupils has at least ``ceil(d / q)`` classes:
     ``k_st >= ceil(d_nt / q) x_nst`` for pairs where that is 2 or more (1 already follows from
     ``k >= o >= x``)."""
-    q = float(policy.class_cap[sd.stage])
+    from xuewei.optimizer.oversize import site_limits
+
+    _, class_size = site_limits(sd.sites, sd.stage, policy, sd.demand.shape[1])  # q, or more in a transition
     n = 0
     for t in range(sd.demand.shape[1]):
-        need = np.ceil(sd.demand[sd.pair_node, t] / q - 1e-9)
+        need = np.ceil(sd.demand[sd.pair_node, t] / class_size[sd.pair_site, t] - 1e-9)
         for r in np.flatnonzero(need >= 2).tolist():
             j = int(sd.pair_site[r])
             prob.addConstraint(LpConstraint(LpAffineExpression([(v.k[t][j], 1.0), (v.x[t][r], -float(need[r]))]),
@@ -87,15 +92,15 @@ def _tighten_class_limits(prob, sd, v, policy) -> int:
     """Classes a school can need in a period are bounded by the pupils within its reach:
     ``k_st <= K'_st o_st`` with ``K'_st = ceil(min(size cap, sum of d_nt over its pairs) / q)`` where that
     is below the class limit (``k <= K o`` lets the LP open a school by a sliver ``o = k / K``)."""
-    g = sd.stage
-    q = float(policy.class_cap[g])
-    size_cap = float(policy.school_size_cap.get(g, np.inf))
+    from xuewei.optimizer.oversize import site_limits
+
+    allowed, class_size = site_limits(sd.sites, sd.stage, policy, sd.demand.shape[1])
     n = 0
     for t in range(sd.demand.shape[1]):
         open_pair = np.array([(x.upBound is None or x.upBound > 0) for x in v.x[t]], dtype=bool)
         reach = np.bincount(sd.pair_site[open_pair], weights=sd.demand[sd.pair_node[open_pair], t],
                             minlength=len(sd.sites))
-        need = np.ceil(np.minimum(reach, size_cap) / q - 1e-9)
+        need = np.ceil(np.minimum(reach, allowed[:, t]) / class_size[:, t] - 1e-9)
         for j, k in enumerate(v.k[t]):
             limit = float("inf") if k.upBound is None else float(k.upBound)
             low = float(k.lowBound or 0.0)

@@ -1,9 +1,14 @@
-"""``report.html``: one self-contained page (images inlined as base64, no scripts, no web fonts).
+"""``report.html``: one self-contained page (images, font and map data inlined; no network).
 
-It opens offline in any browser and can be mailed as one file: key numbers, solver status, the
-schools' actions, places against demand, unserved pupils, the rule audit, the comparison with the
-county's plan, the overview maps and the forecast charts. Township sheets and hearing packs are
-linked by relative path (they sit beside the report in the run folder).
+It opens offline in any browser, also on a computer without Chinese fonts, and can be mailed as one
+file: it opens with the key figures, then an interactive map (`xuewei.reports.html_map`: schools,
+villages and catchments by period, a click shows a place's figures), solver status (one row per
+stage), the schools' actions, places against demand, unserved pupils, the rule audit, the comparison
+with the county's plan, the overview maps and the forecast charts. Township sheets and hearing packs
+are linked by relative path (they sit beside the report in the run folder).
+
+The page's text is set in a WOFF2 subset of the bundled CJK font holding exactly the characters of
+the page (`xuewei.reports.fonts.web_font`), embedded as a base64 ``@font-face``.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import base64
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from xuewei.labels import ACTION_ZH, STAGE_ZH
+from xuewei.labels import ACTION_ZH, STAGE_ZH, VARIANT_ZH
+from xuewei.reports.pack_tables import oversize_rows
 
+FONT_FAMILY = "XW Noto Sans CJK SC"
 CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;
+body{font-family:"XW Noto Sans CJK SC","Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em auto;
 max-width:1200px;color:#222;line-height:1.5;padding:0 1em}
 h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #bbb;padding:.25em .6em}
@@ -26,6 +34,7 @@ color:#7a0019;font-weight:bold}.muted{color:#666;font-size:.9em}img{max-width:10
 .kpi{display:inline-block;margin:.3em 1.2em .3em 0;padding:.5em 1em;background:#f3f6fa;border-radius:6px}
 .kpi b{font-size:1.4em;display:block}
 """
+FONT_SLOT = "/*xw-font-face*/"
 
 
 def _img(path: Path, alt: str) -> str:
@@ -33,21 +42,29 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
+COUNT_UNITS = ("（人", "（个", "（所", "（班", "（张", "（万元")  # columns of whole numbers
+
+
+def _cell(v, col: str) -> str:
+    """One table cell: years without a thousands separator, counts [人, 个, 所, 班, 张, 万元] whole."""
+    if isinstance(v, (bool, np.bool_)):
+        return f"<td>{'是' if v else '否'}</td>"
+    if isinstance(v, (int, np.integer)):
+        return f'<td class="n">{v}</td>' if ("规划期" in col or "年份" in col) else f'<td class="n">{v:,}</td>'
+    if isinstance(v, (float, np.floating)):
+        if pd.isna(v):
+            return '<td class="n"></td>'
+        whole = abs(v) >= 100 or any(u in col for u in COUNT_UNITS)
+        return f'<td class="n">{v:,.0f}</td>' if whole else f'<td class="n">{v:,.2f}</td>'
+    return f"<td>{html.escape(str(v))}</td>"
+
+
 def _table(df: pd.DataFrame) -> str:
     if df is None or df.empty:
         return '<p class="muted">（无）</p>'
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    rows = []
-    for r in df.itertuples(index=False):
-        cells = []
-        for v in r:
-            if isinstance(v, float):
-                cells.append(f'<td class="n">{"" if pd.isna(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"}</td>')
-            elif isinstance(v, int):
-                cells.append(f'<td class="n">{v:,}</td>')
-            else:
-                cells.append(f"<td>{html.escape(str(v))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cols = [str(c) for c in df.columns]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    rows = ["<tr>" + "".join(_cell(v, c) for v, c in zip(r, cols)) + "</tr>" for r in df.itertuples(index=False)]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -64,33 +81,68 @@ def _kpis(run) -> str:
     return "".join(f'<div class="kpi"><b>{v}</b>{html.escape(k)}</div>' for v, k in items)
 
 
-def report_html(run, folder: Path, map_files: list[Path] | None = None) -> str:
-    """The report page as text; images are read from ``folder`` (the run folder being written)."""
+def _stage_rank(stage: str) -> int:
+    """Position of a stage (or the first of ``a+b``) in STAGE_ZH order, for tables in school order."""
+    order = list(STAGE_ZH)
+    first = str(stage).split("+")[0]
+    return order.index(first) if first in order else len(order)
+
+
+def _solver(run) -> str:
+    """One row per stage: independent parts, worst status, largest gap, seconds."""
+    from xuewei.reports.run_outputs import stage_solver_summary, status_zh
+
+    sv = run.solver.copy()
+    if "solve_seconds" not in sv:
+        secs = {m.get("model"): m.get("solve_seconds") for m in (run.manifest or {}).get("models", [])}
+        sv["solve_seconds"] = pd.to_numeric(sv["model"].map(secs), errors="coerce")
+    if "gap" in sv:
+        sv["gap"] = pd.to_numeric(sv["gap"], errors="coerce")
+    if "stop" in sv:  # read back from solver.csv, an all-empty column is float
+        sv["stop"] = ["" if pd.isna(x) else str(x) for x in sv["stop"]]
+    st = stage_solver_summary(sv)
+    st = st.iloc[np.argsort([_stage_rank(g) for g in st["stage"]], kind="stable")]
+    out = pd.DataFrame({"学段": ["+".join(STAGE_ZH.get(g, g) for g in s.split("+")) for s in st["stage"]],
+                        "独立片区（个）": st["parts"].astype(int),
+                        "状态（最差）": [status_zh(a, b) for a, b in zip(st["status"], st["stop"])],
+                        "最大间隙": ["—" if pd.isna(g) else f"{g:.2%}" for g in st["gap"]],
+                        "用时（秒）": ["—" if pd.isna(x) else f"{x:.1f}" for x in st["seconds"]]})
+    return _table(out) + '<p class="muted">各独立片区（模型）的目标值、下界与间隙见 solver.csv。</p>'
+
+
+def report_html(run, folder: Path, map_files: list[Path] | None = None, layers: dict | None = None) -> str:
+    """The report page as text; images are read from ``folder`` (the run folder being written);
+    ``layers`` are the run's GIS layers if already built (`xuewei.reports.gis.results_layers`)."""
+    from xuewei.reports.html_map import MAP_CSS, map_section
+
     folder = Path(folder)
     meta = run.region.meta
     esc = html.escape
     parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-             f"<title>{esc(meta.name)}学位规划运行报告：{esc(run.scenario_name)}</title><style>{CSS}</style></head><body>",
-             f"<h1>{esc(meta.name)}学位规划运行报告</h1>",
-             f'<p class="muted">情景 {esc(run.scenario_name)}；规划期 {"、".join(map(str, run.periods))}；学校统计基准年 '
-             f"{run.base_year}；运行日期 {esc(run.created)}；需求按{ {'low': '低', 'mid': '中', 'high': '高'}.get(run.policy.design_variant, '中')}方案。</p>"]
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+             f"<title>{esc(meta.name)}学位规划运行报告：{esc(run.scenario_name)}</title>"
+             f"<style>{FONT_SLOT}{CSS}{MAP_CSS}</style></head><body>",
+             f"<h1>{esc(meta.name)}学位规划运行报告</h1>"]
     if run.synthetic:
         parts.append('<p class="note">示意数据：本区域部分数据为合成（见区域说明），结果只作方法演示，不能作为决策依据。</p>')
-    parts += ["<h2>关键数字</h2>", _kpis(run)]
+    parts += ['<section id="key-figures">', _kpis(run), "</section>",
+              f'<p class="muted">情景 {esc(run.scenario_name)}；规划期 {"、".join(map(str, run.periods))}；学校统计基准年 '
+              f"{run.base_year}；运行日期 {esc(run.created)}；需求按{VARIANT_ZH.get(run.policy.design_variant, '中方案')}。</p>"]
+    parts += ["<h2>交互地图</h2>", map_section(run, layers)]
     if run.solver is not None and len(run.solver):
-        sv = run.solver.copy()
-        cols = {"model": "模型", "status": "状态", "objective_wan_yuan": "目标值（万元）", "bound_wan_yuan": "下界（万元）",
-                "gap": "间隙", "solve_seconds": "用时（秒）"}
-        sv = sv[[c for c in cols if c in sv]].rename(columns=cols)
-        sv["模型"] = sv["模型"].map(lambda m: STAGE_ZH.get(m, m))
-        if "间隙" in sv:
-            sv["间隙"] = sv["间隙"].map(lambda g: "—" if pd.isna(g) else f"{g:.2%}")
-        parts += ["<h2>求解</h2>", _table(sv)]
+        parts += ["<h2>求解</h2>", _solver(run)]
     counts = run.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     counts = counts[[a for a in ACTION_ZH if a in counts]].rename(columns=ACTION_ZH).reset_index().rename(
         columns={"period": "规划期"})
     parts += ["<h2>各期学校调整（所）</h2>", _table(counts)]
+    over = oversize_rows(run.actions)
+    if len(over):
+        parts += ["<h2>超规模、大班额学校（逐期降到上限）</h2>",
+                  f"<p>基准年超过规模上限或班额上限的学校按 oversize_target_year"
+                  f"（{run.policy.oversize_target_year or max(run.periods)} 年）逐期降到上限；超出的学生分流到其他学校：</p>",
+                  _table(over)]
     tot = run.summary.groupby(["period", "stage"])[["pupils", "places", "unserved", "boarding_pupils"]].sum().reset_index()
+    tot = tot.iloc[np.lexsort([[_stage_rank(g) for g in tot["stage"]], tot["period"].to_numpy()])]
     tot["stage"] = tot["stage"].map(lambda s: STAGE_ZH.get(s, s))
     tot.columns = ["规划期", "学段", "学生（人）", "学位（个）", "未安排（人）", "寄宿（人）"]
     parts += ["<h2>学位与需求（全县）</h2>", _table(tot)]
@@ -108,20 +160,14 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None) -> str:
     if len(run.violations) == 0:
         parts.append("<p>没有违反走读距离、寄宿、班额、规模和聚落层级规则的情况。</p>")
     else:
-        v = run.violations.groupby("rule").agg(n=("rule", "size"), example=("message", "first")).reset_index()
+        rule = "rule_zh" if "rule_zh" in run.violations else "rule"
+        v = run.violations.groupby(rule).agg(n=(rule, "size"), example=("message", "first")).reset_index()
         v.columns = ["规则", "处数", "示例"]
         parts.append(_table(v))
     if run.plan_check:
-        pc = run.plan_check
-        parts.append(f"<h2>对照规划（{esc(str(pc['plan']))}，{pc['horizon']} 年）</h2>")
-        parts += [f"<p class=\"muted\">{esc(n)}</p>" for n in pc.get("notes", [])]
-        a = pc["actions"][["stage_zh", "action_zh", "plan", "run", "difference"]]
-        a.columns = ["学段", "调整", "规划（所）", "本次运行（所）", "差"]
-        parts.append(_table(a))
-        if len(pc.get("places", [])):
-            p = pc["places"].groupby("stage_zh")[["plan_places_added", "run_places_added", "difference"]].sum().reset_index()
-            p.columns = ["学段", "规划新增学位（个）", "运行新增学位（个）", "差（个）"]
-            parts += ["<p>学位递增（全县合计；分乡镇见 workbook.xlsx 的“对照规划”表）：</p>", _table(p)]
+        from xuewei.reports.plan_sections import html_parts
+
+        parts += html_parts(run.plan_check, _table, esc)
     overviews = sorted((folder / "maps").glob("overview_*.png"))
     if overviews:
         parts.append("<h2>县域总图</h2>")
@@ -141,8 +187,18 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_report_html(run, folder: Path) -> Path:
+def embed_font(page: str) -> str:
+    """Put a WOFF2 subset of the CJK font holding every character of ``page`` into its style sheet."""
+    from xuewei.reports.fonts import web_font
+
+    data = base64.b64encode(web_font(page)).decode("ascii")
+    face = (f'@font-face{{font-family:"{FONT_FAMILY}";src:url(data:font/woff2;base64,{data}) format("woff2");'
+            "font-display:block}")
+    return page.replace(FONT_SLOT, face, 1)
+
+
+def write_report_html(run, folder: Path, layers: dict | None = None) -> Path:
     """Write ``report.html`` into the run folder (after the maps and charts, which it embeds)."""
     path = Path(folder) / "report.html"
-    path.write_text(report_html(run, folder), encoding="utf-8")
+    path.write_text(embed_font(report_html(run, folder, layers=layers)), encoding="utf-8")
     return path

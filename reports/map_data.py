@@ -31,6 +31,8 @@ def short_school(name: str) -> str:
 def display_kind(kind: str, stages: str) -> str:
     """The kind a school is drawn as, from the stages it hosts (after the period's change)."""
     s = set(filter(None, str(stages).split(";")))
+    if {"primary", "junior", "senior"} <= s:
+        return "twelve_year"
     if {"primary", "junior"} <= s:
         return "nine_year"
     if {"junior", "senior"} <= s:
@@ -43,6 +45,36 @@ def display_kind(kind: str, stages: str) -> str:
         if k in s:
             return k
     return kind
+
+
+def site_lonlat(run) -> pd.DataFrame:
+    """Every site a run can name, WGS-84: ``site_id, name, kind, township_id, lon, lat``.
+
+    Region schools and candidate sites (a candidate's kind from the stages it may host); a village
+    kindergarten the model made up (``V<node_id>``) stands at its village. Sites without
+    coordinates are left out.
+    """
+    region = run.region
+    parts = [region.schools[["school_id", "name", "kind", "township_id", "lon", "lat"]].rename(
+        columns={"school_id": "site_id"})]
+    if region.candidate_sites is not None:
+        cand = region.candidate_sites[["site_id", "name", "township_id", "lon", "lat", "stages"]].copy()
+        cand["kind"] = cand["stages"].map(lambda s: display_kind("", str(s).replace("|", ";")))
+        parts.append(cand.drop(columns="stages"))
+    sites = pd.concat(parts, ignore_index=True)
+    sites = sites[sites["lon"].notna() & sites["lat"].notna()]
+    extra = run.actions.drop_duplicates("school_id")
+    extra = extra[~extra["school_id"].isin(set(sites["site_id"]))]
+    at = region.nodes.set_index("node_id")
+    extra = extra[extra["school_id"].str[1:].isin(at.index)]
+    if len(extra):
+        node = extra["school_id"].str[1:]
+        sites = pd.concat([sites, pd.DataFrame({
+            "site_id": extra["school_id"].to_numpy(), "name": extra["name"].to_numpy(),
+            "kind": extra["kind"].to_numpy(), "township_id": extra["township_id"].to_numpy(),
+            "lon": at.loc[node, "lon"].to_numpy(float), "lat": at.loc[node, "lat"].to_numpy(float)})],
+            ignore_index=True)
+    return sites.reset_index(drop=True)
 
 
 @dataclass
@@ -71,25 +103,7 @@ class MapData:
 
         nodes = xy(region.nodes[["node_id", "name", "township_id", "lon", "lat"]])
         nodes["label"] = nodes["name"].map(short_village)
-        sch = region.schools[["school_id", "name", "kind", "township_id", "lon", "lat"]].rename(
-            columns={"school_id": "site_id"})
-        parts = [sch]
-        if region.candidate_sites is not None:
-            cand = region.candidate_sites[["site_id", "name", "township_id", "lon", "lat", "stages"]].copy()
-            cand["kind"] = cand["stages"].map(lambda s: display_kind("", str(s).replace("|", ";")))
-            parts.append(cand.drop(columns="stages"))
-        sites = xy(pd.concat(parts, ignore_index=True))
-        # sites the model made up (village kindergartens "V<node_id>") stand at their village
-        extra = run.actions.drop_duplicates("school_id")
-        extra = extra[~extra["school_id"].isin(set(sites["site_id"]))]
-        at = nodes.set_index("node_id")
-        extra = extra[extra["school_id"].str[1:].isin(at.index)]
-        if len(extra):
-            sites = pd.concat([sites, pd.DataFrame({
-                "site_id": extra["school_id"].to_numpy(), "name": extra["name"].to_numpy(),
-                "kind": extra["kind"].to_numpy(), "township_id": extra["township_id"].to_numpy(),
-                "x": at.loc[extra["school_id"].str[1:], "x"].to_numpy(),
-                "y": at.loc[extra["school_id"].str[1:], "y"].to_numpy()})], ignore_index=True)
+        sites = xy(site_lonlat(run))
         sites["name"] = sites["name"].map(short_school)
         optimised = set(run.actions["school_id"])
         others = sites[~sites["site_id"].isin(optimised) & sites["kind"].isin(["vocational", "special"])]

@@ -13,10 +13,10 @@ from matplotlib.patches import FancyArrow, Rectangle
 
 from xuewei.labels import ACTION_ZH, KIND_ZH, STAGE_ZH, TIER_ZH
 
-ACTION_COLOUR = {"keep": "#bdbdbd", "expand": "#2171b5", "build": "#31a354", "merge": "#fd8d3c",
+ACTION_COLOUR = {"keep": "#bdbdbd", "expand": "#2171b5", "shrink": "#8c6bb1", "build": "#31a354", "merge": "#fd8d3c",
                  "close": "#de2d26", "convert": "#e6ab02"}
 KIND_MARKER = {"kindergarten": "o", "primary": "s", "teaching_point": "v", "junior": "^", "nine_year": "D",
-               "complete_secondary": "p", "senior": "*", "vocational": "X", "special": "X"}
+               "complete_secondary": "p", "twelve_year": "h", "senior": "*", "vocational": "X", "special": "X"}
 KIND_SIZE = {"senior": 1.5, "teaching_point": 0.8}
 STAGE_COLOUR = {"kindergarten": "#e7298a", "primary": "#1b9e77", "junior": "#7570b3", "senior": "#a6761d"}
 TIER_SIZE = {"county_seat": 16.0, "cluster_centre": 13.0, "central_town": 11.0, "township_seat": 9.0}  # [pt]
@@ -42,7 +42,7 @@ def legend_groups(sizes: tuple[float, ...], scale: float = 1.0) -> list[tuple[st
     actions = [(mk("o", ACTION_COLOUR[a]), ACTION_ZH[a]) for a in ACTION_COLOUR]
     kinds = [(mk(KIND_MARKER[k], "white", size=8.0 * KIND_SIZE.get(k, 1.0)), KIND_ZH[k])
              for k in ("kindergarten", "primary", "teaching_point", "junior", "nine_year", "complete_secondary",
-                       "senior")]
+                       "twelve_year", "senior")]
     kinds.append((mk("X", "#dddddd", "#777777"), "中职、特教（未优化）"))
     kinds.append((mk("o", "none", "black", size=13, lw=1.6), "寄宿制（有床位）"))
     seats = [(mk(SEAT_MARKER, "white", "black", size=TIER_SIZE[t] * 0.8, lw=1.2), TIER_ZH[t]) for t in TIER_SIZE]

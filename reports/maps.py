@@ -5,9 +5,10 @@
   period, framing the township's villages, schools and seat (no township polygons exist, so the
   frame is their bounding box with a margin); neighbours are drawn faded, the county boundary in
   full. Every sheet has a title, legend, scale bar (km, from the region's UTM coordinates), north
-  arrow, data date and, for synthetic regions, the note 示意数据.
+  arrow, data date and, for synthetic regions, the note 示意数据; where the pack has no boundary file
+  (`Region.boundary_derived`), the note that the county boundary is a sketch.
 
-Schools are coloured by action (保留/改扩建/新建/合并/撤销/转变) with their marker by kind; villages
+Schools are coloured by action (保留/改扩建/缩减/新建/合并/撤销/转变) with their marker by kind; villages
 are sized by school-age children; catchment lines run village → school, coloured by stage, dashed
 where the pupils board. Labels are placed greedily (`label_place`): none overlap; those without room
 are left off the map (the hearing pack's tables list every school and village).
@@ -37,6 +38,8 @@ from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from xuewei.labels import TIER_ZH  # noqa: E402
+from xuewei.optimizer.dask_solve import can_start_pool  # noqa: E402
+from xuewei.procs import guard_worker  # noqa: E402
 from xuewei.reports import map_style as st  # noqa: E402
 from xuewei.reports.label_place import place_labels, text_size_pt  # noqa: E402
 from xuewei.reports.map_data import MapData  # noqa: E402
@@ -48,6 +51,7 @@ SCHOOL_PT = 8.0  # school marker size [pt]
 BOARD_RING = 1.7  # boarding ring diameter, in school markers
 MIN_FRAME_M = 5000.0  # smallest township frame [m]
 MARGIN = 0.12  # frame margin, share of the extent
+NOTE_BOUNDARY_DERIVED = "县界为示意（区域包无边界文件，由村点推算）"
 
 
 def township_file(township_id: str, name: str) -> str:
@@ -280,6 +284,9 @@ class SheetFigure:
                      ha="right", va="center")
             fig.text(0.98, 0.925, st.NOTE_SYNTHETIC, fontsize=10, fontfamily=family, color="#b10026", ha="right",
                      va="center")
+        if getattr(run.region, "boundary_derived", False):  # no boundary file: drawn around the points
+            fig.text(0.98, 0.012, NOTE_BOUNDARY_DERIVED, fontsize=10, fontfamily=family, color="#b10026", ha="right",
+                     va="bottom")
 
     def furniture(self, ax) -> None:
         st.scale_bar(ax, self.family)
@@ -380,12 +387,14 @@ def _task(kind: str, tids: list[str], out_dir: str) -> list[str]:
 def render_all(md: MapData, out_dir: Path, family, township_ids: list[str] | None = None, overview: bool = True,
                workers: int | None = None, chunk: int = 4) -> list[Path]:
     """Overview sheets and township sheets (all townships by default), spread over ``workers`` processes
-    (default: up to 2) in chunks of ``chunk`` townships; each process reuses one figure."""
+    (default: up to 2) in chunks of ``chunk`` townships; each process reuses one figure. Inside a Dask
+    worker (a variant of ``xuewei batch --dask``) or another daemonic process the sheets are drawn one
+    by one: such a process may not start a pool (`xuewei.optimizer.dask_solve.can_start_pool`)."""
     tids = list(md.run.region.townships["township_id"]) if township_ids is None else list(township_ids)
     tasks = ([("overview", [])] if overview else []) + [("townships", tids[i:i + chunk])
                                                          for i in range(0, len(tids), chunk)]
     workers = min(workers or min(2, os.cpu_count() or 1), len(tasks))
-    if workers <= 1 or len(tids) < 4:
+    if workers <= 1 or len(tids) < 4 or not can_start_pool():
         paths = render_overview(md, out_dir, family) if overview else []
         r = TownshipRenderer(md, family)
         return paths + [p for tid in tids for p in r.render(tid, out_dir)]
@@ -393,7 +402,7 @@ def render_all(md: MapData, out_dir: Path, family, township_ids: list[str] | Non
     _WORKER.clear()
     try:
         ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=guard_worker) as pool:
             futures = [pool.submit(_task, kind, chunk_ids, str(out_dir)) for kind, chunk_ids in tasks]
             parts = [f.result() for f in futures]
     finally:

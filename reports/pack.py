@@ -31,7 +31,6 @@ from xuewei.reports.runfolder import safe_name  # noqa: E402
 from xuewei.reports.run_outputs import quality_short  # noqa: E402
 
 A4 = (11.69, 8.27)  # landscape [in]
-ROWS_PER_PAGE = 24
 VARIANT_COLOUR = {"low": "#2b83ba", "mid": "#333333", "high": "#d7191c"}
 
 
@@ -51,38 +50,107 @@ def _page(run, family, title: str) -> Figure:
     return fig
 
 
-def _table(fig, df: pd.DataFrame, family, widths: list[float], fontsize: float = 7.5) -> None:
-    ax = fig.add_axes((0.04, 0.07, 0.92, 0.84))
+TABLE_BOX = (0.04, 0.07, 0.92, 0.84)  # the table's axes on the page [figure fraction]
+ROW_H, LINE_H, HEAD_LINE_H = 0.033, 0.019, 0.021  # one-line row, each further line, header line [axes fraction]
+CELL_PAD = 0.1  # matplotlib's cell padding on each side [share of the cell width]
+
+
+CLOSING = "）)，。；、：！？"
+NARROW = {" ": 0.3, ".": 0.3, ",": 0.3, ":": 0.3, ";": 0.3, "/": 0.4, "|": 0.3, "(": 0.35, ")": 0.35, "-": 0.4}
+
+
+def text_width_em(text: str) -> float:
+    """Printed width of ``text`` in ems (upper bounds for Noto Sans CJK): CJK and full-width
+    characters 1, digits and Latin letters 0.6, spaces and punctuation less."""
+    return sum(1.0 if (ord(c) >= 0x2E80 or 0xFF00 <= ord(c) <= 0xFFEF) else NARROW.get(c, 0.6) for c in text)
+
+
+def wrap_cell(text: str, width_em: float) -> str:
+    """``text`` broken into lines no wider than ``width_em`` ems (after a Chinese comma or semicolon,
+    or before an opening bracket, where one falls in the second half of a line, else at the width)."""
+    lines = []
+    for para in str(text).split("\n"):
+        line, w = "", 0.0
+        for c in para:
+            cw = text_width_em(c)
+            if w + cw > width_em and line:
+                cut = max([line.rfind(p) for p in "，；、：）"] + [line.rfind("（") - 1])
+                if cut >= len(line) // 2 and cut < len(line) - 1:
+                    lines.append(line[:cut + 1])
+                    line = line[cut + 1:]
+                elif c in CLOSING and len(line) > 1:  # no line starts with a closing mark: take a character along
+                    lines.append(line[:-1])
+                    line = line[-1]
+                else:
+                    lines.append(line)
+                    line = ""
+                w = text_width_em(line)
+            line += c
+            w += cw
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _cell_text(v) -> str:
+    if isinstance(v, float) and np.isnan(v):
+        return ""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return f"{v:,.0f}"
+    return str(v)
+
+
+def table_layout(df: pd.DataFrame, widths: list[float], fontsize: float = 7.5) -> tuple[list, list, list, float]:
+    """Wrapped header and cells of ``df`` in columns of ``widths`` [axes fraction], with each body
+    row's height and the header's height [axes fraction]: nothing is cut off at a cell's edge."""
+    width_in = [w * TABLE_BOX[2] * A4[0] for w in widths]
+    em = [max(1.0, wi * 72.0 * (1 - 2 * CELL_PAD) / fontsize) for wi in width_in]
+    heads = [wrap_cell(c, e) for c, e in zip(df.columns, em)]
+    cells = [[wrap_cell(_cell_text(v), e) for v, e in zip(row, em)] for row in df.itertuples(index=False)]
+    heights = [ROW_H + LINE_H * (max(c.count("\n") for c in row) if row else 0) for row in cells]
+    head_h = max(0.06, 0.02 + HEAD_LINE_H * (max(h.count("\n") for h in heads) + 1))
+    return heads, cells, heights, head_h
+
+
+def _table(fig, heads: list, cells: list, heights: list, head_h: float, family, widths: list[float],
+           fontsize: float = 7.5) -> None:
+    ax = fig.add_axes(TABLE_BOX)
     ax.set_axis_off()
-    cells = [["" if (isinstance(v, float) and np.isnan(v)) else (f"{v:,.0f}" if isinstance(v, (float, np.floating))
-              and float(v).is_integer() else str(v)) for v in row] for row in df.itertuples(index=False)]
-    heads = [c.replace(" 年", " 年\n", 1) if c[:4].isdigit() else c.replace("（", "\n（", 1) if len(c) > 6 else c
-             for c in df.columns]
-    tab = ax.table(cellText=cells or [[""] * len(df.columns)], colLabels=heads, colWidths=widths,
+    tab = ax.table(cellText=cells or [[""] * len(heads)], colLabels=heads, colWidths=widths,
                    loc="upper center", cellLoc="left", colLoc="center")
     tab.auto_set_font_size(False)
     tab.set_fontsize(fontsize)
     for (r, _), cell in tab.get_celld().items():
         cell.get_text().set_fontfamily(family)
-        cell.set_height(0.033)
+        cell.set_height(head_h if r == 0 else heights[r - 1] if cells else ROW_H)
         cell.set_linewidth(0.3)
         if r == 0:
             cell.set_facecolor("#e8e8e8")
-            cell.set_height(0.06)
+
+
+def page_breaks(heights: list[float], head_h: float, room: float = 0.97) -> list[tuple[int, int]]:
+    """Row ranges ``[start, end)`` of each page so that header + rows fit in ``room`` [axes fraction]."""
+    pages, start, used = [], 0, head_h
+    for i, h in enumerate(heights):
+        if used + h > room and i > start:
+            pages.append((start, i))
+            start, used = i, head_h
+        used += h
+    pages.append((start, len(heights)))
+    return pages
 
 
 def _paged(pdf, run, family, title: str, df: pd.DataFrame, widths: list[float], note: str = "", foot: str = "") -> int:
-    pages = max(1, int(np.ceil(len(df) / ROWS_PER_PAGE)))
-    for i in range(pages):
-        part = df.iloc[i * ROWS_PER_PAGE:(i + 1) * ROWS_PER_PAGE]
-        fig = _page(run, family, title + (f"（{i + 1}/{pages}）" if pages > 1 else ""))
-        _table(fig, part, family, widths)
+    heads, cells, heights, head_h = table_layout(df, widths)
+    pages = page_breaks(heights, head_h)
+    for i, (a, b) in enumerate(pages):
+        fig = _page(run, family, title + (f"（{i + 1}/{len(pages)}）" if len(pages) > 1 else ""))
+        _table(fig, heads, cells[a:b], heights[a:b], head_h, family, widths)
         if note:
             fig.text(0.04, 0.915, note, fontsize=8.5, fontfamily=family, color="#333333", va="center")
         if foot:
             fig.text(0.04, 0.047, foot, fontsize=7.5, fontfamily=family, color="#333333", va="center")
         pdf.savefig(fig)
-    return pages
+    return len(pages)
 
 
 def compact_villages(v: pd.DataFrame, run) -> pd.DataFrame:
@@ -145,14 +213,16 @@ def write_pack(run, township_id: str, out_dir: Path, family=None, renderer: Town
         renderer.draw(township_id)
         pdf.savefig(renderer.sheet.fig)
         _paged(pdf, run, family, f"{name}学校调整一览（调整前→后）", schools,
-               [0.13, 0.06, 0.05, 0.045, 0.08, 0.04, 0.04, 0.05, 0.05, 0.05, 0.05, 0.05, 0.24],
+               [0.11, 0.06, 0.045, 0.04, 0.08, 0.04, 0.04, 0.045, 0.045, 0.045, 0.045, 0.045, 0.34],
                note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。",
                foot=quality_short(run.solver))
         n = len(run.periods)
-        w_school, w_num = 0.84 * 0.74 / (n + 1), 0.84 * 0.26 / n
+        w_school, w_num = 0.84 * 0.70 / (n + 1), 0.84 * 0.30 / n
         _paged(pdf, run, family, f"{name}各村（社区）就读学校与路程", villages,
                [0.09, 0.07] + [w_school] + [w_school, w_num] * n,
-               note="路程为直线距离 × 绕行系数（公里），与布局模型一致；基准年为距最近的现有同学段学校。")
+               note="路程为直线距离 × 绕行系数（公里），与布局模型一致；" + (
+                   "基准年为按各校基准年在校生校准的就读去向；一村去几所学校时列出人数占比，路程为占比最大者。"
+                   if len(getattr(run, "base_flows", ())) else "基准年为距最近的现有同学段学校。"))
         _demand_page(pdf, run, family, township_id, name)
     return path
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from xuewei.errors import InputError, Problem
-from xuewei.reports.runfolder import atomic_run_folder, file_sha256, write_csv
+from xuewei.reports.runfolder import atomic_run_folder, claim_output, file_sha256, write_csv
 
 EXIT_DIFFERENT = 4
 VOLATILE_SUFFIX = "_seconds"  #: solver timing columns: excluded from the comparison
@@ -110,7 +110,7 @@ VERDICT_ZH = {"identical": "相同", "different": "不同", "missing": "缺失",
 
 def cmd_rerun(args) -> int:
     from xuewei import pipeline
-    from xuewei.commands import EXIT_UNSERVED, _say
+    from xuewei.commands import EXIT_UNSERVED, _say, room_check
     from xuewei.reports.run_outputs import write_run
 
     run_dir = Path(args.run_dir)
@@ -121,13 +121,15 @@ def cmd_rerun(args) -> int:
     out = Path(args.out) if args.out else run_dir.with_name(f"{run_dir.name}-rerun-{time.strftime('%Y%m%d-%H%M%S')}")
     if out.resolve() == run_dir.resolve():
         raise InputError(Problem(file=str(out), field="--out", expected="不同于原运行的文件夹", found="与原运行相同"))
-    # The resolved scenario on top of the file: the same values, including any --time-limit given then.
-    result = pipeline.run(man["_scenario_path"], overrides=man["scenario"]["resolved"], progress=_say)
-    _say("写出结果并逐表比较")
-    with atomic_run_folder(out, force=args.force) as tmp:
-        write_run(result, tmp, out)
-        diff = compare_runs(run_dir, tmp)
-        write_csv(diff, tmp / "rerun_diff.csv")
+    with claim_output(out, force=args.force):  # an existing --out is refused before the solve
+        # The resolved scenario on top of the file: the same values, including any --time-limit given then.
+        result = pipeline.run(man["_scenario_path"], overrides=man["scenario"]["resolved"], progress=_say,
+                              on_loaded=room_check(out))
+        _say("写出结果并逐表比较")
+        with atomic_run_folder(out, force=args.force) as tmp:
+            write_run(result, tmp, out)
+            diff = compare_runs(run_dir, tmp)
+            write_csv(diff, tmp / "rerun_diff.csv")
     print(f"复现：{run_dir} → {out}")
     for row in diff.itertuples():
         print(f"  {row.table}：{VERDICT_ZH[row.verdict]}，{row.detail}")

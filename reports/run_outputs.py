@@ -121,9 +121,9 @@ def package_versions() -> dict:
 def input_hashes(result) -> dict:
     files = {"scenario": result.scenario_path, **{k: v for k, v in result.region.files.items()}}
     if result.region.meta.plan:
-        from xuewei.data.paths import PLANS_DIR
+        from xuewei.data.plans import resolve_plan_path
 
-        files["plan"] = PLANS_DIR / f"{result.region.meta.plan}.toml"
+        files["plan"] = resolve_plan_path(result.region.meta.plan, result.region.path)
     return {k: {"path": str(p), "sha256": file_sha256(Path(p))} for k, p in sorted(files.items())}
 
 
@@ -161,6 +161,36 @@ def _round(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return out
 
 
+def catchment_lines(r) -> list[str]:
+    """Report section: base-year catchments as calibrated, and the changes of school by reason."""
+    from xuewei.optimizer.catchments import calibration_warnings
+
+    if r.base_flows is None:
+        return []
+    lines = ["", "## 就学流向与换校", ""]
+    cal = r.calibration
+    if cal is not None and len(cal):
+        placed = cal["pupils_placed"].sum() / max(1.0, cal["pupils_base"].sum())
+        lines.append(f"基准年各村（社区）到各校的就学流向按各校基准年在校生校准（运输问题，按路程最短），"
+                     f"落位 {placed:.1%} 的在校生（catchments_base.csv、catchments_calibration.csv）。"
+                     f"此后一个村的学生留在原校，除非原校撤并、转变、学位不足或新校明显更好；"
+                     f"每名换校学生计 {r.policy.reassign_per_pupil_wan_yuan:g} 万元（reassign_per_pupil_wan_yuan）。")
+        names = r.region.schools.set_index("school_id")["name"]
+        warn = calibration_warnings(cal, names)
+        if warn:
+            lines += ["", "**注意**：" + warn[0], ""] + [f"- {w}" for w in warn[1:]]
+    ch = r.catchment_changes
+    if ch is not None and len(ch):
+        lines += ["", "换校的村（社区）× 学段（次）与人数，按原因（catchment_changes.csv）：", "",
+                  "| 规划期 | 原因 | 村×学段（次） | 人数 |", "|---|---|---|---|"]
+        g = ch.groupby(["period", "reason_zh"]).agg(n=("node_id", "size"), pupils=("pupils", "sum")).reset_index()
+        for row in g.itertuples():
+            lines.append(f"| {row.period} | {row.reason_zh} | {row.n} | {row.pupils:,.0f} |")
+    elif ch is not None:
+        lines.append("各规划期没有学生换校。")
+    return lines
+
+
 def report_markdown(result) -> str:
     """A short report in Chinese: key numbers, unserved pupils, rule audit, plan comparison."""
     r = result
@@ -184,6 +214,14 @@ def report_markdown(result) -> str:
     lines += ["| 规划期 | " + " | ".join(ACTION_ZH[a] for a in cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for period, row in counts.iterrows():
         lines.append(f"| {period} | " + " | ".join(str(int(row[a])) for a in cols) + " |")
+    from xuewei.reports.pack_tables import oversize_rows
+
+    over = oversize_rows(r.actions)
+    if len(over):
+        lines += ["", "## 超规模、大班额学校（逐期降到上限）", "",
+                  f"基准年超过规模上限或班额上限的学校按 oversize_target_year（{r.policy.oversize_target_year or max(r.scenario.horizon.periods)} 年）"
+                  "逐期降到上限，超出的学生分流到其他学校：", "", "| 规划期 | 学校 | 调整 | 说明 |", "|---|---|---|---|"]
+        lines += [f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} |" for row in over.itertuples(index=False)]
     lines += ["", "## 学位与需求（全县）", "", "| 规划期 | 学段 | 需求（人） | 学位 | 未安排（人） |", "|---|---|---|---|---|"]
     tot = r.summary.groupby(["period", "stage"])[["pupils", "places", "unserved"]].sum()
     for (period, stage), row in tot.iterrows():
@@ -200,6 +238,7 @@ def report_markdown(result) -> str:
         for row in g.itertuples():
             lines.append(f"| {row.period} | {STAGE_ZH.get(row.stage, row.stage)} | {names.get(row.township_id, row.township_id)} | "
                          f"{row.pupils:,.0f} | {row.reason_zh} |")
+    lines += catchment_lines(r)
     lines += ["", "## 规则审计", ""]
     if r.violations.empty:
         lines.append("没有违反走读距离、寄宿、班额、规模和聚落层级规则的情况。")
@@ -207,14 +246,21 @@ def report_markdown(result) -> str:
         for rule, grp in r.violations.groupby("rule_zh"):
             lines.append(f"- {rule}：{len(grp)} 处，例如：{grp['message'].iloc[0]}")
     if r.plan_check:
-        pc = r.plan_check
-        lines += ["", f"## 对照规划（{pc['plan']}，{pc['horizon']} 年）", ""]
-        lines += [f"- {n}" for n in pc["notes"]]
-        lines += ["", "| 学段 | 调整 | 规划 | 本次运行 | 差 |", "|---|---|---|---|---|"]
-        for row in pc["actions"].itertuples():
-            lines.append(f"| {row.stage_zh} | {row.action_zh} | {row.plan} | {row.run} | {row.difference:+d} |")
+        from xuewei.reports.plan_sections import markdown_lines
+
+        lines += markdown_lines(r.plan_check)
     lines += ["", "## 预测的假设", ""] + [f"- {a}" for a in r.demand.attrs.get("assumptions", [])]
     return "\n".join(lines) + "\n"
+
+
+def write_catchments(result, folder: Path) -> None:
+    """Base-year catchments (calibrated flows, per-school check) and each change of school, with why."""
+    if result.base_flows is not None:
+        write_csv(_round(result.base_flows), folder / "catchments_base.csv")
+    if result.calibration is not None:
+        write_csv(_round(result.calibration), folder / "catchments_calibration.csv")
+    if result.catchment_changes is not None:
+        write_csv(_round(result.catchment_changes), folder / "catchment_changes.csv")
 
 
 def write_run(result, folder: Path, target: Path) -> None:
@@ -226,20 +272,21 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_outputs(result.demand, folder / "charts", title_prefix=title)
     actions = result.actions.copy()
     write_csv(_round(actions), folder / "actions.csv")
-    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "distance_km", "boarding"]]
+    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km",
+                                     "boarding"]]
     write_csv(_round(asg.sort_values(["period", "stage", "node_id", "school_id"])), folder / "assignments.csv")
     write_csv(_round(result.schools), folder / "schools.csv")
     write_csv(_round(result.summary), folder / "summary.csv")
     write_csv(_round(result.unserved), folder / "unserved.csv")
+    write_catchments(result, folder)
     write_csv(_round(result.violations), folder / "audit.csv")
     # Timings vary from run to run; they go to manifest.json so that the tables of a run are reproducible.
     timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds", "improve_seconds") if c in result.layout.summary]
     write_csv(_round(result.layout.summary.drop(columns=timing)), folder / "solver.csv")
     if result.plan_check:
-        pc = result.plan_check
-        write_csv(_round(pc["schools"]), folder / "plan_check.csv")
-        write_csv(_round(pc["actions"]), folder / "plan_check_actions.csv")
-        write_csv(_round(pc["places"]), folder / "plan_check_places.csv")
+        from xuewei.reports.plan_sections import write_csvs
+
+        write_csvs(result.plan_check, folder, write_csv, _round)
     (folder / "report.md").write_text(report_markdown(result), encoding="utf-8")
     write_csv(_round(result.layout.sites.sort_values(["period", "stage", "site_id"])), folder / "layout_sites.csv")
     timings = write_presentations(result, folder)
@@ -248,8 +295,8 @@ def write_run(result, folder: Path, target: Path) -> None:
 
 
 def write_presentations(result, folder: Path) -> dict:
-    """Maps (overview + every township), ``workbook.xlsx`` and ``report.html``, each as the scenario's
-    ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
+    """``results.gpkg`` (always), maps (overview + every township), ``workbook.xlsx`` and ``report.html``,
+    each as the scenario's ``[outputs]`` asks; returns the seconds each took (recorded in the manifest)."""
     import time
 
     from xuewei.reports.stored_run import from_result
@@ -257,6 +304,12 @@ def write_presentations(result, folder: Path) -> dict:
     outputs = result.scenario.outputs
     run = from_result(result)
     seconds = {}
+    from xuewei.reports.gis import GPKG, results_layers, write_gpkg
+
+    t = time.perf_counter()
+    layers = results_layers(run)
+    write_gpkg(run, folder / GPKG, layers)
+    seconds["gpkg_s"] = time.perf_counter() - t
     if outputs.maps:
         from xuewei.reports.maps import write_maps
 
@@ -273,6 +326,6 @@ def write_presentations(result, folder: Path) -> dict:
         from xuewei.reports.html_report import write_report_html
 
         t = time.perf_counter()
-        write_report_html(run, folder)
+        write_report_html(run, folder, layers)
         seconds["report_html_s"] = time.perf_counter() - t
     return seconds

@@ -19,7 +19,7 @@ from xuewei.errors import InputError, Problem
 
 # Columns read as text (ids look like numbers: 500238001001 must not become a float).
 ID_COLUMNS = {"node_id": str, "school_id": str, "site_id": str, "township_id": str, "merged_into": str,
-              "stages_before": str, "stages_after": str}
+              "stages_before": str, "stages_after": str, "from_school": str, "to_school": str}
 RUN_TABLES = ("demand", "actions", "assignments", "schools", "summary", "unserved", "audit", "solver", "layout_sites")
 
 
@@ -44,7 +44,8 @@ class RunTables:
         As written to ``demand.csv``, ``actions.csv``, ``assignments.csv``, ``schools.csv``, ``summary.csv``,
         ``unserved.csv``, ``audit.csv``, ``layout_sites.csv``, ``solver.csv``.
     plan_check : dict
-        ``plan, horizon, schools, actions, places, notes`` (empty when the region has no plan).
+        As `optimizer.plan_check.check_against_plan` returns it: ``plan, horizon, levels, schools, actions,
+        places, targets, notes`` (empty when the region names no plan).
     manifest : dict
         The run's manifest (empty for a fresh run before it is written).
     """
@@ -66,6 +67,8 @@ class RunTables:
     solver: pd.DataFrame
     plan_check: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    base_flows: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchments_base.csv (empty: older run)
+    catchment_changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchment_changes.csv
 
     @property
     def synthetic(self) -> bool:
@@ -91,7 +94,12 @@ def from_result(result) -> RunTables:
                      created=datetime.now(timezone.utc).strftime("%Y-%m-%d"), demand=result.demand,
                      actions=result.actions, assignments=result.layout.assignments, schools=result.schools,
                      summary=result.summary, unserved=result.unserved, violations=result.violations,
-                     sites=result.layout.sites, solver=result.layout.summary, plan_check=dict(result.plan_check or {}))
+                     sites=result.layout.sites, solver=result.layout.summary, plan_check=dict(result.plan_check or {}),
+                     base_flows=_or_empty(result.base_flows), catchment_changes=_or_empty(result.catchment_changes))
+
+
+def _or_empty(df) -> pd.DataFrame:
+    return pd.DataFrame() if df is None else df
 
 
 def _read_manifest(run_dir: Path) -> dict:
@@ -166,18 +174,15 @@ def read_run(run_dir: str | Path) -> RunTables:
     policy = PolicyConfig.model_validate(man["policy"])
     horizon = man["scenario"]["resolved"]["horizon"]
     t = {name: _read_csv(run_dir, name, required=name not in ("audit", "solver", "unserved")) for name in RUN_TABLES}
-    plan_check: dict = {}
-    if (run_dir / "plan_check.csv").is_file():
-        from xuewei.optimizer.plan_check import PLAN_HORIZON
+    from xuewei.reports.plan_sections import read_csvs
 
-        periods = sorted(int(p) for p in horizon["periods"])
-        plan_check = {"plan": region.meta.plan, "horizon": next((p for p in periods if p >= PLAN_HORIZON), periods[-1]),
-                      "schools": _read_csv(run_dir, "plan_check"), "actions": _read_csv(run_dir, "plan_check_actions"),
-                      "places": _read_csv(run_dir, "plan_check_places", required=False), "notes": []}
+    plan_check = read_csvs(run_dir)
     return RunTables(region=region, policy=policy, scenario_name=man["scenario"].get("name", ""),
                      periods=[int(p) for p in horizon["periods"]],
                      base_year=int(horizon.get("base_year") or region.meta.base_year),
                      created=str(man.get("created_utc", ""))[:10], demand=t["demand"], actions=t["actions"],
                      assignments=t["assignments"], schools=t["schools"], summary=t["summary"],
                      unserved=t["unserved"], violations=t["audit"], sites=t["layout_sites"], solver=t["solver"],
-                     plan_check=plan_check, manifest=man)
+                     plan_check=plan_check, manifest=man,
+                     base_flows=_read_csv(run_dir, "catchments_base", required=False),
+                     catchment_changes=_read_csv(run_dir, "catchment_changes", required=False))

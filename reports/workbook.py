@@ -31,13 +31,13 @@ from xuewei.reports.pack_tables import KIND_NAMES, _site_names
 HEAD_FILL = PatternFill("solid", fgColor="E8E8E8")
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-ACTION_ORDER = ["close", "merge", "convert", "build", "expand", "keep"]
+ACTION_ORDER = ["close", "merge", "convert", "build", "expand", "shrink", "keep"]
 KIND_ORDER = ["kindergarten", "village_kindergarten", "primary", "teaching_point", "junior", "nine_year",
-              "complete_secondary", "senior"]
+              "complete_secondary", "twelve_year", "senior"]
 STAGE_GROUPS = {"幼儿园调整目标": ("kindergarten",), "义务教育学校调整目标": ("primary", "junior"),
                 "普通高中调整目标": ("senior",)}
 
-SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生",
+SHEETS = ["说明", "布局调整情况表", "学位递增计划", *STAGE_GROUPS, "学位需求预测", "乡镇汇总", "规则审计", "未安排学生", "换校情况",
           "求解质量"]
 STOP_ZH = {"": "完成（最优或达到间隙容差）", "node_limit": "到节点上限", "time_limit": "到时限"}
 
@@ -103,6 +103,8 @@ def _finish(ws, df_list: list[pd.DataFrame], freeze: str) -> None:
 def adjustment_table(run) -> pd.DataFrame:
     """布局调整情况表: per period × school kind, the number of schools by action [所]."""
     a = run.actions.copy()
+    if "kind_after" in a:  # the kind after the period (a closed school: the kind it was)
+        a["kind"] = a["kind_after"].where(a["kind_after"].fillna("") != "", a["kind"])
     counts = a.groupby(["period", "kind", "action"]).size().unstack("action", fill_value=0)
     for act in ACTION_ORDER:
         if act not in counts:
@@ -165,6 +167,8 @@ def school_targets(run, stages: tuple[str, ...]) -> pd.DataFrame:
         if (sid, p) in act.index:
             r = act.loc[(sid, p)]
             n = r["action_zh"] + (f"，并入{names.get(r['merged_into'], r['merged_into'])}" if r["merged_into"] else "")
+            if isinstance(r.get("reason_zh"), str) and r["reason_zh"] and r["action"] != "merge":
+                n += "：" + r["reason_zh"]
         else:
             n = ""
         notes.append(n)
@@ -196,10 +200,30 @@ SUMMARY_ZH = {"township_id": "乡镇代码", "township": "乡镇", "stage": "学
               "pupils": "学生（人）", "places": "学位（个）", "unserved": "未安排（人）",
               "mean_distance_km": "平均路程（km）", "max_distance_km": "最远路程（km）",
               "boarding_pupils": "寄宿（人）", "oversized_classes": "大班额班数（班）"}
-AUDIT_ZH = {"rule": "规则", "stage": "学段", "period": "规划期（年）", "school_id": "学校代码", "node_id": "村（社区）代码",
+AUDIT_ZH = {"rule_zh": "规则", "stage": "学段", "period": "规划期（年）", "school_id": "学校代码", "node_id": "村（社区）代码",
             "value": "实际值", "limit": "限值", "message": "说明"}
 UNSERVED_ZH = {"node_id": "村（社区）代码", "stage": "学段", "period": "规划期（年）", "pupils": "人数（人）",
-               "reason": "原因代码", "reason_zh": "起约束作用的规则"}
+               "reason": "原因代码", "reason_zh": "起约束作用的规则", "rule": "规则（情景键.学段）",
+               "rule_value": "本次取值", "scenario_key": "修改处"}
+CHANGES_ZH = {"node_id": "村（社区）代码", "village": "村（社区）", "stage": "学段", "period": "规划期（年）",
+              "from_name": "原就读学校", "to_name": "新就读学校", "pupils": "人数（人）",
+              "from_distance_km": "原路程（km）", "to_distance_km": "新路程（km）", "reason_zh": "换校原因"}
+
+
+def catchment_changes_table(run) -> pd.DataFrame:
+    """Each change of school per village × stage × period with names and the reason (换校情况)."""
+    ch = getattr(run, "catchment_changes", None)
+    if ch is None or not len(ch):
+        return pd.DataFrame(columns=list(CHANGES_ZH.values()))
+    names = pd.concat([run.region.schools.set_index("school_id")["name"]]
+                      + ([run.region.candidate_sites.set_index("site_id")["name"]]
+                         if run.region.candidate_sites is not None else []))
+    names = names[~names.index.duplicated()]
+    villages = run.region.nodes.set_index("node_id")["name"]
+    out = ch.assign(village=ch["node_id"].map(villages), from_name=ch["from_school"].map(names).fillna(ch["from_school"]),
+                    to_name=ch["to_school"].map(names).fillna(ch["to_school"]).replace("", "（未能安排）"))
+    out["pupils"] = out["pupils"].round(0)
+    return _zh(out, CHANGES_ZH)
 
 
 def _zh(df: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -240,12 +264,13 @@ def write_workbook(run, path: Path) -> Path:
             ("学位", "学位 = 班数 × 班额上限（" + "、".join(f"{STAGE_ZH[g]} {c} 人" for g, c in
                                                   run.policy.class_cap.items() if g in STAGE_ZH) + "）")]
     info += [(f"工作表：{n}", d) for n, d in (
-        ("布局调整情况表", "各规划期按办学类型统计的学校调整（所）：撤销、合并、转变、新建、改扩建、保留"),
+        ("布局调整情况表", "各规划期按办学类型（调整后）统计的学校调整（所）：撤销、合并、转变、新建、改扩建、缩减、保留"),
         ("学位递增计划", "各规划期末较基准年增加的学位（个），按乡镇和学段"),
         ("幼儿园/义务教育/普通高中调整目标", "班数有变化的学校：现有规模与调整后规模（仿巫溪规划表3–表5）"),
         ("学位需求预测", "各乡镇分学段、方案、年份的学生数预测（人）"),
         ("乡镇汇总", "各乡镇分学段、规划期的学生、学位、未安排、路程、寄宿"),
         ("规则审计", "违反走读距离、寄宿、班额、规模、层级规则之处"), ("未安排学生", "未能安排的学生及原因"),
+        ("换校情况", "各村（社区）各学段在各规划期换了就读学校的学生：从哪所到哪所、人数与原因（原校撤并、转变、学位不足、新校更近等）"),
         ("求解质量", "各布局模型的目标值、已证明的下界与间隙（布局成本最多比最优高多少）"))]
     from xuewei.reports.run_outputs import quality_sentence
 
@@ -273,23 +298,12 @@ def write_workbook(run, path: Path) -> Path:
     sheet("乡镇汇总", _zh(run.summary, SUMMARY_ZH))
     sheet("规则审计", _zh(run.violations, AUDIT_ZH))
     sheet("未安排学生", _zh(run.unserved, UNSERVED_ZH))
+    sheet("换校情况", catchment_changes_table(run))
     sheet("求解质量", solver_quality_table(run))
     if run.plan_check:
-        pc = run.plan_check
-        w = wb.create_sheet("对照规划")
-        a = pc["actions"][["stage_zh", "action_zh", "plan", "run", "difference"]].rename(columns={
-            "stage_zh": "学段", "action_zh": "调整", "plan": "规划（所）", "run": "本次运行（所）", "difference": "差（所）"})
-        r = write_table(w, a, title=f"对照规划 {pc['plan']}（{pc['horizon']} 年）：各学段学校调整")
-        if len(pc.get("places", [])):
-            p = pc["places"][["township", "stage_zh", "plan_places_added", "run_places_added", "difference"]].rename(
-                columns={"township": "乡镇", "stage_zh": "学段", "plan_places_added": "规划新增学位（个）",
-                         "run_places_added": "运行新增学位（个）", "difference": "差（个）"})
-            r = write_table(w, p, start_row=r, title="学位递增：规划与运行")
-        cols = {"table": "规划表", "plan_name": "学校", "classes_plan": "规划班数（班）", "classes_run": "运行班数（班）",
-                "places_plan": "规划学位（个）", "places_run": "运行学位（个）", "plan_action": "规划调整",
-                "run_action": "运行调整", "note": "说明"}
-        write_table(w, pc["schools"][list(cols)].rename(columns=cols), start_row=r, title="逐校对照（规划表3–表6）")
-        _finish(w, [], "A3")
+        from xuewei.reports.plan_sections import workbook_sheet
+
+        workbook_sheet(wb, run.plan_check, write_table, _finish)
     path = Path(path)
     wb.save(path)
     return path

@@ -26,3 +26,14 @@ def edit_csv(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path.name}"
     path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory) -> Path:
+    """One `xuewei run` of the tiny region (maps, workbook, report.html, results.gpkg), shared by the
+    output tests; treat it as read-only."""
+    from xuewei.cli import main
+
+    out = tmp_path_factory.mktemp("tinyrun") / "tiny"
+    assert main(["run", str(TESTS / "data" / "scen" / "tiny_run.toml"), "--out", str(out)]) == 0
+    return out

@@ -54,7 +54,7 @@ def dask_batch(tmp_path_factory):
     path = write_batch(folder)
     out = folder / "out-dask"
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+                      dashboard_address="127.0.0.1:0") as cluster:
         code = main(["batch", str(path), "--out", str(out), "--dask", cluster.scheduler_address])
     return code, out
 
@@ -115,9 +115,9 @@ def test_second_run_skips_finished_variants_and_reruns_changed_ones(pool_batch, 
 
 
 def test_unreachable_dask_address_is_an_input_error(tmp_path, monkeypatch, capsys):
-    from xuewei.batch import runner
+    from xuewei import cluster
 
-    monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

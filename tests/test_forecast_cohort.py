@@ -100,7 +100,11 @@ def test_calibration_to_base_year_pupils():
     assert pupils(df, "primary", 2024) == pytest.approx(6000)  # public schools only
     assert pupils(df, "primary", 2025) == pytest.approx(6000 / modelled * 0.99 * sum(births_of(y) for y in range(2014, 2020)))
     assert df.attrs["calibrated"] is True
-    assert df.attrs["calibration"]["primary"] == pytest.approx(6000 / modelled, abs=1e-4)
+    # all pupils (public + private) are calibrated; the public share is measured: 6000 / 6500
+    assert df.attrs["calibration"]["primary"] == pytest.approx(6500 / modelled, abs=1e-4)
+    assert df.attrs["public_share_base"]["primary"] == pytest.approx(6000 / 6500, abs=1e-4)
+    base = df[(df.stage == "primary") & (df.year == 2024) & (df.variant == "mid")]
+    assert base["pupils_all"].sum() == pytest.approx(6500) and base["pupils_public"].sum() == pytest.approx(6000)
     assert df.attrs["calibration"]["junior"] == 1.0  # no junior statistics: left alone
 
 

@@ -99,7 +99,7 @@ BROKEN = {
                                        (d / "school_stages.xlsx").write_bytes(b"PK\x03\x04 broken")),
                             "school_stages.xlsx", None, None, "Excel"),
     "unknown_stage": (edit("school_stages.csv", "S3,primary", "S3,primery"), "school_stages.csv", 4, "stage",
-                      "是否应为“primary”"),
+                      "您是否想写“primary”（小学）"),
     "bool_garbage": (edit("schools.csv", "public,50,1", "public,50,也许"), "schools.csv", 4, "synthetic", "0 或 1"),
     "duplicate_id": (edit("schools.csv", "S3,东乡小学", "S1,东乡小学"), "schools.csv", 4, "school_id", "不重复"),
     "duplicate_birth_year": (edit("births.csv", "T1,2006,109,1", "T1,2005,109,1"), "births.csv", 3, "year", "每乡镇每年一行"),
@@ -174,8 +174,61 @@ def test_all_problems_of_all_files_in_one_message(tiny, capsys):
         assert name in err
 
 
+def test_references_across_files_are_checked_with_the_other_problems(tiny, capsys):
+    """A bad township code in schools.csv is listed with the first file's own problems, each reference
+    with the nearest valid code; a file that cannot be read only leaves out the checks that need it."""
+    BROKEN["text_in_number"][0](tiny)  # nodes.csv row 3: population “约1500”
+    edit("schools.csv", "S3,东乡小学,primary,T2", "S3,东乡小学,primary,T22")(tiny)
+    edit("schools.csv", "S4,西镇九年一贯制学校,nine_year,T3", "S4,西镇九年一贯制学校,nine_year,西镇")(tiny)
+    edit("school_stages.csv", "S4,junior", "S44,junior")(tiny)
+    write("births.csv", b"")(tiny)  # unreadable: no references checked against it or from it
+    (tiny / "housing.csv").write_text("node_id,year,dwellings,year\nN9,2021,10,2021\n", encoding="utf-8")  # repeated header
+    code, _, err = cli(capsys, "validate", tiny)
+    assert_clean_failure(code, err, text="共 6 处")
+    for words in ("nodes.csv，第 3 行，字段“population”", "births.csv：应为含表头和数据的表格", "housing.csv，第 1 行，字段“year”",
+                  "schools.csv，第 4 行，字段“township_id”：应为见于 townships.csv 的 township_id，实际为“T22”。"
+                  "引用了不存在的编号。您是否想写“T2”（东乡）？",
+                  "schools.csv，第 5 行，字段“township_id”", "该列应填编号而非名称：您是否想写“T3”（西镇）？",
+                  "school_stages.csv，第 6 行，字段“school_id”", "您是否想写“S4”（西镇九年一贯制学校）？"):
+        assert words in err, (words, err)
+
+
+def test_region_toml_boundary_and_table_problems_in_one_message(tiny):
+    edit("region.toml", "base_year = 2020", "base_year = 2020\nbase_yaer = 2021")(tiny)
+    write("boundary.geojson", POLYGON % "[]")(tiny)
+    edit("schools.csv", "S3,东乡小学,primary,T2", "S3,东乡小学,primery,T9")(tiny)
+    with pytest.raises(InputError) as info:
+        load_region(tiny)
+    found = {(p.file.rsplit("/", 1)[-1], p.field) for p in info.value.problems}
+    assert found == {("region.toml", "base_yaer"), ("boundary.geojson", "geometry"), ("schools.csv", "kind"),
+                     ("schools.csv", "township_id")}, info.value
+
+
+def planner_pack(d):
+    """The tiny pack as a county's technician hands it over: Chinese headers and category values,
+    GBK-encoded Excel exports, no boundary file."""
+    headers = {"schools.csv": ("school_id,name,kind,township_id,lon,lat,ownership,boarding_beds,synthetic,source",
+                               "学校代码,学校名称,办学类型,乡镇代码,经度,纬度,办别,寄宿床位,示意,来源"),
+               "townships.csv": ("township_id,name,level,tier,seat_lon,seat_lat,synthetic,source",
+                                 "乡镇代码,乡镇名称,级别,层级,驻地经度,驻地纬度,示意,来源"),
+               "school_stages.csv": ("school_id,stage,year,classes,places,pupils", "学校代码,学段,年份,班数,学位,在校生数")}
+    values = {"schools.csv": [(",primary,", ",小学,"), (",junior,", ",初中,"), (",primary,", ",完全小学,"),
+                              (",nine_year,", ",九年一贯制学校,"), (",public,", ",公办,", 4)],
+              "townships.csv": [(",county_seat,", ",县城,"), (",township_seat,", ",乡镇驻地,"), (",central_town,", ",中心镇,")],
+              "school_stages.csv": [(",primary,", ",小学,", 3), (",junior,", ",初中,", 2)]}
+    for name, (old, new) in headers.items():
+        text = (d / name).read_text(encoding="utf-8").replace(old, new)
+        for old_new_count in values[name]:
+            old_v, new_v, *count = old_new_count
+            assert old_v in text
+            text = text.replace(old_v, new_v, count[0] if count else 1)
+        (d / name).write_bytes(text.encode("gbk"))
+    (d / "boundary.geojson").unlink()
+
+
 # id → (mutation, words that must appear in a warning on the `xuewei` logger)
 ACCEPTED = {
+    "planner_pack": (planner_pack, "示意县界"),
     "gbk_export": (lambda d: (d / "schools.csv").write_bytes((d / "schools.csv").read_text(encoding="utf-8").encode("gbk")),
                    "GBK"),
     "utf8_bom_and_chinese_headers": (lambda d: (d / "nodes.csv").write_bytes(
@@ -198,6 +251,11 @@ ACCEPTED = {
         .replace(",test\n", ",test,\n").replace("31.40,1,test,", "31.40,1,test,C1", 1), encoding="utf-8"), "未填 county_id"),
     "integers_written_as_floats": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020.0,6.0,270.0,150"),
                                    None),
+    "chinese_school_kind": (edit("schools.csv", "S3,东乡小学,primary,", "S3,东乡小学,小学,"), "“小学”→primary"),
+    "chinese_tier": (edit("townships.csv", "T1,城关镇,镇,county_seat", "T1,城关镇,镇,县城"), "“县城”→county_seat"),
+    "chinese_stage_and_full_width_space": (edit("school_stages.csv", "S3,primary", "S3,　小学　"), "“小学”→primary"),
+    "gbk_only_header_xuewei": (lambda d: (d / "school_stages.csv").write_bytes(
+        (d / "school_stages.csv").read_text(encoding="utf-8").replace("places", "学位").encode("gbk")), "GBK"),
 }
 
 
@@ -265,3 +323,24 @@ def test_run_writes_nothing_into_the_region(tmp_path, capsys):
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert man["solver"]["threads"] == 1
     assert_no_output(tmp_path / "never")
+
+
+def test_run_without_a_boundary_file_marks_the_sketched_boundary_on_the_maps(tmp_path, capsys, caplog):
+    from xuewei.reports.fonts import map_fonts, run_text
+    from xuewei.reports.map_data import MapData
+    from xuewei.reports.maps import NOTE_BOUNDARY_DERIVED, SheetFigure
+    from xuewei.reports.stored_run import read_run
+
+    scen = scenario_copy(tmp_path)
+    (tmp_path / "tiny" / "boundary.geojson").unlink()
+    out = tmp_path / "out"
+    with caplog.at_level("WARNING", logger="xuewei"):
+        code, _, err = cli(capsys, "run", scen, "--out", out)
+    assert code == 0, err
+    assert any("示意县界" in r.getMessage() for r in caplog.records)
+    assert (out / "maps" / "overview_2025.png").is_file()
+    run = read_run(out)
+    assert run.region.boundary_derived
+    md = MapData.build(run)
+    fig = SheetFigure(md, map_fonts(run_text(run)), 1).fig
+    assert NOTE_BOUNDARY_DERIVED in [t.get_text() for t in fig.texts]

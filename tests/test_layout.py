@@ -113,7 +113,7 @@ def test_closed_schools_never_reopen(tiny_layout):
 def test_actions_cover_every_school_each_period(tiny_layout):
     region, demand, policy, stage_data, unreachable, res = tiny_layout
     actions = derive_actions(region, res.sites, res.assignments, stage_data, policy, 2020)
-    assert set(actions["action"]) <= {"keep", "expand", "build", "merge", "close", "convert"}
+    assert set(actions["action"]) <= {"keep", "expand", "shrink", "build", "merge", "close", "convert"}
     first = actions[actions["period"] == 2025]
     assert set(region.schools["school_id"]) <= set(first["school_id"])
     assert (actions["action_zh"].notna()).all()

@@ -29,7 +29,8 @@ def test_every_village_is_assigned_each_year(audit_dir):
     assert per.min() > 300  # 329 villages, all with pupils of every stage
 
 
-def test_plan_of_another_region_is_refused(capsys, tmp_path):
-    assert main(["audit", "--plan", "neijiang", "--out", str(tmp_path / "x")]) == 2
-    assert "不属同一地区" in capsys.readouterr().err
+def test_plan_without_school_rows_is_a_sentence_not_an_error(capsys, tmp_path):
+    assert main(["audit", "--plan", "neijiang", "--out", str(tmp_path / "x")]) == 0
+    out = capsys.readouterr().out
+    assert "没有逐校布局表" in out and "学段×调整计数（专栏5、专栏7）" in out and "学位递增（专栏6）" in out
     assert not (tmp_path / "x").exists()

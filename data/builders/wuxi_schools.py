@@ -12,21 +12,17 @@ except 职教中心's. The rules are in :func:`build_schools` and the pack's REA
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from xuewei.data.wuxi_demography import largest_remainder
+from xuewei.data.builders.common import CAP, KIND_STAGES, School, Stage, short_name, village_stem
+from xuewei.data.builders.demography import largest_remainder
 
 YEAR = 2020
 #: 2020 county totals, 表1 (万人 ×10,000) and the text's "全县有各级各类学校202所".
 TOTAL_SCHOOLS = 202
 TOTAL_PUPILS = {"kindergarten": 12353, "primary": 33301, "junior": 17198, "senior": 10348,
                 "vocational": 3093}
-#: Class-size caps used for synthetic places [pupils/class]: GB 50099-2011 (完全小学 45, 非完全小学 30,
-#: 中学 50); kindergarten 30 as in 表3 (学生容量 = 班级规模 × 30); special 12 (assumption).
-CAP = {"kindergarten": 30, "primary": 45, "teaching_point": 30, "junior": 50, "senior": 50,
-       "vocational": 50, "special": 12}
 #: Target ratio pupils / places per stage for the synthetic capacity (assumption).
 TARGET_USE = {"kindergarten": 0.88, "primary": 0.88, "junior": 0.92}
 #: Share of 城区 (宁河街道, 柏杨街道, 城厢镇) in the primary + junior places: "城区中小学承载全县近40%的
@@ -51,38 +47,6 @@ TEXT_SCHOOLS = {
     "天元幼儿园": ("kindergarten", "建成白马、天元等5个幼儿园"),
     "特殊教育学校": ("special", "完成特殊教育学校迁建扩容，新建规模达到18个班"),
 }
-
-
-@dataclass
-class Stage:
-    stage: str
-    classes: int
-    places: int
-    pupils: int = 0
-    real_fields: list[str] = field(default_factory=list)
-    note: str = ""
-
-
-@dataclass
-class School:
-    name: str
-    kind: str
-    township_id: str
-    named: bool
-    township_rule: str          # name_township | name_village | text_city | guess | synthetic
-    source: str
-    plan_rows: list[str] = field(default_factory=list)
-    stages: dict = field(default_factory=dict)
-    ownership: str = "public"
-    village_node: str = ""
-    role: str = ""              # centre | village | teaching_point | private_kg | core | named
-    boarding_beds: int = 0
-    school_id: str = ""
-    xy: tuple = (0.0, 0.0)
-    school_total: tuple | None = None   # (classes, places) printed for the whole school
-
-    def add(self, st: Stage):
-        self.stages[st.stage] = st
 
 
 def _int(v):
@@ -224,17 +188,6 @@ def read_plan_schools(plan: dict):
 # --------------------------------------------------------------------------------------------------
 # Township of a named school
 # --------------------------------------------------------------------------------------------------
-
-def short_name(township_name: str) -> str:
-    """宁河街道 → 宁河, 上磺镇 → 上磺, 胜利乡 → 胜利."""
-    return re.sub(r"(街道|镇|乡)$", "", township_name)
-
-
-def village_stem(node_name: str) -> str:
-    """九磷社区居民委员会 → 九磷, 龙门村村民委员会 → 龙门."""
-    s = re.sub(r"(居民委员会|村民委员会)$", "", node_name)
-    return re.sub(r"(社区|村)$", "", s)
-
 
 def locate_named(name: str, townships: list[dict], nodes: list[dict], fallback_rank: list[str]):
     """Township of a named school, the village node it names (or ""), and the rule used.
@@ -443,19 +396,6 @@ def build_schools(plan: dict, townships: list[dict], nodes: list[dict], rng: np.
     _beds(schools, core_ids)
     facts = _facts(schools, core_ids)
     return schools, planned, facts
-
-
-KIND_STAGES = {
-    "kindergarten": ("kindergarten",),
-    "primary": ("primary",),
-    "teaching_point": ("primary",),
-    "junior": ("junior",),
-    "nine_year": ("primary", "junior"),
-    "complete_secondary": ("junior", "senior"),
-    "senior": ("senior",),
-    "vocational": ("vocational",),
-    "special": ("special",),
-}
 
 
 def _cap(s: School, stage: str) -> int:

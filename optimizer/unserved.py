@@ -1,0 +1,135 @@
+"""Why pupils stay unserved: the rule that binds, its value, and the scenario key that changes it.
+
+For each catchment unit the layout leaves unserved, every school it could go to (its kept pairs) is
+examined in that period: no school at all within the day limit or, with beds, the boarding limit
+(``travel_limit_km``); the school is at its size cap (``school_size_cap``), at its class limit
+(``max_classes``; or its current size where the tier rule forbids growth, ``eligible_tiers``), has no
+bed for a boarder and may not add beds (``boarding_tiers``), is closed for good by a policy
+(``close_below_pupils``); if some school still had room the period's budget binds
+(``budget_wan_yuan``), or, without a budget, the solver stopped before it found a place (its gap is in
+``solver.csv``). The rule most of the unit's schools hit is named; a village with several units takes
+the rule of its largest unserved unit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["node_id", "stage", "period", "pupils", "reason", "rule", "rule_value", "scenario_key", "reason_zh"]
+
+# rule -> (Chinese wording, scenario key, unit of its value)
+RULES = {
+    "travel_limit": ("走读距离内无学校且不能寄宿", "travel_limit_km", "km"),
+    "school_size_cap": ("可去的学校都已达学校规模上限", "school_size_cap", "人"),
+    "max_classes": ("可去的学校都已达班数上限", "max_classes", "班"),
+    "eligible_tiers": ("可去的学校都不在允许扩建的聚落层级，已满", "eligible_tiers", ""),
+    "boarding_beds": ("可寄宿的学校床位已满且不能加床", "boarding_tiers", ""),
+    "forced_close": ("可去的学校按政策强制撤并", "close_below_pupils", "人"),
+    "budget": ("尚有学校可扩建，但本期投资上限已用完", "budget_wan_yuan", "万元"),
+    "solver": ("尚有学校可容纳，求解在节点或时间上限处停止（见 solver.csv 的间隙）", "solver.max_nodes", ""),
+}
+ORDER = list(RULES)  # ties: the earlier rule is named
+
+
+def _rule_name(reason: str, stage: str) -> str:
+    """The policy key that binds, with the stage where the key is per stage (``school_size_cap.primary``)."""
+    key = RULES[reason][1]
+    return f"{key}.{stage}" if reason in ("travel_limit", "school_size_cap", "max_classes", "eligible_tiers") else key
+
+
+def _rule_value(rule: str, stage: str, policy, budget) -> str:
+    if rule == "travel_limit":
+        return f"{policy.travel_limit_km[stage]:g}"
+    if rule == "school_size_cap":
+        return f"{policy.school_size_cap.get(stage, '')}"
+    if rule == "max_classes":
+        return f"{policy.max_classes[stage]}"
+    if rule == "eligible_tiers":
+        return ";".join(policy.eligible_tiers.get(stage, []))
+    if rule == "boarding_beds":
+        return ";".join(policy.boarding_tiers)
+    if rule == "forced_close":
+        return ";".join(f"{k}={v}" for k, v in policy.close_below_pupils.items())
+    if rule == "budget":
+        return ";".join(f"{b:g}" for b in budget) if budget is not None else ""
+    return ""
+
+
+def _site_rules(sd, policy, loads: np.ndarray, bloads: np.ndarray, rows: np.ndarray, need: float) -> list[str]:
+    """The rule that keeps the unit out of each of its schools (pair positions ``rows``)."""
+    g = sd.stage
+    cap = float(policy.class_cap[g])
+    size_cap = float(policy.school_size_cap.get(g, np.inf))
+    K = sd.sites["K"].to_numpy(float)
+    c0 = sd.sites["c0"].to_numpy(float)
+    beds0 = sd.sites["beds0"].to_numpy(float)
+    can_beds = sd.sites["can_add_beds"].to_numpy(bool)
+    forced = sd.sites["forced_close"].to_numpy(bool) if "forced_close" in sd.sites else np.zeros(len(K), bool)
+    out = []
+    for r in rows:
+        j = sd.pair_site[r]
+        if forced[j]:
+            out.append("forced_close")
+        elif loads[j] + need > size_cap + 1e-6 and size_cap <= K[j] * cap:
+            out.append("school_size_cap")
+        elif loads[j] + need > K[j] * cap + 1e-6:
+            out.append("eligible_tiers" if K[j] <= c0[j] and K[j] < float(policy.max_classes[g]) else "max_classes")
+        elif sd.pair_boarding[r] and not can_beds[j] and bloads[j] + need > beds0[j] + 1e-6:
+            out.append("boarding_beds")
+        else:
+            out.append("budget" if policy.budget_wan_yuan is not None else "solver")
+    return out
+
+
+def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_data, policy) -> pd.DataFrame:
+    """Unserved pupils per village × stage × period with the binding rule (see the module docstring).
+
+    Parameters
+    ----------
+    units : DataFrame
+        `LayoutResult.units` (rows with ``school_id == ""`` are unserved units).
+    sites : DataFrame
+        `LayoutResult.sites`: pupils per site × stage × period (loads of the schools).
+    stage_data : list of StageData
+    policy : PolicyConfig
+
+    Returns
+    -------
+    DataFrame
+        ``node_id, stage, period, pupils`` [pupils], ``reason`` (the rule's code), ``rule`` (the
+        policy key and stage, e.g. ``school_size_cap.primary``), ``rule_value`` (its value in this
+        run), ``scenario_key`` (where to change it: ``[policy] school_size_cap``), ``reason_zh``.
+    """
+    if units is None or units.empty or not (units["school_id"] == "").any():
+        return pd.DataFrame(columns=COLUMNS)
+    budget = policy.budget_for(len(stage_data[0].periods)) if stage_data else None
+    by_part = {(sd.stage, sd.part): sd for sd in stage_data}
+    load = sites.set_index(["site_id", "stage", "period"])
+    rows = []
+    for (g, part, period), grp in units[units["school_id"] == ""].groupby(["stage", "part", "period"], sort=True):
+        sd = by_part[(g, part)]
+        key = pd.MultiIndex.from_arrays([sd.sites["site_id"], [g] * len(sd.sites), [period] * len(sd.sites)])
+        loads = load["pupils"].reindex(key).fillna(0.0).to_numpy(float)
+        bloads = load["boarding_pupils"].reindex(key).fillna(0.0).to_numpy(float)
+        n_start = np.searchsorted(sd.pair_node, np.arange(len(sd.node_ids) + 1))
+        for unit, node_id, pupils in zip(grp["unit"].astype(int), grp["node_id"], grp["pupils"]):
+            pair_rows = np.arange(n_start[unit], n_start[unit + 1])
+            if len(pair_rows) == 0:
+                rule = "travel_limit"
+            else:
+                found = _site_rules(sd, policy, loads, bloads, pair_rows, float(pupils))
+                counts = pd.Series(found).value_counts()
+                rule = min(counts[counts == counts.max()].index, key=ORDER.index)
+            rows.append((node_id, g, period, float(pupils), rule))
+    u = pd.DataFrame(rows, columns=["node_id", "stage", "period", "pupils", "reason"])
+    main = u.sort_values("pupils", ascending=False, kind="stable").drop_duplicates(["node_id", "stage", "period"])
+    out = u.groupby(["node_id", "stage", "period"], as_index=False)["pupils"].sum().merge(
+        main[["node_id", "stage", "period", "reason"]], on=["node_id", "stage", "period"])
+    out["rule"] = [_rule_name(r, g) for r, g in zip(out["reason"], out["stage"])]
+    out["rule_value"] = [_rule_value(r, g, policy, budget) for r, g in zip(out["reason"], out["stage"])]
+    out["scenario_key"] = ["[solver] max_nodes" if r == "solver" else f"[policy] {RULES[r][1]}" for r in out["reason"]]
+    out["reason_zh"] = [
+        f"{RULES[r][0]}（{rule}" + (f" = {val}{RULES[r][2]}" if val else "") + f"；在情景 {key} 中修改）"
+        for r, rule, val, key in zip(out["reason"], out["rule"], out["rule_value"], out["scenario_key"])]
+    return out[COLUMNS].sort_values(["period", "stage", "node_id"]).reset_index(drop=True)
