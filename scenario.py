@@ -58,7 +58,7 @@ class SolverOptions(_Strict):
     gap_rel: float = Field(default=0.005, ge=0, le=1, description="相对最优间隙")
     threads: int = Field(default=2, ge=1, le=64, description="按时限模式下的求解器线程数（可复现模式每个模型一个线程）")
     local_search: int = Field(
-        default=2, ge=0, le=20,
+        default=0, ge=0, le=20,
         description="求解前对初始解做局部搜索的轮数（每轮把每所学校与共享村最多的几所学校一起重新优化：改划片、互换、撤并、"
                     "开办）；0 为不做。确定性：同一模型总得到同一结果")
     workers: int | None = Field(

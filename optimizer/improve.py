@@ -104,6 +104,9 @@ def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, 
     np.fill_diagonal(share, 0)
     solved = improved = sweeps = 0
     clock = False
+    # A neighbourhood is solved again only when one of its schools changed since (an improvement
+    # changes only the columns of its own schools and their villages).
+    stamp, site_stamp, seen = 0, np.zeros(S, dtype=np.int64), {}
     with _quiet_stdout(True):  # HiGHS prints its banner when the first model is made
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
@@ -117,6 +120,10 @@ def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, 
             order = np.lexsort((np.arange(S), -share[seed]))
             mates = [j for j in order[:neighbours] if share[seed, j] > 0]
             sites = np.array([seed] + mates, dtype=np.int64)
+            key = tuple(sorted(sites.tolist()))
+            if key in seen and site_stamp[sites].max() <= seen[key]:
+                continue
+            seen[key] = stamp
             in_sites = np.zeros(S, dtype=bool)
             in_sites[sites] = True
             pairs_here = np.flatnonzero(in_sites[pair_site])
@@ -137,8 +144,12 @@ def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, 
             aux = np.unique(A[rows].indices)
             free[aux[~known[aux]]] = True
             free &= arr.upper > arr.lower
+            t_sub = time.perf_counter()
             value = _solve_sub(h, arr, A, x, free, rows, sub_nodes)
             solved += 1
+            if log and time.perf_counter() - t_sub > 2.0:
+                log(f"  slow neighbourhood at seed {seed}: {time.perf_counter() - t_sub:.1f} s, {int(free.sum())} columns, "
+                    f"{len(rows)} rows")
             if value is None:
                 continue
             cols, sol, status_time = value
@@ -152,6 +163,9 @@ def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, 
                 gain += float(arr.cost @ x) - new
                 x = trial
                 improved += 1
+                stamp += 1
+                site_stamp[sites] = stamp
+                seen[key] = stamp
             if log and seed % 20 == 0:
                 log(f"sweep {sweep} seed {seed}/{S}: {float(arr.cost @ x):.1f} ({time.perf_counter() - t0:.0f} s)")
         if clock or gain <= 1e-6 * max(1.0, abs(before)):

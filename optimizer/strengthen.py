@@ -111,3 +111,4 @@ def _tighten_class_limits(prob, sd, v, policy) -> int:
                                                 pulp.LpConstraintLE, f"kr{k.name[1:]}", 0))
                 n += 1
     return n
+
