@@ -236,6 +236,36 @@ def markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _all_sum(x):
+    return x.sum() if x.notna().all() else np.nan
+
+
+def compare(before: Path, after: Path) -> str:
+    """Per region and stage (large models, small parts summed): LP and root bounds and gaps of two runs
+    of this script on the same regions, e.g. without and with the tightening, gaps against the best
+    objective either run (or layout_best.csv) knows."""
+    a, b = pd.read_csv(before), pd.read_csv(after)
+    key = ["region", "model"]
+    m = a.merge(b, on=key, suffixes=("_a", "_b"))
+    m["stage"] = m["model"].str.split("#").str[0]
+    m["big"] = m["pairs_a"] >= BIG_MODEL_PAIRS
+    m["label"] = np.where(m["big"], m["model"], m["stage"] + "（小片区合计）")
+    g = m.groupby(["region", "label"], sort=False).agg(
+        n=("model", "size"), best=("best_known_b", "sum"), obj_a=("objective_a", "sum"), obj_b=("objective_b", "sum"),
+        lp_a=("lp_bound_a", _all_sum), lp_b=("lp_bound_b", _all_sum), bound_a=("bound_a", _all_sum),
+        bound_b=("bound_b", _all_sum))
+    best = np.fmin(g["best"], np.fmin(g["obj_a"], g["obj_b"]))
+    lines = ["| 区域 | 模型 | LP 间隙 前→后 | 根节点/最终间隙 前→后 | 下界提高 | 目标值 前→后（万元） |",
+             "|---|---|---|---|---|---|"]
+    for (region, label), r in g.iterrows():
+        ref = best[(region, label)]
+        lp_a, lp_b = (ref - r.lp_a) / ref, (ref - r.lp_b) / ref
+        gap_a, gap_b = (r.obj_a - r.bound_a) / r.obj_a, (r.obj_b - r.bound_b) / r.obj_b
+        lines.append(f"| {region} | {label} | {_pct(lp_a)} → {_pct(lp_b)} | {_pct(gap_a)} → {_pct(gap_b)} | "
+                     f"{_pct((r.bound_b - r.bound_a) / ref)} | {r.obj_a:,.0f} → {r.obj_b:,.0f} |")
+    return "\n".join(lines)
+
+
 def e2e(name: str, data: Path) -> float:
     """Seconds of ``xuewei run SCENARIO`` end to end, in its own process."""
     with tempfile.TemporaryDirectory() as out:
@@ -265,9 +295,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mode", choices=["reproducible", "time"], help="覆盖情景的 solver.reproducible")
     p.add_argument("--time-limit", type=float, help="覆盖情景的 solver.time_limit_s")
     p.add_argument("--strengthen", help="加强约束：pairs,limits,floors 的子集或 none（缺省为产品的缺省）")
+    p.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE_CSV", "AFTER_CSV"),
+                   help="比较本脚本的两次结果（如不加强与加强约束），打印表格后退出")
     p.add_argument("--csv", type=Path, default=RESULTS / "layout_bench.csv")
     p.add_argument("--md", type=Path, default=RESULTS / "layout_bench.md")
     a = p.parse_args(argv)
+    if a.compare:
+        print(compare(*a.compare))
+        return
     if a.strengthen is not None:  # read by xuewei.optimizer.strengthen when imported (here and in workers)
         import os
 
