@@ -44,7 +44,7 @@ class Horizon(_Strict):
 class SolverOptions(_Strict):
     """Integer-program solver options."""
 
-    name: Literal["highs", "cbc"] = Field(default="highs", description="求解器：highs（默认）或 cbc")
+    name: Literal["highs", "cbc", "scip"] = Field(default="highs", description="求解器：highs（默认）、cbc 或 scip（需另装 pyscipopt）")
     reproducible: bool = Field(
         default=True,
         description="可复现模式（缺省）：每个模型按分支节点数（max_nodes）停止，单线程、随机种子固定，同一情景与输入"
@@ -57,6 +57,10 @@ class SolverOptions(_Strict):
                     "（触发时该模型记为“按时限停止”，结果不再保证可复现）")
     gap_rel: float = Field(default=0.005, ge=0, le=1, description="相对最优间隙")
     threads: int = Field(default=2, ge=1, le=64, description="按时限模式下的求解器线程数（可复现模式每个模型一个线程）")
+    local_search: int = Field(
+        default=0, ge=0, le=20,
+        description="求解前对初始解做局部搜索的轮数（每轮把每所学校与共享村最多的几所学校一起重新优化：改划片、互换、撤并、"
+                    "开办）；0 为不做。确定性：同一模型总得到同一结果")
     workers: int | None = Field(
         default=None, ge=1, le=64,
         description="同时求解的模型数（进程数）：各学段、各独立片区是互不相关的模型；缺省为 CPU 核数（最多 8），1 为逐个求解")

@@ -120,12 +120,14 @@ def root_bound(grp, policy, budget, solver: str, time_limit_s: float) -> dict:
     return {"root_bound": s["bound_wan_yuan"], "root_objective": s["objective_wan_yuan"], "root_s": s["solve_seconds"]}
 
 
-def measure(name: str, data: Path, root: bool, workers: int | None, solver: str | None) -> list[dict]:
-    """Per-model rows of one region with the scenario's solver settings."""
+def measure(name: str, data: Path, root: bool, workers: int | None, solver: str | None,
+            settings: dict | None = None) -> list[dict]:
+    """Per-model rows of one region with the scenario's solver settings (``settings`` overrides
+    ``max_nodes``, ``local_search``, ``reproducible``, ``time_limit_s``)."""
     from xuewei.optimizer.layout import _split_budget, solve_layout
 
     sc, policy, stages, prep_s = prepare(scenario_path(name, data))
-    opts = sc.solver
+    opts = sc.solver.model_copy(update=settings or {})
     reproducible = opts.reproducible
     budget = policy.budget_for(len(stages[0].years)) if stages else None
     budgets = _split_budget(stages, policy, budget)
@@ -133,7 +135,7 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
     layout = solve_layout(stages, policy, solver=solver or opts.name, time_limit_s=opts.time_limit_s,
                           gap_rel=opts.gap_rel, threads=opts.threads,
                           max_nodes=opts.max_nodes if reproducible else None,
-                          workers=workers or opts.worker_count())
+                          workers=workers or opts.worker_count(), improve_sweeps=opts.local_search)
     solve_wall = time.perf_counter() - t0
     summary = layout.summary.set_index("model")
     rows = []
@@ -144,17 +146,22 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
                "status": s["status"], "stop": s["stop"], "nodes": s.get("nodes"),
                "objective": s["objective_wan_yuan"], "bound": s["bound_wan_yuan"], "gap": s["gap"],
                "solve_s": s["solve_seconds"], "build_s": s["build_seconds"],
+               "greedy": s.get("greedy_wan_yuan"), "improved": s.get("improved_wan_yuan"),
+               "improve_s": s.get("improve_seconds"),
                "lp_bound": lp_bound([sd], policy, b) if len(sd.pair_node) >= 20 else np.nan,
                "prep_s": prep_s, "solve_wall_s": solve_wall, "workers": workers or opts.worker_count(),
-               "max_nodes": opts.max_nodes if reproducible else None, "solver": solver or opts.name}
+               "max_nodes": opts.max_nodes if reproducible else None, "solver": solver or opts.name,
+               "local_search": opts.local_search}
         if root and len(sd.pair_node) >= BIG_MODEL_PAIRS:
             row.update(root_bound([sd], policy, b, solver or opts.name, opts.time_limit_s))
         rows.append(row)
     return rows
 
 
-def long_solve(name: str, data: Path, seconds: float, min_pairs: int, solver: str, threads: int) -> list[dict]:
-    """Best-known candidates: each model of at least ``min_pairs`` pairs solved in time mode."""
+def long_solve(name: str, data: Path, seconds: float, min_pairs: int, solver: str, threads: int,
+               sweeps: int = 10) -> list[dict]:
+    """Best-known candidates: each model of at least ``min_pairs`` pairs, local search for up to
+    ``sweeps`` sweeps (at most 40% of the time) and then the solver in time mode."""
     from xuewei.optimizer.layout import _solve_group, _split_budget
 
     sc, policy, stages, _ = prepare(scenario_path(name, data))
@@ -164,10 +171,11 @@ def long_solve(name: str, data: Path, seconds: float, min_pairs: int, solver: st
         if len(sd.pair_node) < min_pairs:
             continue
         t0 = time.perf_counter()
-        _, s = _solve_group([sd], policy, b, solver, seconds, 1e-4, threads, None)
+        _, s = _solve_group([sd], policy, b, solver, seconds, 1e-4, threads, None, sweeps)
         rows.append({"region": name, "model": sd.name, "fingerprint": fingerprint(sd, policy),
                      "objective": s["objective_wan_yuan"], "bound": s["bound_wan_yuan"], "solver": solver,
-                     "seconds": round(time.perf_counter() - t0), "how": f"--long {seconds:g} --solver {solver}"})
+                     "seconds": round(time.perf_counter() - t0),
+                     "how": f"--long {seconds:g} --sweeps {sweeps} --solver {solver} --threads {threads}"})
         print(f"{name} {sd.name}: {s['objective_wan_yuan']:.1f} / {s['bound_wan_yuan']}", file=sys.stderr, flush=True)
     return rows
 
@@ -228,6 +236,36 @@ def markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _all_sum(x):
+    return x.sum() if x.notna().all() else np.nan
+
+
+def compare(before: Path, after: Path) -> str:
+    """Per region and stage (large models, small parts summed): LP and root bounds and gaps of two runs
+    of this script on the same regions, e.g. without and with the tightening, gaps against the best
+    objective either run (or layout_best.csv) knows."""
+    a, b = pd.read_csv(before), pd.read_csv(after)
+    key = ["region", "model"]
+    m = a.merge(b, on=key, suffixes=("_a", "_b"))
+    m["stage"] = m["model"].str.split("#").str[0]
+    m["big"] = m["pairs_a"] >= BIG_MODEL_PAIRS
+    m["label"] = np.where(m["big"], m["model"], m["stage"] + "（小片区合计）")
+    g = m.groupby(["region", "label"], sort=False).agg(
+        n=("model", "size"), best=("best_known_b", "sum"), obj_a=("objective_a", "sum"), obj_b=("objective_b", "sum"),
+        lp_a=("lp_bound_a", _all_sum), lp_b=("lp_bound_b", _all_sum), bound_a=("bound_a", _all_sum),
+        bound_b=("bound_b", _all_sum))
+    best = np.fmin(g["best"], np.fmin(g["obj_a"], g["obj_b"]))
+    lines = ["| 区域 | 模型 | LP 间隙 前→后 | 根节点/最终间隙 前→后 | 下界提高 | 目标值 前→后（万元） |",
+             "|---|---|---|---|---|---|"]
+    for (region, label), r in g.iterrows():
+        ref = best[(region, label)]
+        lp_a, lp_b = (ref - r.lp_a) / ref, (ref - r.lp_b) / ref
+        gap_a, gap_b = (r.obj_a - r.bound_a) / r.obj_a, (r.obj_b - r.bound_b) / r.obj_b
+        lines.append(f"| {region} | {label} | {_pct(lp_a)} → {_pct(lp_b)} | {_pct(gap_a)} → {_pct(gap_b)} | "
+                     f"{_pct((r.bound_b - r.bound_a) / ref)} | {r.obj_a:,.0f} → {r.obj_b:,.0f} |")
+    return "\n".join(lines)
+
+
 def e2e(name: str, data: Path) -> float:
     """Seconds of ``xuewei run SCENARIO`` end to end, in its own process."""
     with tempfile.TemporaryDirectory() as out:
@@ -250,21 +288,40 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--long", type=float, help="求最好已知解：每个模型按时限模式求解这么多秒，并入 layout_best.csv")
     p.add_argument("--threads", type=int, default=1, help="--long 时每个模型的线程数")
     p.add_argument("--min-pairs", type=int, default=BIG_MODEL_PAIRS, help="--long 只解不少于这么多配对的模型")
+    p.add_argument("--sweeps", type=int, default=10, help="--long 时局部搜索的最多轮数")
     p.add_argument("--update-best", action="store_true", help="把这次的目标值与下界也并入 layout_best.csv")
+    p.add_argument("--max-nodes", type=int, help="覆盖情景的 solver.max_nodes")
+    p.add_argument("--local-search", type=int, help="覆盖情景的 solver.local_search（轮数）")
+    p.add_argument("--mode", choices=["reproducible", "time"], help="覆盖情景的 solver.reproducible")
+    p.add_argument("--time-limit", type=float, help="覆盖情景的 solver.time_limit_s")
+    p.add_argument("--strengthen", help="加强约束：pairs,limits,floors 的子集或 none（缺省为产品的缺省）")
+    p.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE_CSV", "AFTER_CSV"),
+                   help="比较本脚本的两次结果（如不加强与加强约束），打印表格后退出")
     p.add_argument("--csv", type=Path, default=RESULTS / "layout_bench.csv")
     p.add_argument("--md", type=Path, default=RESULTS / "layout_bench.md")
     a = p.parse_args(argv)
+    if a.compare:
+        print(compare(*a.compare))
+        return
+    if a.strengthen is not None:  # read by xuewei.optimizer.strengthen when imported (here and in workers)
+        import os
+
+        os.environ["XUEWEI_STRENGTHEN"] = a.strengthen
+    settings = {k: v for k, v in (("max_nodes", a.max_nodes), ("local_search", a.local_search),
+                                  ("time_limit_s", a.time_limit)) if v is not None}
+    if a.mode:
+        settings["reproducible"] = a.mode == "reproducible"
     with tempfile.TemporaryDirectory() as tmp:
         data = a.data or Path(tmp)
         data.mkdir(parents=True, exist_ok=True)
         if a.long:
             for name in a.regions:
-                merge_best(long_solve(name, data, a.long, a.min_pairs, a.solver or "highs", a.threads))
+                merge_best(long_solve(name, data, a.long, a.min_pairs, a.solver or "highs", a.threads, a.sweeps))
             return
         rows, times = [], {}
         for name in a.regions:
             t0 = time.perf_counter()
-            rows += measure(name, data, a.root, a.workers, a.solver)
+            rows += measure(name, data, a.root, a.workers, a.solver, settings)
             times[name] = {"bench_s": time.perf_counter() - t0}
             if a.e2e:
                 times[name]["e2e_s"] = e2e(name, data)

@@ -574,6 +574,7 @@ class GroupModel:
     stage_vars: list
     starts: list
     objective: LpAffineExpression
+    groups: list = field(default_factory=list)  # the StageData of each stage in the model
 
 
 def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible: bool = True,
@@ -602,19 +603,31 @@ def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible
             for v in stage_vars:
                 cap_t += v.capital[t]
             prob.addConstraint(LpConstraint(cap_t, LE, f"budget_{t}", float(budget[t])))
-    return GroupModel(group_name(grp), prob, stage_vars, starts, expr)
+    return GroupModel(group_name(grp), prob, stage_vars, starts, expr, list(grp))
 
 
 def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
-                 gap_rel: float, threads: int, max_nodes: int | None = None):
-    """Build and solve one independent model (one stage, or all stages under a shared budget)."""
+                 gap_rel: float, threads: int, max_nodes: int | None = None, improve_sweeps: int = 0):
+    """Build and solve one independent model (one stage, or all stages under a shared budget): greedy
+    start, local search on it (`xuewei.optimizer.improve`, ``improve_sweeps`` sweeps), then the solver."""
     name = group_name(grp)
     t0 = time.perf_counter()
     gm = build_group(grp, policy, budget, max_nodes is not None, time_limit_s)
     prob, stage_vars, starts, expr = gm.prob, gm.stage_vars, gm.starts, gm.objective
     build_s = time.perf_counter() - t0
+    start = {var: var.varValue for var in prob.variables() if var.varValue is not None}
+    offset = float(expr.constant)  # the solver sees no constant term; add it back
+    greedy_cost = float(sum(st["cost"] for st in starts))
+    improved_cost, improve_s, clock = greedy_cost, 0.0, False
+    if improve_sweeps and sum(len(sd.pair_node) for sd in grp) >= IMPROVE_MIN_PAIRS:
+        from xuewei.optimizer.improve import improve
+
+        # Reproducible mode: sweeps and node limits only (the clock is a safety net at the whole
+        # model's limit); time mode: the search may use 40% of the model's time.
+        share = 1.0 if max_nodes is not None else 0.4
+        start, rep = improve(gm, start, max_sweeps=improve_sweeps, deadline=time.perf_counter() + share * time_limit_s)
+        improved_cost, improve_s, clock = rep.after + offset, rep.seconds, rep.clock_stopped
     try:
-        start = {var: var.varValue for var in prob.variables() if var.varValue is not None}
         report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
                                             threads=threads, start=start, max_nodes=max_nodes)
     except SolveError as err:
@@ -622,18 +635,18 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             sum(st["capital"][t] for st in starts) <= budget[t] + 1e-6 for t in range(len(budget)))
         if err.status != "not_solved" or not within_budget:
             raise
-        # Out of time before the solver kept any solution: the greedy start is feasible, use it
+        # Out of time before the solver kept any solution: the (improved) start is feasible, use it
         # and say so (no proven bound).
-        for v, start in zip(stage_vars, starts):
-            set_values(v, start)
-        report = SolveReport("heuristic", float(sum(st["cost"] for st in starts)), None, None, solver, None,
-                             time_limit_s)
+        for var, value in start.items():
+            var.varValue = value
+        report = SolveReport("heuristic", improved_cost - offset, None, None, solver, None, time_limit_s)
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
-    offset = float(expr.constant)  # the solver sees no constant term; add it back
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
                "bound_wan_yuan": None if report.bound is None else report.bound + offset, "gap": report.gap, "solver": report.solver,
-               "stop": report.stop, "nodes": report.nodes,
+               "stop": "time_limit" if clock and max_nodes is not None else report.stop, "nodes": report.nodes,
+               "greedy_wan_yuan": greedy_cost,
+               "improved_wan_yuan": improved_cost, "improve_seconds": improve_s,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
@@ -658,12 +671,14 @@ def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[fl
 
 
 PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved one by one (a process start costs ~2 s)
+IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search (the solver alone proves them optimal)
 
 
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
-                 min_parallel_pairs: int | None = None, dask_client=None, on_model=None) -> LayoutResult:
+                 min_parallel_pairs: int | None = None, dask_client=None, on_model=None,
+                 improve_sweeps: int = 0) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -713,10 +728,10 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     results: dict[int, tuple] = {}
     if on_dask:
         results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
-                              max_nodes, progress)
+                              max_nodes, progress, improve_sweeps)
     elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
-                                  solve_threads, max_nodes, workers, progress, on_model)
+                                  solve_threads, max_nodes, workers, progress, on_model, improve_sweeps)
     else:
         deadline = time.perf_counter() + time_limit_s
         if progress and len(groups) > 1:
@@ -730,7 +745,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
             if progress and sizes[idx] >= 0.05 * sizes.sum():  # not one line for each of a city's 1,000 small parts
                 progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
             results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
-                                        solve_threads, max_nodes)
+                                        solve_threads, max_nodes, improve_sweeps)
             if on_model:
                 on_model(n + 1, len(groups), results[idx][1])
     site_t, asg_t, un_t, unit_t, summaries = [], [], [], [], []
@@ -748,7 +763,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
 
 
 def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
-                progress) -> dict[int, tuple]:
+                progress, improve_sweeps: int = 0) -> dict[int, tuple]:
     """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
     time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
     the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
@@ -761,7 +776,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
         for idx in range(len(groups)):
             limit = float(time_limit_s) if max_nodes is not None else \
                 float(min(time_limit_s, max(5.0, slots * time_limit_s * sizes[idx] / total)))
-            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes)
+            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes, improve_sweeps)
         if progress:
             progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
         return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
@@ -769,7 +784,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
-                    workers, progress, on_model=None) -> dict[int, tuple]:
+                    workers, progress, on_model=None, improve_sweeps: int = 0) -> dict[int, tuple]:
     """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
     next model when it is free). In the time-limited mode each model's limit is its share by size
     of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
@@ -804,7 +819,7 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
             else:
                 limit = float(min(time_limit_s, max(5.0, workers * time_limit_s * sizes[idx] / total)))
             pending[int(idx)] = pool.submit(_solve_group, groups[idx], policy, budgets[idx], solver, limit,
-                                            gap_rel, threads, max_nodes)
+                                            gap_rel, threads, max_nodes, improve_sweeps)
         if progress:
             progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
         position = {fut: idx for idx, fut in pending.items()}

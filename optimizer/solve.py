@@ -16,11 +16,12 @@ import time
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pulp
 
 from xuewei.errors import SolveError
 
-SOLVERS = ("highs", "cbc")
+SOLVERS = ("highs", "cbc", "scip")
 
 #: Relative MIP gap used when the caller gives none: tight enough to reproduce published
 #: optima to 1e-6 (HiGHS's own default, 1e-4, is not).
@@ -97,6 +98,66 @@ def _quiet_stdout(active: bool):
         os.close(saved)
 
 
+@dataclass
+class ProblemArrays:
+    """A PuLP problem as arrays (minimisation): columns in ``prob.variables()`` order (each variable's
+    ``index`` set to its position), rows in constraint order, the matrix row-wise (CSR)."""
+
+    variables: list
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    starts: np.ndarray  # (m + 1,) row starts into index/value
+    index: np.ndarray
+    value: np.ndarray
+
+    def matrix(self):
+        """The constraint matrix as a `scipy.sparse.csr_matrix`."""
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((self.value, self.index, self.starts), shape=(len(self.row_lower), len(self.cost)))
+
+
+def problem_arrays(lp: pulp.LpProblem, mip: bool = True) -> ProblemArrays:
+    """Export ``lp`` in bulk (no per-column or per-row Python calls into the solver)."""
+    inf = np.inf
+    variables = lp.variables()
+    n = len(variables)
+    for i, var in enumerate(variables):
+        var.index = i
+    sign = -1 if lp.sense == pulp.LpMaximize else 1
+    objective = lp.objective
+    cost = np.fromiter((sign * objective.get(v, 0.0) for v in variables), float, n)
+    lower = np.fromiter((-inf if v.lowBound is None else v.lowBound for v in variables), float, n)
+    upper = np.fromiter((inf if v.upBound is None else v.upBound for v in variables), float, n)
+    integer = (np.fromiter((v.cat == pulp.LpInteger for v in variables), bool, n) if mip
+               else np.zeros(n, dtype=bool))
+    # PuLP >= 3 keeps constraints in ``_constraints`` (``constraints`` became a method);
+    # PuLP 2.x has the dict in ``constraints`` and a constraint is itself the expression.
+    table = lp._constraints if hasattr(lp, "_constraints") else lp.constraints
+    constraints = list(table.values())
+    terms = [getattr(c, "expr", c) for c in constraints]
+    m = len(constraints)
+    sizes = np.fromiter((len(e) for e in terms), np.int64, m)
+    index = np.fromiter((v.index for e in terms for v in e), np.int32, int(sizes.sum()))
+    value = np.fromiter((a for e in terms for a in e.values()), float, int(sizes.sum()))
+    nonzero = value != 0
+    if not nonzero.all():
+        row = np.repeat(np.arange(m), sizes)[nonzero]
+        index, value = index[nonzero], value[nonzero]
+        sizes = np.bincount(row, minlength=m)
+    starts = np.zeros(m + 1, dtype=np.int32)
+    np.cumsum(sizes, out=starts[1:])
+    row_lower = np.fromiter((-inf if c.getLb() is None else c.getLb() for c in constraints), float, m)
+    row_upper = np.fromiter((inf if c.getUb() is None else c.getUb() for c in constraints), float, m)
+    for i, c in enumerate(constraints):
+        c.index = i
+    return ProblemArrays(variables, cost, lower, upper, integer, row_lower, row_upper, starts, index, value)
+
+
 class TimedHiGHS(pulp.HiGHS):
     """`pulp.HiGHS` that records how long the model transfer and the run take, and fills the
     columns in bulk (one ``addVars``/``addRows`` call each) instead of one call per column/row."""
@@ -112,54 +173,20 @@ class TimedHiGHS(pulp.HiGHS):
 
     def buildSolverModel(self, lp):  # noqa: N802 - PuLP's name
         import highspy
-        import numpy as np
 
         t0 = time.perf_counter()
         h = lp.solverModel
-        inf = highspy.kHighsInf
-        variables = lp.variables()
-        n = len(variables)
-        for i, var in enumerate(variables):
-            var.index = i
-        sign = -1 if lp.sense == pulp.LpMaximize else 1
-        objective = lp.objective
-        cost = np.fromiter((sign * objective.get(v, 0.0) for v in variables), float, n)
-        lower = np.fromiter((-inf if v.lowBound is None else v.lowBound for v in variables), float, n)
-        upper = np.fromiter((inf if v.upBound is None else v.upBound for v in variables), float, n)
-        h.addVars(n, lower, upper)
+        arr = problem_arrays(lp, mip=self.mip)
+        n, m = len(arr.cost), len(arr.row_lower)
+        h.addVars(n, arr.lower, arr.upper)
         idx = np.arange(n, dtype=np.int32)
-        h.changeColsCost(n, idx, cost)
-        if self.mip:
-            integer = np.fromiter((v.cat == pulp.LpInteger for v in variables), bool, n)
-            if integer.any():
-                cols = idx[integer]
-                kind = np.full(len(cols), int(highspy.HighsVarType.kInteger), dtype=np.uint8)
-                h.changeColsIntegrality(len(cols), cols, kind)
-        # PuLP >= 3 keeps constraints in ``_constraints`` (``constraints`` became a method);
-        # PuLP 2.x has the dict in ``constraints`` and a constraint is itself the expression.
-        table = lp._constraints if hasattr(lp, "_constraints") else lp.constraints
-        constraints = list(table.values())
-        terms = [getattr(c, "expr", c) for c in constraints]
-        m = len(constraints)
+        h.changeColsCost(n, idx, arr.cost)
+        if arr.integer.any():
+            cols = idx[arr.integer]
+            kind = np.full(len(cols), int(highspy.HighsVarType.kInteger), dtype=np.uint8)
+            h.changeColsIntegrality(len(cols), cols, kind)
         if m:
-            sizes = np.fromiter((len(e) for e in terms), np.int64, m)
-            starts = np.zeros(m, dtype=np.int32)
-            np.cumsum(sizes[:-1], out=starts[1:])
-            nnz = int(sizes.sum())
-            index = np.fromiter((v.index for e in terms for v in e), np.int32, nnz)
-            value = np.fromiter((a for e in terms for a in e.values()), float, nnz)
-            nonzero = value != 0
-            if not nonzero.all():
-                row = np.repeat(np.arange(m), sizes)[nonzero]
-                index, value = index[nonzero], value[nonzero]
-                sizes = np.bincount(row, minlength=m)
-                np.cumsum(sizes[:-1], out=starts[1:])
-                nnz = int(nonzero.sum())
-            lo = np.fromiter((-inf if c.getLb() is None else c.getLb() for c in constraints), float, m)
-            hi = np.fromiter((inf if c.getUb() is None else c.getUb() for c in constraints), float, m)
-            h.addRows(m, lo, hi, nnz, starts, index, value)
-            for i, c in enumerate(constraints):
-                c.index = i
+            h.addRows(m, arr.row_lower, arr.row_upper, len(arr.value), arr.starts[:-1], arr.index, arr.value)
         if self.start:
             cols = np.fromiter((v.index for v in self.start), np.int32, len(self.start))
             vals = np.fromiter(self.start.values(), float, len(self.start))
@@ -290,6 +317,58 @@ def _solve_cbc(prob, time_limit_s, gap_rel, threads, msg, start, max_nodes=None)
     return SolveReport(status, objective, bound, gap, "cbc", None, seconds, stop, int(nodes[-1]) if nodes else None)
 
 
+def _solve_scip(prob, time_limit_s, gap_rel, threads, msg, start, max_nodes=None) -> SolveReport:
+    """SCIP through PySCIPOpt (optional: ``pip install pyscipopt``), one thread, fixed seed."""
+    try:
+        from pyscipopt import Model, quicksum
+    except ImportError:
+        raise SolveError("求解器 scip 需要 PySCIPOpt：pip install pyscipopt（或改用 highs）。", status="not_solved") from None
+    t0 = time.perf_counter()
+    arr = problem_arrays(prob)
+    m = Model()
+    if not msg:
+        m.hideOutput()
+    cols = [m.addVar(lb=None if not np.isfinite(lo) else float(lo), ub=None if not np.isfinite(up) else float(up),
+                     vtype="I" if integer else "C", obj=float(c))
+            for lo, up, integer, c in zip(arr.lower, arr.upper, arr.integer, arr.cost)]
+    for i in range(len(arr.row_lower)):
+        a, b = arr.starts[i], arr.starts[i + 1]
+        expr = quicksum(float(v) * cols[j] for j, v in zip(arr.index[a:b], arr.value[a:b]))
+        lo, up = arr.row_lower[i], arr.row_upper[i]
+        m.addCons(expr == float(lo) if lo == up else
+                  (float(lo) <= expr) if not np.isfinite(up) else (expr <= float(up)) if not np.isfinite(lo)
+                  else (float(lo) <= (expr <= float(up))))
+    m.setParam("randomization/randomseedshift", 0)
+    m.setParam("parallel/maxnthreads", 1)
+    m.setParam("limits/gap", float(gap_rel))
+    if time_limit_s:
+        m.setParam("limits/time", float(time_limit_s))
+    if max_nodes is not None:
+        m.setParam("limits/nodes", int(max_nodes))
+    if start:
+        sol = m.createSol()
+        for var, value in start.items():
+            if value is not None:
+                m.setSolVal(sol, cols[var.index], float(value))
+        m.addSol(sol, free=True)
+    transfer = time.perf_counter() - t0
+    m.optimize()
+    seconds = time.perf_counter() - t0
+    state = m.getStatus()
+    has_sol = m.getNSols() > 0
+    status = ("optimal" if state == "optimal" else "infeasible" if state == "infeasible"
+              else "unbounded" if state == "unbounded" else "feasible" if has_sol else "not_solved")
+    objective = m.getObjVal() if has_sol else None
+    if has_sol:
+        best = m.getBestSol()
+        for var, col in zip(arr.variables, cols):
+            var.varValue = m.getSolVal(best, col)
+    bound = m.getDualbound()
+    gap = _rel_gap(objective, bound) if status != "optimal" else 0.0
+    stop = {"timelimit": "time_limit", "nodelimit": "node_limit", "totalnodelimit": "node_limit"}.get(state, "")
+    return SolveReport(status, objective, bound, gap, "scip", transfer, seconds, stop, int(m.getNTotalNodes()))
+
+
 def solve_problem(
     prob: pulp.LpProblem,
     solver: str = "highs",
@@ -306,8 +385,9 @@ def solve_problem(
     ----------
     prob : pulp.LpProblem
         The model.
-    solver : {"highs", "cbc"}
-        HiGHS through highspy (default) or the CBC binary bundled with PuLP.
+    solver : {"highs", "cbc", "scip"}
+        HiGHS through highspy (default), the CBC binary bundled with PuLP, or SCIP through
+        PySCIPOpt (optional package).
     time_limit_s : float, optional
         Wall-clock limit [s].
     gap_rel : float, optional
@@ -324,9 +404,9 @@ def solve_problem(
         safety net).
     """
     if solver not in SOLVERS:
-        raise SolveError(f"未知求解器“{solver}”，可选：highs、cbc。", status="not_solved")
+        raise SolveError(f"未知求解器“{solver}”，可选：highs、cbc、scip。", status="not_solved")
     gap_rel = DEFAULT_GAP_REL if gap_rel is None else gap_rel
-    run = _solve_highs if solver == "highs" else _solve_cbc
+    run = {"highs": _solve_highs, "cbc": _solve_cbc, "scip": _solve_scip}[solver]
     try:
         if max_nodes is not None and solver == "highs":
             report = run(prob, time_limit_s, gap_rel, threads, msg, start,

@@ -54,3 +54,20 @@ def test_progress_tracks_the_worst_gap(capsys):
     assert p.worst == 0.02 and p.worst_model == "b"
     err = capsys.readouterr().err
     assert "已解 4/4" in err and "最差间隙 2.00%（b）" in err
+
+
+def test_solve_layout_reports_each_model_as_it_is_solved():
+    from test_layout import one_stage
+
+    from xuewei.optimizer.layout import solve_layout
+    from xuewei.optimizer.policy import PolicyConfig
+
+    parts = []
+    for k in (1, 2):
+        sd = one_stage(demand=[[90.0 * k]], c0=[2], K=[6], dist_km=[[1.0]])
+        sd.part = k
+        parts.append(sd)
+    seen = []
+    res = solve_layout(parts, PolicyConfig(), threads=1, max_nodes=1, on_model=lambda d, t, s: seen.append((d, t, s["model"])))
+    assert [(d, t) for d, t, _ in seen] == [(1, 2), (2, 2)]
+    assert sorted(m for _, _, m in seen) == sorted(res.summary["model"])

@@ -1,0 +1,81 @@
+"""Tightening keeps the optimum and raises the LP bound; the local search never makes a layout worse,
+is deterministic and reaches the optimum of a model it covers whole; SCIP (optional) agrees."""
+
+import numpy as np
+import pulp
+import pytest
+
+from test_layout import one_stage
+from xuewei.optimizer import strengthen
+from xuewei.optimizer.improve import improve
+from xuewei.optimizer.layout import build_group, solve_layout
+from xuewei.optimizer.policy import PolicyConfig
+from xuewei.optimizer.solve import TimedHiGHS
+
+
+def _lp_and_mip(sd, policy):
+    lp = build_group([sd], policy, None)
+    lp.prob.solve(TimedHiGHS(msg=False, mip=False))
+    res = solve_layout([sd], policy, threads=1, gap_rel=1e-9)
+    return pulp.value(lp.prob.objective), res.summary["objective_wan_yuan"].iloc[0]
+
+
+def _villages():
+    """Six villages of 30–100 pupils and three schools of room 2–4 classes, two periods."""
+    rng = np.random.default_rng(5)
+    demand = rng.uniform(30, 100, size=(6, 2)).round(1)
+    dist = rng.uniform(0.5, 4.5, size=(6, 3)).round(2)
+    return one_stage(demand=demand, c0=[2, 1, 1], K=[4, 3, 4], dist_km=dist, years=(5.0, 5.0))
+
+
+@pytest.mark.parametrize("which", [(), ("pairs",), ("limits",), ("floors",), strengthen.DEFAULT])
+def test_tightening_keeps_the_optimum(monkeypatch, which):
+    monkeypatch.setattr(strengthen, "ENABLED", which)
+    lp, mip = _lp_and_mip(_villages(), PolicyConfig())
+    monkeypatch.setattr(strengthen, "ENABLED", ())
+    lp0, mip0 = _lp_and_mip(_villages(), PolicyConfig())
+    assert mip == pytest.approx(mip0, rel=1e-7)
+    assert lp >= lp0 - 1e-6  # never weaker
+    assert lp <= mip + 1e-6
+
+
+def test_a_village_no_school_can_hold_is_unserved_in_the_lp_too(monkeypatch):
+    # 3,000 pupils, two schools of at most 2,000 (size cap): every layout leaves the village unserved.
+    sd = one_stage(demand=[[3000.0], [40.0]], c0=[40, 1], K=[48, 3], dist_km=[[1.0, 2.0], [2.0, 1.0]])
+    monkeypatch.setattr(strengthen, "ENABLED", ())
+    lp0, mip = _lp_and_mip(sd, PolicyConfig())
+    monkeypatch.setattr(strengthen, "ENABLED", ("pairs",))
+    lp, mip1 = _lp_and_mip(sd, PolicyConfig())
+    assert mip1 == pytest.approx(mip)
+    penalty = PolicyConfig().unserved_penalty_wan_yuan * 3000
+    assert lp0 < 0.5 * mip  # the LP served the big village fractionally
+    assert lp >= penalty and lp == pytest.approx(mip, rel=0.05)
+
+
+def test_local_search_improves_deterministically_to_the_optimum_of_a_small_model():
+    sd, policy = _villages(), PolicyConfig()
+    runs = []
+    for _ in range(2):
+        gm = build_group([sd], policy, None)
+        start = {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}
+        out, rep = improve(gm, start, max_sweeps=3)
+        runs.append((rep.after, [out[v] for v in gm.prob.variables()]))
+        assert rep.after <= rep.before + 1e-9
+    assert runs[0] == runs[1]
+    # Three schools, a neighbourhood of up to six: the search re-optimises the whole model at once.
+    optimum = solve_layout([sd], policy, threads=1, gap_rel=1e-9).summary["objective_wan_yuan"].iloc[0]
+    assert runs[0][0] == pytest.approx(optimum, rel=1e-7)
+
+
+def test_solver_summary_counts_nodes_and_keeps_the_start_costs():
+    s = solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, improve_sweeps=1).summary.iloc[0]
+    assert s["nodes"] >= 0 and s["greedy_wan_yuan"] >= s["improved_wan_yuan"] >= s["objective_wan_yuan"] - 1e-6
+
+
+def test_scip_reaches_the_same_optimum():
+    pytest.importorskip("pyscipopt")
+    sd, policy = _villages(), PolicyConfig()
+    highs = solve_layout([sd], policy, threads=1, gap_rel=1e-9).summary.iloc[0]
+    scip = solve_layout([sd], policy, solver="scip", threads=1, gap_rel=1e-9).summary.iloc[0]
+    assert scip["solver"] == "scip" and scip["status"] == "optimal"
+    assert scip["objective_wan_yuan"] == pytest.approx(highs["objective_wan_yuan"], rel=1e-6)
