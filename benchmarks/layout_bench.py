@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mode", choices=["reproducible", "time"], help="覆盖情景的 solver.reproducible")
     p.add_argument("--time-limit", type=float, help="覆盖情景的 solver.time_limit_s")
     p.add_argument("--strengthen", help="加强约束：pairs,limits,floors 的子集或 none（缺省为产品的缺省）")
-    p.add_argument("--heuristic-effort", help="HiGHS 启发式工作量占比（可复现模式；缺省为产品的缺省 0.3，HiGHS 自身缺省 0.05）")
+    p.add_argument("--heuristic-effort", help="HiGHS 启发式工作量占比（可复现模式；缺省为产品的缺省 0.05，即 HiGHS 自身的缺省）")
     p.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE_CSV", "AFTER_CSV"),
                    help="比较本脚本的两次结果（如不加强与加强约束），打印表格后退出")
     p.add_argument("--csv", type=Path, default=RESULTS / "layout_bench.csv")
