@@ -79,12 +79,13 @@ def gap_sources(region: str, model: str, data: Path, sweeps: int, max_nodes: int
     arr = problem_arrays(gm.prob)
     off = float(gm.objective.constant)  # the solver sees no constant term
     greedy = np.array([v.varValue or 0.0 for v in arr.variables])
-    start = greedy
+    start, improve_s, clock = greedy, 0.0, False
     if sweeps:
         from xuewei.optimizer.improve import improve
 
-        out, _ = improve(gm, {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}, max_sweeps=sweeps)
+        out, rep = improve(gm, {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}, max_sweeps=sweeps)
         start = np.array([out[v] for v in arr.variables])
+        improve_s, clock = rep.seconds, rep.clock_stopped
     h, root_s = _highs(arr, True, start=start, nodes=max_nodes)
     inc = np.asarray(h.getSolution().col_value)
     root_bound = h.getInfo().mip_dual_bound
@@ -102,7 +103,8 @@ def gap_sources(region: str, model: str, data: Path, sweeps: int, max_nodes: int
     terms["incumbent_minus_lp"] = terms["incumbent"] - terms["lp"]
     terms["incumbent_minus_lp_open_fixed"] = terms["incumbent"] - terms["lp_open_fixed"]
     return {"model": f"{region} {model}", "pairs": len(sd.pair_node), "greedy": off + float(arr.cost @ greedy),
-            "start": off + float(arr.cost @ start), "incumbent": off + float(arr.cost @ inc), "root_bound": off + root_bound,
+            "start": off + float(arr.cost @ start), "improve_s": improve_s, "improve_hit_safety_limit": clock,
+            "incumbent": off + float(arr.cost @ inc), "root_bound": off + root_bound,
             "root_s": root_s, "lp": off + lp.getInfo().objective_function_value, "lp_s": lp_s,
             "lp_open_fixed": off + lpf.getInfo().objective_function_value,
             "mip_open_fixed": off + mipf.getInfo().objective_function_value,

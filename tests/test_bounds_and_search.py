@@ -79,3 +79,12 @@ def test_scip_reaches_the_same_optimum():
     scip = solve_layout([sd], policy, solver="scip", threads=1, gap_rel=1e-9).summary.iloc[0]
     assert scip["solver"] == "scip" and scip["status"] == "optimal"
     assert scip["objective_wan_yuan"] == pytest.approx(highs["objective_wan_yuan"], rel=1e-6)
+
+
+def test_reproducible_mode_fixes_the_heuristic_effort():
+    # The share of work HiGHS's heuristics may take is set explicitly (counted in LP iterations, not seconds).
+    from xuewei.optimizer import solve
+
+    gm = build_group([_villages()], PolicyConfig(), None)
+    solve.solve_problem(gm.prob, threads=1, max_nodes=1)
+    assert gm.prob.solverModel.getOptionValue("mip_heuristic_effort")[1] == solve.HEURISTIC_EFFORT == 0.05
