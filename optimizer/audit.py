@@ -72,11 +72,15 @@ def _rows(df: pd.DataFrame, rule: str, value, limit, message, node=None, school=
 
 
 def audit_assignments(assignments: pd.DataFrame, rules: AuditRules) -> pd.DataFrame:
-    """Trips beyond the stage's limit that are not boarding, and boarding where the stage may not board."""
+    """Trips beyond the stage's limit that are not boarding, and boarding where the stage may not board.
+
+    A trip flagged ``status_quo_far`` is where the village's pupils go today (现状远距离就读, within
+    ``base_reach_km``): keeping it is no violation; the run summary counts those pupils apart."""
     a = assignments[assignments["pupils"] > 0]
     limit = a["stage"].map(rules.travel_limit_km).astype(float)
     parts = []
-    far = a[(a["distance_km"] > limit + 1e-9) & ~a["boarding"].astype(bool)]
+    today = a["status_quo_far"].astype(bool) if "status_quo_far" in a else pd.Series(False, index=a.index)
+    far = a[(a["distance_km"] > limit + 1e-9) & ~a["boarding"].astype(bool) & ~today]
     if len(far):
         lim = limit[far.index]
         msg = [f"{STAGE_ZH.get(s, s)}：{n} 到 {sc} {d:.1f} km，超过走读上限 {L:g} km 且未寄宿"

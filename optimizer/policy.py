@@ -40,6 +40,11 @@ class PolicyConfig(BaseModel):
     boarding_limit_km: dict[str, float] = Field(
         default_factory=lambda: {"primary": 40.0, "junior": 80.0, "senior": 200.0},
         description="寄宿生路程上限 [km]（assumption：县域内均可寄宿）")
+    base_reach_km: dict[str, float] = Field(
+        default_factory=lambda: {"kindergarten": 15.0, "primary": 20.0, "junior": 30.0, "senior": 60.0},
+        description="现状生源的最远路程 [km]（assumption）：一所学校的基准年在校生不能全由走读距离内（有床位时寄宿距离内）"
+                    "的村落位时，校准可把本县内更远、不超过此路程的村的学生算作它的现状生源（城镇学校确实招收远处的农村孩子）。"
+                    "这些学生以后可留在原校（记为“现状远距离就读”，不算违规），模型也可把他们调到更近的学校；0 为不用")
     boarding_stages: list[str] = Field(default=["primary", "junior", "senior"],
                                        description="允许寄宿的学段（幼儿园不寄宿）")
     detour_factor: float = Field(default_factory=_std("detour_factor"), gt=0,
@@ -142,13 +147,13 @@ class PolicyConfig(BaseModel):
 
     @model_validator(mode="after")
     def _known_stages(self):
-        for name in ("class_cap", "travel_limit_km", "boarding_limit_km", "eligible_tiers", "max_classes",
+        for name in ("class_cap", "travel_limit_km", "boarding_limit_km", "base_reach_km", "eligible_tiers", "max_classes",
                      "build_per_class_wan_yuan", "expand_per_class_wan_yuan", "running_per_class_year_wan_yuan"):
             unknown = set(getattr(self, name)) - set(STAGES)
             if unknown:
                 raise ValueError(f"{name} 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
         positive = ("class_cap", "travel_limit_km", "max_classes", "school_size_cap")
-        non_negative = ("boarding_limit_km", "small_school_pupils", "closable_below_pupils", "close_below_pupils",
+        non_negative = ("boarding_limit_km", "base_reach_km", "small_school_pupils", "closable_below_pupils", "close_below_pupils",
                         "build_per_class_wan_yuan", "expand_per_class_wan_yuan", "running_per_class_year_wan_yuan")
         for name in positive + non_negative:
             bad = {k: v for k, v in getattr(self, name).items() if v < 0 or (name in positive and v == 0)}
