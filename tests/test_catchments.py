@@ -290,3 +290,22 @@ def test_a_unit_may_stay_at_its_far_school_as_today_and_that_is_no_violation():
     assert audit_assignments(a, rules).empty
     flagged = audit_assignments(a.assign(status_quo_far=False), rules)
     assert flagged["rule"].tolist() == ["travel_limit", "travel_limit"]
+
+
+def test_a_village_beyond_every_kindergarten_names_the_limit_and_one_village_one_kindergarten():
+    """A village whose kindergarten pupils have no pair (every kindergarten beyond 3 km): unserved for
+    ``travel_limit_km.kindergarten`` = 3, and the message offers ``village_kindergarten`` too."""
+    from xuewei.optimizer.unserved import diagnose_unserved
+
+    sd, policy = _two_schools(0.004, 0.0)
+    sd.stage = "kindergarten"
+    sd.node_ids = np.array(["N0", "N1", "FAR"])
+    sd.demand = np.vstack([sd.demand, [[20.0, 20.0]]])
+    sd.base_site, sd.base_pupils = np.array([0, 1, -1]), np.array([40.0, 50.0, 20.0])
+    res = solve_layout([sd], policy, threads=1)
+    un = diagnose_unserved(res.units, res.sites, [sd], policy)
+    assert un["node_id"].tolist() == ["FAR", "FAR"] and set(un["rule"]) == {"travel_limit_km.kindergarten"}
+    assert "travel_limit_km.kindergarten = 3km" in un["reason_zh"].iloc[0]
+    assert "village_kindergarten = true" in un["reason_zh"].iloc[0]
+    un = diagnose_unserved(res.units, res.sites, [sd], policy.model_copy(update={"village_kindergarten": True}))
+    assert "village_kindergarten" not in un["reason_zh"].iloc[0]
