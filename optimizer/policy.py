@@ -66,11 +66,12 @@ class PolicyConfig(BaseModel):
         description="单校单学段班数上限 [班]（assumption，参照规模上限；现有学校不低于现状）")
     school_size_cap: dict[str, int] = Field(default_factory=_std("school_size_cap"),
                                             description="学校规模上限 [人]，用于审计")
-    oversize_target_year: int | None = Field(
+    oversize_target_year: int | dict[str, int] | None = Field(
         default=None,
         description="现有学校超过规模上限（大校额）或按标准班额容纳不下（大班额）的部分逐期降低，到此年份降到上限 [年]："
                     "每期允许的在校生从基准年人数线性降到上限（超出部分的学生分流到其他学校，动作记为“缩减”）。"
-                    "缺省为最后一个规划期（“逐步消除”）；规划写明“到2025年消除大班额”时设为 2025；不晚于第一个规划期即一步到位")
+                    "缺省为最后一个规划期（“逐步消除”）；规划写明“到2025年消除大班额”时设为 2025；不晚于第一个规划期即一步到位；"
+                    "规划对各学段年份不同时按学段给出，如 { senior = 2023 }（未列出的学段用最后一个规划期）")
     small_school_pupils: dict[str, int] = Field(
         default_factory=lambda: {"kindergarten": 30, "primary": 100, "junior": 150, "senior": 500},
         description="小规模学校标记线 [人]（assumption；只标记，是否撤并由模型按距离与成本决定）")
@@ -172,9 +173,28 @@ class PolicyConfig(BaseModel):
             unknown = set(getattr(self, name)) - set(STAGES)
             if unknown:
                 raise ValueError(f"{name} 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        if isinstance(self.oversize_target_year, dict):
+            unknown = set(self.oversize_target_year) - set(STAGES)
+            if unknown:
+                raise ValueError(f"oversize_target_year 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
         if "kindergarten" in self.boarding_stages:
             raise ValueError("幼儿园不寄宿：boarding_stages 不能含 kindergarten")
         return self
+
+    def oversize_year(self, stage: str) -> int | None:
+        """The year by which ``stage``'s over-size schools reach the limits (None: the last period)."""
+        if isinstance(self.oversize_target_year, dict):
+            return self.oversize_target_year.get(stage)
+        return self.oversize_target_year
+
+    def oversize_year_text(self, last_period: int) -> str:
+        """Chinese wording of the target year(s) for reports, e.g. ``2025 年`` or ``普通高中 2023 年，其余 2025 年``."""
+        from xuewei.labels import STAGE_ZH
+
+        if not isinstance(self.oversize_target_year, dict):
+            return f"{self.oversize_target_year or last_period} 年"
+        parts = [f"{STAGE_ZH.get(g, g)} {y} 年" for g, y in self.oversize_target_year.items()]
+        return "，".join(parts) + (f"，其余 {last_period} 年" if set(self.oversize_target_year) != set(STAGES) else "")
 
     def budget_for(self, n_periods: int) -> list[float] | None:
         if self.budget_wan_yuan is None:

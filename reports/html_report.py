@@ -139,7 +139,7 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None, layers: 
     if len(over):
         parts += ["<h2>超规模、大班额学校（逐期降到上限）</h2>",
                   f"<p>基准年超过规模上限或班额上限的学校按 oversize_target_year"
-                  f"（{run.policy.oversize_target_year or max(run.periods)} 年）逐期降到上限；超出的学生分流到其他学校：</p>",
+                  f"（{run.policy.oversize_year_text(max(run.periods))}）逐期降到上限；超出的学生分流到其他学校：</p>",
                   _table(over)]
     tot = run.summary.groupby(["period", "stage"])[["pupils", "places", "unserved", "boarding_pupils"]].sum().reset_index()
     tot = tot.iloc[np.lexsort([[_stage_rank(g) for g in tot["stage"]], tot["period"].to_numpy()])]

@@ -219,7 +219,7 @@ def report_markdown(result) -> str:
     over = oversize_rows(r.actions)
     if len(over):
         lines += ["", "## 超规模、大班额学校（逐期降到上限）", "",
-                  f"基准年超过规模上限或班额上限的学校按 oversize_target_year（{r.policy.oversize_target_year or max(r.scenario.horizon.periods)} 年）"
+                  f"基准年超过规模上限或班额上限的学校按 oversize_target_year（{r.policy.oversize_year_text(max(r.scenario.horizon.periods))}）"
                   "逐期降到上限，超出的学生分流到其他学校：", "", "| 规划期 | 学校 | 调整 | 说明 |", "|---|---|---|---|"]
         lines += [f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} |" for row in over.itertuples(index=False)]
     lines += ["", "## 学位与需求（全县）", "", "| 规划期 | 学段 | 需求（人） | 学位 | 未安排（人） |", "|---|---|---|---|---|"]
