@@ -81,16 +81,17 @@ def cmd_run(args) -> int:
         refuse_existing(Path(args.out), args.force)
     out = Path(args.out) if args.out else _default_out(load_scenario(args.scenario, overrides)[0].name)
     with claim_output(out, force=args.force):
+        display = SolveProgress()
         if getattr(args, "dask", None):
             from xuewei.cluster import dask_cluster
 
             workers = pipeline.load_inputs(args.scenario, overrides)[0].solver.worker_count()
             with dask_cluster(args.dask, workers) as (client, desc):
                 _say(f"求解方式：{desc}")
-                result = pipeline.run(args.scenario, overrides=overrides, progress=_say, dask_client=client,
-                                      on_loaded=room_check(out))
+                with display.live():
+                    result = pipeline.run(args.scenario, overrides=overrides, progress=_say, dask_client=client,
+                                          on_loaded=room_check(out), on_model=display.update)
         else:
-            display = SolveProgress()
             with display.live():
                 result = pipeline.run(args.scenario, overrides=overrides, progress=_say, on_loaded=room_check(out),
                                       on_model=display.update)

@@ -734,7 +734,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     results: dict[int, tuple] = {}
     if on_dask:
         results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
-                              max_nodes, progress, improve_sweeps)
+                              max_nodes, progress, improve_sweeps, on_model)
     elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
                                   solve_threads, max_nodes, workers, progress, on_model, improve_sweeps)
@@ -769,7 +769,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
 
 
 def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
-                progress, improve_sweeps: int = 0) -> dict[int, tuple]:
+                progress, improve_sweeps: int = 0, on_model=None) -> dict[int, tuple]:
     """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
     time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
     the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
@@ -786,7 +786,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
         if progress:
             progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
         return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
-                                        describe=lambda i: group_name(groups[i]))
+                                        describe=lambda i: group_name(groups[i]), on_model=on_model)
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
