@@ -33,7 +33,6 @@ log = logging.getLogger("xuewei")
 
 LONG_WALK_M = 2000.0  # a village or school this far from every road is named in a warning [m]
 _CACHE: dict = {}
-_WARNED: set = set()
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,11 @@ def _lines(region, policy):
     return value
 
 
-def _warn_once(region, text: str, *args) -> None:
-    key = (id(region.roads), text % args)
-    if key not in _WARNED:
-        _WARNED.add(key)
+def _warn_once(region, kind: str, text: str, *args) -> None:
+    """One warning of each kind per road layer (the layout asks once per stage, the audit once per year)."""
+    done = region.roads.attrs.setdefault("xuewei_warned", set())
+    if kind not in done:
+        done.add(kind)
         log.warning(text, *args)
 
 
@@ -130,13 +130,14 @@ def travel_matrix(region, policy, origins_lonlat: tuple[np.ndarray, np.ndarray],
     km = np.where(fallback, straight_km, net.km)
     minutes = np.where(fallback, straight_km / policy.road_speed_kmh["unknown"] * 60.0, net.minutes)
     if fallback.any():
-        _warn_once(region, "道路图层不连通：%d 对村–校之间（涉及 %d 个村、%d 所学校）沿道路无法到达，这些对按直线距离 × 绕行系数 %g "
+        _warn_once(region, "disconnected",
+                   "道路图层不连通：有村与学校之间沿道路无法到达（首次遇到时 %d 对，涉及 %d 个村），这些对按直线距离 × 绕行系数 %g "
                    "计路程、按 %g km/h 计用时。请检查道路图层是否缺了连接的路段（桥、隧道、县界外的路）。",
-                   int(fallback.sum()), int(fallback.any(axis=1).sum()), int(fallback.any(axis=0).sum()),
-                   policy.detour_factor, policy.road_speed_kmh["unknown"])
+                   int(fallback.sum()), int(fallback.any(axis=1).sum()), policy.detour_factor,
+                   policy.road_speed_kmh["unknown"])
     far = np.concatenate([net.origin_snap_m, net.destination_snap_m]) > LONG_WALK_M
     if far.any():
-        _warn_once(region, "道路图层：%d 个村或学校离最近的道路超过 %g km（最远 %.1f km），这一段按步行 %g km/h 计。",
+        _warn_once(region, "far", "道路图层：%d 个村或学校离最近的道路超过 %g km（最远 %.1f km），这一段按步行 %g km/h 计。",
                    int(far.sum()), LONG_WALK_M / 1000, float(np.concatenate([net.origin_snap_m,
                                                                              net.destination_snap_m]).max() / 1000),
                    policy.walk_speed_kmh)

@@ -39,6 +39,7 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 
 from xuewei.labels import TIER_ZH  # noqa: E402
 from xuewei.optimizer.dask_solve import can_start_pool  # noqa: E402
+from xuewei.optimizer.travel import basis_zh  # noqa: E402
 from xuewei.procs import guard_worker  # noqa: E402
 from xuewei.reports import map_style as st  # noqa: E402
 from xuewei.reports.label_place import place_labels, text_size_pt  # noqa: E402
@@ -279,6 +280,8 @@ class SheetFigure:
         foot = (f"数据：{meta.name}区域数据包（学校统计基准年 {run.base_year}）；需求按{_variant_zh(run)}方案；"
                 f"情景 {run.scenario_name}；运行日期 {run.created}；坐标 WGS-84，按 UTM（EPSG:{epsg}）绘制，比例尺为公里。")
         fig.text(0.02, 0.012, foot, fontsize=8.5, fontfamily=family, color="#333333", va="bottom")
+        fig.text(0.02, 0.032, f"路程：{basis_zh(run.region, run.policy)}（公里）", fontsize=8.5, fontfamily=family,
+                 color="#333333", va="bottom")
         if run.synthetic:
             fig.text(0.98, 0.965, "示意数据", fontsize=20, fontfamily=family, color="#b10026",
                      ha="right", va="center")
