@@ -141,6 +141,56 @@ def _feet(seg_geoms, ax, ay, bx, by, points):
     return t, ax + t * (bx - ax), ay + t * (by - ay)
 
 
+def _simple_edges(u, v, km, minutes):
+    """Undirected edges without self-loops, one per node pair: the shortest and the fastest of
+    parallel edges (each metric on its own)."""
+    edges = pd.DataFrame({"u": np.minimum(u, v), "v": np.maximum(u, v), "km": km, "min": minutes})
+    edges = edges[edges["u"] != edges["v"]].groupby(["u", "v"], as_index=False, sort=False).min()
+    return (edges["u"].to_numpy(), edges["v"].to_numpy(), edges["km"].to_numpy(float), edges["min"].to_numpy(float))
+
+
+def _contract_chains(u, v, km, minutes, protect):
+    """Replace every chain of degree-2 nodes (a road's shape vertices) by one edge between the
+    junctions at its ends, of the chain's summed length and time; protected nodes are kept.
+
+    Shortest paths between the nodes kept are unchanged: a path entering a chain must run through it.
+    Chains closing on themselves (a loop back to the same junction, or a ring of degree-2 nodes) can
+    be on no shortest path and are dropped.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = int(max(u.max(initial=-1), v.max(initial=-1), len(protect) - 1)) + 1
+    deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    inner = deg == 2
+    inner[: len(protect)] &= ~protect
+    iu, iv = inner[u], inner[v]
+    direct, internal, boundary = ~iu & ~iv, iu & iv, iu ^ iv
+    if not boundary.any():
+        return u[direct], v[direct], km[direct], minutes[direct]
+    graph = coo_matrix((np.ones(int(internal.sum())), (u[internal], v[internal])), shape=(n, n))
+    n_comp, label = connected_components(graph, directed=False)
+    b_in = np.where(iu[boundary], u[boundary], v[boundary])
+    b_end = np.where(iu[boundary], v[boundary], u[boundary])
+    b_chain = label[b_in]
+    tot = {}
+    for name, w in (("km", km), ("min", minutes)):
+        tot[name] = (np.bincount(label[u[internal]], w[internal], minlength=n_comp)
+                     + np.bincount(b_chain, w[boundary], minlength=n_comp))
+    order = np.argsort(b_chain, kind="stable")
+    bc, be = b_chain[order], b_end[order]
+    first = np.ones(len(bc), dtype=bool)
+    first[1:] = bc[1:] != bc[:-1]
+    starts = np.flatnonzero(first)
+    # Every chain of a simple graph has exactly two boundary edges (a path's two ends).
+    chain, end_a, end_b = bc[starts], be[starts], be[starts + 1]
+    keep = end_a != end_b
+    chain, end_a, end_b = chain[keep], end_a[keep], end_b[keep]
+    return _simple_edges(np.concatenate([u[direct], end_a]), np.concatenate([v[direct], end_b]),
+                         np.concatenate([km[direct], tot["km"][chain]]),
+                         np.concatenate([minutes[direct], tot["min"][chain]]))
+
+
 def network_travel(lines: list[np.ndarray], speed_kmh: np.ndarray, enterable: np.ndarray, origins_xy: np.ndarray,
                    destinations_xy: np.ndarray, walk_kmh: float = 4.0,
                    junction_tolerance_m: float = JUNCTION_TOLERANCE_M) -> NetworkTravel:
@@ -226,12 +276,13 @@ def network_travel(lines: list[np.ndarray], speed_kmh: np.ndarray, enterable: np
     sj, snap_m = sj[order], snap_m[order]
     t, fx, fy = _feet(seg_geoms[sj], a[sj, 0], a[sj, 1], b[sj, 0], b[sj, 1], pts)
     n_p = len(pts_xy)
-    point_node = n_nodes + np.arange(n_p)
-    foot_node = n_nodes + n_p + np.arange(n_p)
-    n_nodes += 2 * n_p
-    split_seg.append(sj), split_t.append(t), split_node.append(foot_node)
-    extra_u.append(point_node), extra_v.append(foot_node), extra_km.append(snap_m / 1000.0)
-    extra_speed.append(np.full(n_p, float(walk_kmh)))
+    # Points with the same foot (same segment, same place on it) share one foot node: Dijkstra runs
+    # from the unique snapped nodes only. The walked legs are added to the paths afterwards.
+    foot_key, point_foot = np.unique(np.column_stack([sj, t]), axis=0, return_inverse=True)
+    point_foot = point_foot.ravel()
+    foot_node = n_nodes + np.arange(len(foot_key))
+    n_nodes += len(foot_key)
+    split_seg.append(foot_key[:, 0].astype(np.int64)), split_t.append(foot_key[:, 1]), split_node.append(foot_node)
 
     u, v, km, seg = _split_edges(seg_a, seg_b, seg_km, np.concatenate(split_seg), np.concatenate(split_t),
                                  np.concatenate(split_node))
@@ -240,21 +291,35 @@ def network_travel(lines: list[np.ndarray], speed_kmh: np.ndarray, enterable: np
     v = np.concatenate([v] + extra_v)
     km = np.concatenate([km] + extra_km)  # zero-length pieces stay explicit zero-weight edges
     minutes = km / speed * 60.0
-    edges = pd.DataFrame({"u": np.minimum(u, v), "v": np.maximum(u, v), "km": km, "min": minutes})
-    edges = edges[edges["u"] != edges["v"]].groupby(["u", "v"], as_index=False, sort=False).min()
-    eu, ev = edges["u"].to_numpy(), edges["v"].to_numpy()
-    graphs = {w: coo_matrix((edges[w].to_numpy(), (eu, ev)), shape=(n_nodes, n_nodes)).tocsr() for w in ("km", "min")}
+    protect = np.zeros(n_nodes, dtype=bool)
+    protect[foot_node] = True
+    eu, ev, ekm, emin = _simple_edges(u, v, km, minutes)
+    eu, ev, ekm, emin = _contract_chains(eu, ev, ekm, emin, protect)
+    used = np.unique(np.concatenate([eu, ev, foot_node]))  # compact numbering of the nodes left
+    pos = np.full(n_nodes, -1, dtype=np.int64)
+    pos[used] = np.arange(len(used))
+    n_graph = len(used)
+    both_u, both_v = np.concatenate([pos[eu], pos[ev]]), np.concatenate([pos[ev], pos[eu]])
+    graphs = {w: coo_matrix((np.concatenate([x, x]), (both_u, both_v)), shape=(n_graph, n_graph)).tocsr()
+              for w, x in (("km", ekm), ("min", emin))}
 
-    o_nodes, d_nodes = point_node[:n_o], point_node[n_o:]
-    # Search from the smaller side; the graph is undirected, so the matrix is the same either way.
-    src, dst, transpose = (d_nodes, o_nodes, True) if n_d <= n_o else (o_nodes, d_nodes, False)
-    chunk = max(1, CHUNK_CELLS // max(n_nodes, 1))
+    o_foot, d_foot = point_foot[:n_o], point_foot[n_o:]
+    o_uniq, o_inv = np.unique(o_foot, return_inverse=True)
+    d_uniq, d_inv = np.unique(d_foot, return_inverse=True)
+    # Search from the smaller side; the graph is undirected (symmetric), so the matrix is the same.
+    transpose = len(d_uniq) <= len(o_uniq)
+    src, dst = (d_uniq, o_uniq) if transpose else (o_uniq, d_uniq)
+    src, dst = pos[foot_node[src]], pos[foot_node[dst]]
+    chunk = max(1, CHUNK_CELLS // max(n_graph, 1))
+    snap_km = snap_m / 1000.0
+    legs = {"km": snap_km, "min": snap_km / float(walk_kmh) * 60.0}
     out = {}
     for w, g in graphs.items():
         res = np.empty((len(src), len(dst)))
         for k in range(0, len(src), chunk):
-            res[k:k + chunk] = dijkstra(g, directed=False, indices=src[k:k + chunk])[:, dst]
-        out[w] = res.T if transpose else res
+            res[k:k + chunk] = dijkstra(g, directed=True, indices=src[k:k + chunk])[:, dst]
+        res = res.T if transpose else res
+        out[w] = legs[w][:n_o, None] + res[np.ix_(o_inv.ravel(), d_inv.ravel())] + legs[w][None, n_o:]
     o_snap, d_snap = snap_m[:n_o], snap_m[n_o:]
     straight = np.hypot(origins_xy[:, None, 0] - destinations_xy[None, :, 0],
                         origins_xy[:, None, 1] - destinations_xy[None, :, 1])
@@ -267,4 +332,4 @@ def network_travel(lines: list[np.ndarray], speed_kmh: np.ndarray, enterable: np
     dist_km = np.where(reachable, dist_km, np.nan)
     dist_min = np.where(reachable, dist_min, np.nan)
     return NetworkTravel(km=dist_km, minutes=dist_min, reachable=reachable, origin_snap_m=o_snap,
-                         destination_snap_m=d_snap, n_nodes=int(n_nodes), n_edges=len(edges))
+                         destination_snap_m=d_snap, n_nodes=int(n_graph), n_edges=len(eu))
