@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.spatial.distance import cdist
 
 from xuewei.data.crs import project
@@ -157,3 +158,29 @@ def within_day_limit(travel: Travel, policy, stage: str, label: str = "情景文
                                  hint="请在区域包中加入道路图层 roads.geojson（见 docs/data-format.md），"
                                       "或删去 max_travel_min 只用 travel_limit_km；use_roads = false 时也不能用分钟限值。"))
     return ok & (travel.minutes <= limit_min)
+
+
+def pair_minutes(region, policy, node_ids, site_ids) -> np.ndarray:
+    """Travel time [min] of each listed village–site pair (the rows of a layout's assignments), on
+    the roads; NaN for a site the region does not place (e.g. an empty id).
+
+    Sites are schools, candidate sites and village kindergartens (``V`` + village id, at the village).
+    """
+    nodes = region.nodes.set_index("node_id")[["lon", "lat"]]
+    parts = [region.schools.set_index("school_id")[["lon", "lat"]]]
+    if region.candidate_sites is not None and len(region.candidate_sites):
+        parts.append(region.candidate_sites.set_index("site_id")[["lon", "lat"]])
+    parts.append(nodes.set_axis("V" + nodes.index.astype(str)))
+    sites = pd.concat(parts)
+    sites = sites[~sites.index.duplicated()]
+    node_ids, site_ids = np.asarray(node_ids), np.asarray(site_ids)
+    known = pd.Index(site_ids).isin(sites.index) & pd.Index(node_ids).isin(nodes.index)
+    out = np.full(len(node_ids), np.nan)
+    if not known.any():
+        return out
+    un, ni = np.unique(node_ids[known], return_inverse=True)
+    us, si = np.unique(site_ids[known], return_inverse=True)
+    t = travel_matrix(region, policy, (nodes.loc[un, "lon"].to_numpy(float), nodes.loc[un, "lat"].to_numpy(float)),
+                      (sites.loc[us, "lon"].to_numpy(float), sites.loc[us, "lat"].to_numpy(float)))
+    out[known] = t.minutes[ni.ravel(), si.ravel()]
+    return out

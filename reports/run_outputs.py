@@ -274,8 +274,8 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_outputs(result.demand, folder / "charts", title_prefix=title)
     actions = result.actions.copy()
     write_csv(_round(actions), folder / "actions.csv")
-    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km",
-                                     "boarding"]]
+    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km"]
+                                    + (["travel_min"] if "travel_min" in result.layout.assignments else []) + ["boarding"]]
     write_csv(_round(asg.sort_values(["period", "stage", "node_id", "school_id"])), folder / "assignments.csv")
     write_csv(_round(result.schools), folder / "schools.csv")
     write_csv(_round(result.summary), folder / "summary.csv")

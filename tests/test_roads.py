@@ -167,6 +167,7 @@ def test_a_run_on_roads_uses_network_distances_and_says_so(road_run):
     t = travel_matrix(region, PolicyConfig(), (nodes.loc[real["node_id"], "lon"], nodes.loc[real["node_id"], "lat"]),
                       (loc.loc[real["school_id"], "lon"], loc.loc[real["school_id"], "lat"]))
     np.testing.assert_allclose(real["distance_km"].to_numpy(), np.diag(t.km), atol=5e-4)
+    np.testing.assert_allclose(real["travel_min"].to_numpy(), np.diag(t.minutes), atol=5e-4)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "路程按路网距离（道路图层）计算" in report and "绕行系数" not in report
     assert "路网距离（道路图层）" in (out / "report.html").read_text(encoding="utf-8")
@@ -183,3 +184,32 @@ def test_minute_limits_without_roads_fail_cleanly(tmp_path, capsys):
     scen.write_text(text.replace("[policy]", "[policy]\nmax_travel_min = { primary = 30 }"), encoding="utf-8")
     code, out, err = cli(capsys, "run", scen, "--out", tmp_path / "out")
     assert_clean_failure(code, err, field="max_travel_min.primary", text="道路图层", out=tmp_path / "out")
+
+
+def test_a_minute_limit_on_roads_sends_far_villages_to_boarding(tmp_path, capsys):
+    scen = scenario_copy(tmp_path)
+    write_roads(tmp_path / "tiny")
+    text = scen.read_text(encoding="utf-8")
+    scen.write_text(text.replace("[policy]", "[policy]\nmax_travel_min = { primary = 8, junior = 8 }"), encoding="utf-8")
+    code, out, err = cli(capsys, "run", scen, "--out", tmp_path / "out")
+    assert code in (0, 3), err  # 3: some pupils unserved, said so
+    asg = pd.read_csv(tmp_path / "out" / "assignments.csv", encoding="utf-8-sig")
+    day = asg[asg["stage"].isin(["primary", "junior"]) & ~asg["boarding"]]
+    assert len(day) and (day["travel_min"] <= 8 + 1e-3).all()
+    far = asg[asg["stage"].isin(["primary", "junior"]) & asg["boarding"]]
+    km_limit = far["stage"].map(PolicyConfig().travel_limit_km)
+    assert len(far) and ((far["travel_min"] > 8) | (far["distance_km"] > km_limit)).all()
+    audit = pd.read_csv(tmp_path / "out" / "audit.csv", encoding="utf-8-sig")
+    assert "travel_time_limit" not in set(audit["rule"])
+
+
+def test_audit_flags_day_trips_over_the_minute_limit():
+    from xuewei.optimizer.audit import AuditRules, audit_assignments
+
+    a = pd.DataFrame({"node_id": ["N1", "N2", "N3"], "stage": "primary", "period": 2025, "school_id": "S1",
+                      "pupils": [10.0, 10.0, 10.0], "distance_km": [2.0, 2.0, 2.0], "travel_min": [20.0, 45.0, 50.0],
+                      "boarding": [False, False, True]})
+    out = audit_assignments(a, AuditRules(travel_limit_km={"primary": 5.0}, class_cap={"primary": 45},
+                                          max_travel_min={"primary": 40.0}))
+    assert out["rule"].tolist() == ["travel_time_limit"] and out["node_id"].tolist() == ["N2"]
+    assert out["value"].tolist() == [45.0] and out["limit"].tolist() == [40.0]
