@@ -213,3 +213,11 @@ def test_audit_flags_day_trips_over_the_minute_limit():
                                           max_travel_min={"primary": 40.0}))
     assert out["rule"].tolist() == ["travel_time_limit"] and out["node_id"].tolist() == ["N2"]
     assert out["value"].tolist() == [45.0] and out["limit"].tolist() == [40.0]
+
+
+def test_validate_describes_the_road_layer(tiny_roads, capsys):
+    code, out, err = cli(capsys, "validate", tiny_roads)
+    assert code == 0, err
+    assert "道路图层：4 条线（村道 2，县道 1，乡道 1；1 条有车速）" in out
+    code, out, err = cli(capsys, "validate", TINY)
+    assert "道路图层：无；路程按直线距离 × 绕行系数计算" in out
