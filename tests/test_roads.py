@@ -221,3 +221,18 @@ def test_validate_describes_the_road_layer(tiny_roads, capsys):
     assert "道路图层：4 条线（村道 2，县道 1，乡道 1；1 条有车速）" in out
     code, out, err = cli(capsys, "validate", TINY)
     assert "道路图层：无；路程按直线距离 × 绕行系数计算" in out
+
+
+def test_a_geopackage_named_in_region_toml_is_read(tiny):
+    import geopandas as gpd
+
+    write_roads(tiny, name="tmp.geojson")
+    gpd.read_file(tiny / "tmp.geojson").to_file(tiny / "公路网.gpkg", driver="GPKG")
+    (tiny / "tmp.geojson").unlink()
+    text = (tiny / "region.toml").read_text(encoding="utf-8")
+    (tiny / "region.toml").write_text(text + '\n[files]\nroads = "公路网.gpkg"\n', encoding="utf-8")
+    region = load_region(tiny)
+    assert region.files["roads"].name == "公路网.gpkg" and len(region.roads) == 4
+    (tiny / "公路网.gpkg").unlink()
+    with pytest.raises(InputError, match="files.roads"):
+        load_region(tiny)
