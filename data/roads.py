@@ -120,13 +120,11 @@ def read_roads(path, label: str, crs: str | CRS):
         choices = {name: code for code, (_, names) in ROAD_CLASSES.items() for name in names + (code,)}
         gloss = {code: zh for code, (zh, _) in ROAD_CLASSES.items()}
         values = gdf[ccol].to_numpy(dtype=object)
-        unknown = []
-        for i, v in enumerate(values):
-            c = class_code(v)
-            if c is None:
-                unknown.append(i)
-            else:
-                codes[i] = c
+        text = pd.Series(values).astype(str)
+        mapped = text.map({v: class_code(v) for v in text.unique()})  # once per distinct writing
+        mapped[pd.isna(gdf[ccol]).to_numpy()] = ""
+        unknown = np.flatnonzero(mapped.isna().to_numpy()).tolist()
+        codes = np.where(mapped.isna(), "", mapped).astype(object)
         for i in unknown[:20]:
             near = did_you_mean(str(values[i]), choices, gloss)
             problems.append(Problem(
