@@ -222,7 +222,7 @@ def network_travel(lines: list[np.ndarray], speed_kmh: np.ndarray, enterable: np
 
     origins_xy = np.asarray(origins_xy, float).reshape(-1, 2)
     destinations_xy = np.asarray(destinations_xy, float).reshape(-1, 2)
-    n_o, n_d = len(origins_xy), len(destinations_xy)
+    n_o = len(origins_xy)
     a, b, seg_line, seg_speed, seg_enter = _segments(lines, speed_kmh, enterable)
     keep = np.hypot(*(b - a).T) > 0
     a, b, seg_line, seg_speed, seg_enter = a[keep], b[keep], seg_line[keep], seg_speed[keep], seg_enter[keep]
@@ -275,7 +275,6 @@ def network_travel(lines: list[np.ndarray], speed_kmh: np.ndarray, enterable: np
     order = np.argsort(hit[0], kind="stable")
     sj, snap_m = sj[order], snap_m[order]
     t, fx, fy = _feet(seg_geoms[sj], a[sj, 0], a[sj, 1], b[sj, 0], b[sj, 1], pts)
-    n_p = len(pts_xy)
     # Points with the same foot (same segment, same place on it) share one foot node: Dijkstra runs
     # from the unique snapped nodes only. The walked legs are added to the paths afterwards.
     foot_key, point_foot = np.unique(np.column_stack([sj, t]), axis=0, return_inverse=True)

@@ -4,7 +4,6 @@ nothing changes and outputs say "直线距离 × 绕行系数"."""
 
 import json
 import logging
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -126,7 +125,6 @@ def test_road_crs_and_unreadable_road_files_are_refused(tiny, capsys):
 def test_roads_in_a_projected_crs_are_converted(tiny):
     write_roads(tiny)
     region = load_region(tiny)
-    shutil.rmtree(tiny / "roads.geojson", ignore_errors=True)
     (tiny / "roads.geojson").unlink()
     # The same lines in CGCS2000 / 3-degree GK zone 37 (EPSG:4525), written as metres.
     from pyproj import Transformer
@@ -236,3 +234,20 @@ def test_a_geopackage_named_in_region_toml_is_read(tiny):
     (tiny / "公路网.gpkg").unlink()
     with pytest.raises(InputError, match="files.roads"):
         load_region(tiny)
+
+
+def test_without_roads_the_distances_are_bit_for_bit_those_of_before():
+    """No road layer: the same arithmetic as before roads existed (cdist in the UTM zone / 1000 × detour),
+    so runs without roads keep byte-identical tables."""
+    from scipy.spatial.distance import cdist
+
+    region = load_region(TINY)
+    policy = PolicyConfig()
+    nodes, schools = _tiny_xy(region)
+    nx, ny = project(*nodes, region.metric_crs)
+    sx, sy = project(*schools, region.metric_crs)
+    before = cdist(np.column_stack([nx, ny]), np.column_stack([sx, sy])) / 1000.0 * policy.detour_factor
+    t = travel_matrix(region, policy, nodes, schools)
+    assert t.basis == "straight" and t.minutes is None and t.fallback is None
+    assert np.array_equal(t.km, before)
+    assert basis_zh(region, policy) == "直线距离 × 绕行系数 1.4"
