@@ -97,3 +97,12 @@ def test_neighbours_walk_straight():
     t = travel([(1500.0, -300.0)], [(1500.0, -300.0), (1600.0, -300.0)])
     assert t.km[0, 0] == 0.0 and t.minutes[0, 0] == 0.0  # same place
     assert t.km[0, 1] == pytest.approx(0.1) and t.minutes[0, 1] == pytest.approx(0.1 / 4 * 60)
+
+
+def test_docstring_example():
+    import doctest
+
+    import xuewei.optimizer.network as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
