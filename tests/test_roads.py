@@ -169,11 +169,19 @@ def test_a_run_on_roads_uses_network_distances_and_says_so(road_run):
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "路程按路网距离（道路图层）计算" in report and "绕行系数" not in report
     assert "路网距离（道路图层）" in (out / "report.html").read_text(encoding="utf-8")
+    import pymupdf
+
+    page = pymupdf.open(out / "maps" / "overview_2030.pdf")[0].get_text()
+    assert "路程（公里）：路网距离（道路图层）" in page and "道路（路程按路网计算）" in page
 
 
 def test_a_run_without_roads_says_straight_line(tiny_run_dir):
     report = (tiny_run_dir / "report.md").read_text(encoding="utf-8")
     assert "路程按直线距离 × 绕行系数 1.4计算" in report
+    import pymupdf
+
+    page = pymupdf.open(tiny_run_dir / "maps" / "overview_2030.pdf")[0].get_text()
+    assert "路程（公里）：直线距离 × 绕行系数 1.4" in page and "道路（路程按路网计算）" not in page
 
 
 def test_minute_limits_without_roads_fail_cleanly(tmp_path, capsys):
