@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
 from xuewei.data.crs import project
 from xuewei.errors import InputError, Problem
@@ -17,6 +16,7 @@ from xuewei.optimizer.catchments import Units, base_village_pupils, calibrate_fl
 from xuewei.optimizer.layout import StageData
 from xuewei.optimizer.oversize import with_limits
 from xuewei.optimizer.policy import STAGES, PolicyConfig
+from xuewei.optimizer.travel import travel_matrix, within_day_limit
 
 # Existing schools of these kinds may open a stage they do not yet host (转变办学类型):
 # a primary school or 教学点 may take a kindergarten (小学→幼儿园 / 附设园), a junior school may take
@@ -136,7 +136,6 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
     """Per-stage model inputs, and a table of villages no school can reach (stage, node, reason)."""
     nodes = region.nodes
     node_ids = nodes["node_id"].to_numpy()
-    nx, ny = project(nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float), region.metric_crs)
     years = np.diff(np.array([base_year] + list(periods), dtype=float))
     out, unreachable = [], []
     for g in stages:
@@ -147,19 +146,19 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
                 unreachable.append(pd.DataFrame({"stage": g, "node_id": node_ids[d.max(axis=1) > 0],
                                                  "reason": "no_school"}))
             continue
-        sx, sy = project(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), region.metric_crs)
-        km = cdist(np.column_stack([nx, ny]), np.column_stack([sx, sy])) / 1000.0 * policy.detour_factor
-        day_limit = policy.travel_limit_km[g]
+        travel = travel_matrix(region, policy, (nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)),
+                               (sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)))
+        km = travel.km
         board_limit = policy.boarding_limit_km.get(g, 0.0) if g in policy.boarding_stages else 0.0
         can_board = (sites["beds0"].to_numpy() > 0) | sites["can_add_beds"].to_numpy(bool)
         usable = (sites["K"].to_numpy() > 0)[None, :]
         # Where pupils may travel (for today's catchments, also to schools a policy closes) and where
         # the model may send them (schools that may host the stage).
-        day_reach = km <= day_limit
-        board_reach = (km > day_limit) & (km <= board_limit) & can_board[None, :]
+        day_reach = within_day_limit(travel, policy, g)
+        board_reach = ~day_reach & (km <= board_limit) & can_board[None, :]
         # Beyond both limits but within the reach today's pupils travel: only a unit's own base-year
         # school may be such a pair (现状远距离就读), never a new assignment.
-        far_reach = (km > day_limit) & ~board_reach & (km <= policy.base_reach_km.get(g, 0.0))
+        far_reach = ~day_reach & ~board_reach & (km <= policy.base_reach_km.get(g, 0.0))
         if g in policy.county_bound_stages:
             same = same_county(region, nodes["township_id"].to_numpy(), sites["township_id"].to_numpy())
             if same is not None:

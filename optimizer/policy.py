@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from xuewei.data.roads import ROAD_CLASSES
 from xuewei.data.standards import standard
 
 STAGES = ("kindergarten", "primary", "junior", "senior")
@@ -48,7 +49,18 @@ class PolicyConfig(BaseModel):
     boarding_stages: list[str] = Field(default=["primary", "junior", "senior"],
                                        description="允许寄宿的学段（幼儿园不寄宿）")
     detour_factor: float = Field(default_factory=_std("detour_factor"), gt=0,
-                                 description="路程/直线距离；有 OD 矩阵时不用")
+                                 description="路程/直线距离；按路网计算时只用于道路图层不连通的村–校对")
+    use_roads: bool = Field(default=True,
+                            description="区域包有道路图层（roads.geojson 等）时按路网计算路程和用时；false 则仍用直线距离×绕行系数")
+    max_travel_min: dict[str, float] = Field(
+        default_factory=dict,
+        description="走读用时上限 [分钟]，如 {primary = 40}：与 travel_limit_km 同时生效，超出任一项须寄宿；"
+                    "只在按路网计算时可用（需要道路图层）")
+    road_speed_kmh: dict[str, float] = Field(
+        default_factory=_std("road_speed_kmh"),
+        description="各道路等级的平均行程车速 [km/h]（assumption，见 data/standards.toml）；道路图层的车速列优先")
+    walk_speed_kmh: float = Field(default_factory=_std("walk_speed_kmh"), gt=0,
+                                  description="村、学校到最近道路一段的步行速度 [km/h]（assumption）")
     eligible_tiers: dict[str, list[str]] = Field(
         default_factory=lambda: {
             "kindergarten": list(TIERS),
@@ -177,6 +189,15 @@ class PolicyConfig(BaseModel):
             unknown = set(self.oversize_target_year) - set(STAGES)
             if unknown:
                 raise ValueError(f"oversize_target_year 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        unknown = set(self.max_travel_min) - set(STAGES)
+        if unknown:
+            raise ValueError(f"max_travel_min 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        bad = {k: v for k, v in {**self.max_travel_min, **self.road_speed_kmh}.items() if not v > 0}
+        if bad:
+            raise ValueError(f"max_travel_min 与 road_speed_kmh 的取值应为正数，实际为 {bad}")
+        unknown = set(self.road_speed_kmh) - set(ROAD_CLASSES)
+        if unknown:
+            raise ValueError(f"road_speed_kmh 中有未知道路等级 {sorted(unknown)}；等级为 {', '.join(ROAD_CLASSES)}")
         if "kindergarten" in self.boarding_stages:
             raise ValueError("幼儿园不寄宿：boarding_stages 不能含 kindergarten")
         return self

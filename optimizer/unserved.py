@@ -40,6 +40,9 @@ def _rule_name(reason: str, stage: str) -> str:
 
 def _rule_value(rule: str, stage: str, policy, budget) -> str:
     if rule == "travel_limit":
+        minutes = getattr(policy, "max_travel_min", {}).get(stage)
+        if minutes is not None:  # both limits bind the day trip (roads only): name both
+            return f"{policy.travel_limit_km[stage]:g} km / {minutes:g} 分钟（max_travel_min.{stage}）"
         return f"{policy.travel_limit_km[stage]:g}"
     if rule == "school_size_cap":
         return f"{policy.school_size_cap.get(stage, '')}"

@@ -13,6 +13,7 @@ import pandas as pd
 
 from xuewei import __version__
 from xuewei.labels import ACTION_ZH, STAGE_ZH, VARIANT_ZH, model_zh
+from xuewei.optimizer.travel import basis_zh
 from xuewei.reports.runfolder import file_sha256, write_csv, write_json
 
 STATUS_ZH = {"optimal": "最优（在间隙容差内）", "feasible": "可行（到时限或节点上限，见间隙）",
@@ -198,7 +199,8 @@ def report_markdown(result) -> str:
     if r.region.meta.synthetic:
         lines += ["> **示意数据**：本区域部分数据为合成（见区域 README），结果只作方法演示，不能作为决策依据。", ""]
     lines += [f"- 基准年 {r.base_year}，规划期 {', '.join(map(str, r.scenario.horizon.periods))}；"
-              f"需求按{VARIANT_ZH.get(r.policy.design_variant, r.policy.design_variant)}；求解器 {r.scenario.solver.name}。", ""]
+              f"需求按{VARIANT_ZH.get(r.policy.design_variant, r.policy.design_variant)}；求解器 {r.scenario.solver.name}；"
+              f"路程按{basis_zh(r.region, r.policy)}计算。", ""]
     lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 目标值（万元） | 已证明的下界（万元） | 最大间隙 | 用时（秒） |",
               "|---|---|---|---|---|---|---|"]
     for row in stage_solver_summary(r.layout.summary).itertuples():
@@ -272,8 +274,8 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_outputs(result.demand, folder / "charts", title_prefix=title)
     actions = result.actions.copy()
     write_csv(_round(actions), folder / "actions.csv")
-    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km",
-                                     "boarding"]]
+    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km"]
+                                    + (["travel_min"] if "travel_min" in result.layout.assignments else []) + ["boarding"]]
     write_csv(_round(asg.sort_values(["period", "stage", "node_id", "school_id"])), folder / "assignments.csv")
     write_csv(_round(result.schools), folder / "schools.csv")
     write_csv(_round(result.summary), folder / "summary.csv")
