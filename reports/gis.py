@@ -106,7 +106,10 @@ FIELDS: dict[str, dict[str, tuple[str, str, str]]] = {
         "node_id": ("村代码", "", ""), "village": ("村（社区）", "", ""), "school_id": ("学校代码", "", ""),
         "school": ("学校", "", ""), "town_id": ("村所在乡镇代码", "", ""), "stage": ("学段", "", ""),
         "period": ("规划期末", "年", ""), "pupils": ("学生", "人", ""),
-        "dist_km": ("路程", "公里", "直线距离 × 绕行系数"), "boarding": ("寄宿", "", "是、否")},
+        "dist_km": ("路程", "公里", "有道路图层时为路网距离，否则直线距离 × 绕行系数（见 about 表）"),
+        "travel_min": ("用时", "分钟", "按路网计算时的最快用时；没有道路图层时为空"),
+        "boarding": ("寄宿", "", "是、否"),
+        "far_today": ("现状远距离就读", "", "是：基准年即在这所超出走读距离的学校就读，留在原校（policy.base_reach_km）")},
     "townships": {
         "town_id": ("乡镇代码", "", ""), "township": ("乡镇", "", ""), "tier": ("聚落层级", "", ""),
         "stage": ("学段", "", ""), "period": ("规划期末", "年", ""), "pupils": ("学生", "人", "需求，含未安排"),
@@ -209,7 +212,10 @@ def results_layers(run) -> dict:
         "node_id": asg["node_id"], "village": asg["node_id"].map(nodes["name"]), "school_id": asg["school_id"],
         "school": asg["school_id"].map(names), "town_id": asg["node_id"].map(nodes["township_id"]),
         "stage": asg["stage"].map(STAGE_ZH), "period": asg["period"].astype(int), "pupils": asg["pupils"],
-        "dist_km": asg["distance_km"], "boarding": np.where(asg["boarding"].astype(bool), "是", "否")})
+        "dist_km": asg["distance_km"],
+        "travel_min": asg["travel_min"].astype(float) if "travel_min" in asg else np.full(len(asg), np.nan),
+        "boarding": np.where(asg["boarding"].astype(bool), "是", "否"),
+        "far_today": np.where(asg["status_quo_far"].astype(bool) if "status_quo_far" in asg else False, "是", "否")})
     layers["catchments"] = _gdf(_round(cat), lines, "catchments")
 
     sm = run.summary

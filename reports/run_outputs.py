@@ -275,7 +275,8 @@ def write_run(result, folder: Path, target: Path) -> None:
     actions = result.actions.copy()
     write_csv(_round(actions), folder / "actions.csv")
     asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km"]
-                                    + (["travel_min"] if "travel_min" in result.layout.assignments else []) + ["boarding"]]
+                                    + (["travel_min"] if "travel_min" in result.layout.assignments else []) + ["boarding"]
+                                    + (["status_quo_far"] if "status_quo_far" in result.layout.assignments else [])]
     write_csv(_round(asg.sort_values(["period", "stage", "node_id", "school_id"])), folder / "assignments.csv")
     write_csv(_round(result.schools), folder / "schools.csv")
     write_csv(_round(result.summary), folder / "summary.csv")
