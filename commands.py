@@ -81,16 +81,17 @@ def cmd_run(args) -> int:
         refuse_existing(Path(args.out), args.force)
     out = Path(args.out) if args.out else _default_out(load_scenario(args.scenario, overrides)[0].name)
     with claim_output(out, force=args.force):
+        display = SolveProgress()
         if getattr(args, "dask", None):
             from xuewei.cluster import dask_cluster
 
             workers = pipeline.load_inputs(args.scenario, overrides)[0].solver.worker_count()
             with dask_cluster(args.dask, workers) as (client, desc):
                 _say(f"求解方式：{desc}")
-                result = pipeline.run(args.scenario, overrides=overrides, progress=_say, dask_client=client,
-                                      on_loaded=room_check(out))
+                with display.live():
+                    result = pipeline.run(args.scenario, overrides=overrides, progress=_say, dask_client=client,
+                                          on_loaded=room_check(out), on_model=display.update)
         else:
-            display = SolveProgress()
             with display.live():
                 result = pipeline.run(args.scenario, overrides=overrides, progress=_say, on_loaded=room_check(out),
                                       on_model=display.update)
@@ -111,6 +112,12 @@ def catchment_summary(result) -> list[str]:
         counts = ch.groupby("reason_zh").size().sort_values(ascending=False)
         out.append(f"  换校（村×学段×期）：{len(ch)} 次，" + "，".join(f"{k} {v}" for k, v in counts.items())
                    + "（见 catchment_changes.csv）")
+    a = result.layout.assignments
+    if "status_quo_far" in a and a["status_quo_far"].astype(bool).any():
+        far = a[a["status_quo_far"].astype(bool)]
+        last = far["period"].max()
+        out.append(f"  现状远距离就读：{last} 年 {far.loc[far['period'] == last, 'pupils'].sum():,.0f} 人留在超出走读距离的"
+                   "原校（基准年即在此就读，不寄宿；policy.base_reach_km；见 assignments.csv 的 status_quo_far 列）")
     warn = calibration_warnings(result.calibration, result.region.schools.set_index("school_id")["name"], most=3)
     if warn:
         out.append("  注意：" + warn[0])

@@ -22,6 +22,7 @@ from xuewei.forecaster.demand import forecast_demand
 from xuewei.forecaster.inputs import ForecastInputs
 from xuewei.optimizer.actions import derive_actions
 from xuewei.optimizer.audit import AuditRules, audit
+from xuewei.optimizer.travel import pair_minutes, uses_roads
 from xuewei.optimizer.catchments import base_flows_table, calibration_table, change_report
 from xuewei.optimizer.unserved import diagnose_unserved
 from xuewei.optimizer.layout import LayoutResult, solve_layout
@@ -169,7 +170,7 @@ def audit_rules(policy: PolicyConfig, stage_data=None) -> AuditRules:
                       school_size_cap=dict(policy.school_size_cap),
                       eligible_tiers={g: tuple(t) for g, t in policy.eligible_tiers.items()},
                       boarding_stages=tuple(policy.boarding_stages), oversized_class=int(standard("oversized_class.large")),
-                      transition=transition)
+                      transition=transition, max_travel_min=dict(policy.max_travel_min))
 
 
 def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_client=None,
@@ -203,6 +204,9 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
     actions = derive_actions(region, layout.sites, served_units, stage_data, policy, base)
     schools = school_table(layout, policy)
     unserved = unserved_table(layout, unreachable, stage_data, policy)
+    if uses_roads(region, policy):  # the time of each trip, beside its distance (network basis only)
+        layout.assignments["travel_min"] = pair_minutes(region, policy, layout.assignments["node_id"].to_numpy(),
+                                                        layout.assignments["school_id"].to_numpy())
     rules = audit_rules(policy, stage_data)
     violations = audit(layout.assignments, schools, rules)
     summary = township_summary(region, layout, schools, unserved, rules.oversized_class)

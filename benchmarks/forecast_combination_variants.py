@@ -36,6 +36,8 @@ VARIANTS: dict[str, dict] = {
     "不收缩": {"SHRINK_ORIGINS": 0},
     "收缩 6": {"SHRINK_ORIGINS": 6},
     "记录 ≥6": {"MIN_TRACK_ORIGINS": 6},
+    "记录 ≥2": {"MIN_TRACK_ORIGINS": 2},
+    "先验 0.6/0/0.4": {"PRIOR_WEIGHTS": np.array([0.6, 0.0, 0.4])},
     "先验 0.75/0/0.25": {"PRIOR_WEIGHTS": np.array([0.75, 0.0, 0.25])},
     "先验 1/0/0（不与持续法组合）": {"PRIOR_WEIGHTS": np.array([1.0, 0.0, 0.0])},
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 from xuewei.data.tomlio import tomllib
 from xuewei.data.plans import available_plans, load_plan, missing_quotes, read_seed
 from xuewei.data.region import load_region
+from xuewei.data.roads import ROAD_CLASSES
 from xuewei.errors import InputError, Problem
 from xuewei.labels import STAGE_ZH
 
@@ -44,6 +45,13 @@ def describe_region(region) -> str:
             lines.append(f"  {STAGE_ZH.get(stage, stage)}：{row['classes']} 班，{row['places']} 学位，{row['pupils']} 人（{m.base_year} 年）")
     if region.boundary_derived:
         lines.append("  县界：区域包没有边界文件，已由各点推算示意县界（地图上注明“县界为示意”）")
+    if getattr(region, "roads", None) is not None:
+        r = region.roads
+        classes = r["road_class"].replace("", "unknown").value_counts()
+        lines.append(f"  道路图层：{len(r)} 条线（" + "，".join(f"{ROAD_CLASSES[c][0]} {n}" for c, n in classes.items())
+                     + f"；{int(r['speed_kmh'].notna().sum())} 条有车速）；路程与用时按路网计算")
+    else:
+        lines.append("  道路图层：无；路程按直线距离 × 绕行系数计算")
     if m.synthetic:
         lines.append("  注意：本区域含示意数据（synthetic）：")
         lines += [f"    - {s}" for s in m.synthetic_parts]

@@ -59,6 +59,7 @@ class RegionMeta(BaseModel):
     province: str = ""
     crs: str = Field(description='坐标系："EPSG:4326"、"EPSG:4490" 等，或网络地图坐标 "gcj02"、"bd09"')
     boundary_crs: str | None = Field(default=None, description="边界文件坐标系；缺省同 crs")
+    roads_crs: str | None = Field(default=None, description="道路图层坐标系；缺省同 crs")
     base_year: int = Field(ge=1949, le=2100, description="基准年（学校统计年份）")
     plan: str | None = Field(default=None, description="对应的规划编号（data/plans/<id>.toml）")
     synthetic: bool = Field(default=False, description="是否含示意（合成）数据；为真时所有图表标注“示意数据”")
@@ -79,6 +80,7 @@ class Region:
     metric_crs: CRS
     files: dict[str, Path] = field(default_factory=dict)
     boundary_derived: bool = False  # no boundary file: ``boundary`` is a sketch from the points (示意)
+    roads: Any = None  # optional road lines (`xuewei.data.roads.read_roads`), WGS-84; None without a road layer
 
     def __getattr__(self, name: str) -> pd.DataFrame | None:
         tables = self.__dict__.get("tables", {})
@@ -304,6 +306,7 @@ def _meta_or_problems(raw: dict, label: str, text: str, problems: list[Problem])
     return None, {"files": {k: v for k, v in files.items() if isinstance(v, str)},
                   "crs": raw.get("crs") if isinstance(raw.get("crs"), str) else None,
                   "boundary_crs": raw.get("boundary_crs") if isinstance(raw.get("boundary_crs"), str) else None,
+                  "roads_crs": raw.get("roads_crs") if isinstance(raw.get("roads_crs"), str) else None,
                   "base_year": raw.get("base_year") if type(raw.get("base_year")) is int else None}
 
 
@@ -365,8 +368,9 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
     files_override = meta.files if meta else partial["files"]
     crs_text = meta.crs if meta else partial["crs"]
     bcrs_text = meta.boundary_crs if meta else partial["boundary_crs"]
+    rcrs_text = meta.roads_crs if meta else partial["roads_crs"]
     base_year = meta.base_year if meta else partial["base_year"]
-    crs = bcrs = None
+    crs = bcrs = rcrs = None
     if crs_text is not None:
         try:
             crs = crsmod.parse_crs(crs_text)
@@ -375,7 +379,12 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
             crs = bcrs = None
             problems.append(Problem(file=meta_label, field="crs", expected='"EPSG:4326" 等 EPSG 代码，或 "gcj02"、"bd09"',
                                     found=str(crs_text), hint=str(err)))
-    unknown = set(files_override) - set(TABLES) - {"boundary"}
+        try:
+            rcrs = crsmod.parse_crs(rcrs_text) if rcrs_text else crs
+        except ValueError as err:
+            problems.append(Problem(file=meta_label, field="roads_crs", expected='"EPSG:4326" 等 EPSG 代码，或 "gcj02"、"bd09"',
+                                    found=str(rcrs_text), hint=str(err)))
+    unknown = set(files_override) - set(TABLES) - {"boundary", "roads"}
     if unknown:
         problems.append(Problem(file=meta_label, field="files", expected="表名之一：" + "、".join(TABLES),
                                 found="、".join(sorted(unknown))))
@@ -396,6 +405,8 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
             boundary = read_boundary(boundary_path, str(boundary_path), bcrs)
         except InputError as err:
             problems += err.problems
+
+    roads = _roads(folder, files_override, meta_label, rcrs, files, problems)
 
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
@@ -439,7 +450,35 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
     if problems:
         raise InputError(_unique(problems))
     return Region(meta=meta, path=folder, boundary=boundary, tables=tables, metric_crs=metric, files=files,
-                  boundary_derived=derived)
+                  boundary_derived=derived, roads=roads)
+
+
+def _roads(folder: Path, files_override: dict, meta_label: str, crs, files: dict, problems: list[Problem]):
+    """The optional road layer (`xuewei.data.roads`), or None; its problems join ``problems``."""
+    from xuewei.data.roads import SUFFIXES, read_roads
+
+    override = files_override.get("roads")
+    try:
+        path = _find_file(folder, "roads", override, meta_label)
+    except InputError as err:
+        problems += err.problems
+        return None
+    if path is None and not override:
+        return None
+    if not path.exists():
+        problems.append(Problem(file=str(path), expected="region.toml 的 files.roads 所指的道路图层", found="找不到该文件"))
+        return None
+    if path.suffix.lower() not in SUFFIXES:
+        problems.append(Problem(file=str(path), expected="道路线图层（.gpkg、.geojson、.shp）", found=path.suffix or "无扩展名"))
+        return None
+    if crs is None:
+        return None
+    files["roads"] = path
+    try:
+        return read_roads(path, str(path), crs)
+    except InputError as err:
+        problems += err.problems
+        return None
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -350,7 +350,11 @@ class Engine:
         projected, and the `Combination` (horizons beyond ``horizon`` use its last weights).
         """
         w = self.weights(c, horizon)
+        # persistence keeps the launch year's pupils; a grade the area has not opened yet (inside
+        # its grade range) has 0 of them, so a grade that enters during the forecast is kept
+        # (the cohort members carry it) instead of turning the whole cell into NaN
         launch = self.hist.cube.pupils[:, _base_index(self.hist, c), :]
+        launch = np.where(self.in_range & np.isnan(launch) & np.isfinite(launch).any(axis=1)[:, None], 0.0, launch)
         f_rob, projected = self.forecast(c, last, self.robust_choice())
         wk = w[np.minimum(np.arange(f_rob.shape[1]), horizon - 1)]  # (K, 3)
         out = wk[None, :, 0, None] * f_rob + wk[None, :, 2, None] * launch[:, None, :]

@@ -18,6 +18,7 @@ VIOLATION_COLUMNS = ["rule", "stage", "period", "school_id", "node_id", "value",
 
 RULE_ZH = {
     "travel_limit": "超出走读距离且未寄宿",
+    "travel_time_limit": "超出走读用时且未寄宿",
     "boarding_not_allowed": "该学段不允许寄宿",
     "boarding_beds": "寄宿生超过床位",
     "class_size": "平均班额超过上限",
@@ -48,6 +49,9 @@ class AuditRules:
         Stages that may board (kindergarten never does).
     oversized_class : int
         Average class size at or above which classes count as 大班额 [pupils/class].
+    max_travel_min : dict
+        Stage → longest day-school trip [min] (only where the policy sets one; checked on
+        assignments that carry ``travel_min``, i.e. runs on a road layer).
     transition : dict
         ``(school_id, stage, period)`` → pupils an over-size school may still keep in that period on
         its way down to the limits (`xuewei.optimizer.oversize`); its size and class-size
@@ -61,6 +65,7 @@ class AuditRules:
     boarding_stages: tuple = ("primary", "junior", "senior")
     oversized_class: int = 56
     transition: dict = field(default_factory=dict)
+    max_travel_min: dict = field(default_factory=dict)
 
 
 def _rows(df: pd.DataFrame, rule: str, value, limit, message, node=None, school=None) -> pd.DataFrame:
@@ -72,16 +77,28 @@ def _rows(df: pd.DataFrame, rule: str, value, limit, message, node=None, school=
 
 
 def audit_assignments(assignments: pd.DataFrame, rules: AuditRules) -> pd.DataFrame:
-    """Trips beyond the stage's limit that are not boarding, and boarding where the stage may not board."""
+    """Trips beyond the stage's limit that are not boarding, and boarding where the stage may not board.
+
+    A trip flagged ``status_quo_far`` is where the village's pupils go today (现状远距离就读, within
+    ``base_reach_km``): keeping it is no violation; the run summary counts those pupils apart."""
     a = assignments[assignments["pupils"] > 0]
     limit = a["stage"].map(rules.travel_limit_km).astype(float)
     parts = []
-    far = a[(a["distance_km"] > limit + 1e-9) & ~a["boarding"].astype(bool)]
+    today = a["status_quo_far"].astype(bool) if "status_quo_far" in a else pd.Series(False, index=a.index)
+    far = a[(a["distance_km"] > limit + 1e-9) & ~a["boarding"].astype(bool) & ~today]
     if len(far):
         lim = limit[far.index]
         msg = [f"{STAGE_ZH.get(s, s)}：{n} 到 {sc} {d:.1f} km，超过走读上限 {L:g} km 且未寄宿"
                for s, n, sc, d, L in zip(far["stage"], far["node_id"], far["school_id"], far["distance_km"], lim)]
         parts.append(_rows(far, "travel_limit", far["distance_km"], lim, msg, node="node_id", school="school_id"))
+    if rules.max_travel_min and "travel_min" in a:
+        lim_min = a["stage"].map(rules.max_travel_min).astype(float)
+        slow = a[(a["travel_min"] > lim_min + 1e-9) & ~a["boarding"].astype(bool) & ~today]
+        if len(slow):
+            lm = lim_min[slow.index]
+            msg = [f"{STAGE_ZH.get(s, s)}：{n} 到 {sc} {m:.0f} 分钟，超过走读用时上限 {L:g} 分钟且未寄宿"
+                   for s, n, sc, m, L in zip(slow["stage"], slow["node_id"], slow["school_id"], slow["travel_min"], lm)]
+            parts.append(_rows(slow, "travel_time_limit", slow["travel_min"], lm, msg, node="node_id", school="school_id"))
     board = a[a["boarding"].astype(bool) & ~a["stage"].isin(rules.boarding_stages)]
     if len(board):
         msg = [f"{STAGE_ZH.get(s, s)}不允许寄宿：{n} → {sc}" for s, n, sc in

@@ -6,7 +6,9 @@ and a large community fills several schools. This module
 1. **calibrates base-year flows** village → school so that every public school's base-year pupils
    (``school_stages.csv``) are reproduced: a transportation problem solved as a linear programme
    (`scipy.optimize.linprog`, HiGHS) on distance, over the pairs a pupil may use (within the day
-   limit, or the boarding limit to a school with beds, inside the county):
+   limit, or the boarding limit to a school with beds, inside the county; and, at ``FAR_COST`` × the
+   distance, pairs beyond both limits up to ``base_reach_km``, the reach today's pupils are known to
+   travel — a town school full of rural children must get them from somewhere):
 
    .. math::
 
@@ -16,7 +18,7 @@ and a large community fills several schools. This module
 
    with :math:`D_n` the village's base-year pupils (the first forecast year's spread, scaled to the
    county's base-year public pupils), :math:`P_s` the school's base-year pupils, :math:`\beta_s` its
-   beds, :math:`c_{ns}` the distance [km]; :math:`h_s > 0` is a school whose pupils no village in reach
+   beds, :math:`c_{ns}` the distance [km] (× ``FAR_COST`` beyond the limits); :math:`h_s > 0` is a school whose pupils no village in reach
    can supply (reported as a warning; priced in steps so that schools short of pupils in reach share
    the shortfall), :math:`e_n` village pupils no school in reach takes. Schools a policy closes
    (``close_below_pupils``) take part: their pupils are somewhere today;
@@ -27,7 +29,9 @@ and a large community fills several schools. This module
    is split into equal parts, so a large community is served by several schools while each unit
    stays single-source (划片).
 
-The layout model keeps each unit with its base school unless moving it pays more than the
+A unit whose base school lies beyond the travel limits (a calibrated flow within ``base_reach_km``)
+may stay there as a day pupil, as today (现状远距离就读, ``pair_far``; not a rule violation), and
+may be moved to a school in reach. The layout model keeps each unit with its base school unless moving it pays more than the
 reassignment cost (`PolicyConfig.reassign_per_pupil_wan_yuan` per pupil and
 `PolicyConfig.reassign_per_village_wan_yuan` per unit, charged only when the school left stays
 open); `change_report` says, per village × stage × period, which pupils changed school and why.
@@ -48,6 +52,7 @@ MIN_FLOW_PUPILS = 0.5  #: calibrated flows below this many pupils join the villa
 MIN_FLOW_SHARE = 0.1  #: ... and so do flows (and pupils with no school) below this share of the village
 KEEP_NEAREST = 8  #: schools kept per village in the calibration
 COVER = 3.0  #: per school, villages kept (nearest first) until they hold this multiple of its pupils
+FAR_COST = 4.0  #: a base-year flow beyond the travel limits costs this many times its distance
 
 
 @dataclass
@@ -105,7 +110,7 @@ def _calibration_pairs(km: np.ndarray, allowed: np.ndarray, village: np.ndarray,
 
 def calibrate_flows(km: np.ndarray, day_ok: np.ndarray, board_ok: np.ndarray, village_pupils: np.ndarray,
                     school_pupils: np.ndarray, beds: np.ndarray, keep_nearest: int = KEEP_NEAREST,
-                    cover: float = COVER) -> BaseFlows:
+                    cover: float = COVER, far_ok: np.ndarray | None = None) -> BaseFlows:
     """Base-year flows village → school that reproduce each school's pupils at least total distance.
 
     Parameters
@@ -115,6 +120,10 @@ def calibrate_flows(km: np.ndarray, day_ok: np.ndarray, board_ok: np.ndarray, vi
     day_ok, board_ok : numpy.ndarray of bool
         ``(N, S)``: the pair is within the day limit; beyond it but within the boarding limit.
         Boarding flows are allowed only to schools with beds and at most fill them.
+    far_ok : numpy.ndarray of bool, optional
+        ``(N, S)``: beyond both limits but within the reach today's pupils are known to travel
+        (`PolicyConfig.base_reach_km`). Such a flow costs ``FAR_COST`` × its distance, so it only
+        carries what the villages in reach cannot supply: a town school's pupils from far villages.
     village_pupils, school_pupils, beds : numpy.ndarray
         ``(N,)`` base-year pupils of each village, ``(S,)`` of each school [pupils], ``(S,)`` beds [beds].
 
@@ -126,7 +135,8 @@ def calibrate_flows(km: np.ndarray, day_ok: np.ndarray, board_ok: np.ndarray, vi
     P = np.asarray(school_pupils, dtype=float)
     beds = np.asarray(beds, dtype=float)
     N, S = len(D), len(P)
-    allowed = (day_ok | (board_ok & (beds > 0)[None, :])) & (D > 0)[:, None] & (P > 0)[None, :]
+    far = np.zeros_like(day_ok) if far_ok is None else (far_ok & ~day_ok & ~(board_ok & (beds > 0)[None, :]))
+    allowed = (day_ok | (board_ok & (beds > 0)[None, :]) | far) & (D > 0)[:, None] & (P > 0)[None, :]
     pn, ps = _calibration_pairs(km, allowed, D, P, keep_nearest, cover) if allowed.any() else (
         np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     F = len(pn)
@@ -138,13 +148,13 @@ def calibrate_flows(km: np.ndarray, day_ok: np.ndarray, board_ok: np.ndarray, vi
     K = SLACK_STEPS
     h_site = np.repeat(np.arange(S), K)
     h_cost = SLACK_KM * (1.0 + np.tile(np.arange(K), S))
-    cost = np.concatenate([km[pn, ps], np.full(N, SLACK_KM), h_cost])
+    cost = np.concatenate([km[pn, ps] * np.where(far[pn, ps], FAR_COST, 1.0), np.full(N, SLACK_KM), h_cost])
     rows = np.concatenate([pn, N + ps, np.arange(N), N + h_site])
     cols = np.concatenate([np.arange(F), np.arange(F), F + np.arange(N), F + N + np.arange(S * K)])
     a_eq = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(N + S, F + N + S * K))
     upper = np.concatenate([np.full(F + N, np.inf), P[h_site] / K])
     b_eq = np.concatenate([D, P])
-    board = ~day_ok[pn, ps]
+    board = ~day_ok[pn, ps] & ~far[pn, ps]
     bed_sites = np.unique(ps[board])
     a_ub = b_ub = None
     if len(bed_sites):
@@ -272,7 +282,7 @@ def base_flows_table(stage_data, base_year: int) -> pd.DataFrame:
 def calibration_table(stage_data) -> pd.DataFrame:
     """Per existing school × stage: base-year pupils, how many the calibrated flows place on villages
     within reach, and the rest (``pupils_unplaced`` > 0: the school's pupils cannot all come from
-    villages within the day limit or, where it has beds, the boarding limit) [pupils]."""
+    villages within the day limit, where it has beds the boarding limit, or ``base_reach_km``) [pupils]."""
     parts = [sd.calibration for sd in stage_data if sd.calibration is not None]
     if not parts:
         return pd.DataFrame(columns=["school_id", "stage", "pupils_base", "pupils_placed", "pupils_unplaced"])
@@ -376,7 +386,8 @@ def calibration_warnings(calibration: pd.DataFrame, names: dict | pd.Series | No
 
     names = {} if names is None else names
     total = float(calibration["pupils_base"].sum())
-    lines = [f"{len(c)} 所学校（学段计）的基准年在校生不能全部由走读距离内、或有寄宿床位时寄宿距离内的村（社区）落位，"
+    lines = [f"{len(c)} 所学校（学段计）的基准年在校生不能全部由走读距离内、有寄宿床位时寄宿距离内、"
+             "或现状生源距离（policy.base_reach_km）内的村（社区）落位，"
              f"共 {c['pupils_unplaced'].sum():,.0f} 人（占基准年公办在校生 {c['pupils_unplaced'].sum() / total:.1%}）。"
              "这些学生不计入任何村的现有就读学校；常见原因：学校的学生来自更远处（寄宿床位或村的位置、人口数据不全），"
              "或预测按人口分到各村的学生与学校所在位置不符。"]

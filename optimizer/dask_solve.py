@@ -72,7 +72,7 @@ def task_client(client=None):
 
 
 def solve_on_dask(client, solve, jobs: dict[int, tuple], sizes: dict[int, float], progress=None,
-                  describe=None) -> dict[int, tuple]:
+                  describe=None, on_model=None) -> dict[int, tuple]:
     """Run ``solve(*jobs[i])`` for every ``i`` as Dask tasks, largest first; results by ``i``.
 
     Parameters
@@ -88,6 +88,9 @@ def solve_on_dask(client, solve, jobs: dict[int, tuple], sizes: dict[int, float]
         ``progress(message)`` after each finished model large enough to mention.
     describe : callable, optional
         ``describe(index) -> str`` for messages.
+    on_model : callable, optional
+        ``on_model(done, total, summary)`` after each finished model (``summary``: the second item of
+        its result, the solver summary), for the live progress display.
 
     A model that fails cancels the others and its error is raised here (Dask re-raises the task's
     own exception, with its fields).
@@ -106,6 +109,8 @@ def solve_on_dask(client, solve, jobs: dict[int, tuple], sizes: dict[int, float]
         for fut in as_completed(list(futures)):
             i = futures[fut]
             out[i] = fut.result()
+            if on_model:
+                on_model(len(out), len(futures), out[i][1])
             if progress and describe and sizes[i] >= 0.05 * total:
                 progress("已解：" + describe(i))
     except BaseException:

@@ -70,6 +70,9 @@ class StageData:
         Travel distance of each pair [km].
     pair_boarding : numpy.ndarray of bool
         The pair is beyond the day limit: its pupils board.
+    pair_far : numpy.ndarray of bool, optional
+        The pair is a unit's base-year school beyond the day and boarding limits (现状远距离就读,
+        within ``base_reach_km``): the unit may stay there as it does today, as day pupils.
     years : numpy.ndarray
         ``(T,)`` years each period lasts [years].
     seat_groups : list of numpy.ndarray
@@ -97,6 +100,7 @@ class StageData:
     base_site: np.ndarray | None = None
     base_pupils: np.ndarray | None = None
     calibration: pd.DataFrame | None = None
+    pair_far: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -533,6 +537,7 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
             "node_id": sd.node_ids[sd.pair_node[used]], "stage": g, "period": sd.periods[t],
             "school_id": sd.sites["site_id"].to_numpy()[sd.pair_site[used]], "pupils": pupils[used],
             "share": xv[used], "distance_km": sd.pair_km[used], "boarding": sd.pair_boarding[used],
+            "status_quo_far": (np.zeros(len(used), dtype=bool) if sd.pair_far is None else sd.pair_far)[used],
             "unit": sd.pair_node[used]}))
         mask = (uv > 1e-6) & (d > 0)
         un_rows.append(pd.DataFrame({"node_id": sd.node_ids[mask], "stage": g, "period": sd.periods[t],
@@ -558,7 +563,8 @@ def per_village(units: pd.DataFrame) -> pd.DataFrame:
     if "school_id" not in units:
         return units.groupby(["node_id", "stage", "period"], as_index=False, sort=False)["pupils"].sum()
     out = units.groupby(["node_id", "stage", "period", "school_id"], as_index=False, sort=False).agg(
-        pupils=("pupils", "sum"), distance_km=("distance_km", "first"), boarding=("boarding", "first"))
+        pupils=("pupils", "sum"), distance_km=("distance_km", "first"), boarding=("boarding", "first"),
+        **({"status_quo_far": ("status_quo_far", "any")} if "status_quo_far" in units else {}))
     total = out.groupby(["node_id", "stage", "period"])["pupils"].transform("sum")
     out.insert(5, "share", np.where(total > 0, out["pupils"] / total.where(total > 0, 1.0), 1.0))
     return out
@@ -728,7 +734,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     results: dict[int, tuple] = {}
     if on_dask:
         results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
-                              max_nodes, progress, improve_sweeps)
+                              max_nodes, progress, improve_sweeps, on_model)
     elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
                                   solve_threads, max_nodes, workers, progress, on_model, improve_sweeps)
@@ -763,7 +769,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
 
 
 def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
-                progress, improve_sweeps: int = 0) -> dict[int, tuple]:
+                progress, improve_sweeps: int = 0, on_model=None) -> dict[int, tuple]:
     """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
     time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
     the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
@@ -780,7 +786,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
         if progress:
             progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
         return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
-                                        describe=lambda i: group_name(groups[i]))
+                                        describe=lambda i: group_name(groups[i]), on_model=on_model)
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
 from xuewei.data.crs import project
 from xuewei.errors import InputError, Problem
@@ -17,6 +16,7 @@ from xuewei.optimizer.catchments import Units, base_village_pupils, calibrate_fl
 from xuewei.optimizer.layout import StageData
 from xuewei.optimizer.oversize import with_limits
 from xuewei.optimizer.policy import STAGES, PolicyConfig
+from xuewei.optimizer.travel import travel_matrix, within_day_limit
 
 # Existing schools of these kinds may open a stage they do not yet host (转变办学类型):
 # a primary school or 教学点 may take a kindergarten (小学→幼儿园 / 附设园), a junior school may take
@@ -136,7 +136,6 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
     """Per-stage model inputs, and a table of villages no school can reach (stage, node, reason)."""
     nodes = region.nodes
     node_ids = nodes["node_id"].to_numpy()
-    nx, ny = project(nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float), region.metric_crs)
     years = np.diff(np.array([base_year] + list(periods), dtype=float))
     out, unreachable = [], []
     for g in stages:
@@ -147,21 +146,25 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
                 unreachable.append(pd.DataFrame({"stage": g, "node_id": node_ids[d.max(axis=1) > 0],
                                                  "reason": "no_school"}))
             continue
-        sx, sy = project(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), region.metric_crs)
-        km = cdist(np.column_stack([nx, ny]), np.column_stack([sx, sy])) / 1000.0 * policy.detour_factor
-        day_limit = policy.travel_limit_km[g]
+        travel = travel_matrix(region, policy, (nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)),
+                               (sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)))
+        km = travel.km
         board_limit = policy.boarding_limit_km.get(g, 0.0) if g in policy.boarding_stages else 0.0
         can_board = (sites["beds0"].to_numpy() > 0) | sites["can_add_beds"].to_numpy(bool)
         usable = (sites["K"].to_numpy() > 0)[None, :]
         # Where pupils may travel (for today's catchments, also to schools a policy closes) and where
         # the model may send them (schools that may host the stage).
-        day_reach = km <= day_limit
-        board_reach = (km > day_limit) & (km <= board_limit) & can_board[None, :]
+        day_reach = within_day_limit(travel, policy, g)
+        board_reach = ~day_reach & (km <= board_limit) & can_board[None, :]
+        # Beyond both limits but within the reach today's pupils travel: only a unit's own base-year
+        # school may be such a pair (现状远距离就读), never a new assignment.
+        far_reach = ~day_reach & ~board_reach & (km <= policy.base_reach_km.get(g, 0.0))
         if g in policy.county_bound_stages:
             same = same_county(region, nodes["township_id"].to_numpy(), sites["township_id"].to_numpy())
             if same is not None:
                 day_reach &= same
                 board_reach &= same
+                far_reach &= same
         day_ok = day_reach & usable
         board_ok = board_reach & usable
         village_kg = (sites["kind"] == "village_kindergarten").to_numpy()
@@ -178,7 +181,7 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
         can_grow = ((sites["K"].to_numpy() > sites["c0"].to_numpy()) | (sites["origin"] != "existing").to_numpy())
         keep |= _k_nearest(km, (day_ok | board_ok) & can_grow[None, :], 1)
         first = first_year_demand(demand, g, node_ids, base_year, policy.design_variant)
-        units, calibration = stage_units(sites, km, day_reach, board_reach, d, first, policy, g)
+        units, calibration = stage_units(sites, km, day_reach, board_reach, d, first, policy, g, far_reach)
         pn, ps = unit_pairs(keep, units, km)
         none = ~keep.any(axis=1) & (d.max(axis=1) > 0)
         if none.any():
@@ -192,12 +195,15 @@ def build_stage_data(region, demand: pd.DataFrame, policy: PolicyConfig, periods
             km = km[:, ~drop]
             day_ok = day_ok[:, ~drop]
             day_reach = day_reach[:, ~drop]
+            far_reach = far_reach[:, ~drop]
             ps = remap[ps]
             units.base_site = np.where(units.base_site >= 0, remap[units.base_site], -1)
         groups = _seat_groups(sites, nodes, d, g, policy) if g in policy.seat_school_stages else []
         un_node = units.node[pn]
+        pair_far = far_reach[un_node, ps] & (units.base_site[pn] == ps)
         whole = StageData(stage=g, sites=sites, node_ids=node_ids[units.node], demand=units.share[:, None] * d[units.node],
-                          pair_node=pn, pair_site=ps, pair_km=km[un_node, ps], pair_boarding=~day_reach[un_node, ps],
+                          pair_node=pn, pair_site=ps, pair_km=km[un_node, ps],
+                          pair_boarding=~day_reach[un_node, ps] & ~pair_far, pair_far=pair_far,
                           years=years, periods=list(periods), seat_groups=groups, base_site=units.base_site,
                           base_pupils=units.base_pupils, calibration=calibration)
         out += split_parts(whole)
@@ -216,13 +222,15 @@ def first_year_demand(demand: pd.DataFrame, stage: str, node_ids: np.ndarray, ba
 
 
 def stage_units(sites: pd.DataFrame, km: np.ndarray, day_ok: np.ndarray, board_ok: np.ndarray, d: np.ndarray,
-                first: np.ndarray, policy: PolicyConfig, g: str) -> tuple[Units, pd.DataFrame]:
+                first: np.ndarray, policy: PolicyConfig, g: str,
+                far_ok: np.ndarray | None = None) -> tuple[Units, pd.DataFrame]:
     """Calibrated base-year flows of one stage cut into catchment units (`xuewei.optimizer.catchments`),
-    and per existing school its base-year pupils and how many of them the flows place on villages."""
+    and per existing school its base-year pupils and how many of them the flows place on villages
+    (``far_ok``: pairs beyond the limits today's pupils may travel, see `calibrate_flows`)."""
     existing = (sites["origin"].to_numpy() == "existing")
     school = np.where(existing, pd.to_numeric(sites["pupils0"], errors="coerce").fillna(0.0).to_numpy(float), 0.0)
     village = base_village_pupils(first, school.sum())
-    flows = calibrate_flows(km, day_ok, board_ok, village, school, sites["beds0"].to_numpy(float))
+    flows = calibrate_flows(km, day_ok, board_ok, village, school, sites["beds0"].to_numpy(float), far_ok=far_ok)
     one_school = float(policy.class_cap[g]) * float(policy.max_classes[g])
     if g in policy.school_size_cap:
         one_school = min(one_school, float(policy.school_size_cap[g]))
@@ -323,7 +331,8 @@ def split_parts(sd: StageData) -> list[StageData]:
         parts.append(StageData(
             stage=sd.stage, sites=sd.sites.iloc[sites].reset_index(drop=True), node_ids=sd.node_ids[nodes],
             demand=sd.demand[nodes], pair_node=node_pos[sd.pair_node[keep]], pair_site=site_pos[sd.pair_site[keep]],
-            pair_km=sd.pair_km[keep], pair_boarding=sd.pair_boarding[keep], years=sd.years, periods=sd.periods,
+            pair_km=sd.pair_km[keep], pair_boarding=sd.pair_boarding[keep],
+            pair_far=None if sd.pair_far is None else sd.pair_far[keep], years=sd.years, periods=sd.periods,
             seat_groups=groups, part=k, **_part_catchments(sd, nodes, sites, site_pos)))
     return parts
 

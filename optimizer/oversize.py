@@ -66,7 +66,7 @@ def with_limits(sites: pd.DataFrame, stage: str, policy: PolicyConfig, periods: 
     K = np.maximum(sites["K"].to_numpy(float), 1.0)
     excess = excess_pupils(sites, stage, policy)
     limit = rule_limit(sites, stage, policy)
-    share = remaining_share(periods, base_year, policy.oversize_target_year)
+    share = remaining_share(periods, base_year, policy.oversize_year(stage))
     out = sites.copy()
     for t, r in enumerate(share):
         allowed = limit + excess * r
@@ -101,7 +101,7 @@ def limits_table(stage_data, policy: PolicyConfig) -> pd.DataFrame:
         if not len(idx):
             continue
         base_year = int(round(sd.periods[0] - float(sd.years[0])))
-        share = remaining_share(list(sd.periods), base_year, policy.oversize_target_year)
+        share = remaining_share(list(sd.periods), base_year, policy.oversize_year(sd.stage))
         limit = rule_limit(sd.sites, sd.stage, policy)
         for t, p in enumerate(sd.periods):
             rows.append(pd.DataFrame({

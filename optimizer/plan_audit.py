@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
-from xuewei.data.crs import project
 from xuewei.data.plans import Plan
 from xuewei.optimizer.layout_data import site_tiers
 from xuewei.optimizer.plan_check import link_sites
 from xuewei.optimizer.plan_items import school_rows
 from xuewei.optimizer.policy import STAGES, PolicyConfig
+from xuewei.optimizer.travel import travel_matrix, within_day_limit
 
 IDLE_BELOW = 0.6  # utilisation under which places count as standing idle (assumption)
 
@@ -65,7 +64,6 @@ def plan_classes(region, plan: Plan, years: list[int], base_year: int) -> pd.Dat
 def nearest_assignment(region, demand_year: pd.DataFrame, sites: pd.DataFrame, policy: PolicyConfig) -> pd.DataFrame:
     """Each village × stage to its nearest open school: day school, else boarding, else nearest of all."""
     nodes = region.nodes
-    nx, ny = project(nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float), region.metric_crs)
     loc = pd.concat([region.schools[["school_id", "lon", "lat"]].rename(columns={"school_id": "site_id"}),
                      region.candidate_sites[["site_id", "lon", "lat"]] if region.candidate_sites is not None else None])
     loc = loc.drop_duplicates("site_id").set_index("site_id")
@@ -74,13 +72,14 @@ def nearest_assignment(region, demand_year: pd.DataFrame, sites: pd.DataFrame, p
     for g, grp in sites[sites["classes"] > 0].groupby("stage"):
         d = demand_year[demand_year["stage"] == g].set_index("node_id")["pupils"].reindex(nodes["node_id"]).fillna(0.0)
         ids = grp["site_id"].to_numpy()
-        sx, sy = project(loc.loc[ids, "lon"].to_numpy(float), loc.loc[ids, "lat"].to_numpy(float), region.metric_crs)
-        km = cdist(np.column_stack([nx, ny]), np.column_stack([sx, sy])) / 1000.0 * policy.detour_factor
-        day_limit = policy.travel_limit_km[g]
+        travel = travel_matrix(region, policy, (nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)),
+                               (loc.loc[ids, "lon"].to_numpy(float), loc.loc[ids, "lat"].to_numpy(float)))
+        km = travel.km
+        within = within_day_limit(travel, policy, g)
         board_ok = np.asarray([beds.get(s, 0) > 0 for s in ids]) & (g in policy.boarding_stages)
         board_limit = policy.boarding_limit_km.get(g, 0.0)
-        day = np.where(km <= day_limit, km, np.inf)
-        board = np.where((km > day_limit) & (km <= board_limit) & board_ok[None, :], km, np.inf)
+        day = np.where(within, km, np.inf)
+        board = np.where(~within & (km <= board_limit) & board_ok[None, :], km, np.inf)
         pick_day, pick_board, pick_any = day.argmin(1), board.argmin(1), km.argmin(1)
         has_day = np.isfinite(day.min(1))
         has_board = np.isfinite(board.min(1))

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from xuewei.data.roads import ROAD_CLASSES
 from xuewei.data.standards import standard
 
 STAGES = ("kindergarten", "primary", "junior", "senior")
@@ -40,10 +41,26 @@ class PolicyConfig(BaseModel):
     boarding_limit_km: dict[str, float] = Field(
         default_factory=lambda: {"primary": 40.0, "junior": 80.0, "senior": 200.0},
         description="寄宿生路程上限 [km]（assumption：县域内均可寄宿）")
+    base_reach_km: dict[str, float] = Field(
+        default_factory=lambda: {"kindergarten": 15.0, "primary": 20.0, "junior": 30.0, "senior": 60.0},
+        description="现状生源的最远路程 [km]（assumption）：一所学校的基准年在校生不能全由走读距离内（有床位时寄宿距离内）"
+                    "的村落位时，校准可把本县内更远、不超过此路程的村的学生算作它的现状生源（城镇学校确实招收远处的农村孩子）。"
+                    "这些学生以后可留在原校（记为“现状远距离就读”，不算违规），模型也可把他们调到更近的学校；0 为不用")
     boarding_stages: list[str] = Field(default=["primary", "junior", "senior"],
                                        description="允许寄宿的学段（幼儿园不寄宿）")
     detour_factor: float = Field(default_factory=_std("detour_factor"), gt=0,
-                                 description="路程/直线距离；有 OD 矩阵时不用")
+                                 description="路程/直线距离；按路网计算时只用于道路图层不连通的村–校对")
+    use_roads: bool = Field(default=True,
+                            description="区域包有道路图层（roads.geojson 等）时按路网计算路程和用时；false 则仍用直线距离×绕行系数")
+    max_travel_min: dict[str, float] = Field(
+        default_factory=dict,
+        description="走读用时上限 [分钟]，如 {primary = 40}：与 travel_limit_km 同时生效，超出任一项须寄宿；"
+                    "只在按路网计算时可用（需要道路图层）")
+    road_speed_kmh: dict[str, float] = Field(
+        default_factory=_std("road_speed_kmh"),
+        description="各道路等级的平均行程车速 [km/h]（assumption，见 data/standards.toml）；道路图层的车速列优先")
+    walk_speed_kmh: float = Field(default_factory=_std("walk_speed_kmh"), gt=0,
+                                  description="村、学校到最近道路一段的步行速度 [km/h]（assumption）")
     eligible_tiers: dict[str, list[str]] = Field(
         default_factory=lambda: {
             "kindergarten": list(TIERS),
@@ -61,11 +78,12 @@ class PolicyConfig(BaseModel):
         description="单校单学段班数上限 [班]（assumption，参照规模上限；现有学校不低于现状）")
     school_size_cap: dict[str, int] = Field(default_factory=_std("school_size_cap"),
                                             description="学校规模上限 [人]，用于审计")
-    oversize_target_year: int | None = Field(
+    oversize_target_year: int | dict[str, int] | None = Field(
         default=None,
         description="现有学校超过规模上限（大校额）或按标准班额容纳不下（大班额）的部分逐期降低，到此年份降到上限 [年]："
                     "每期允许的在校生从基准年人数线性降到上限（超出部分的学生分流到其他学校，动作记为“缩减”）。"
-                    "缺省为最后一个规划期（“逐步消除”）；规划写明“到2025年消除大班额”时设为 2025；不晚于第一个规划期即一步到位")
+                    "缺省为最后一个规划期（“逐步消除”）；规划写明“到2025年消除大班额”时设为 2025；不晚于第一个规划期即一步到位；"
+                    "规划对各学段年份不同时按学段给出，如 { senior = 2023 }（未列出的学段用最后一个规划期）")
     small_school_pupils: dict[str, int] = Field(
         default_factory=lambda: {"kindergarten": 30, "primary": 100, "junior": 150, "senior": 500},
         description="小规模学校标记线 [人]（assumption；只标记，是否撤并由模型按距离与成本决定）")
@@ -142,13 +160,13 @@ class PolicyConfig(BaseModel):
 
     @model_validator(mode="after")
     def _known_stages(self):
-        for name in ("class_cap", "travel_limit_km", "boarding_limit_km", "eligible_tiers", "max_classes",
+        for name in ("class_cap", "travel_limit_km", "boarding_limit_km", "base_reach_km", "eligible_tiers", "max_classes",
                      "build_per_class_wan_yuan", "expand_per_class_wan_yuan", "running_per_class_year_wan_yuan"):
             unknown = set(getattr(self, name)) - set(STAGES)
             if unknown:
                 raise ValueError(f"{name} 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
         positive = ("class_cap", "travel_limit_km", "max_classes", "school_size_cap")
-        non_negative = ("boarding_limit_km", "small_school_pupils", "closable_below_pupils", "close_below_pupils",
+        non_negative = ("boarding_limit_km", "base_reach_km", "small_school_pupils", "closable_below_pupils", "close_below_pupils",
                         "build_per_class_wan_yuan", "expand_per_class_wan_yuan", "running_per_class_year_wan_yuan")
         for name in positive + non_negative:
             bad = {k: v for k, v in getattr(self, name).items() if v < 0 or (name in positive and v == 0)}
@@ -167,9 +185,37 @@ class PolicyConfig(BaseModel):
             unknown = set(getattr(self, name)) - set(STAGES)
             if unknown:
                 raise ValueError(f"{name} 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        if isinstance(self.oversize_target_year, dict):
+            unknown = set(self.oversize_target_year) - set(STAGES)
+            if unknown:
+                raise ValueError(f"oversize_target_year 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        unknown = set(self.max_travel_min) - set(STAGES)
+        if unknown:
+            raise ValueError(f"max_travel_min 中有未知学段 {sorted(unknown)}；学段为 {', '.join(STAGES)}")
+        bad = {k: v for k, v in {**self.max_travel_min, **self.road_speed_kmh}.items() if not v > 0}
+        if bad:
+            raise ValueError(f"max_travel_min 与 road_speed_kmh 的取值应为正数，实际为 {bad}")
+        unknown = set(self.road_speed_kmh) - set(ROAD_CLASSES)
+        if unknown:
+            raise ValueError(f"road_speed_kmh 中有未知道路等级 {sorted(unknown)}；等级为 {', '.join(ROAD_CLASSES)}")
         if "kindergarten" in self.boarding_stages:
             raise ValueError("幼儿园不寄宿：boarding_stages 不能含 kindergarten")
         return self
+
+    def oversize_year(self, stage: str) -> int | None:
+        """The year by which ``stage``'s over-size schools reach the limits (None: the last period)."""
+        if isinstance(self.oversize_target_year, dict):
+            return self.oversize_target_year.get(stage)
+        return self.oversize_target_year
+
+    def oversize_year_text(self, last_period: int) -> str:
+        """Chinese wording of the target year(s) for reports, e.g. ``2025 年`` or ``普通高中 2023 年，其余 2025 年``."""
+        from xuewei.labels import STAGE_ZH
+
+        if not isinstance(self.oversize_target_year, dict):
+            return f"{self.oversize_target_year or last_period} 年"
+        parts = [f"{STAGE_ZH.get(g, g)} {y} 年" for g, y in self.oversize_target_year.items()]
+        return "，".join(parts) + (f"，其余 {last_period} 年" if set(self.oversize_target_year) != set(STAGES) else "")
 
     def budget_for(self, n_periods: int) -> list[float] | None:
         if self.budget_wan_yuan is None:

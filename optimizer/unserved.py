@@ -40,6 +40,9 @@ def _rule_name(reason: str, stage: str) -> str:
 
 def _rule_value(rule: str, stage: str, policy, budget) -> str:
     if rule == "travel_limit":
+        minutes = getattr(policy, "max_travel_min", {}).get(stage)
+        if minutes is not None:  # both limits bind the day trip (roads only): name both
+            return f"{policy.travel_limit_km[stage]:g} km / {minutes:g} 分钟（max_travel_min.{stage}）"
         return f"{policy.travel_limit_km[stage]:g}"
     if rule == "school_size_cap":
         return f"{policy.school_size_cap.get(stage, '')}"
@@ -132,4 +135,8 @@ def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_dat
     out["reason_zh"] = [
         f"{RULES[r][0]}（{rule}" + (f" = {val}{RULES[r][2]}" if val else "") + f"；在情景 {key} 中修改）"
         for r, rule, val, key in zip(out["reason"], out["rule"], out["rule_value"], out["scenario_key"])]
+    # A village beyond every kindergarten's day limit: "一村一幼" is the other remedy planners use.
+    kg_far = (out["reason"] == "travel_limit") & (out["stage"] == "kindergarten") & (not policy.village_kindergarten)
+    out.loc[kg_far, "reason_zh"] = out.loc[kg_far, "reason_zh"].str.rstrip("）") + \
+        "；或设 [policy] village_kindergarten = true，允许在村里办村级幼儿园（一村一幼））"
     return out[COLUMNS].sort_values(["period", "stage", "node_id"]).reset_index(drop=True)

@@ -41,7 +41,7 @@ _ROOT = _HERE.parent
 TEXT_SOURCES = (_HERE / "maps.py", _HERE / "map_style.py", _HERE / "pack.py", _HERE / "pack_tables.py",
                 _HERE / "html_report.py", _HERE / "html_map.py", _HERE / "run_outputs.py", _HERE / "plan_sections.py",
                 _ROOT / "labels.py", _ROOT / "batch" / "compare.py", _ROOT / "optimizer" / "catchments.py",
-                _ROOT / "optimizer" / "actions.py")
+                _ROOT / "optimizer" / "actions.py", _ROOT / "optimizer" / "travel.py")
 BASE_CHARS = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、；：？！（）《》“”‘’—…·→←↑↓－～％·０１２３４５６７８９×±≤≥−"
 
 

@@ -29,7 +29,8 @@ as its alias in the schema extension table ``gpkg_data_columns`` (``name``; ``ti
 for readers that show it (GDAL 3.6 does not); the ``fields`` table lists them for every reader.
 
 The region has no township polygons: townships are their seats (points). Distances are those of the
-layout model (straight line × the policy's detour factor, km).
+layout model (`xuewei.optimizer.travel`: on the road layer when the run used one, else straight line ×
+the policy's detour factor, km); the ``about`` table and the field notes say which.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import pandas as pd
 
 from xuewei.errors import InputError, Problem
 from xuewei.labels import ACTION_ZH, KIND_ZH, STAGE_ZH, TIER_ZH
+from xuewei.optimizer.travel import basis_zh, uses_roads
 
 WGS84 = "EPSG:4326"
 STAGES = ("kindergarten", "primary", "junior", "senior")
@@ -64,6 +66,7 @@ LAYERS = {
     "candidate_sites": ("备选用地", "Point", "可新建学校的备选用地：可开学段、建成年份"),
 }
 
+STRAIGHT_NOTE = "直线距离 × 绕行系数"  # the distance notes below; a run on roads says so instead
 _STAGE_FIELDS = {"dem": ("{s}需求", "人", "本期设计需求（期内峰值，含未安排）"),
                  "sch": ("{s}就读学校代码", "", "学生最多的就读学校"),
                  "schname": ("{s}就读学校", "", "学生最多的就读学校名称"),
@@ -103,7 +106,10 @@ FIELDS: dict[str, dict[str, tuple[str, str, str]]] = {
         "node_id": ("村代码", "", ""), "village": ("村（社区）", "", ""), "school_id": ("学校代码", "", ""),
         "school": ("学校", "", ""), "town_id": ("村所在乡镇代码", "", ""), "stage": ("学段", "", ""),
         "period": ("规划期末", "年", ""), "pupils": ("学生", "人", ""),
-        "dist_km": ("路程", "公里", "直线距离 × 绕行系数"), "boarding": ("寄宿", "", "是、否")},
+        "dist_km": ("路程", "公里", "有道路图层时为路网距离，否则直线距离 × 绕行系数（见 about 表）"),
+        "travel_min": ("用时", "分钟", "按路网计算时的最快用时；没有道路图层时为空"),
+        "boarding": ("寄宿", "", "是、否"),
+        "far_today": ("现状远距离就读", "", "是：基准年即在这所超出走读距离的学校就读，留在原校（policy.base_reach_km）")},
     "townships": {
         "town_id": ("乡镇代码", "", ""), "township": ("乡镇", "", ""), "tier": ("聚落层级", "", ""),
         "stage": ("学段", "", ""), "period": ("规划期末", "年", ""), "pupils": ("学生", "人", "需求，含未安排"),
@@ -206,7 +212,10 @@ def results_layers(run) -> dict:
         "node_id": asg["node_id"], "village": asg["node_id"].map(nodes["name"]), "school_id": asg["school_id"],
         "school": asg["school_id"].map(names), "town_id": asg["node_id"].map(nodes["township_id"]),
         "stage": asg["stage"].map(STAGE_ZH), "period": asg["period"].astype(int), "pupils": asg["pupils"],
-        "dist_km": asg["distance_km"], "boarding": np.where(asg["boarding"].astype(bool), "是", "否")})
+        "dist_km": asg["distance_km"],
+        "travel_min": asg["travel_min"].astype(float) if "travel_min" in asg else np.full(len(asg), np.nan),
+        "boarding": np.where(asg["boarding"].astype(bool), "是", "否"),
+        "far_today": np.where(asg["status_quo_far"].astype(bool) if "status_quo_far" in asg else False, "是", "否")})
     layers["catchments"] = _gdf(_round(cat), lines, "catchments")
 
     sm = run.summary
@@ -299,7 +308,7 @@ def about_table(run) -> pd.DataFrame:
             ("运行日期", run.created),
             ("坐标系", "WGS-84 经纬度（EPSG:4326）；GeoPackage 各图层与 GeoJSON、Shapefile 导出均用此坐标"),
             ("距离与地图所用投影", f"{run.region.metric_crs.name}（EPSG:{epsg}），距离、比例尺按此 UTM 投影计算"),
-            ("路程", f"直线距离 × 绕行系数 {run.policy.detour_factor:g}（公里），与布局模型一致"),
+            ("路程", f"{basis_zh(run.region, run.policy)}（公里），与布局模型一致"),
             ("乡镇", "无乡镇界线数据：乡镇图层为乡镇驻地点"),
             ("字段", "字段名为英文代码（不超过 10 个字符，Shapefile 可用），中文名与单位见 fields 表"),
             ("示意数据", ("是：" + "；".join(meta.synthetic_parts or ["区域数据部分为合成"]) + "。仅作方法演示，不能作为决策依据")
@@ -308,13 +317,23 @@ def about_table(run) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "value"])
 
 
-def fields_table() -> pd.DataFrame:
+def _fields(run=None) -> dict[str, dict[str, tuple[str, str, str]]]:
+    """`FIELDS`, with the distance notes saying the run's travel basis when it used a road layer."""
+    if run is None or not uses_roads(run.region, run.policy):
+        return FIELDS
+    basis = basis_zh(run.region, run.policy)
+    return {layer: {f: (zh, unit, note.replace(STRAIGHT_NOTE, basis)) for f, (zh, unit, note) in fs.items()}
+            for layer, fs in FIELDS.items()}
+
+
+def fields_table(run=None) -> pd.DataFrame:
     """Every layer's fields with Chinese name, unit and note."""
-    return pd.DataFrame([(layer, f, zh, unit, note) for layer, fs in FIELDS.items() for f, (zh, unit, note) in fs.items()],
+    return pd.DataFrame([(layer, f, zh, unit, note) for layer, fs in _fields(run).items()
+                         for f, (zh, unit, note) in fs.items()],
                         columns=["layer", "field", "name_zh", "unit", "note"])
 
 
-def _write_aliases(path: Path) -> None:
+def _write_aliases(path: Path, run=None) -> None:
     """Each field's Chinese name as its alias: the GeoPackage schema extension (``gpkg_data_columns``)."""
     con = sqlite3.connect(path)
     try:
@@ -336,7 +355,7 @@ def _write_aliases(path: Path) -> None:
             con.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', "
                         "'http://www.geopackage.org/spec/#extension_schema', 'read-write')", (table,))
         rows = [(layer, f, zh, f"{zh}（{unit}）" if unit else zh, note or None)
-                for layer, fs in FIELDS.items() for f, (zh, unit, note) in fs.items()]
+                for layer, fs in _fields(run).items() for f, (zh, unit, note) in fs.items()]
         con.executemany("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, name, title, description)"
                         " VALUES (?, ?, ?, ?, ?)", rows)
         con.commit()
@@ -363,10 +382,10 @@ def write_gpkg(run, path: Path, layers: dict | None = None) -> Path:
                                     layer_options={"IDENTIFIER": title, "DESCRIPTION": desc},
                                     dataset_metadata={"TITLE": f"{meta.name}学位规划运行结果：{run.scenario_name}"}
                                     if layer == "schools" else None)
-        for layer, df in (("about", about_table(run)), ("fields", fields_table())):
+        for layer, df in (("about", about_table(run)), ("fields", fields_table(run))):
             pyogrio.write_dataframe(df, tmp, layer=layer, driver="GPKG",
                                     layer_options={"IDENTIFIER": {"about": "说明", "fields": "字段说明"}[layer]})
-        _write_aliases(tmp)
+        _write_aliases(tmp, run)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -443,7 +462,7 @@ def export(run_dir: Path, fmt: str, encoding: str = "utf-8", out: Path | None = 
         from xuewei.reports.stored_run import read_run
 
         run = read_run(run_dir)
-        layers, about, fields = results_layers(run), about_table(run), fields_table()
+        layers, about, fields = results_layers(run), about_table(run), fields_table(run)
     gdal_enc, cpg = ENCODINGS[encoding]
     if fmt == "shp" and encoding == "gbk":
         _check_encodable(layers, "gbk", gpkg)

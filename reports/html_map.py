@@ -28,6 +28,7 @@ import pandas as pd
 
 from xuewei.data.crs import project
 from xuewei.labels import STAGE_ZH
+from xuewei.optimizer.travel import basis_zh
 from xuewei.reports import gis
 from xuewei.reports.map_data import display_kind
 from xuewei.reports.map_style import ACTION_COLOUR, STAGE_COLOUR, UNSERVED_COLOUR, VILLAGE_COLOUR
@@ -157,7 +158,7 @@ def map_section(run, layers: dict | None = None) -> str:
 <div class="xw-legend"><b>学校调整</b>{actions}<b>形状</b>◯ 幼儿园 □ 小学 ▽ 教学点 △ 初中 ◇ 九年一贯制、完全中学 ☆ 高中
 <b>村（社区）</b><span><i class="dot"></i>面积 ∝ 学龄儿童</span><span><i class="dot red"></i>有学生未能安排</span>
 <b>就学路线</b>实线走读，虚线寄宿</div>
-<p class="muted" id="xw-map-note">坐标按 UTM（EPSG:{run.region.metric_crs.to_epsg()}）绘制；路程为直线距离 × 绕行系数 {run.policy.detour_factor:g}。
+<p class="muted" id="xw-map-note">坐标按 UTM（EPSG:{run.region.metric_crs.to_epsg()}）绘制；路程为{basis_zh(run.region, run.policy)}。
 滚轮缩放，拖动平移。{syn}</p>
 <script type="application/json" id="xw-map-data">{data}</script>
 <script>{MAP_JS}</script></div>"""

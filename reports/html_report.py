@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.labels import ACTION_ZH, STAGE_ZH, VARIANT_ZH
+from xuewei.optimizer.travel import basis_zh
 from xuewei.reports.pack_tables import oversize_rows
 
 FONT_FAMILY = "XW Noto Sans CJK SC"
@@ -127,7 +128,8 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None, layers: 
         parts.append('<p class="note">示意数据：本区域部分数据为合成（见区域说明），结果只作方法演示，不能作为决策依据。</p>')
     parts += ['<section id="key-figures">', _kpis(run), "</section>",
               f'<p class="muted">情景 {esc(run.scenario_name)}；规划期 {"、".join(map(str, run.periods))}；学校统计基准年 '
-              f"{run.base_year}；运行日期 {esc(run.created)}；需求按{VARIANT_ZH.get(run.policy.design_variant, '中方案')}。</p>"]
+              f"{run.base_year}；运行日期 {esc(run.created)}；需求按{VARIANT_ZH.get(run.policy.design_variant, '中方案')}；"
+              f"路程按{esc(basis_zh(run.region, run.policy))}计算。</p>"]
     parts += ["<h2>交互地图</h2>", map_section(run, layers)]
     if run.solver is not None and len(run.solver):
         parts += ["<h2>求解</h2>", _solver(run)]
@@ -139,7 +141,7 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None, layers: 
     if len(over):
         parts += ["<h2>超规模、大班额学校（逐期降到上限）</h2>",
                   f"<p>基准年超过规模上限或班额上限的学校按 oversize_target_year"
-                  f"（{run.policy.oversize_target_year or max(run.periods)} 年）逐期降到上限；超出的学生分流到其他学校：</p>",
+                  f"（{run.policy.oversize_year_text(max(run.periods))}）逐期降到上限；超出的学生分流到其他学校：</p>",
                   _table(over)]
     tot = run.summary.groupby(["period", "stage"])[["pupils", "places", "unserved", "boarding_pupils"]].sum().reset_index()
     tot = tot.iloc[np.lexsort([[_stage_rank(g) for g in tot["stage"]], tot["period"].to_numpy()])]

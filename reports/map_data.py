@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from xuewei.data.crs import project
+from xuewei.optimizer.travel import uses_roads
 
 STAGES = ("kindergarten", "primary", "junior", "senior")
 
@@ -87,6 +88,7 @@ class MapData:
     seats: pd.DataFrame  # township_id, name, tier, x, y
     others: pd.DataFrame  # schools of stages not optimised (vocational, special): x, y, name, kind
     run: object  # the RunTables
+    roads: list | None = None  # road lines in metres, ``(k, 2)`` arrays, when the run measured travel on them
 
     @classmethod
     def build(cls, run) -> "MapData":
@@ -108,8 +110,15 @@ class MapData:
         optimised = set(run.actions["school_id"])
         others = sites[~sites["site_id"].isin(optimised) & sites["kind"].isin(["vocational", "special"])]
         seats = xy(region.townships[["township_id", "name", "tier", "lon", "lat"]])  # lon/lat: the seat, WGS-84
+        roads = None
+        if uses_roads(region, run.policy):
+            import shapely
+
+            coords, idx = shapely.get_coordinates(region.roads.geometry.to_numpy(), return_index=True)
+            x, y = project(coords[:, 0], coords[:, 1], crs)
+            roads = np.split(np.column_stack([x, y]), np.flatnonzero(np.diff(idx)) + 1)
         return cls(boundary=boundary, nodes=nodes.reset_index(drop=True), sites=sites.reset_index(drop=True),
-                   seats=seats.reset_index(drop=True), others=others.reset_index(drop=True), run=run)
+                   seats=seats.reset_index(drop=True), others=others.reset_index(drop=True), run=run, roads=roads)
 
     # ---- per period -------------------------------------------------------------------------
     def schools(self, period: int) -> pd.DataFrame:

@@ -34,11 +34,13 @@ import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 
 from xuewei.labels import TIER_ZH  # noqa: E402
 from xuewei.optimizer.dask_solve import can_start_pool  # noqa: E402
+from xuewei.optimizer.travel import basis_zh  # noqa: E402
 from xuewei.procs import guard_worker  # noqa: E402
 from xuewei.reports import map_style as st  # noqa: E402
 from xuewei.reports.label_place import place_labels, text_size_pt  # noqa: E402
@@ -52,6 +54,7 @@ BOARD_RING = 1.7  # boarding ring diameter, in school markers
 MIN_FRAME_M = 5000.0  # smallest township frame [m]
 MARGIN = 0.12  # frame margin, share of the extent
 NOTE_BOUNDARY_DERIVED = "县界为示意（区域包无边界文件，由村点推算）"
+ROAD_COLOUR = "#a3a3a3"  # the road layer (runs that measure travel on it), grey under the coloured catchment lines
 
 
 def township_file(township_id: str, name: str) -> str:
@@ -120,6 +123,8 @@ def draw_panel(ax, md: MapData, cache: _PeriodCache, period: int, family: str, e
     ax.set_yticks([])
     ax.set_facecolor("#fbfbf8")
     ax.add_patch(_boundary_patch(md.boundary, facecolor="#f2f0e6", edgecolor="#444444", lw=1.2, zorder=1))
+    if md.roads is not None:  # the road layer the distances were measured on, faint, under everything else
+        ax.add_collection(LineCollection(md.roads, colors=ROAD_COLOUR, linewidths=0.8, zorder=1.5))
     schools, kids, lines = cache.get(period)
     pad = 0.05 * (ext[1] - ext[0])
     kids = kids[_in_view(kids, ext, pad)]
@@ -258,6 +263,9 @@ class SheetFigure:
         self.subtitle = fig.text(0.02, 0.925, "", fontsize=11, fontfamily=family, va="center", color="#333333")
         sizes = (100, 500, 2000)
         groups = st.legend_groups(sizes)
+        if md.roads is not None:  # the road layer is drawn: say what it is, after the catchment lines
+            title, handles, labels = groups[-1]
+            groups[-1] = (title, (*handles, Line2D([], [], color=ROAD_COLOUR, lw=1.2)), (*labels, "道路（路程按路网计算）"))
         if legend_right:
             y = 0.9
             renderer = fig.canvas.get_renderer()
@@ -279,6 +287,8 @@ class SheetFigure:
         foot = (f"数据：{meta.name}区域数据包（学校统计基准年 {run.base_year}）；需求按{_variant_zh(run)}方案；"
                 f"情景 {run.scenario_name}；运行日期 {run.created}；坐标 WGS-84，按 UTM（EPSG:{epsg}）绘制，比例尺为公里。")
         fig.text(0.02, 0.012, foot, fontsize=8.5, fontfamily=family, color="#333333", va="bottom")
+        fig.text(0.02, 0.032, f"路程（公里）：{basis_zh(run.region, run.policy)}", fontsize=8.5, fontfamily=family,
+                 color="#333333", va="bottom")
         if run.synthetic:
             fig.text(0.98, 0.965, "示意数据", fontsize=20, fontfamily=family, color="#b10026",
                      ha="right", va="center")

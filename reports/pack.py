@@ -23,6 +23,7 @@ from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from xuewei.labels import STAGE_ZH, VARIANT_ZH  # noqa: E402
+from xuewei.optimizer.travel import basis_zh  # noqa: E402
 from xuewei.reports import map_style as st  # noqa: E402
 from xuewei.reports.map_data import STAGES, MapData  # noqa: E402
 from xuewei.reports.maps import TownshipRenderer  # noqa: E402
@@ -220,7 +221,7 @@ def write_pack(run, township_id: str, out_dir: Path, family=None, renderer: Town
         w_school, w_num = 0.84 * 0.70 / (n + 1), 0.84 * 0.30 / n
         _paged(pdf, run, family, f"{name}各村（社区）就读学校与路程", villages,
                [0.09, 0.07] + [w_school] + [w_school, w_num] * n,
-               note="路程为直线距离 × 绕行系数（公里），与布局模型一致；" + (
+               note=f"路程为{basis_zh(run.region, run.policy)}（公里），与布局模型一致；" + (
                    "基准年为按各校基准年在校生校准的就读去向；一村去几所学校时列出人数占比，路程为占比最大者。"
                    if len(getattr(run, "base_flows", ())) else "基准年为距最近的现有同学段学校。"))
         _demand_page(pdf, run, family, township_id, name)

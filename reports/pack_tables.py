@@ -11,6 +11,7 @@ import pandas as pd
 
 from xuewei.data.crs import project
 from xuewei.labels import KIND_ZH, STAGE_ZH
+from xuewei.optimizer.travel import travel_matrix, uses_roads
 from xuewei.reports.map_data import STAGES, short_school, short_village
 
 KIND_NAMES = {**KIND_ZH, "village_kindergarten": "村级幼儿园"}
@@ -104,8 +105,9 @@ def baseline_trips(run) -> pd.DataFrame:
 
     The run's calibrated base-year catchments (``catchments_base.csv``: several schools per village
     where its pupils go to several today) when it has them; otherwise each village's nearest school
-    hosting the stage. Distance is straight-line in the region's metric CRS × the policy's detour
-    factor [km], as in the layout model.
+    hosting the stage. Distance is as in the layout model (`xuewei.optimizer.travel`): on the road
+    layer where the run used one, else straight-line in the region's metric CRS × the policy's detour
+    factor [km].
     """
     flows = getattr(run, "base_flows", None)
     if flows is not None and len(flows):
@@ -123,7 +125,11 @@ def baseline_trips(run) -> pd.DataFrame:
         if not ids:
             continue
         sx, sy = project(sch.loc[ids, "lon"].to_numpy(float), sch.loc[ids, "lat"].to_numpy(float), region.metric_crs)
-        d = np.hypot(nx[:, None] - sx[None, :], ny[:, None] - sy[None, :]) / 1000.0 * run.policy.detour_factor
+        if uses_roads(region, run.policy):
+            d = travel_matrix(region, run.policy, (nodes["lon"].to_numpy(float), nodes["lat"].to_numpy(float)),
+                              (sch.loc[ids, "lon"].to_numpy(float), sch.loc[ids, "lat"].to_numpy(float))).km
+        else:
+            d = np.hypot(nx[:, None] - sx[None, :], ny[:, None] - sy[None, :]) / 1000.0 * run.policy.detour_factor
         j = d.argmin(axis=1)
         rows.append(pd.DataFrame({"node_id": nodes["node_id"].to_numpy(), "stage": stage,
                                   "school_id": np.asarray(ids)[j], "distance_km": d[np.arange(len(nodes)), j]}))

@@ -13,6 +13,7 @@ import pandas as pd
 
 from xuewei import __version__
 from xuewei.labels import ACTION_ZH, STAGE_ZH, VARIANT_ZH, model_zh
+from xuewei.optimizer.travel import basis_zh
 from xuewei.reports.runfolder import file_sha256, write_csv, write_json
 
 STATUS_ZH = {"optimal": "最优（在间隙容差内）", "feasible": "可行（到时限或节点上限，见间隙）",
@@ -198,7 +199,8 @@ def report_markdown(result) -> str:
     if r.region.meta.synthetic:
         lines += ["> **示意数据**：本区域部分数据为合成（见区域 README），结果只作方法演示，不能作为决策依据。", ""]
     lines += [f"- 基准年 {r.base_year}，规划期 {', '.join(map(str, r.scenario.horizon.periods))}；"
-              f"需求按{VARIANT_ZH.get(r.policy.design_variant, r.policy.design_variant)}；求解器 {r.scenario.solver.name}。", ""]
+              f"需求按{VARIANT_ZH.get(r.policy.design_variant, r.policy.design_variant)}；求解器 {r.scenario.solver.name}；"
+              f"路程按{basis_zh(r.region, r.policy)}计算。", ""]
     lines += ["## 求解", "", "| 学段 | 独立片区 | 状态（最差） | 目标值（万元） | 已证明的下界（万元） | 最大间隙 | 用时（秒） |",
               "|---|---|---|---|---|---|---|"]
     for row in stage_solver_summary(r.layout.summary).itertuples():
@@ -219,7 +221,7 @@ def report_markdown(result) -> str:
     over = oversize_rows(r.actions)
     if len(over):
         lines += ["", "## 超规模、大班额学校（逐期降到上限）", "",
-                  f"基准年超过规模上限或班额上限的学校按 oversize_target_year（{r.policy.oversize_target_year or max(r.scenario.horizon.periods)} 年）"
+                  f"基准年超过规模上限或班额上限的学校按 oversize_target_year（{r.policy.oversize_year_text(max(r.scenario.horizon.periods))}）"
                   "逐期降到上限，超出的学生分流到其他学校：", "", "| 规划期 | 学校 | 调整 | 说明 |", "|---|---|---|---|"]
         lines += [f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} |" for row in over.itertuples(index=False)]
     lines += ["", "## 学位与需求（全县）", "", "| 规划期 | 学段 | 需求（人） | 学位 | 未安排（人） |", "|---|---|---|---|---|"]
@@ -272,8 +274,9 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_outputs(result.demand, folder / "charts", title_prefix=title)
     actions = result.actions.copy()
     write_csv(_round(actions), folder / "actions.csv")
-    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km",
-                                     "boarding"]]
+    asg = result.layout.assignments[["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km"]
+                                    + (["travel_min"] if "travel_min" in result.layout.assignments else []) + ["boarding"]
+                                    + (["status_quo_far"] if "status_quo_far" in result.layout.assignments else [])]
     write_csv(_round(asg.sort_values(["period", "stage", "node_id", "school_id"])), folder / "assignments.csv")
     write_csv(_round(result.schools), folder / "schools.csv")
     write_csv(_round(result.summary), folder / "summary.csv")

@@ -144,10 +144,9 @@ def _read_csv(run_dir: Path, name: str, required: bool = True) -> pd.DataFrame:
     for col in ("merged_into", "stages_before", "stages_after"):
         if col in df:
             df[col] = df[col].fillna("")
-    if "boarding" in df:
-        df["boarding"] = df["boarding"].astype(str).str.lower().isin(["true", "1"])
-    if "open" in df:
-        df["open"] = df["open"].astype(str).str.lower().isin(["true", "1"])
+    for col in ("boarding", "open", "status_quo_far"):  # booleans written as True/False
+        if col in df:
+            df[col] = df[col].astype(str).str.lower().isin(["true", "1"])
     return df
 
 

@@ -252,3 +252,60 @@ def test_a_school_closed_by_policy_keeps_its_pupils_today_and_they_move_for_that
     changes = change_report(res.units, res.sites, stage_data, policy)
     left = changes[changes["from_school"] == "S3"]
     assert len(left) and set(left["reason"]) == {"closed"} and set(left["period"]) == {2025}
+
+
+def test_far_flows_carry_only_what_villages_in_reach_cannot_supply():
+    """A town school of 100 pupils (x = 0) with 60 pupils in day reach; a village 12 km away (50 pupils)
+    is beyond the 5 km day limit and the school has no beds. Without the base-year reach 40 of its
+    pupils cannot be placed; with ``base_reach_km`` = 15 they come from the far village. When the town
+    alone holds enough pupils, the far village is not used (a far flow costs ``FAR_COST`` × its km)."""
+    km = _line([0, 12], [0])
+    day, board, far = km <= 5, np.zeros_like(km, bool), (km > 5) & (km <= 15)
+    assert calibrate_flows(km, day, board, [60, 50], [100], [0]).placed.tolist() == pytest.approx([60])
+    f = calibrate_flows(km, day, board, [60, 50], [100], [0], far_ok=far)
+    assert _flows(f) == {(0, 0): 60.0, (1, 0): 40.0}
+    f = calibrate_flows(km, day, board, [200, 50], [100], [0], far_ok=far)
+    assert _flows(f) == {(0, 0): 100.0}
+    # A school with beds: a pair in boarding reach is a boarding pair (up to the beds), never far.
+    f = calibrate_flows(km, day, (km > 5) & (km <= 40), [60, 50], [100], [10], far_ok=far)
+    assert _flows(f) == {(0, 0): 60.0, (1, 0): 10.0}
+
+
+def test_a_unit_may_stay_at_its_far_school_as_today_and_that_is_no_violation():
+    """N0's 40 pupils attend S0 12 km away today (beyond the 5 km day limit, no beds): the pair is
+    ``pair_far``. They stay (moving costs 2 万元 a pupil), the assignment says ``status_quo_far`` and
+    the travel audit does not count it; the same trip not flagged would be a violation."""
+    from xuewei.optimizer.audit import AuditRules, audit_assignments
+
+    sd, policy = _two_schools(travel_rate=0.0001, reassign=2.0)
+    sd.pair_km = np.array([12.0, 0.5, 0.0])
+    sd.pair_far = np.array([True, False, False])
+    res = solve_layout([sd], policy, threads=1)
+    a = res.assignments
+    assert _school_of_n0(res) == ["S0", "S0"]
+    assert a.set_index(["node_id", "period"])["status_quo_far"].to_dict() == {
+        ("N0", 2025): True, ("N0", 2030): True, ("N1", 2025): False, ("N1", 2030): False}
+    assert not a["boarding"].any()
+    rules = AuditRules(travel_limit_km={"primary": 5.0}, class_cap={"primary": 45})
+    assert audit_assignments(a, rules).empty
+    flagged = audit_assignments(a.assign(status_quo_far=False), rules)
+    assert flagged["rule"].tolist() == ["travel_limit", "travel_limit"]
+
+
+def test_a_village_beyond_every_kindergarten_names_the_limit_and_one_village_one_kindergarten():
+    """A village whose kindergarten pupils have no pair (every kindergarten beyond 3 km): unserved for
+    ``travel_limit_km.kindergarten`` = 3, and the message offers ``village_kindergarten`` too."""
+    from xuewei.optimizer.unserved import diagnose_unserved
+
+    sd, policy = _two_schools(0.004, 0.0)
+    sd.stage = "kindergarten"
+    sd.node_ids = np.array(["N0", "N1", "FAR"])
+    sd.demand = np.vstack([sd.demand, [[20.0, 20.0]]])
+    sd.base_site, sd.base_pupils = np.array([0, 1, -1]), np.array([40.0, 50.0, 20.0])
+    res = solve_layout([sd], policy, threads=1)
+    un = diagnose_unserved(res.units, res.sites, [sd], policy)
+    assert un["node_id"].tolist() == ["FAR", "FAR"] and set(un["rule"]) == {"travel_limit_km.kindergarten"}
+    assert "travel_limit_km.kindergarten = 3km" in un["reason_zh"].iloc[0]
+    assert "village_kindergarten = true" in un["reason_zh"].iloc[0]
+    un = diagnose_unserved(res.units, res.sites, [sd], policy.model_copy(update={"village_kindergarten": True}))
+    assert "village_kindergarten" not in un["reason_zh"].iloc[0]

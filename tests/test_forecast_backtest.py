@@ -276,3 +276,23 @@ def test_ecasd_district_model_beats_persistence_and_trend():
     mean = {m: np.mean([data["total"][m][str(h)]["mape"] for h in range(1, 6)]) for m in ("model", "persistence", "trend")}
     assert mean["model"] < mean["persistence"] < mean["trend"]
     assert mean["model"] < 2.8  # measured 2.66 %
+
+
+def test_a_grade_that_opens_during_the_forecast_is_kept_in_the_combination():
+    """School B opens grade 1 in 2013, grade 2 in 2014, grade 3 in 2015 (50 pupils each); A has
+    100 in each of grades 1–3. From origin 2013 (no track record: prior weights ½ robust cohort,
+    ½ persistence) B's grade 2 enters in 2014 from its grade 1 (ratio = the median over areas, 1.0):
+    robust 50, persistence 0 (the grade is not open at launch), so ½·50 + ½·0 = 25 — not NaN (the
+    grade was dropped before). Grade 3 enters in 2015 the same way."""
+    rows = [("A", y, g, 100) for y in range(2010, 2019) for g in (1, 2, 3)]
+    rows += [("B", y, g, 50) for y in range(2010, 2019) for g in (1, 2, 3) if y >= 2012 + g]
+    e = pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+    hist = build_history(e, None, 6, ())
+    engine = Engine(hist)
+    c = 2013 - 2010
+    f, _, combination = engine.predict(c, c + 2, 2)
+    assert combination.weights == pytest.approx(np.tile(PRIOR_WEIGHTS, (2, 1)))
+    b = f[1]
+    assert b[0, :2].tolist() == pytest.approx([50.0, 25.0]) and np.isnan(b[0, 2])  # grade 3 not open in 2014
+    assert b[1].tolist() == pytest.approx([50.0, 25.0, 25.0])
+    assert np.nansum(f[0], axis=1).tolist() == pytest.approx([300.0, 300.0])  # A unchanged

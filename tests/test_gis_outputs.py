@@ -63,6 +63,9 @@ def test_values_agree_with_the_csvs(tiny_run_dir, layers):
     assert cat["pupils"].sum() == pytest.approx(asg["pupils"].sum())
     assert set(cat["boarding"]) <= {"是", "否"}
     assert (cat["boarding"] == "是").sum() == asg["boarding"].sum()
+    assert set(cat["far_today"]) <= {"是", "否"}
+    assert (cat["far_today"] == "是").sum() == asg["status_quo_far"].astype(str).str.lower().eq("true").sum()
+    assert cat["travel_min"].isna().all()  # no road layer: no minutes
     # each line runs from its village to its school
     man = json.loads((tiny_run_dir / "manifest.json").read_text(encoding="utf-8"))
     nodes = pd.read_csv(man["inputs"]["nodes"]["path"], encoding="utf-8-sig", dtype={"node_id": str}).set_index("node_id")

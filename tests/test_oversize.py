@@ -72,6 +72,20 @@ def test_target_year_in_the_first_period_brings_the_school_down_at_once():
     assert res.sites[res.sites["site_id"] == "S0"]["pupils"].tolist() == [2000.0] * 3
 
 
+def test_target_year_by_stage():
+    """A plan with different years per stage (江阳: “2023年消除普通高中大班额”): a stage not listed uses
+    the last period; the report names each year."""
+    policy = PolicyConfig(oversize_target_year={"senior": 2023, "primary": 2030})
+    assert (policy.oversize_year("senior"), policy.oversize_year("primary"), policy.oversize_year("junior")) == (
+        2023, 2030, None)
+    allowed = limits_table([big_school_stage(policy)], policy).set_index("period")["allowed_pupils"]
+    assert allowed.tolist() == pytest.approx([2000 + 700 * 0.5, 2000, 2000])
+    assert policy.oversize_year_text(2035) == "普通高中 2023 年，小学 2030 年，其余 2035 年"
+    assert PolicyConfig(oversize_target_year=2025).oversize_year_text(2035) == "2025 年"
+    with pytest.raises(ValueError, match="oversize_target_year 中有未知学段"):
+        PolicyConfig(oversize_target_year={"highschool": 2025})
+
+
 def test_transition_is_marked_in_the_audit():
     from xuewei.optimizer.audit import AuditRules, audit_schools
 

@@ -98,6 +98,7 @@ region = "{TINY.as_posix()}"
 periods = [2025]
 [policy]
 travel_limit_km = {{ primary = 0.5 }}
+base_reach_km = {{ primary = 0 }}
 boarding_stages = ["junior", "senior"]
 [solver]
 time_limit_s = 10
