@@ -273,8 +273,9 @@ def test_scenario_runs_to_the_plans_horizon_on_this_region():
     sc, path = load_scenario(SCENARIOS_DIR / "jiangyang.toml")
     assert list(sc.horizon.periods) == [2025] and sc.horizon.base_year == 2020
     assert Path(resolve_region_path(sc.region, path.parent)).resolve() == PACK.resolve()
-    assert sc.policy == {"village_kindergarten": True}
+    assert sc.policy == {"village_kindergarten": True, "oversize_target_year": {"senior": 2023}}
     assert "附属幼儿园（教学点）为补充的学前教育网络" in SEED_TEXT  # the quote behind village_kindergarten
+    assert "2023年消除普通高中大班额" in SEED_TEXT  # ... and behind oversize_target_year.senior
 
 
 # ---------------------------------------------------------------- generator

@@ -30,7 +30,8 @@ def test_run_writes_a_complete_folder(tiny_run):
     assert set(ACTION_COLUMNS) <= set(actions.columns)
     assert set(actions["action_zh"]) <= {"保留", "改扩建", "缩减", "新建", "合并", "撤销", "转变"}
     asg = pd.read_csv(out / "assignments.csv", encoding="utf-8-sig")
-    assert list(asg.columns) == ["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km", "boarding"]
+    assert list(asg.columns) == ["node_id", "stage", "period", "school_id", "pupils", "share", "distance_km", "boarding",
+                                 "status_quo_far"]
     assert asg.groupby(["node_id", "stage", "period"])["share"].sum().to_numpy() == pytest.approx(1.0, abs=2e-3)
     base = pd.read_csv(out / "catchments_base.csv", encoding="utf-8-sig")
     assert list(base.columns) == ["node_id", "stage", "year", "school_id", "pupils", "distance_km", "boarding"]
