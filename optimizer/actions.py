@@ -30,6 +30,7 @@ from xuewei.optimizer.oversize import limits_table
 from xuewei.optimizer.policy import PolicyConfig
 
 MERGE_SHARE = 0.6
+CUT_NOTE_SHARE = 0.3  #: a school kept this period but this share or more below its base-year classes says so
 TEACHING_POINT_CLASSES = 4
 
 ACTION_COLUMNS = ["school_id", "name", "kind", "township_id", "period", "action", "action_zh", "classes_before",
@@ -268,6 +269,14 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     per["action"], per["merged_into"], per["kind_after"] = actions, merged_into, kinds_after
     per["reason"], per["reason_zh"], per["pupils_to"] = reasons, texts, moved_to
     per["action_zh"] = per["action"].map(ACTION_ZH)
+    # 保留 is this period's story; a school kept now but well below its base-year classes says when it shrank.
+    base_classes = per["site_id"].map(s[s["period"] == periods[0]].groupby("site_id")["classes_before"].sum())
+    below = (per["action"] == "keep") & (per["origin"] == "existing") & (base_classes > 0) & \
+        (per["classes_after"] < (1 - CUT_NOTE_SHARE) * base_classes)
+    if below.any():
+        per.loc[below, "reason_zh"] = [
+            f"{t}（比基准年 {b:.0f} 班少 {1 - a / b:.0%}：此前的规划期已缩减，本期不变）"
+            for t, a, b in zip(per.loc[below, "reason_zh"], per.loc[below, "classes_after"], base_classes[below])]
     per["kind_after_zh"] = [_kind_zh(k) for k in per["kind_after"].where(per["kind_after"] != "", per["kind"])]
     # A candidate site has no kind of its own: it is the kind of school it opens as.
     first_kind = per[per["kind_after"] != ""].sort_values("period").drop_duplicates("site_id")

@@ -72,6 +72,20 @@ def test_target_year_in_the_first_period_brings_the_school_down_at_once():
     assert res.sites[res.sites["site_id"] == "S0"]["pupils"].tolist() == [2000.0] * 3
 
 
+def test_a_school_kept_after_a_big_cut_says_when_it_shrank():
+    """Cap 1,500 reached in 2025 (60 → 34 classes, −43%): 缩减 in 2025, then 保留 whose sentence says the
+    school is far below its base-year classes because of the earlier cut."""
+    policy = PolicyConfig(oversize_target_year=2025, school_size_cap={"primary": 1500})
+    sd = big_school_stage(policy)
+    res = solve_layout([sd], policy, threads=1)
+    a = derive_actions(None, res.sites, res.assignments, [sd], policy, 2020)
+    a = a[a["school_id"] == "S0"].set_index("period")
+    assert a["action_zh"].tolist() == ["缩减", "保留", "保留"] and a["classes_after"].tolist() == [34, 34, 34]
+    assert "比基准年" not in a.loc[2025, "reason_zh"]
+    for p in (2030, 2035):
+        assert a.loc[p, "reason_zh"].endswith("（比基准年 60 班少 43%：此前的规划期已缩减，本期不变）")
+
+
 def test_target_year_by_stage():
     """A plan with different years per stage (江阳: “2023年消除普通高中大班额”): a stage not listed uses
     the last period; the report names each year."""
