@@ -100,7 +100,7 @@ def test_reassignment_cost_keeps_pupils_at_their_school():
     res = solve_layout([sd], policy, threads=1)
     assert _school_of_n0(res) == ["S0", "S0"]
     defaults = PolicyConfig(class_change_wan_yuan=0.0)
-    assert (defaults.reassign_per_pupil_wan_yuan, defaults.reassign_per_village_wan_yuan) == (2.0, 20.0)
+    assert (defaults.reassign_per_pupil_wan_yuan, defaults.reassign_per_village_wan_yuan) == (2.0, 100.0)
     assert _school_of_n0(solve_layout([_two_schools(0.004, 0.0)[0]], defaults, threads=1)) == ["S0", "S0"]
 
 
