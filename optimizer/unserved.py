@@ -135,6 +135,10 @@ def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_dat
     out["reason_zh"] = [
         f"{RULES[r][0]}（{rule}" + (f" = {val}{RULES[r][2]}" if val else "") + f"；在情景 {key} 中修改）"
         for r, rule, val, key in zip(out["reason"], out["rule"], out["rule_value"], out["scenario_key"])]
+    # With a minute limit the day trip is bound by distance or time: say so in the sentence too.
+    timed = (out["reason"] == "travel_limit") & out["stage"].map(lambda g: g in policy.max_travel_min).astype(bool)
+    out.loc[timed, "reason_zh"] = out.loc[timed, "reason_zh"].str.replace(
+        RULES["travel_limit"][0], "走读距离或用时内无学校且不能寄宿", n=1, regex=False)
     # A village beyond every kindergarten's day limit: "一村一幼" is the other remedy planners use.
     kg_far = (out["reason"] == "travel_limit") & (out["stage"] == "kindergarten") & (not policy.village_kindergarten)
     out.loc[kg_far, "reason_zh"] = out.loc[kg_far, "reason_zh"].str.rstrip("）") + \

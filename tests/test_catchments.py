@@ -309,3 +309,7 @@ def test_a_village_beyond_every_kindergarten_names_the_limit_and_one_village_one
     assert "village_kindergarten = true" in un["reason_zh"].iloc[0]
     un = diagnose_unserved(res.units, res.sites, [sd], policy.model_copy(update={"village_kindergarten": True}))
     assert "village_kindergarten" not in un["reason_zh"].iloc[0]
+    # With a minute limit (roads) the sentence names distance or time, and the value names both limits.
+    timed = policy.model_copy(update={"max_travel_min": {"kindergarten": 20.0}})
+    row = diagnose_unserved(res.units, res.sites, [sd], timed).iloc[0]
+    assert row["reason_zh"].startswith("走读距离或用时内无学校且不能寄宿") and "20 分钟" in row["rule_value"]
