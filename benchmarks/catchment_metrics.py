@@ -77,33 +77,45 @@ def transitions(assign: pd.DataFrame, open_sites: pd.DataFrame, base: pd.DataFra
     return t
 
 
-def cut_schools(sites: pd.DataFrame, actions: pd.DataFrame | None) -> pd.DataFrame:
-    """Existing schools still open with fewer than 70 % of their base-year classes in some period."""
+def cut_periods(sites: pd.DataFrame) -> pd.DataFrame:
+    """Per existing school × period, still open, more than CUT_SHARE below its base-year classes:
+    ``site_id, period, before, classes, cut``. ``sites`` has ``open`` as booleans."""
     ex = sites[sites["origin"] == "existing"]
     per = ex.groupby(["site_id", "period"]).agg(before=("classes_before", "sum"), classes=("classes", "sum"),
                                                 is_open=("open", "any")).reset_index()
     per = per[per["is_open"] & (per["before"] > 0)]
     per["cut"] = 1 - per["classes"] / per["before"]
-    hard = per[per["cut"] > CUT_SHARE].sort_values(["site_id", "period"])
-    worst = hard.sort_values("cut", ascending=False).drop_duplicates("site_id")
+    return per[per["cut"] > CUT_SHARE].sort_values(["site_id", "period"])
+
+
+def cut_schools(sites: pd.DataFrame, actions: pd.DataFrame | None) -> pd.DataFrame:
+    """Existing schools still open with fewer than 70 % of their base-year classes in some period."""
+    worst = cut_periods(sites).sort_values("cut", ascending=False).drop_duplicates("site_id")
     if actions is not None:
         labels = actions.groupby("school_id")["action_zh"].agg(lambda s: "→".join(s.astype(str)))
         worst = worst.assign(labels=worst["site_id"].map(labels).fillna(""))
     return worst.sort_values("cut", ascending=False).reset_index(drop=True)
 
 
-def measure(run: Path, min_share: float = 0.005, show: int = 10) -> dict:
+def run_figures(run: Path, min_share: float = 0.005) -> dict:
+    """What a run folder says about its catchments: ``sites`` (``open`` as booleans), ``actions``,
+    ``base`` (base-year flows or None), ``served`` and ``unserved`` pupils, and ``t`` (`transitions`)."""
     assign = _read(run, "assignments.csv")
     sites = _read(run, "layout_sites.csv")
+    sites = sites.assign(open=sites["open"].astype(str).isin(["True", "true", "1"]))
     unserved = _read(run, "unserved.csv")
-    actions = _read(run, "actions.csv")
     base = _read(run, "catchments_base.csv")
-    served = float(assign["pupils"].sum())
-    un = float(unserved["pupils"].sum()) if unserved is not None and len(unserved) else 0.0
-    open_sites = sites[sites["open"].astype(str).isin(["True", "true", "1"])]
-    t = transitions(assign, open_sites, base, min_share)
+    return {"sites": sites, "actions": _read(run, "actions.csv"), "base": base,
+            "served": float(assign["pupils"].sum()),
+            "unserved": float(unserved["pupils"].sum()) if unserved is not None and len(unserved) else 0.0,
+            "t": transitions(assign, sites[sites["open"]], base, min_share)}
+
+
+def measure(run: Path, min_share: float = 0.005, show: int = 10) -> dict:
+    fig = run_figures(run, min_share)
+    served, un, t, base = fig["served"], fig["unserved"], fig["t"], fig["base"]
     periods_only = t[~t["from_base"]]
-    cut = cut_schools(sites.assign(open=sites["open"].astype(str).isin(["True", "true", "1"])), actions)
+    cut = cut_schools(fig["sites"], fig["actions"])
     out = {"run": str(run), "unserved_pupils": un, "demand_pupils": served + un,
            "unserved_share": un / (served + un) if served + un else 0.0,
            "transitions_periods": len(periods_only), "away_periods": int(periods_only["away_from_open"].sum()),

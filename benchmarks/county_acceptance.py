@@ -34,46 +34,30 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from catchment_metrics import CUT_SHARE, _read, transitions  # noqa: E402
-
-
-def kept_but_cut(run: Path) -> int:
-    """Existing schools still open, > CUT_SHARE below their base-year classes in a period labelled 保留."""
-    sites = _read(run, "layout_sites.csv")
-    actions = _read(run, "actions.csv")
-    ex = sites[sites["origin"] == "existing"].assign(open=sites["open"].astype(str).isin(["True", "true", "1"]))
-    per = ex.groupby(["site_id", "period"]).agg(before=("classes_before", "sum"), classes=("classes", "sum"),
-                                                is_open=("open", "any")).reset_index()
-    per = per[per["is_open"] & (per["before"] > 0) & (1 - per["classes"] / per["before"] > CUT_SHARE)]
-    lab = actions.set_index(["school_id", "period"])["action_zh"]
-    labels = lab.reindex(pd.MultiIndex.from_frame(per[["site_id", "period"]])).to_numpy()
-    return int((labels == "保留").sum())
+from catchment_metrics import _read, cut_periods, run_figures  # noqa: E402
 
 
 def measure(run: Path) -> dict:
-    assign = _read(run, "assignments.csv")
-    sites = _read(run, "layout_sites.csv")
-    unserved = _read(run, "unserved.csv")
-    base = _read(run, "catchments_base.csv")
-    changes = _read(run, "catchment_changes.csv")
-    served = float(assign["pupils"].sum())
-    un = float(unserved["pupils"].sum()) if unserved is not None and len(unserved) else 0.0
-    open_sites = sites[sites["open"].astype(str).isin(["True", "true", "1"])]
-    t = transitions(assign, open_sites, base, 0.005)
+    fig = run_figures(run)
+    served, un, t = fig["served"], fig["unserved"], fig["t"]
     away = t[t["away_from_open"]]
     full = 0
+    changes = _read(run, "catchment_changes.csv")
     if changes is not None and len(changes):
         f = changes[changes["reason"] == "full"][["node_id", "stage", "period"]].drop_duplicates()
         full = len(away.merge(f, on=["node_id", "stage", "period"]))
+    # Existing schools still open, > CUT_SHARE below their base-year classes in a period labelled 保留.
+    cut = cut_periods(fig["sites"])
+    labels = fig["actions"].set_index(["school_id", "period"])["action_zh"]
+    kept = labels.reindex(pd.MultiIndex.from_frame(cut[["site_id", "period"]])).to_numpy() == "保留"
     plan_rows = sum(len(pd.read_csv(p, encoding="utf-8-sig")) for p in run.glob("plan_check*.csv"))
     return {"unserved_%": 100 * un / (served + un) if served + un else 0.0,
             "moves_%": 100 * len(away) / max(1, len(t)),
             "moves_not_full_%": 100 * (len(away) - full) / max(1, len(t)),
-            "transitions": len(t), "kept_but_cut": kept_but_cut(run), "plan_check_rows": plan_rows}
+            "transitions": len(t), "kept_but_cut": int(kept.sum()), "plan_check_rows": plan_rows}
 
 
 def run_one(scenario: Path, out: Path) -> dict:
@@ -116,5 +100,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    np.seterr(all="ignore")
     main()
