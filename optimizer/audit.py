@@ -82,23 +82,21 @@ def audit_assignments(assignments: pd.DataFrame, rules: AuditRules) -> pd.DataFr
     A trip flagged ``status_quo_far`` is where the village's pupils go today (现状远距离就读, within
     ``base_reach_km``): keeping it is no violation; the run summary counts those pupils apart."""
     a = assignments[assignments["pupils"] > 0]
-    limit = a["stage"].map(rules.travel_limit_km).astype(float)
     parts = []
     today = a["status_quo_far"].astype(bool) if "status_quo_far" in a else pd.Series(False, index=a.index)
-    far = a[(a["distance_km"] > limit + 1e-9) & ~a["boarding"].astype(bool) & ~today]
-    if len(far):
-        lim = limit[far.index]
-        msg = [f"{STAGE_ZH.get(s, s)}：{n} 到 {sc} {d:.1f} km，超过走读上限 {L:g} km 且未寄宿"
-               for s, n, sc, d, L in zip(far["stage"], far["node_id"], far["school_id"], far["distance_km"], lim)]
-        parts.append(_rows(far, "travel_limit", far["distance_km"], lim, msg, node="node_id", school="school_id"))
+    day = ~a["boarding"].astype(bool) & ~today
+    # A day trip beyond a per-stage limit: distance always, minutes where the run is on roads.
+    checks = [("travel_limit", "distance_km", rules.travel_limit_km, "走读上限", "{:.1f} km", "{:g} km 且")]
     if rules.max_travel_min and "travel_min" in a:
-        lim_min = a["stage"].map(rules.max_travel_min).astype(float)
-        slow = a[(a["travel_min"] > lim_min + 1e-9) & ~a["boarding"].astype(bool) & ~today]
-        if len(slow):
-            lm = lim_min[slow.index]
-            msg = [f"{STAGE_ZH.get(s, s)}：{n} 到 {sc} {m:.0f} 分钟，超过走读用时上限 {L:g} 分钟且未寄宿"
-                   for s, n, sc, m, L in zip(slow["stage"], slow["node_id"], slow["school_id"], slow["travel_min"], lm)]
-            parts.append(_rows(slow, "travel_time_limit", slow["travel_min"], lm, msg, node="node_id", school="school_id"))
+        checks.append(("travel_time_limit", "travel_min", rules.max_travel_min, "走读用时上限", "{:.0f} 分钟", "{:g} 分钟且"))
+    for rule, col, limits, name, value_fmt, limit_fmt in checks:
+        limit = a["stage"].map(limits).astype(float)
+        over = a[(a[col] > limit + 1e-9) & day]
+        if len(over):
+            lim = limit[over.index]
+            msg = [f"{STAGE_ZH.get(s, s)}：{n} 到 {sc} {value_fmt.format(v)}，超过{name} {limit_fmt.format(L)}未寄宿"
+                   for s, n, sc, v, L in zip(over["stage"], over["node_id"], over["school_id"], over[col], lim)]
+            parts.append(_rows(over, rule, over[col], lim, msg, node="node_id", school="school_id"))
     board = a[a["boarding"].astype(bool) & ~a["stage"].isin(rules.boarding_stages)]
     if len(board):
         msg = [f"{STAGE_ZH.get(s, s)}不允许寄宿：{n} → {sc}" for s, n, sc in
