@@ -53,19 +53,12 @@ def read_boundary(path, label: str, crs: str | CRS):
         geom = shapely.union_all([g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")])
     if geom.is_empty or geom.area == 0:
         raise InputError(Problem(file=label, field="geometry", expected="面积大于零的面", found="无效几何"))
-    if not crsmod.is_geographic(crs):
-        x0, y0, x1, y1 = geom.bounds
-        if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
-            raise InputError(Problem(file=label, field="crs", expected="与边界坐标一致的坐标系",
-                                     found=f"坐标像经纬度（{x0:.2f}…{x1:.2f}, {y0:.2f}…{y1:.2f}），但坐标系是投影坐标（米）",
-                                     hint="请核对 region.toml 中的 crs（或 boundary_crs），经纬度请写 \"EPSG:4326\"。"))
+    problem = crsmod.degrees_under_projected_crs(geom.bounds, crs, label, "边界", "crs（或 boundary_crs）")
+    if problem:
+        raise InputError(problem)
 
     # GDAL reports GeoJSON as EPSG:4326 whatever its coordinates are; region.toml says what they are.
-    def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = crsmod.to_wgs84(coords[:, 0], coords[:, 1], crs)
-        return np.column_stack([lon, lat])
-
-    geom = shapely.transform(geom, convert)
+    geom = crsmod.geometry_to_wgs84(geom, crs)
     lon_min, lat_min, lon_max, lat_max = geom.bounds
     if not (-180 <= lon_min <= lon_max <= 180 and -90 <= lat_min <= lat_max <= 90):
         raise InputError(Problem(file=label, field="crs", expected="与边界坐标一致的坐标系",

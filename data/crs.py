@@ -46,6 +46,31 @@ def is_geographic(crs: str | CRS) -> bool:
     return isinstance(crs, str) or crs.is_geographic
 
 
+def degrees_under_projected_crs(bounds, crs: str | CRS, label: str, what: str, key: str):
+    """A `Problem` when a layer's coordinates ``bounds`` (x0, y0, x1, y1) look like longitude/latitude
+    although ``crs`` is projected (metres), else None; ``what`` names the layer (边界, 道路), ``key`` the
+    region.toml key to check (e.g. ``crs（或 boundary_crs）``)."""
+    from xuewei.errors import Problem
+
+    x0, y0, x1, y1 = bounds
+    if is_geographic(crs) or not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        return None
+    return Problem(file=label, field="crs", expected=f"与{what}坐标一致的坐标系",
+                   found=f"坐标像经纬度（{x0:.2f}…{x1:.2f}, {y0:.2f}…{y1:.2f}），但坐标系是投影坐标（米）",
+                   hint=f"请核对 region.toml 中的 {key}，经纬度请写 \"EPSG:4326\"。")
+
+
+def geometry_to_wgs84(geometry, crs: str | CRS):
+    """Shapely geometry (or array of them) in ``crs`` → WGS-84 longitude/latitude [degrees]."""
+    import shapely
+
+    def convert(coords: np.ndarray) -> np.ndarray:
+        lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs)
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geometry, convert)
+
+
 def utm_crs(lon_deg: float, lat_deg: float) -> CRS:
     """The WGS-84 UTM zone containing a point: the metric CRS used for distances."""
     zone = int((lon_deg + 180.0) // 6.0) + 1

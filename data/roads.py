@@ -147,20 +147,15 @@ def read_roads(path, label: str, crs: str | CRS):
         raise InputError(problems)
     geoms = geom.to_numpy()
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
-    if not crsmod.is_geographic(crs) and -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:
-        raise InputError(Problem(file=label, field="crs", expected="与道路坐标一致的坐标系",
-                                 found=f"坐标像经纬度（{x0:.2f}…{x1:.2f}, {y0:.2f}…{y1:.2f}），但坐标系是投影坐标（米）",
-                                 hint="请核对 region.toml 中的 roads_crs（缺省同 crs），经纬度请写 \"EPSG:4326\"。"))
+    problem = crsmod.degrees_under_projected_crs((x0, y0, x1, y1), crs, label, "道路", "roads_crs（缺省同 crs）")
+    if problem:
+        raise InputError(problem)
     if crsmod.is_geographic(crs) and not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InputError(Problem(file=label, field="crs", expected="经纬度坐标（−180…180, −90…90）",
                                  found=f"坐标范围 {x0:.0f}…{x1:.0f}, {y0:.0f}…{y1:.0f}",
                                  hint="坐标像投影坐标（米）：请在 region.toml 中写 roads_crs（如 \"EPSG:4547\"）。"))
 
-    def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = crsmod.to_wgs84(coords[:, 0], coords[:, 1], crs)
-        return np.column_stack([lon, lat])
-
     out = gpd.GeoDataFrame({"row": np.arange(n) + 2, "road_class": codes, "speed_kmh": speed},
-                           geometry=shapely.transform(geoms, convert), crs=crsmod.WGS84)
+                           geometry=crsmod.geometry_to_wgs84(geoms, crs), crs=crsmod.WGS84)
     out = out.explode(index_parts=False).reset_index(drop=True)
     return out[~out.geometry.is_empty & (shapely.get_num_coordinates(out.geometry.to_numpy()) >= 2)].reset_index(drop=True)
