@@ -17,6 +17,7 @@ nyc_districts         New York City, 32 community school districts, K–12, 2013
 nyc_schools_manhattan New York City, 291 schools of districts 1–6, K–12, 2013–2020 (late  no
                       starting schools and grades)
 au_states             Australia, 8 states/territories, students by age 5–17, 2006–2020    no
+sg_primary            Singapore, primary schools (one area), P1–P6 by age, 1984–2016      yes / no
 ====================  ==================================================================  =========
 """
 
@@ -57,6 +58,9 @@ SERIES: dict[str, tuple[Path, Path | None, str, int, int]] = {
     "nyc_districts": (REAL / "nyc_districts" / "enrollment_district.csv", None, "2014:2019", 5, 6),
     "nyc_schools_manhattan": (REAL / "nyc_districts" / "enrollment_school_manhattan.csv", None, "2014:2019", 5, 6),
     "au_states": (REAL / "au_states" / "enrollment.csv", None, "2008:2019", 5, 6),
+    # grade 1 = P1, entered in the year a child turns 7: births of t − 7 (entry age 7)
+    "sg_primary+births": (REAL / "sg_primary" / "enrollment.csv", REAL / "sg_primary" / "births.csv", "1986:2015", 5, 7),
+    "sg_primary": (REAL / "sg_primary" / "enrollment.csv", None, "1986:2015", 5, 7),
 }
 METHOD_ZH = {"model": "模型", "persistence": "持续法", "trend": "线性趋势"}
 
