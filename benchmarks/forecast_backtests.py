@@ -1,9 +1,11 @@
 """Rolling-origin backtests of the enrolment forecaster on every real series we have.
 
-Run: ``nice python benchmarks/forecast_backtests.py [--only NAME,NAME] [--out benchmarks/results]``.
+Run: ``nice python benchmarks/forecast_backtests.py [--only NAME,NAME] [--out benchmarks/results] [--by-origin]``.
 Writes ``forecast_backtests.md`` (the tables quoted in docs/forecast.md §3) and
 ``forecast_backtests.csv`` (one row per series × level × method × horizon). Each series is run
 exactly as ``xuewei backtest`` runs it (rolling origins, years ≤ origin only, break years auto).
+``--by-origin`` also prints, per series, each origin's total MAPE averaged over its scored horizons
+and the combination used there (to see which origins make a series fail); it writes nothing.
 
 Series (see each folder's PROVENANCE.md; ECASD lives in the shared real-data folder):
 
@@ -17,6 +19,7 @@ nyc_districts         New York City, 32 community school districts, K–12, 2013
 nyc_schools_manhattan New York City, 291 schools of districts 1–6, K–12, 2013–2020 (late  no
                       starting schools and grades)
 au_states             Australia, 8 states/territories, students by age 5–17, 2006–2020    no
+sg_primary            Singapore, primary schools (one area), P1–P6 by age, 1984–2016      yes / no
 ====================  ==================================================================  =========
 """
 
@@ -57,19 +60,39 @@ SERIES: dict[str, tuple[Path, Path | None, str, int, int]] = {
     "nyc_districts": (REAL / "nyc_districts" / "enrollment_district.csv", None, "2014:2019", 5, 6),
     "nyc_schools_manhattan": (REAL / "nyc_districts" / "enrollment_school_manhattan.csv", None, "2014:2019", 5, 6),
     "au_states": (REAL / "au_states" / "enrollment.csv", None, "2008:2019", 5, 6),
+    # grade 1 = P1, entered in the year a child turns 7: births of t − 7 (entry age 7)
+    "sg_primary+births": (REAL / "sg_primary" / "enrollment.csv", REAL / "sg_primary" / "births.csv", "1986:2015", 5, 7),
+    "sg_primary": (REAL / "sg_primary" / "enrollment.csv", None, "1986:2015", 5, 7),
 }
 METHOD_ZH = {"model": "模型", "persistence": "持续法", "trend": "线性趋势"}
 
 
-def run_one(name: str) -> tuple[pd.DataFrame, float]:
-    """Backtest summary of one series as tidy rows, and the seconds it took."""
+def _backtest(name: str):
     e_path, b_path, origins, horizon, entry_age = SERIES[name]
-    start = time.perf_counter()
     enrollment = read_enrollment(e_path)
     births = read_births(b_path) if b_path else None
     hist = build_history(enrollment, births, entry_age, detect_break_years(enrollment))
     a, b = (int(v) for v in origins.split(":"))
-    summary = run_backtest(hist, list(range(a, b + 1)), horizon).summary()
+    return run_backtest(hist, list(range(a, b + 1)), horizon)
+
+
+def by_origin(name: str) -> pd.DataFrame:
+    """Per origin: total APE of each method averaged over the scored horizons [%], and the combination."""
+    result = _backtest(name)
+    cases = result.cases[result.cases["level"] == "total"]
+    ape = (cases["forecast"] - cases["actual"]).abs() / cases["actual"] * 100
+    wide = cases.assign(ape=ape).pivot_table(index="origin", columns="method", values="ape", aggfunc="mean")
+    out = pd.DataFrame({"起点": wide.index, "模型 APE%": wide["model"].round(2).to_numpy(),
+                        "持续法 APE%": wide["persistence"].round(2).to_numpy(),
+                        "线性趋势 APE%": wide["trend"].round(2).to_numpy()})
+    out["组合"] = [result.choices.get(int(o), "") for o in wide.index]
+    return out
+
+
+def run_one(name: str) -> tuple[pd.DataFrame, float]:
+    """Backtest summary of one series as tidy rows, and the seconds it took."""
+    start = time.perf_counter()
+    summary = _backtest(name).summary()
     rows = []
     for level, blocks in (("area", summary), ("total", summary["total"])):
         for method in ("model", "persistence", "trend"):
@@ -101,6 +124,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", help="comma-separated series names")
     p.add_argument("--out", default=str(HERE / "results"))
+    p.add_argument("--by-origin", action="store_true", help="print each origin's errors instead of the tables")
     args = p.parse_args(argv)
     names = args.only.split(",") if args.only else list(SERIES)
     out = Path(args.out)
@@ -112,6 +136,10 @@ def main(argv=None) -> int:
         print(f"跳过 {name}：缺少 {SERIES[name][0]}（见 benchmarks/realdata/README.md：按 PROVENANCE.md 取得并换算）",
               file=sys.stderr)
     names = [n for n in names if n not in missing]
+    if args.by_origin:
+        for name in names:
+            print(f"## {name}（各起点：合计 APE 在已评分年限上的平均）\n\n{markdown(by_origin(name))}\n", flush=True)
+        return 0
     for name in names:
         rows, secs = run_one(name)
         all_rows.append(rows)

@@ -13,7 +13,8 @@ Run (every series; each ``--git`` names one snapshot)::
         --git demdata=/work/.mirror/StatisticsNZ+demdata/repo \\
         --git conmat=/work/.mirror/idem-lab+conmat/repo \\
         --git casa=/work/.mirror/canaccc-cccz+CASA0003-CW2/repo \\
-        --git nycschools=/work/.mirror/adelphi-ed-tech+nycschools/repo
+        --git nycschools=/work/.mirror/adelphi-ed-tech+nycschools/repo \\
+        --git pds=/work/.mirror/woojiahao+pds-analysis/repo
 
 or one series: ``convert.py nz_regions --git demdata=...``. Output goes to ``benchmarks/realdata/<series>/``
 (``--out DIR`` writes ``DIR/<series>/`` instead). Needs the ``bench`` extra (xlrd for the New Zealand
@@ -60,13 +61,18 @@ SOURCES: dict[str, Source] = {
                        "2013_-_2018_Demographic_Snapshot_School.csv"),
     "nyc_2016": Source("adelphi-ed-tech/nycschools", "aa50425dadafc3fe12efe134723b69347d3f42f0",
                        "src/nycschools/school-demographics.csv"),
+    "sg_primary": Source("woojiahao/pds-analysis", "d84c8353b7f7323d673c530e0d414d87f80d5384",
+                         "data/primary-enrolment-by-age.csv"),
+    "sg_births": Source("woojiahao/pds-analysis", "d84c8353b7f7323d673c530e0d414d87f80d5384",
+                        "data/live-births.csv"),
 }
 #: short names of the snapshots for ``--git NAME=DIR`` → repository
 SNAPSHOTS = {"demdata": "StatisticsNZ/demdata", "conmat": "idem-lab/conmat",
-             "casa": "canaccc-cccz/CASA0003-CW2", "nycschools": "adelphi-ed-tech/nycschools"}
+             "casa": "canaccc-cccz/CASA0003-CW2", "nycschools": "adelphi-ed-tech/nycschools",
+             "pds": "woojiahao/pds-analysis"}
 #: series → the source keys it needs
 SERIES = {"nz_regions": ("nz_roll", "nz_births"), "au_states": ("au_students",),
-          "nyc_districts": ("nyc_2013", "nyc_2016")}
+          "nyc_districts": ("nyc_2013", "nyc_2016"), "sg_primary": ("sg_primary", "sg_births")}
 
 FIRST_AGE, LAST_AGE = 5, 17  #: ages kept for the by-age series (grade = age − 5) [岁]
 
@@ -252,7 +258,41 @@ def convert_nyc(reader: Reader, out: Path) -> None:
               out / "nyc_districts" / "enrollment_school_manhattan.csv")
 
 
-CONVERTERS = {"nz_regions": convert_nz, "au_states": convert_au, "nyc_districts": convert_nyc}
+# --- Singapore ---------------------------------------------------------------------------------
+
+#: age group of the enrolment table → primary level (P1 = grade 1): a child enters P1 in January of
+#: the year it turns 7, so "UNDER 7 YRS" is P1 (born 7 years before) and "11 YRS" is P6
+SG_AGE_GRADE = {"UNDER 7 YRS": 1, "7 YRS": 2, "8 YRS": 3, "9 YRS": 4, "10 YRS": 5, "11 YRS": 6}
+SG_DROP = {"12 YRS", "13 YRS", "14 YRS & OVER"}  #: over-age pupils (repeaters, extended course) [ages]
+SG_AREA = "Singapore"
+
+
+def sg_primary(data: bytes) -> pd.DataFrame:
+    """Primary-school enrolment, both sexes ("MF"), by age group → grade 1–6, one area."""
+    df = pd.read_csv(io.BytesIO(data), dtype=str)
+    df = df[df["sex"] == "MF"]
+    unknown = sorted(set(df["age"]) - set(SG_AGE_GRADE) - SG_DROP)
+    if unknown:
+        sys.exit(f"新加坡小学在校生：未知年龄组 {unknown}")
+    df = df[df["age"].isin(list(SG_AGE_GRADE))]
+    return pd.DataFrame({"area": SG_AREA, "year": df["year"].astype(int), "grade": df["age"].map(SG_AGE_GRADE),
+                         "pupils": pd.to_numeric(df["enrolment_primary"], errors="raise")})
+
+
+def sg_births(data: bytes) -> pd.DataFrame:
+    """Total live births (residents and non-residents) by calendar year, one area."""
+    df = pd.read_csv(io.BytesIO(data), dtype=str)
+    df = df[df["level_1"] == "Total Live-births"]
+    return pd.DataFrame({"area": SG_AREA, "year": df["year"].astype(int),
+                         "births": pd.to_numeric(df["value"], errors="raise")})
+
+
+def convert_sg(reader: Reader, out: Path) -> None:
+    write_csv(sg_primary(reader.read("sg_primary")), out / "sg_primary" / "enrollment.csv")
+    write_csv(sg_births(reader.read("sg_births")), out / "sg_primary" / "births.csv")
+
+
+CONVERTERS = {"nz_regions": convert_nz, "au_states": convert_au, "nyc_districts": convert_nyc, "sg_primary": convert_sg}
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, Path]:
