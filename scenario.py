@@ -61,6 +61,10 @@ class SolverOptions(_Strict):
         default=0, ge=0, le=20,
         description="求解前对初始解做局部搜索的轮数（每轮把每所学校与共享村最多的几所学校一起重新优化：改划片、互换、撤并、"
                     "开办）；0 为不做。确定性：同一模型总得到同一结果")
+    polish_nodes: int = Field(
+        default=20, ge=0, le=1_000_000,
+        description="可复现模式下，某模型求解后间隙仍大于 gap_rel 时，把各校各期“开办与否”固定为该答案，在剩下的划片、班数、"
+                    "床位问题上再解一次（至多这么多个分支节点），取较省的答案；间隙仍对整个模型的下界计算。0 为不做。确定性")
     workers: int | None = Field(
         default=None, ge=1, le=64,
         description="同时求解的模型数（进程数）：各学段、各独立片区是互不相关的模型；缺省为 CPU 核数（最多 8），1 为逐个求解")

@@ -123,7 +123,7 @@ def root_bound(grp, policy, budget, solver: str, time_limit_s: float) -> dict:
 def measure(name: str, data: Path, root: bool, workers: int | None, solver: str | None,
             settings: dict | None = None) -> list[dict]:
     """Per-model rows of one region with the scenario's solver settings (``settings`` overrides
-    ``max_nodes``, ``local_search``, ``reproducible``, ``time_limit_s``)."""
+    ``max_nodes``, ``local_search``, ``polish_nodes``, ``reproducible``, ``time_limit_s``)."""
     from xuewei.optimizer.layout import _split_budget, solve_layout
 
     sc, policy, stages, prep_s = prepare(scenario_path(name, data))
@@ -135,7 +135,8 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
     layout = solve_layout(stages, policy, solver=solver or opts.name, time_limit_s=opts.time_limit_s,
                           gap_rel=opts.gap_rel, threads=opts.threads,
                           max_nodes=opts.max_nodes if reproducible else None,
-                          workers=workers or opts.worker_count(), improve_sweeps=opts.local_search)
+                          workers=workers or opts.worker_count(), improve_sweeps=opts.local_search,
+                          polish_nodes=opts.polish_nodes)
     solve_wall = time.perf_counter() - t0
     summary = layout.summary.set_index("model")
     rows = []
@@ -147,11 +148,12 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
                "objective": s["objective_wan_yuan"], "bound": s["bound_wan_yuan"], "gap": s["gap"],
                "solve_s": s["solve_seconds"], "build_s": s["build_seconds"],
                "greedy": s.get("greedy_wan_yuan"), "improved": s.get("improved_wan_yuan"),
-               "improve_s": s.get("improve_seconds"),
+               "improve_s": s.get("improve_seconds"), "solver_answer": s.get("solver_answer_wan_yuan"),
+               "polish_s": s.get("polish_seconds"),
                "lp_bound": lp_bound([sd], policy, b) if len(sd.pair_node) >= 20 else np.nan,
                "prep_s": prep_s, "solve_wall_s": solve_wall, "workers": workers or opts.worker_count(),
                "max_nodes": opts.max_nodes if reproducible else None, "solver": solver or opts.name,
-               "local_search": opts.local_search}
+               "local_search": opts.local_search, "polish_nodes": opts.polish_nodes}
         if root and len(sd.pair_node) >= BIG_MODEL_PAIRS:
             row.update(root_bound([sd], policy, b, solver or opts.name, opts.time_limit_s))
         rows.append(row)
@@ -292,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--update-best", action="store_true", help="把这次的目标值与下界也并入 layout_best.csv")
     p.add_argument("--max-nodes", type=int, help="覆盖情景的 solver.max_nodes")
     p.add_argument("--local-search", type=int, help="覆盖情景的 solver.local_search（轮数）")
+    p.add_argument("--polish-nodes", type=int, help="覆盖情景的 solver.polish_nodes（0 = 不固定开办决策再解）")
     p.add_argument("--mode", choices=["reproducible", "time"], help="覆盖情景的 solver.reproducible")
     p.add_argument("--time-limit", type=float, help="覆盖情景的 solver.time_limit_s")
     p.add_argument("--strengthen", help="加强约束：pairs,limits,floors 的子集或 none（缺省为产品的缺省）")
@@ -313,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
 
         os.environ["XUEWEI_HEURISTIC_EFFORT"] = a.heuristic_effort
     settings = {k: v for k, v in (("max_nodes", a.max_nodes), ("local_search", a.local_search),
-                                  ("time_limit_s", a.time_limit)) if v is not None}
+                                  ("polish_nodes", a.polish_nodes), ("time_limit_s", a.time_limit)) if v is not None}
     if a.mode:
         settings["reproducible"] = a.mode == "reproducible"
     with tempfile.TemporaryDirectory() as tmp:

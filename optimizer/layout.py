@@ -32,7 +32,7 @@ the yearly travel cost per pupil for day pairs or the boarding cost for boarding
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 
 import numpy as np
@@ -583,6 +583,26 @@ class GroupModel:
     groups: list = field(default_factory=list)  # the StageData of each stage in the model
 
 
+@dataclass(frozen=True)
+class Search:
+    """How hard each model is searched beyond the solver's own stop (both deterministic).
+
+    Attributes
+    ----------
+    improve_sweeps : int
+        Sweeps of local search on the greedy start before the solver (`xuewei.optimizer.improve`);
+        0 = none.
+    polish_nodes : int
+        Reproducible mode only: when the solver stops with a gap above the target, the model is
+        solved once more with every school's open/closed decision (``o``, all periods) fixed at the
+        answer's, from that answer, for at most this many branch-and-bound nodes; the cheaper answer
+        is kept, and the gap is stated against the whole model's bound. 0 = no polish.
+    """
+
+    improve_sweeps: int = 0
+    polish_nodes: int = 0
+
+
 def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible: bool = True,
                 time_limit_s: float = 600.0) -> GroupModel:
     """Build one independent model (one stage, or all stages under a shared budget) with its start."""
@@ -613,9 +633,10 @@ def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible
 
 
 def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
-                 gap_rel: float, threads: int, max_nodes: int | None = None, improve_sweeps: int = 0):
+                 gap_rel: float, threads: int, max_nodes: int | None = None, search: Search = Search()):
     """Build and solve one independent model (one stage, or all stages under a shared budget): greedy
-    start, local search on it (`xuewei.optimizer.improve`, ``improve_sweeps`` sweeps), then the solver."""
+    start, local search on it (`xuewei.optimizer.improve`, ``search.improve_sweeps`` sweeps), the
+    solver, then in reproducible mode the polish with the openings fixed (`_polish`)."""
     name = group_name(grp)
     t0 = time.perf_counter()
     gm = build_group(grp, policy, budget, max_nodes is not None, time_limit_s)
@@ -625,13 +646,14 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     offset = float(expr.constant)  # the solver sees no constant term; add it back
     greedy_cost = float(sum(st["cost"] for st in starts))
     improved_cost, improve_s, clock = greedy_cost, 0.0, False
-    if improve_sweeps and sum(len(sd.pair_node) for sd in grp) >= IMPROVE_MIN_PAIRS:
+    pairs = sum(len(sd.pair_node) for sd in grp)
+    if search.improve_sweeps and pairs >= IMPROVE_MIN_PAIRS:
         from xuewei.optimizer.improve import improve
 
         # Reproducible mode: sweeps and node limits only (the clock is a safety net at the whole
         # model's limit); time mode: the search may use 40% of the model's time.
         share = 1.0 if max_nodes is not None else 0.4
-        start, rep = improve(gm, start, max_sweeps=improve_sweeps, deadline=time.perf_counter() + share * time_limit_s)
+        start, rep = improve(gm, start, max_sweeps=search.improve_sweeps, deadline=time.perf_counter() + share * time_limit_s)
         improved_cost, improve_s, clock = rep.after + offset, rep.seconds, rep.clock_stopped
     try:
         report: SolveReport = solve_problem(prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel,
@@ -646,6 +668,11 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
         for var, value in start.items():
             var.varValue = value
         report = SolveReport("heuristic", improved_cost - offset, None, None, solver, None, time_limit_s)
+    root_cost = None if report.objective is None else report.objective + offset
+    polish_s = 0.0
+    if (max_nodes is not None and search.polish_nodes and pairs >= IMPROVE_MIN_PAIRS
+            and report.gap is not None and report.gap > gap_rel):
+        report, polish_s = _polish(gm, report, solver, time_limit_s, gap_rel, search.polish_nodes)
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
@@ -653,9 +680,46 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
                "stop": "time_limit" if clock and max_nodes is not None else report.stop, "nodes": report.nodes,
                "greedy_wan_yuan": greedy_cost,
                "improved_wan_yuan": improved_cost, "improve_seconds": improve_s,
+               "solver_answer_wan_yuan": root_cost, "polish_seconds": polish_s,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
+
+
+def _polish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: float, gap_rel: float,
+            nodes: int) -> tuple[SolveReport, float]:
+    """Re-solve ``gm`` with every ``o`` (school open in a period) fixed at the current answer, from
+    that answer, for at most ``nodes`` nodes; keep the cheaper answer. Returns the report (objective
+    and gap updated; status, bound and stop of the whole model's run kept) and the seconds spent.
+
+    Fixing the openings leaves a much smaller problem (which villages go where, how many classes,
+    beds) whose own root cuts and heuristics often find a cheaper answer than the whole model's root
+    (docs/performance.md, section 4). The bound stays the whole model's: the fixed problem's bound
+    holds only for these openings.
+    """
+    t0 = time.perf_counter()
+    variables = gm.prob.variables()
+    answer = {var: var.varValue for var in variables}
+    opens = [var for v in gm.stage_vars for per_t in v.o for var in per_t]
+    saved = [(var.lowBound, var.upBound) for var in opens]
+    for var in opens:
+        var.lowBound = var.upBound = float(round(var.varValue or 0.0))
+    try:
+        fixed = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
+                              start=answer, max_nodes=nodes)
+    except SolveError:
+        fixed = None
+    finally:
+        for var, (lo, up) in zip(opens, saved):
+            var.lowBound, var.upBound = lo, up
+    if fixed is None or fixed.objective is None or fixed.objective >= report.objective - 1e-6 * abs(report.objective):
+        for var, value in answer.items():  # keep the first answer
+            var.varValue = value
+        return report, time.perf_counter() - t0
+    gap = None if report.bound is None else max(0.0, (fixed.objective - report.bound) / max(abs(fixed.objective), 1e-10))
+    stop = "time_limit" if fixed.stop == "time_limit" else report.stop
+    return replace(report, objective=fixed.objective, gap=gap, stop=stop,
+                   seconds=report.seconds + fixed.seconds), time.perf_counter() - t0
 
 
 def group_name(grp: list[StageData]) -> str:
@@ -677,14 +741,15 @@ def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[fl
 
 
 PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved one by one (a process start costs ~2 s)
-IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search (the solver alone proves them optimal)
+IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search and the polish (the solver alone proves them optimal)
+POLISH_NODES = 20  #: default node limit of the polish with openings fixed (`Search.polish_nodes`; 10–100 gave the same answers, docs/performance.md §4)
 
 
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
                  min_parallel_pairs: int | None = None, dask_client=None, on_model=None,
-                 improve_sweeps: int = 0) -> LayoutResult:
+                 improve_sweeps: int = 0, polish_nodes: int = POLISH_NODES) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -730,14 +795,15 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         if progress:
             progress("本进程不能再启动子进程（守护进程）：各模型逐个求解")
     reproducible = max_nodes is not None
+    search = Search(improve_sweeps, polish_nodes)
     solve_threads = 1 if reproducible else max(1, threads // workers)
     results: dict[int, tuple] = {}
     if on_dask:
         results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
-                              max_nodes, progress, improve_sweeps, on_model)
+                              max_nodes, progress, search, on_model)
     elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
-                                  solve_threads, max_nodes, workers, progress, on_model, improve_sweeps)
+                                  solve_threads, max_nodes, workers, progress, on_model, search)
     else:
         deadline = time.perf_counter() + time_limit_s
         if progress and len(groups) > 1:
@@ -751,7 +817,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
             if progress and sizes[idx] >= 0.05 * sizes.sum():  # not one line for each of a city's 1,000 small parts
                 progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
             results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
-                                        solve_threads, max_nodes, improve_sweeps)
+                                        solve_threads, max_nodes, search)
             if on_model:
                 on_model(n + 1, len(groups), results[idx][1])
     site_t, asg_t, un_t, unit_t, summaries = [], [], [], [], []
@@ -769,7 +835,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
 
 
 def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
-                progress, improve_sweeps: int = 0, on_model=None) -> dict[int, tuple]:
+                progress, search: Search = Search(), on_model=None) -> dict[int, tuple]:
     """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
     time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
     the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
@@ -782,7 +848,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
         for idx in range(len(groups)):
             limit = float(time_limit_s) if max_nodes is not None else \
                 float(min(time_limit_s, max(5.0, slots * time_limit_s * sizes[idx] / total)))
-            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes, improve_sweeps)
+            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes, search)
         if progress:
             progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
         return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
@@ -790,7 +856,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
-                    workers, progress, on_model=None, improve_sweeps: int = 0) -> dict[int, tuple]:
+                    workers, progress, on_model=None, search: Search = Search()) -> dict[int, tuple]:
     """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
     next model when it is free). In the time-limited mode each model's limit is its share by size
     of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
@@ -825,7 +891,7 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
             else:
                 limit = float(min(time_limit_s, max(5.0, workers * time_limit_s * sizes[idx] / total)))
             pending[int(idx)] = pool.submit(_solve_group, groups[idx], policy, budgets[idx], solver, limit,
-                                            gap_rel, threads, max_nodes, improve_sweeps)
+                                            gap_rel, threads, max_nodes, search)
         if progress:
             progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
         position = {fut: idx for idx, fut in pending.items()}

@@ -88,3 +88,31 @@ def test_reproducible_mode_fixes_the_heuristic_effort():
     gm = build_group([_villages()], PolicyConfig(), None)
     solve.solve_problem(gm.prob, threads=1, max_nodes=1)
     assert gm.prob.solverModel.getOptionValue("mip_heuristic_effort")[1] == solve.HEURISTIC_EFFORT == 0.05
+
+
+def test_polish_with_openings_fixed_finds_the_best_answer_for_them_and_restores_the_model():
+    from xuewei.optimizer.layout import _polish
+    from xuewei.optimizer.solve import SolveReport
+
+    sd, policy = _villages(), PolicyConfig()
+    optimum = solve_layout([sd], policy, threads=1, gap_rel=1e-9).summary["objective_wan_yuan"].iloc[0]
+    gm = build_group([sd], policy, None)  # holds the greedy start: every school open, poor catchments
+    opens = [var for per_t in gm.stage_vars[0].o for var in per_t]
+    bounds = [(var.lowBound, var.upBound) for var in opens]
+    assert all(var.varValue == 1 for var in opens)
+    greedy = pulp.value(gm.prob.objective)
+    bound = optimum - 10.0
+    report = SolveReport("feasible", greedy, bound, (greedy - bound) / greedy, "highs", None, 1.0, stop="node_limit")
+    polished, _ = _polish(gm, report, "highs", 60.0, 1e-9, nodes=1000)
+    # The optimum keeps all three schools open, so the fixed problem reaches it; the gap is against
+    # the bound given (the whole model's), and the values held by the variables are that answer.
+    assert greedy > optimum * 1.1
+    assert polished.objective == pytest.approx(optimum, rel=1e-7)
+    assert polished.gap == pytest.approx((optimum - bound) / optimum, rel=1e-6)
+    assert polished.bound == bound and polished.status == "feasible" and polished.stop == "node_limit"
+    assert pulp.value(gm.prob.objective) == pytest.approx(optimum, rel=1e-7)
+    assert [(var.lowBound, var.upBound) for var in opens] == bounds
+    # Polishing the answer again finds nothing cheaper: the report and the values stay as they are.
+    values = [var.varValue for var in gm.prob.variables()]
+    again, _ = _polish(gm, polished, "highs", 60.0, 1e-9, nodes=1000)
+    assert again == polished and [var.varValue for var in gm.prob.variables()] == values
