@@ -44,6 +44,13 @@ def test_report_sentences_give_the_total_gap():
     missing = _summary([990.0, np.nan, 100.0])
     assert "junior#1" in quality_sentence(missing) and "启发式" in quality_short(missing)
     assert pd.isna(stage_solver_summary(missing).set_index("stage").loc["junior", "bound"])
+    assert "polish" not in quality_sentence(s)
+
+
+def test_report_says_what_the_polish_with_openings_fixed_saved():
+    s = _summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=[1012.6, 300.0, 100.0])
+    text = quality_sentence(s)
+    assert "其中 1 个模型" in text and "又省 13 万元" in text and "solver.polish_nodes" in text
 
 
 def test_progress_tracks_the_worst_gap(capsys):
