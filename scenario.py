@@ -63,7 +63,7 @@ class SolverOptions(_Strict):
                     "开办）；0 为不做。确定性：同一模型总得到同一结果")
     polish_nodes: int = Field(
         default=20, ge=0, le=1_000_000,
-        description="可复现模式下，某模型求解后间隙仍大于 gap_rel 时，把各校各期“开办与否”固定为该答案，在剩下的划片、班数、"
+        description="可复现模式下，某模型求解后间隙仍大于 gap_rel 且大于 1% 时，把各校各期“开办与否”固定为该答案，在剩下的划片、班数、"
                     "床位问题上再解一次（至多这么多个分支节点），取较省的答案；间隙仍对整个模型的下界计算。0 为不做。确定性")
     workers: int | None = Field(
         default=None, ge=1, le=64,

@@ -593,7 +593,8 @@ class Search:
         Sweeps of local search on the greedy start before the solver (`xuewei.optimizer.improve`);
         0 = none.
     polish_nodes : int
-        Reproducible mode only: when the solver stops with a gap above the target, the model is
+        Reproducible mode only: when the solver stops with a gap above the target (and above
+        `POLISH_MIN_GAP`), the model is
         solved once more with every school's open/closed decision (``o``, all periods) fixed at the
         answer's, from that answer, for at most this many branch-and-bound nodes; the cheaper answer
         is kept, and the gap is stated against the whole model's bound. 0 = no polish.
@@ -671,7 +672,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     root_cost = None if report.objective is None else report.objective + offset
     polish_s = 0.0
     if (max_nodes is not None and search.polish_nodes and pairs >= IMPROVE_MIN_PAIRS
-            and report.gap is not None and report.gap > gap_rel):
+            and report.gap is not None and report.gap > max(gap_rel, POLISH_MIN_GAP)):
         report, polish_s = _polish(gm, report, solver, time_limit_s, gap_rel, search.polish_nodes)
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
     summary = {"model": name, "status": report.status,
@@ -718,8 +719,7 @@ def _polish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: floa
         return report, time.perf_counter() - t0
     gap = None if report.bound is None else max(0.0, (fixed.objective - report.bound) / max(abs(fixed.objective), 1e-10))
     stop = "time_limit" if fixed.stop == "time_limit" else report.stop
-    return replace(report, objective=fixed.objective, gap=gap, stop=stop,
-                   seconds=report.seconds + fixed.seconds), time.perf_counter() - t0
+    return replace(report, objective=fixed.objective, gap=gap, stop=stop), time.perf_counter() - t0
 
 
 def group_name(grp: list[StageData]) -> str:
@@ -742,6 +742,10 @@ def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[fl
 
 PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved one by one (a process start costs ~2 s)
 IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search and the polish (the solver alone proves them optimal)
+#: The polish runs only on models whose gap after the solver is above this (and above ``gap_rel``):
+#: on the benchmark regions, models between 0.5% and 1% gained at most 0.3 points for 4–30 s each,
+#: most nothing (docs/performance.md, section 4.7).
+POLISH_MIN_GAP = 0.01
 POLISH_NODES = 20  #: default node limit of the polish with openings fixed (`Search.polish_nodes`; 10–100 gave the same answers, docs/performance.md §4)
 
 
