@@ -746,7 +746,8 @@ IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search and the polish 
 #: on the benchmark regions, models between 0.5% and 1% gained at most 0.3 points for 4–30 s each,
 #: most nothing (docs/performance.md, section 4.7).
 POLISH_MIN_GAP = 0.01
-POLISH_NODES = 20  #: default node limit of the polish with openings fixed (`Search.polish_nodes`; 10–100 gave the same answers, docs/performance.md §4)
+POLISH_NODES = 1  #: default node limit of the polish with openings fixed (`Search.polish_nodes`): the answer comes from the fixed
+#: problem's root; 1 and 20 nodes gave the same answers on four models, 20 took 1.4–1.8× as long (docs/performance.md §4.7)
 
 
 def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "highs", time_limit_s: float = 60,
