@@ -244,12 +244,15 @@ def solver_quality_table(run) -> pd.DataFrame:
                                      "分支节点（个）"])
     stop = sv["stop"].fillna("").astype(str) if "stop" in sv else pd.Series("", index=sv.index)
     gap = pd.to_numeric(sv["gap"], errors="coerce")
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "模型": sv["model"].map(model_zh), "状态": [status_zh(a, b) for a, b in zip(sv["status"], stop)],
         "目标值（万元）": pd.to_numeric(sv["objective_wan_yuan"], errors="coerce").round(1),
         "已证明的下界（万元）": pd.to_numeric(sv["bound_wan_yuan"], errors="coerce").round(1),
         "间隙（%）": (100 * gap).round(2), "停止原因": stop.map(STOP_ZH).fillna(stop),
         "分支节点（个）": pd.to_numeric(sv["nodes"], errors="coerce") if "nodes" in sv else np.nan})
+    if "solver_answer_wan_yuan" in sv:  # before the polish with openings fixed (solver.polish_nodes)
+        table["固定开办决策再解前的目标值（万元）"] = pd.to_numeric(sv["solver_answer_wan_yuan"], errors="coerce").round(1)
+    return table
 
 
 def write_workbook(run, path: Path) -> Path:

@@ -78,3 +78,15 @@ def test_solve_layout_reports_each_model_as_it_is_solved():
     res = solve_layout(parts, PolicyConfig(), threads=1, max_nodes=1, on_model=lambda d, t, s: seen.append((d, t, s["model"])))
     assert [(d, t) for d, t, _ in seen] == [(1, 2), (2, 2)]
     assert sorted(m for _, _, m in seen) == sorted(res.summary["model"])
+
+
+def test_workbook_quality_table_shows_the_answer_before_the_polish():
+    from types import SimpleNamespace
+
+    from xuewei.reports.workbook import solver_quality_table
+
+    s = _summary([990.0, 300.0, 100.0]).assign(nodes=1, solver_answer_wan_yuan=[1012.6, 300.0, 100.0])
+    table = solver_quality_table(SimpleNamespace(solver=s))
+    assert list(table["固定开办决策再解前的目标值（万元）"]) == [1012.6, 300.0, 100.0]
+    assert list(table["目标值（万元）"]) == [1000.0, 300.0, 100.0]
+    assert "固定开办决策再解前的目标值（万元）" not in solver_quality_table(SimpleNamespace(solver=_summary([990.0, 300.0, 100.0])))
