@@ -44,7 +44,7 @@ from xuewei.optimizer.oversize import site_limits
 from xuewei.optimizer.policy import PolicyConfig
 from xuewei.procs import guard_worker
 from xuewei.errors import SolveError
-from xuewei.optimizer.solve import SolveReport, solve_problem
+from xuewei.optimizer.solve import SolveReport, _rel_gap, solve_problem
 from xuewei.optimizer.strengthen import strengthen_stage
 
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
@@ -594,10 +594,10 @@ class Search:
         0 = none.
     polish_nodes : int
         Reproducible mode only: when the solver stops with a gap above the target (and above
-        `POLISH_MIN_GAP`), the model is
-        solved once more with every school's open/closed decision (``o``, all periods) fixed at the
-        answer's, from that answer, for at most this many branch-and-bound nodes; the cheaper answer
-        is kept, and the gap is stated against the whole model's bound. 0 = no polish.
+        `POLISH_MIN_GAP`), the model is solved once more with every school's open/closed decision
+        (``o``, all periods) fixed at the answer's, from that answer, for at most this many
+        branch-and-bound nodes; the cheaper answer is kept, and the gap is stated against the whole
+        model's bound. 0 = no polish.
     """
 
     improve_sweeps: int = 0
@@ -717,7 +717,7 @@ def _polish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: floa
         for var, value in answer.items():  # keep the first answer
             var.varValue = value
         return report, time.perf_counter() - t0
-    gap = None if report.bound is None else max(0.0, (fixed.objective - report.bound) / max(abs(fixed.objective), 1e-10))
+    gap = _rel_gap(fixed.objective, report.bound)
     stop = "time_limit" if fixed.stop == "time_limit" else report.stop
     return replace(report, objective=fixed.objective, gap=gap, stop=stop), time.perf_counter() - t0
 

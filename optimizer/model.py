@@ -40,7 +40,7 @@ from xuewei.optimizer import start as start_mod
 from xuewei.optimizer.build import ModelArrays, build_problem
 from xuewei.optimizer.pairs import PairTable, euclidean_km, from_matrix
 from xuewei.optimizer.results import Solution, make_tables
-from xuewei.optimizer.solve import SolveReport, solve_problem
+from xuewei.optimizer.solve import SolveReport, _rel_gap, solve_problem
 
 #: Placeholder values under this are treated as zero.
 _EPS = 1e-6
@@ -48,11 +48,7 @@ _EPS = 1e-6
 
 def _repaired(report: SolveReport, bound: float | None) -> SolveReport:
     """Report of a repaired time-limited run: feasible, gap against the pruned model's bound."""
-    objective = report.objective
-    gap = None
-    if objective is not None and bound is not None:
-        gap = max(0.0, (objective - bound) / max(abs(objective), 1e-10))
-    return replace(report, status="feasible", bound=bound, gap=gap)
+    return replace(report, status="feasible", bound=bound, gap=_rel_gap(report.objective, bound))
 
 
 #: Optional option columns for modular capacity (e.g. classes of 45 places each).
