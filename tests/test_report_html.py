@@ -71,6 +71,7 @@ def test_opens_with_key_figures_and_one_solver_row_per_stage(tiny_run_dir, page)
     table = sec[:sec.index("</table>")]
     rows = re.findall(r"<tr><td>([^<]*)</td>", table)
     assert rows == [STAGE_ZH[s] for s in sorted(stages, key=list(STAGE_ZH).index)]  # in school order
+    assert "求解质量：全部模型的目标值合计" in sec  # the same sentence as report.md, after the table
 
 
 def test_map_data_agree_with_the_run_tables(tiny_run_dir, data):
