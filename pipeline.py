@@ -198,7 +198,8 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,
                           workers=scenario.solver.worker_count(), dask_client=dask_client, on_model=on_model,
                           improve_sweeps=scenario.solver.local_search,
-                          polish_nodes=scenario.solver.polish_nodes)
+                          polish_nodes=scenario.solver.polish_nodes,
+                          refine_sweeps=scenario.solver.refine_sweeps)
     t3 = time.perf_counter()
     say("核查与汇总")
     served_units = layout.units[layout.units["school_id"] != ""] if layout.units is not None else layout.assignments

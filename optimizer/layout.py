@@ -598,10 +598,16 @@ class Search:
         (``o``, all periods) fixed at the answer's, from that answer, for at most this many
         branch-and-bound nodes; the cheaper answer is kept, and the gap is stated against the whole
         model's bound. 0 = no polish.
+    refine_sweeps : int
+        Reproducible mode only: when the gap is still above the target (and above `POLISH_MIN_GAP`)
+        after the solver and the polish, sweeps of local search on that answer (`xuewei.optimizer.improve`,
+        neighbourhoods of `REFINE_NEIGHBOURS` schools, `REFINE_SUB_NODES` nodes each); it only keeps
+        improvements, and the gap is stated against the whole model's bound. 0 = none.
     """
 
     improve_sweeps: int = 0
     polish_nodes: int = 0
+    refine_sweeps: int = 0
 
 
 def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible: bool = True,
@@ -637,7 +643,8 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
                  gap_rel: float, threads: int, max_nodes: int | None = None, search: Search = Search()):
     """Build and solve one independent model (one stage, or all stages under a shared budget): greedy
     start, local search on it (`xuewei.optimizer.improve`, ``search.improve_sweeps`` sweeps), the
-    solver, then in reproducible mode the polish with the openings fixed (`_polish`)."""
+    solver, then in reproducible mode the polish with the openings fixed (`_polish`) and local search
+    on the answer (`_refine`)."""
     name = group_name(grp)
     t0 = time.perf_counter()
     gm = build_group(grp, policy, budget, max_nodes is not None, time_limit_s)
@@ -670,10 +677,15 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             var.varValue = value
         report = SolveReport("heuristic", improved_cost - offset, None, None, solver, None, time_limit_s)
     root_cost = None if report.objective is None else report.objective + offset
-    polish_s = 0.0
+    polish_s = refine_s = 0.0
     if (max_nodes is not None and search.polish_nodes and pairs >= IMPROVE_MIN_PAIRS
             and report.gap is not None and report.gap > max(gap_rel, POLISH_MIN_GAP)):
         report, polish_s = _polish(gm, report, solver, time_limit_s, gap_rel, search.polish_nodes)
+    polished_cost = None if report.objective is None else report.objective + offset
+    if (max_nodes is not None and search.refine_sweeps and pairs >= IMPROVE_MIN_PAIRS
+            and report.gap is not None and report.gap > max(gap_rel, POLISH_MIN_GAP)):
+        report, refine_s, refine_clock = _refine(gm, report, search.refine_sweeps, deadline=t0 + time_limit_s)
+        clock = clock or refine_clock
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
@@ -682,6 +694,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
                "greedy_wan_yuan": greedy_cost,
                "improved_wan_yuan": improved_cost, "improve_seconds": improve_s,
                "solver_answer_wan_yuan": root_cost, "polish_seconds": polish_s,
+               "polished_wan_yuan": polished_cost, "refine_seconds": refine_s,
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
@@ -722,6 +735,28 @@ def _polish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: floa
     return replace(report, objective=fixed.objective, gap=gap, stop=stop), time.perf_counter() - t0
 
 
+def _refine(gm: GroupModel, report: SolveReport, sweeps: int, deadline: float) -> tuple[SolveReport, float, bool]:
+    """Local search on the current answer of ``gm`` (`xuewei.optimizer.improve`): each school with
+    the `REFINE_NEIGHBOURS` schools that share most villages with it is re-optimised exactly
+    (openings, classes, catchments) with the rest fixed, `REFINE_SUB_NODES` nodes each, in a fixed
+    order. Only improvements are kept. Returns the report (objective and gap updated against the
+    whole model's bound), the seconds spent, and whether ``deadline`` (the model's safety limit)
+    stopped it — then the answer depends on the clock.
+    """
+    from xuewei.optimizer.improve import improve
+
+    t0 = time.perf_counter()
+    answer = {var: var.varValue for var in gm.prob.variables()}
+    out, rep = improve(gm, answer, max_sweeps=sweeps, neighbours=REFINE_NEIGHBOURS, sub_nodes=REFINE_SUB_NODES,
+                       deadline=deadline)
+    if rep.after >= report.objective - 1e-6 * max(1.0, abs(report.objective)):
+        return report, time.perf_counter() - t0, rep.clock_stopped
+    for var, value in out.items():
+        var.varValue = value
+    return (replace(report, objective=rep.after, gap=_rel_gap(rep.after, report.bound)), time.perf_counter() - t0,
+            rep.clock_stopped)
+
+
 def group_name(grp: list[StageData]) -> str:
     if len(grp) > 1 and len({sd.stage for sd in grp}) == 1 and all(sd.part for sd in grp):
         return f"{grp[0].stage}#{grp[0].part}-{grp[-1].part}"
@@ -746,6 +781,12 @@ IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search and the polish 
 #: on the benchmark regions, models between 0.5% and 1% gained at most 0.3 points for 4–30 s each,
 #: most nothing (docs/performance.md, section 4.7).
 POLISH_MIN_GAP = 0.01
+#: The refine search after the polish (`Search.refine_sweeps`): neighbourhood size and nodes per
+#: neighbourhood. 20 nodes gave the same answers as 200 (the neighbourhoods are solved at their root);
+#: 4 schools per neighbourhood were measured against 3 and 5 (docs/performance.md §4.8).
+REFINE_NEIGHBOURS = 4
+REFINE_SUB_NODES = 20
+REFINE_SWEEPS = 1  #: default sweeps of the refine search (`Search.refine_sweeps`)
 POLISH_NODES = 1  #: default node limit of the polish with openings fixed (`Search.polish_nodes`): the answer comes from the fixed
 #: problem's root; 1 and 20 nodes gave the same answers on four models, 20 took 1.4–1.8× as long (docs/performance.md §4.7)
 
@@ -754,7 +795,8 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                  gap_rel: float = 0.005, threads: int = 2, joint: bool | None = None, progress=None,
                  max_nodes: int | None = None, workers: int = 1,
                  min_parallel_pairs: int | None = None, dask_client=None, on_model=None,
-                 improve_sweeps: int = 0, polish_nodes: int = POLISH_NODES) -> LayoutResult:
+                 improve_sweeps: int = 0, polish_nodes: int = POLISH_NODES,
+                 refine_sweeps: int = REFINE_SWEEPS) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -800,7 +842,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         if progress:
             progress("本进程不能再启动子进程（守护进程）：各模型逐个求解")
     reproducible = max_nodes is not None
-    search = Search(improve_sweeps, polish_nodes)
+    search = Search(improve_sweeps, polish_nodes, refine_sweeps)
     solve_threads = 1 if reproducible else max(1, threads // workers)
     results: dict[int, tuple] = {}
     if on_dask:

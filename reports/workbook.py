@@ -252,6 +252,8 @@ def solver_quality_table(run) -> pd.DataFrame:
         "分支节点（个）": pd.to_numeric(sv["nodes"], errors="coerce") if "nodes" in sv else np.nan})
     if "solver_answer_wan_yuan" in sv:  # before the polish with openings fixed (solver.polish_nodes)
         table["固定开办决策再解前的目标值（万元）"] = pd.to_numeric(sv["solver_answer_wan_yuan"], errors="coerce").round(1)
+    if "polished_wan_yuan" in sv:  # before the refine search (solver.refine_sweeps)
+        table["局部搜索前的目标值（万元）"] = pd.to_numeric(sv["polished_wan_yuan"], errors="coerce").round(1)
     return table
 
 

@@ -116,3 +116,36 @@ def test_polish_with_openings_fixed_finds_the_best_answer_for_them_and_restores_
     values = [var.varValue for var in gm.prob.variables()]
     again, _ = _polish(gm, polished, "highs", 60.0, 1e-9, nodes=1000)
     assert again == polished and [var.varValue for var in gm.prob.variables()] == values
+
+
+def test_refine_search_on_the_answer_reaches_the_optimum_keeps_the_bound_and_is_repeatable():
+    from xuewei.optimizer.layout import REFINE_NEIGHBOURS, _refine
+    from xuewei.optimizer.solve import SolveReport
+
+    sd, policy = _villages(), PolicyConfig()
+    optimum = solve_layout([sd], policy, threads=1, gap_rel=1e-9).summary["objective_wan_yuan"].iloc[0]
+    gm = build_group([sd], policy, None)  # holds the greedy start
+    greedy = pulp.value(gm.prob.objective)
+    bound = optimum - 10.0
+    report = SolveReport("feasible", greedy, bound, (greedy - bound) / greedy, "highs", None, 1.0, stop="node_limit")
+    # Three schools and neighbourhoods of 1 + REFINE_NEIGHBOURS: one sweep re-optimises the whole model.
+    assert REFINE_NEIGHBOURS + 1 >= len(sd.sites)
+    refined, seconds, clock = _refine(gm, report, 1, deadline=float("inf"))
+    assert greedy > optimum * 1.1 and not clock and seconds >= 0
+    assert refined.objective == pytest.approx(optimum, rel=1e-7)
+    assert refined.gap == pytest.approx((optimum - bound) / optimum, rel=1e-6)
+    assert refined.bound == bound and refined.status == "feasible" and refined.stop == "node_limit"
+    assert pulp.value(gm.prob.objective) == pytest.approx(optimum, rel=1e-7)  # the variables hold the answer
+    values = [var.varValue for var in gm.prob.variables()]
+    again, _, _ = _refine(gm, refined, 1, deadline=float("inf"))
+    assert again == refined and [var.varValue for var in gm.prob.variables()] == values
+
+
+def test_solver_summary_keeps_the_answer_before_the_refine_search():
+    # The columns are there whether or not the search ran (it runs on models of 200 pairs or more
+    # whose gap stays above 1%; this one has 18 pairs): no polish, no search, all three answers equal.
+    s = solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, polish_nodes=0).summary.iloc[0]
+    assert s["polished_wan_yuan"] == s["solver_answer_wan_yuan"] == s["objective_wan_yuan"]
+    assert s["refine_seconds"] == 0
+    off = solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, polish_nodes=0, refine_sweeps=0).summary.iloc[0]
+    assert off["refine_seconds"] == 0 and off["objective_wan_yuan"] == off["polished_wan_yuan"]

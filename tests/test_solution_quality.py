@@ -51,6 +51,20 @@ def test_report_says_what_the_polish_with_openings_fixed_saved():
     s = _summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=[1012.6, 300.0, 100.0])
     text = quality_sentence(s)
     assert "其中 1 个模型" in text and "又省 13 万元" in text and "solver.polish_nodes" in text
+    assert "refine_sweeps" not in text
+
+
+def test_report_says_what_the_polish_and_the_refine_search_each_saved():
+    s = _summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=[1012.6, 305.0, 100.0],
+                                               polished_wan_yuan=[1004.2, 305.0, 100.0])
+    text = quality_sentence(s)
+    # primary: 1,012.6 → 1,004.2 by the polish, → 1,000 by the search; junior#1: 305 → 300 by the search.
+    assert "其中 1 个模型在求解器停下后" in text and "又省 8 万元；2 个模型再在答案上做局部搜索" in text
+    assert "solver.refine_sweeps" in text and "又省 9 万元。" in text
+    only_search = _summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=[1004.0, 300.0, 100.0],
+                                                          polished_wan_yuan=[1004.0, 300.0, 100.0])
+    text = quality_sentence(only_search)
+    assert "polish_nodes" not in text and "其中 1 个模型再在答案上做局部搜索" in text and "又省 4 万元。" in text
 
 
 def test_progress_tracks_the_worst_gap(capsys):
@@ -90,3 +104,5 @@ def test_workbook_quality_table_shows_the_answer_before_the_polish():
     assert list(table["固定开办决策再解前的目标值（万元）"]) == [1012.6, 300.0, 100.0]
     assert list(table["目标值（万元）"]) == [1000.0, 300.0, 100.0]
     assert "固定开办决策再解前的目标值（万元）" not in solver_quality_table(SimpleNamespace(solver=_summary([990.0, 300.0, 100.0])))
+    table = solver_quality_table(SimpleNamespace(solver=s.assign(polished_wan_yuan=[1004.2, 300.0, 100.0])))
+    assert list(table["局部搜索前的目标值（万元）"]) == [1004.2, 300.0, 100.0]
