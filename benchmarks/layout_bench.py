@@ -123,7 +123,7 @@ def root_bound(grp, policy, budget, solver: str, time_limit_s: float) -> dict:
 def measure(name: str, data: Path, root: bool, workers: int | None, solver: str | None,
             settings: dict | None = None) -> list[dict]:
     """Per-model rows of one region with the scenario's solver settings (``settings`` overrides
-    ``max_nodes``, ``local_search``, ``polish_nodes``, ``reproducible``, ``time_limit_s``)."""
+    ``max_nodes``, ``local_search``, ``polish_nodes``, ``refine_sweeps``, ``reproducible``, ``time_limit_s``)."""
     from xuewei.optimizer.layout import _split_budget, solve_layout
 
     sc, policy, stages, prep_s = prepare(scenario_path(name, data))
@@ -136,7 +136,7 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
                           gap_rel=opts.gap_rel, threads=opts.threads,
                           max_nodes=opts.max_nodes if reproducible else None,
                           workers=workers or opts.worker_count(), improve_sweeps=opts.local_search,
-                          polish_nodes=opts.polish_nodes)
+                          polish_nodes=opts.polish_nodes, refine_sweeps=opts.refine_sweeps)
     solve_wall = time.perf_counter() - t0
     summary = layout.summary.set_index("model")
     rows = []
@@ -149,11 +149,13 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
                "solve_s": s["solve_seconds"], "build_s": s["build_seconds"],
                "greedy": s.get("greedy_wan_yuan"), "improved": s.get("improved_wan_yuan"),
                "improve_s": s.get("improve_seconds"), "solver_answer": s.get("solver_answer_wan_yuan"),
-               "polish_s": s.get("polish_seconds"),
+               "polish_s": s.get("polish_seconds"), "polished": s.get("polished_wan_yuan"),
+               "refine_s": s.get("refine_seconds"),
                "lp_bound": lp_bound([sd], policy, b) if len(sd.pair_node) >= 20 else np.nan,
                "prep_s": prep_s, "solve_wall_s": solve_wall, "workers": workers or opts.worker_count(),
                "max_nodes": opts.max_nodes if reproducible else None, "solver": solver or opts.name,
-               "local_search": opts.local_search, "polish_nodes": opts.polish_nodes}
+               "local_search": opts.local_search, "polish_nodes": opts.polish_nodes,
+               "refine_sweeps": opts.refine_sweeps}
         if root and len(sd.pair_node) >= BIG_MODEL_PAIRS:
             row.update(root_bound([sd], policy, b, solver or opts.name, opts.time_limit_s))
         rows.append(row)
@@ -268,6 +270,23 @@ def compare(before: Path, after: Path) -> str:
     return "\n".join(lines)
 
 
+def _step_table(big: pd.DataFrame, before: str, after: str, step: str) -> str:
+    """Markdown rows for one step after the solver: ``big`` has ``before``, ``after`` [万元], ``bound``,
+    ``gap_before``, ``gap_after`` and ``step_s`` [s]; then how many models are within 0.5% / 1% / 2%
+    before and after the step, and the step's total seconds."""
+    lines = [f"| 区域 | 模型 | 配对 | {before}（万元） | {after}（万元） | 下界（万元） | 间隙 前 → 后 | {step} s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in big.itertuples():
+        lines.append(f"| {r.region} | {r.model} | {r.pairs} | {r.before:,.0f} | {r.after:,.0f} | {r.bound:,.0f} | "
+                     f"{_pct(r.gap_before)} → {_pct(r.gap_after)} | {r.step_s:.1f} |")
+    lines.append("")
+    for limit in (0.005, 0.01, 0.02):
+        lines.append(f"- 间隙 ≤ {100 * limit:g}%：{int((big['gap_before'] <= limit + 1e-12).sum())} → "
+                     f"{int((big['gap_after'] <= limit + 1e-12).sum())} 个（共 {len(big)} 个大模型）")
+    lines.append(f"- {step}用时合计 {big['step_s'].sum():.0f} s（{int((big['step_s'] > 0).sum())} 个模型）")
+    return "\n".join(lines)
+
+
 def polish_table(csv: Path, min_gap: float = 0.0) -> str:
     """Large models of one run of this script (default settings): the solver's own answer, the answer
     after the polish with openings fixed (`xuewei.optimizer.layout._polish`), both gaps against the
@@ -276,22 +295,28 @@ def polish_table(csv: Path, min_gap: float = 0.0) -> str:
     threshold would have kept)."""
     df = pd.read_csv(csv)
     big = df[df["pairs"] >= BIG_MODEL_PAIRS].copy()
-    big["gap_before"] = (big["solver_answer"] - big["bound"]) / big["solver_answer"]
+    big["before"] = big["solver_answer"]
+    big["gap_before"] = (big["before"] - big["bound"]) / big["before"]
     ran = big["gap_before"] > min_gap
-    big["after"] = np.where(ran, big["objective"], big["solver_answer"])
+    polished = big["polished"].fillna(big["objective"]) if "polished" in big else big["objective"]  # before the refine search
+    big["after"] = np.where(ran, polished, big["before"])
     big["gap_after"] = (big["after"] - big["bound"]) / big["after"]
-    big["polish"] = np.where(ran, big["polish_s"], 0.0)
-    lines = ["| 区域 | 模型 | 配对 | 求解器答案（万元） | 再解后（万元） | 下界（万元） | 间隙 前 → 后 | 再解 s |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in big.itertuples():
-        lines.append(f"| {r.region} | {r.model} | {r.pairs} | {r.solver_answer:,.0f} | {r.after:,.0f} | {r.bound:,.0f} | "
-                     f"{_pct(r.gap_before)} → {_pct(r.gap_after)} | {r.polish:.1f} |")
-    lines.append("")
-    for limit in (0.005, 0.01, 0.02):
-        lines.append(f"- 间隙 ≤ {100 * limit:g}%：{int((big['gap_before'] <= limit).sum())} → "
-                     f"{int((big['gap_after'] <= limit + 1e-12).sum())} 个（共 {len(big)} 个大模型）")
-    lines.append(f"- 再解用时合计 {big['polish'].sum():.0f} s（{int((big['polish'] > 0).sum())} 个模型）")
-    return "\n".join(lines)
+    big["step_s"] = np.where(ran, big["polish_s"], 0.0)
+    return _step_table(big, "求解器答案", "再解后", "再解")
+
+
+def refine_table(csv: Path) -> str:
+    """Large models of one run of this script: the answer after the polish, after the refine search
+    (`xuewei.optimizer.layout._refine`), both gaps against the same bound, the search's seconds; then
+    how many models are within 0.5% / 1% / 2% before and after the search."""
+    df = pd.read_csv(csv)
+    big = df[df["pairs"] >= BIG_MODEL_PAIRS].copy()
+    big["before"] = big["polished"].fillna(big["objective"])
+    big["after"] = big["objective"]
+    big["gap_before"] = (big["before"] - big["bound"]) / big["before"]
+    big["gap_after"] = (big["after"] - big["bound"]) / big["after"]  # both gaps with the same formula
+    big["step_s"] = big["refine_s"].fillna(0.0)
+    return _step_table(big, "再解后", "局部搜索后", "局部搜索")
 
 
 def e2e(name: str, data: Path) -> float:
@@ -321,6 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-nodes", type=int, help="覆盖情景的 solver.max_nodes")
     p.add_argument("--local-search", type=int, help="覆盖情景的 solver.local_search（轮数）")
     p.add_argument("--polish-nodes", type=int, help="覆盖情景的 solver.polish_nodes（0 = 不固定开办决策再解）")
+    p.add_argument("--refine-sweeps", type=int, help="覆盖情景的 solver.refine_sweeps（0 = 求解后不做局部搜索）")
     p.add_argument("--mode", choices=["reproducible", "time"], help="覆盖情景的 solver.reproducible")
     p.add_argument("--time-limit", type=float, help="覆盖情景的 solver.time_limit_s")
     p.add_argument("--strengthen", help="加强约束：pairs,limits,floors 的子集或 none（缺省为产品的缺省）")
@@ -332,7 +358,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--polish-table", type=Path, metavar="CSV",
                    help="打印某次结果的“固定开办决策再解”前后对照表后退出（大模型）")
     p.add_argument("--polish-min-gap", type=float, default=0.0, help="--polish-table：只计首次间隙大于此值的模型的再解")
+    p.add_argument("--refine-table", type=Path, metavar="CSV", help="打印某次结果的“求解后局部搜索”前后对照表后退出（大模型）")
     a = p.parse_args(argv)
+    if a.refine_table:
+        print(refine_table(a.refine_table))
+        return
     if a.polish_table:
         print(polish_table(a.polish_table, a.polish_min_gap))
         return
@@ -348,7 +378,8 @@ def main(argv: list[str] | None = None) -> None:
 
         os.environ["XUEWEI_HEURISTIC_EFFORT"] = a.heuristic_effort
     settings = {k: v for k, v in (("max_nodes", a.max_nodes), ("local_search", a.local_search),
-                                  ("polish_nodes", a.polish_nodes), ("time_limit_s", a.time_limit)) if v is not None}
+                                  ("polish_nodes", a.polish_nodes), ("refine_sweeps", a.refine_sweeps),
+                                  ("time_limit_s", a.time_limit)) if v is not None}
     if a.mode:
         settings["reproducible"] = a.mode == "reproducible"
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,85 @@
+"""The refine search after the solver (`xuewei.optimizer.layout._refine`) on one model, with its settings varied.
+
+For one model (one stage, or one independent part of it) of a benchmark region: the default
+reproducible solve (greedy start, HiGHS root node, one thread, fixed seed), the polish with the
+openings fixed, then local search on that answer (`xuewei.optimizer.improve`) with ``--neighbours``
+schools per neighbourhood, ``--sub-nodes`` nodes per neighbourhood and ``--sweeps`` sweeps. Prints
+one JSON line: the answer after each step, the bound, both gaps and the seconds of each step;
+``--jsonl FILE`` appends it there too. Used to choose `REFINE_NEIGHBOURS` and `REFINE_SUB_NODES`
+(docs/performance.md §4.8).
+
+Usage::
+
+    python benchmarks/refine_search.py --region demo --model primary --neighbours 4 [--sub-nodes 20] [--sweeps 1]
+
+Objectives and bounds do not depend on the machine (one thread, fixed seed, node limits); seconds do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from layout_bench import prepare, scenario_path  # noqa: E402
+
+
+def refine_search(region: str, model: str, data: Path, neighbours: int, sub_nodes: int, sweeps: int) -> dict:
+    """Run the three steps on one model; returns the figures."""
+    from xuewei.optimizer import layout as L
+    from xuewei.optimizer.improve import improve
+    from xuewei.optimizer.solve import solve_problem
+
+    _, policy, stages, _ = prepare(scenario_path(region, data))
+    budget = policy.budget_for(len(stages[0].years)) if stages else None
+    budgets = dict(zip([sd.name for sd in stages], L._split_budget(stages, policy, budget)))
+    sd = next(s for s in stages if s.name == model)
+    gm = L.build_group([sd], policy, budgets[model], True, 600.0)
+    off = float(gm.objective.constant)  # the solver sees no constant term
+    start = {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}
+    t0 = time.perf_counter()
+    root = solve_problem(gm.prob, "highs", 600.0, 0.005, 1, start=start, max_nodes=1)
+    t1 = time.perf_counter()
+    polished, _ = L._polish(gm, root, "highs", 600.0, 0.005, L.POLISH_NODES)
+    t2 = time.perf_counter()
+    answer = {v: v.varValue for v in gm.prob.variables()}
+    _, rep = improve(gm, answer, max_sweeps=sweeps, neighbours=neighbours, sub_nodes=sub_nodes)
+    t3 = time.perf_counter()
+    bound = root.bound + off
+    after = min(rep.after, polished.objective) + off
+    return {"region": region, "model": model, "pairs": len(sd.pair_node), "neighbours": neighbours,
+            "sub_nodes": sub_nodes, "sweeps": rep.sweeps, "root": root.objective + off,
+            "polished": polished.objective + off, "refined": after, "bound": bound,
+            "gap_polished": (polished.objective + off - bound) / (polished.objective + off),
+            "gap_refined": (after - bound) / after, "root_s": round(t1 - t0, 1), "polish_s": round(t2 - t1, 1),
+            "refine_s": round(t3 - t2, 1), "neighbourhoods": rep.solved, "improved": rep.improved,
+            "hit_safety_limit": rep.clock_stopped}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="求解后局部搜索（_refine）在一个模型上的得失：邻域大小、节点数、轮数")
+    p.add_argument("--region", default="demo")
+    p.add_argument("--model", default="primary")
+    p.add_argument("--neighbours", type=int, default=4, help="每个邻域除中心学校外的学校数")
+    p.add_argument("--sub-nodes", type=int, default=20, help="每个邻域的分支节点上限")
+    p.add_argument("--sweeps", type=int, default=1)
+    p.add_argument("--data", type=Path, help="生成区域的文件夹（缺省临时文件夹）")
+    p.add_argument("--jsonl", type=Path, help="把结果追加到这个文件")
+    a = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps)
+    line = json.dumps(r, ensure_ascii=False)
+    print(line)
+    if a.jsonl:
+        with a.jsonl.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
