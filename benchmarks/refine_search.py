@@ -1,7 +1,7 @@
 """The refine search after the solver (`xuewei.optimizer.layout._refine`) on one model, with its settings varied.
 
 For one model (one stage, or one independent part of it) of a benchmark region: the default
-reproducible solve (greedy start, HiGHS root node, one thread, fixed seed), the polish with the
+reproducible solve (greedy start, HiGHS root node or ``--max-nodes``, one thread, fixed seed), the polish with the
 openings fixed, then local search on that answer (`xuewei.optimizer.improve`) with ``--neighbours``
 schools per neighbourhood, ``--sub-nodes`` nodes per neighbourhood and ``--sweeps`` sweeps. Prints
 one JSON line: the answer after each step, the bound, both gaps and the seconds of each step;
@@ -30,7 +30,8 @@ sys.path.insert(0, str(HERE))
 from layout_bench import prepare, scenario_path  # noqa: E402
 
 
-def refine_search(region: str, model: str, data: Path, neighbours: int, sub_nodes: int, sweeps: int) -> dict:
+def refine_search(region: str, model: str, data: Path, neighbours: int, sub_nodes: int, sweeps: int,
+                  max_nodes: int = 1) -> dict:
     """Run the three steps on one model; returns the figures."""
     from xuewei.optimizer import layout as L
     from xuewei.optimizer.improve import improve
@@ -44,7 +45,7 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
     off = float(gm.objective.constant)  # the solver sees no constant term
     start = {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}
     t0 = time.perf_counter()
-    root = solve_problem(gm.prob, "highs", 600.0, 0.005, 1, start=start, max_nodes=1)
+    root = solve_problem(gm.prob, "highs", 600.0, 0.005, 1, start=start, max_nodes=max_nodes)
     t1 = time.perf_counter()
     polished, _ = L._polish(gm, root, "highs", 600.0, 0.005, L.POLISH_NODES)
     t2 = time.perf_counter()
@@ -54,7 +55,7 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
     bound = root.bound + off
     after = min(rep.after, polished.objective) + off
     return {"region": region, "model": model, "pairs": len(sd.pair_node), "neighbours": neighbours,
-            "sub_nodes": sub_nodes, "sweeps": rep.sweeps, "root": root.objective + off,
+            "sub_nodes": sub_nodes, "sweeps": rep.sweeps, "max_nodes": max_nodes, "root": root.objective + off,
             "polished": polished.objective + off, "refined": after, "bound": bound,
             "gap_polished": (polished.objective + off - bound) / (polished.objective + off),
             "gap_refined": (after - bound) / after, "root_s": round(t1 - t0, 1), "polish_s": round(t2 - t1, 1),
@@ -69,11 +70,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--neighbours", type=int, default=4, help="每个邻域除中心学校外的学校数")
     p.add_argument("--sub-nodes", type=int, default=20, help="每个邻域的分支节点上限")
     p.add_argument("--sweeps", type=int, default=1)
+    p.add_argument("--max-nodes", type=int, default=1, help="求解器的分支节点上限（缺省 1：根节点，同产品缺省）")
     p.add_argument("--data", type=Path, help="生成区域的文件夹（缺省临时文件夹）")
     p.add_argument("--jsonl", type=Path, help="把结果追加到这个文件")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps)
+        r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps, a.max_nodes)
     line = json.dumps(r, ensure_ascii=False)
     print(line)
     if a.jsonl:
