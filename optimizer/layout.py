@@ -678,12 +678,15 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
         report = SolveReport("heuristic", improved_cost - offset, None, None, solver, None, time_limit_s)
     root_cost = None if report.objective is None else report.objective + offset
     polish_s = refine_s = 0.0
-    if (max_nodes is not None and search.polish_nodes and pairs >= IMPROVE_MIN_PAIRS
-            and report.gap is not None and report.gap > max(gap_rel, POLISH_MIN_GAP)):
+
+    def still_open(step: int) -> bool:  # a step after the solver runs (reproducible mode) while the gap is large
+        return (max_nodes is not None and bool(step) and pairs >= IMPROVE_MIN_PAIRS
+                and report.gap is not None and report.gap > max(gap_rel, POLISH_MIN_GAP))
+
+    if still_open(search.polish_nodes):
         report, polish_s = _polish(gm, report, solver, time_limit_s, gap_rel, search.polish_nodes)
     polished_cost = None if report.objective is None else report.objective + offset
-    if (max_nodes is not None and search.refine_sweeps and pairs >= IMPROVE_MIN_PAIRS
-            and report.gap is not None and report.gap > max(gap_rel, POLISH_MIN_GAP)):
+    if still_open(search.refine_sweeps):
         report, refine_s, refine_clock = _refine(gm, report, search.refine_sweeps, deadline=t0 + time_limit_s)
         clock = clock or refine_clock
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
