@@ -22,6 +22,7 @@ import json
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,8 +31,27 @@ sys.path.insert(0, str(HERE))
 from layout_bench import prepare, scenario_path  # noqa: E402
 
 
+@contextmanager
+def _highs_options(options: dict):
+    """Every HiGHS run inside the block gets ``options`` set first (a measurement aid only)."""
+    import highspy
+
+    run = highspy.Highs.run
+
+    def with_options(h):
+        for name, value in options.items():
+            h.setOptionValue(name, value)
+        return run(h)
+
+    highspy.Highs.run = with_options
+    try:
+        yield
+    finally:
+        highspy.Highs.run = run
+
+
 def refine_search(region: str, model: str, data: Path, neighbours: int, sub_nodes: int, sweeps: int,
-                  max_nodes: int = 1) -> dict:
+                  max_nodes: int = 1, polish_options: dict | None = None) -> dict:
     """Run the three steps on one model; returns the figures."""
     from xuewei.optimizer import layout as L
     from xuewei.optimizer.improve import improve
@@ -47,7 +67,8 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
     t0 = time.perf_counter()
     root = solve_problem(gm.prob, "highs", 600.0, 0.005, 1, start=start, max_nodes=max_nodes)
     t1 = time.perf_counter()
-    polished, _ = L._polish(gm, root, "highs", 600.0, 0.005, L.POLISH_NODES)
+    with _highs_options(polish_options or {}):
+        polished, _ = L._polish(gm, root, "highs", 600.0, 0.005, L.POLISH_NODES)
     t2 = time.perf_counter()
     answer = {v: v.varValue for v in gm.prob.variables()}
     _, rep = improve(gm, answer, max_sweeps=sweeps, neighbours=neighbours, sub_nodes=sub_nodes)
@@ -59,8 +80,14 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
             "polished": polished.objective + off, "refined": after, "bound": bound,
             "gap_polished": (polished.objective + off - bound) / (polished.objective + off),
             "gap_refined": (after - bound) / after, "root_s": round(t1 - t0, 1), "polish_s": round(t2 - t1, 1),
-            "refine_s": round(t3 - t2, 1), "neighbourhoods": rep.solved, "improved": rep.improved,
+            "refine_s": round(t3 - t2, 1), "sub_options": improve_options(), "polish_options": polish_options or {}, "neighbourhoods": rep.solved, "improved": rep.improved,
             "hit_safety_limit": rep.clock_stopped}
+
+
+def improve_options() -> str:
+    from xuewei.optimizer import improve
+
+    return ",".join(f"{k}={v}" for k, v in improve.SUB_OPTIONS.items()) or "highs-defaults"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,11 +98,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sub-nodes", type=int, default=20, help="每个邻域的分支节点上限")
     p.add_argument("--sweeps", type=int, default=1)
     p.add_argument("--max-nodes", type=int, default=1, help="求解器的分支节点上限（缺省 1：根节点，同产品缺省）")
+    p.add_argument("--highs-defaults", action="store_true",
+                   help="邻域子问题用 HiGHS 自身的设置（不用 improve.SUB_OPTIONS），供对照")
+    p.add_argument("--polish-options", metavar="JSON",
+                   help='再解（固定开办决策）时另加的 HiGHS 设置，如 \'{"mip_pool_soft_limit": 1}\'，供对照')
     p.add_argument("--data", type=Path, help="生成区域的文件夹（缺省临时文件夹）")
     p.add_argument("--jsonl", type=Path, help="把结果追加到这个文件")
     a = p.parse_args(argv)
+    if a.highs_defaults:
+        from xuewei.optimizer import improve
+
+        improve.SUB_OPTIONS = {}
     with tempfile.TemporaryDirectory() as tmp:
-        r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps, a.max_nodes)
+        r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps, a.max_nodes,
+                          json.loads(a.polish_options) if a.polish_options else None)
     line = json.dumps(r, ensure_ascii=False)
     print(line)
     if a.jsonl:
