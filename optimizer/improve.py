@@ -30,10 +30,10 @@ DUMP = ""  # a path: write each neighbourhood's model there (for profiling)
 #: HiGHS options for every neighbourhood besides the limits: a cut pool of at most about one row
 #: (``mip_pool_soft_limit``; cuts age out at once, so the node LPs stay small) and no restart of the
 #: root after presolve fixes columns. A neighbourhood starts from the current answer and only has to
-#: find a cheaper one; it needs no strong bound. On seven benchmark models this took 40% less time for
-#: the same answers (net +59 万元 of 1.05 million; docs/performance.md §4.9). The same options made the
-#: polish worse (5 of 6 models), so only the neighbourhoods use them. An empty dict restores HiGHS's
-#: own settings (``benchmarks/refine_search.py --highs-defaults``).
+#: find a cheaper one; it needs no strong bound. On the 12 benchmark models the refine search ran on,
+#: it took 37% less time, with answers 0.03% dearer in total (docs/performance.md §4.9). The same
+#: options made the polish worse (5 of 6 models), so only the neighbourhoods use them. An empty dict
+#: restores HiGHS's own settings (``benchmarks/refine_search.py --highs-defaults``).
 SUB_OPTIONS = {"mip_pool_soft_limit": 1, "mip_allow_restart": False}
 
 
