@@ -51,7 +51,8 @@ def _highs_options(options: dict):
 
 
 def refine_search(region: str, model: str, data: Path, neighbours: int, sub_nodes: int, sweeps: int,
-                  max_nodes: int = 1, polish_options: dict | None = None) -> dict:
+                  max_nodes: int = 1, polish_options: dict | None = None,
+                  root_options: dict | None = None) -> dict:
     """Run the three steps on one model; returns the figures."""
     from xuewei.optimizer import layout as L
     from xuewei.optimizer.improve import improve
@@ -65,7 +66,8 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
     off = float(gm.objective.constant)  # the solver sees no constant term
     start = {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}
     t0 = time.perf_counter()
-    root = solve_problem(gm.prob, "highs", 600.0, 0.005, 1, start=start, max_nodes=max_nodes)
+    with _highs_options(root_options or {}):
+        root = solve_problem(gm.prob, "highs", 600.0, 0.005, 1, start=start, max_nodes=max_nodes)
     t1 = time.perf_counter()
     with _highs_options(polish_options or {}):
         polished, _ = L._polish(gm, root, "highs", 600.0, 0.005, L.POLISH_NODES)
@@ -80,7 +82,8 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
             "polished": polished.objective + off, "refined": after, "bound": bound,
             "gap_polished": (polished.objective + off - bound) / (polished.objective + off),
             "gap_refined": (after - bound) / after, "root_s": round(t1 - t0, 1), "polish_s": round(t2 - t1, 1),
-            "refine_s": round(t3 - t2, 1), "sub_options": improve_options(), "polish_options": polish_options or {}, "neighbourhoods": rep.solved, "improved": rep.improved,
+            "refine_s": round(t3 - t2, 1), "sub_options": improve_options(), "polish_options": polish_options or {},
+            "root_options": root_options or {}, "neighbourhoods": rep.solved, "improved": rep.improved,
             "hit_safety_limit": rep.clock_stopped}
 
 
@@ -102,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="邻域子问题用 HiGHS 自身的设置（不用 improve.SUB_OPTIONS），供对照")
     p.add_argument("--polish-options", metavar="JSON",
                    help='再解（固定开办决策）时另加的 HiGHS 设置，如 \'{"mip_pool_soft_limit": 1}\'，供对照')
+    p.add_argument("--root-options", metavar="JSON",
+                   help="求解器根节点另加的 HiGHS 设置，如 '{\"mip_heuristic_run_rens\": false}'，供对照")
     p.add_argument("--data", type=Path, help="生成区域的文件夹（缺省临时文件夹）")
     p.add_argument("--jsonl", type=Path, help="把结果追加到这个文件")
     a = p.parse_args(argv)
@@ -111,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         improve.SUB_OPTIONS = {}
     with tempfile.TemporaryDirectory() as tmp:
         r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps, a.max_nodes,
-                          json.loads(a.polish_options) if a.polish_options else None)
+                          json.loads(a.polish_options) if a.polish_options else None,
+                          json.loads(a.root_options) if a.root_options else None)
     line = json.dumps(r, ensure_ascii=False)
     print(line)
     if a.jsonl:
