@@ -118,9 +118,16 @@ def test_polish_with_openings_fixed_finds_the_best_answer_for_them_and_restores_
     assert again == polished and [var.varValue for var in gm.prob.variables()] == values
 
 
-def test_refine_search_on_the_answer_reaches_the_optimum_keeps_the_bound_and_is_repeatable():
+@pytest.mark.parametrize("sub_options", ["default", "highs-defaults"])
+def test_refine_search_on_the_answer_reaches_the_optimum_keeps_the_bound_and_is_repeatable(sub_options, monkeypatch):
+    from xuewei.optimizer import improve
     from xuewei.optimizer.layout import REFINE_NEIGHBOURS, _refine
     from xuewei.optimizer.solve import SolveReport
+
+    if sub_options == "highs-defaults":  # what benchmarks/refine_search.py --highs-defaults compares against
+        monkeypatch.setattr(improve, "SUB_OPTIONS", {})
+    else:
+        assert improve.SUB_OPTIONS == {"mip_pool_soft_limit": 1, "mip_allow_restart": False}
 
     sd, policy = _villages(), PolicyConfig()
     optimum = solve_layout([sd], policy, threads=1, gap_rel=1e-9).summary["objective_wan_yuan"].iloc[0]
