@@ -118,6 +118,8 @@ def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, 
     with _quiet_stdout(True):  # HiGHS prints its banner when the first model is made
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
+    for name, val in SUB_OPTIONS.items():  # kept by every neighbourhood (clearModel keeps options)
+        h.setOptionValue(name, val)
     for sweep in range(max_sweeps):
         sweeps += 1
         gain = 0.0
@@ -201,8 +203,7 @@ def _solve_sub(h, arr, A, x, free, rows, sub_nodes):
     up = arr.row_upper[rows] - fixed_part
     h.clearModel()
     for name, val in (("threads", 1), ("random_seed", 0), ("mip_max_nodes", int(sub_nodes)),
-                      ("time_limit", SUB_SECONDS), ("mip_rel_gap", 1e-6), ("output_flag", False),
-                      ("mip_pool_soft_limit", 10000), ("mip_allow_restart", True), *SUB_OPTIONS.items()):
+                      ("time_limit", SUB_SECONDS), ("mip_rel_gap", 1e-6), ("output_flag", False)):
         h.setOptionValue(name, val)
     k = len(cols)
     h.addVars(k, arr.lower[cols], arr.upper[cols])
