@@ -52,7 +52,7 @@ def _highs_options(options: dict):
 
 def refine_search(region: str, model: str, data: Path, neighbours: int, sub_nodes: int, sweeps: int,
                   max_nodes: int = 1, polish_options: dict | None = None,
-                  root_options: dict | None = None) -> dict:
+                  root_options: dict | None = None, min_pairs: int = 0, max_neighbours: int | None = None) -> dict:
     """Run the three steps on one model; returns the figures."""
     from xuewei.optimizer import layout as L
     from xuewei.optimizer.improve import improve
@@ -73,11 +73,13 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
         polished, _ = L._polish(gm, root, "highs", 600.0, 0.005, L.POLISH_NODES)
     t2 = time.perf_counter()
     answer = {v: v.varValue for v in gm.prob.variables()}
-    _, rep = improve(gm, answer, max_sweeps=sweeps, neighbours=neighbours, sub_nodes=sub_nodes)
+    _, rep = improve(gm, answer, max_sweeps=sweeps, neighbours=neighbours, sub_nodes=sub_nodes, min_pairs=min_pairs,
+                     max_neighbours=max_neighbours)
     t3 = time.perf_counter()
     bound = root.bound + off
     after = min(rep.after, polished.objective) + off
     return {"region": region, "model": model, "pairs": len(sd.pair_node), "neighbours": neighbours,
+            **({"min_pairs": min_pairs, "max_neighbours": max_neighbours} if min_pairs else {}),
             "sub_nodes": sub_nodes, "sweeps": rep.sweeps, "max_nodes": max_nodes, "root": root.objective + off,
             "polished": polished.objective + off, "refined": after, "bound": bound,
             "gap_polished": (polished.objective + off - bound) / (polished.objective + off),
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--region", default="demo")
     p.add_argument("--model", default="primary")
     p.add_argument("--neighbours", type=int, default=4, help="每个邻域除中心学校外的学校数")
+    p.add_argument("--min-pairs", type=int, default=0,
+                   help="邻域按配对数加大：学校不少于 --neighbours，再按共享村数依次加入，直到邻域的村–校配对不少于此数（缺省 0：不加大）")
+    p.add_argument("--max-neighbours", type=int, help="--min-pairs 时邻域除中心学校外最多的学校数")
     p.add_argument("--sub-nodes", type=int, default=20, help="每个邻域的分支节点上限")
     p.add_argument("--sweeps", type=int, default=1)
     p.add_argument("--max-nodes", type=int, default=1, help="求解器的分支节点上限（缺省 1：根节点，同产品缺省）")
@@ -117,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps, a.max_nodes,
                           json.loads(a.polish_options) if a.polish_options else None,
-                          json.loads(a.root_options) if a.root_options else None)
+                          json.loads(a.root_options) if a.root_options else None, a.min_pairs, a.max_neighbours)
     line = json.dumps(r, ensure_ascii=False)
     print(line)
     if a.jsonl:

@@ -85,12 +85,17 @@ def _structure(gm, n_cols: int):
 
 
 def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, sub_nodes: int = SUB_NODES,
-            deadline: float | None = None, log=None, seeds: int | None = None) -> tuple[dict, ImproveReport]:
+            deadline: float | None = None, log=None, seeds: int | None = None,
+            min_pairs: int = 0, max_neighbours: int | None = None) -> tuple[dict, ImproveReport]:
     """Improve the layout ``start`` (``{variable: value}``, feasible) of the built model ``gm``.
 
     Returns the improved ``{variable: value}`` and a report. ``deadline`` (``time.perf_counter()``
     value) stops the search early; it is only a safety net (the answer then depends on the clock,
-    which the report says).
+    which the report says). ``min_pairs`` > 0 grows a neighbourhood past ``neighbours`` schools, in
+    the same order, until its schools have at least that many village–school pairs (at most
+    ``max_neighbours`` schools besides the seed), so models of small schools get wider neighbourhoods;
+    the product does not use it (measured in docs/performance.md §4.9: mixed answers, +27–35% time on
+    the primary models).
     """
     import highspy
 
@@ -110,6 +115,7 @@ def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, 
     incidence = csr_matrix((np.ones(len(pair_site)), (pair_site, pair_node)), shape=(S, len(node_cols)))
     share = (incidence @ incidence.T).toarray()
     np.fill_diagonal(share, 0)
+    site_pairs = np.bincount(pair_site, minlength=S)
     solved = improved = sweeps = 0
     clock = False
     # A neighbourhood is solved again only when one of its schools changed since (an improvement
@@ -128,7 +134,15 @@ def improve(gm, start: dict, max_sweeps: int = 3, neighbours: int = NEIGHBOURS, 
                 clock = True
                 break
             order = np.lexsort((np.arange(S), -share[seed]))
-            mates = [j for j in order[:neighbours] if share[seed, j] > 0]
+            order = order[share[seed, order] > 0]
+            size = neighbours
+            if min_pairs:
+                # Grow the neighbourhood past ``neighbours`` schools until its schools have at least
+                # ``min_pairs`` village pairs, up to ``max_neighbours`` schools besides the seed.
+                cum = site_pairs[seed] + np.cumsum(site_pairs[order])
+                cap = len(order) if max_neighbours is None else min(len(order), max_neighbours)
+                size = max(neighbours, min(cap, int(np.searchsorted(cum, min_pairs)) + 1))
+            mates = order[:size].tolist()
             sites = np.array([seed] + mates, dtype=np.int64)
             key = tuple(sorted(sites.tolist()))
             if key in seen and site_stamp[sites].max() <= seen[key]:

@@ -67,6 +67,20 @@ def test_local_search_improves_deterministically_to_the_optimum_of_a_small_model
     assert runs[0][0] == pytest.approx(optimum, rel=1e-7)
 
 
+def test_neighbourhoods_sized_by_pairs_grow_to_cover_the_model():
+    sd, policy = _villages(), PolicyConfig()
+    optimum = solve_layout([sd], policy, threads=1, gap_rel=1e-9).summary["objective_wan_yuan"].iloc[0]
+    after = {}
+    for min_pairs in (0, 10_000):
+        gm = build_group([sd], policy, None)
+        start = {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}
+        _, rep = improve(gm, start, max_sweeps=3, neighbours=0, min_pairs=min_pairs, max_neighbours=None)
+        after[min_pairs] = rep.after + float(gm.objective.constant)
+    # One school at a time cannot move a village between schools; grown to every school it can.
+    assert after[0] > optimum * (1 + 1e-4)
+    assert after[10_000] == pytest.approx(optimum, rel=1e-7)
+
+
 def test_solver_summary_counts_nodes_and_keeps_the_start_costs():
     s = solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, improve_sweeps=1).summary.iloc[0]
     assert s["nodes"] >= 0 and s["greedy_wan_yuan"] >= s["improved_wan_yuan"] >= s["objective_wan_yuan"] - 1e-6
