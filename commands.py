@@ -144,7 +144,8 @@ def summary_text(result, out: Path) -> str:
                  + (f"（其中 {transition} 处为超规模、大班额学校的过渡期，逐期降到上限）" if transition else ""))
     lines += catchment_summary(result)
     if reproducible_run(result):
-        lines.append(f"  可复现性：是（每个模型到节点上限 {result.scenario.solver.max_nodes} 停止，重跑结果表逐字节相同）")
+        lines.append(f"  可复现性：是（每个模型到节点上限 {result.scenario.solver.max_nodes} 停止，之后各步也按节点上限停止，"
+                     "重跑结果表逐字节相同）")
     else:
         lines.append("  可复现性：否（原因见 report.md）")
     if not result.unserved.empty:

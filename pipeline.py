@@ -199,7 +199,8 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
                           workers=scenario.solver.worker_count(), dask_client=dask_client, on_model=on_model,
                           improve_sweeps=scenario.solver.local_search,
                           polish_nodes=scenario.solver.polish_nodes,
-                          refine_sweeps=scenario.solver.refine_sweeps)
+                          refine_sweeps=scenario.solver.refine_sweeps,
+                          finish_nodes=scenario.solver.finish_nodes)
     t3 = time.perf_counter()
     say("核查与汇总")
     served_units = layout.units[layout.units["school_id"] != ""] if layout.units is not None else layout.assignments

@@ -125,7 +125,8 @@ def root_bound(grp, policy, budget, solver: str, time_limit_s: float) -> dict:
 def measure(name: str, data: Path, root: bool, workers: int | None, solver: str | None,
             settings: dict | None = None) -> list[dict]:
     """Per-model rows of one region with the scenario's solver settings (``settings`` overrides
-    ``max_nodes``, ``local_search``, ``polish_nodes``, ``refine_sweeps``, ``reproducible``, ``time_limit_s``)."""
+    ``max_nodes``, ``local_search``, ``polish_nodes``, ``refine_sweeps``, ``finish_nodes``, ``reproducible``,
+    ``time_limit_s``)."""
     from xuewei.optimizer.layout import _split_budget, solve_layout
 
     sc, policy, stages, prep_s = prepare(scenario_path(name, data))
@@ -138,7 +139,8 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
                           gap_rel=opts.gap_rel, threads=opts.threads,
                           max_nodes=opts.max_nodes if reproducible else None,
                           workers=workers or opts.worker_count(), improve_sweeps=opts.local_search,
-                          polish_nodes=opts.polish_nodes, refine_sweeps=opts.refine_sweeps)
+                          polish_nodes=opts.polish_nodes, refine_sweeps=opts.refine_sweeps,
+                          finish_nodes=opts.finish_nodes)
     solve_wall = time.perf_counter() - t0
     summary = layout.summary.set_index("model")
     rows = []
@@ -152,12 +154,13 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
                "greedy": s.get("greedy_wan_yuan"), "improved": s.get("improved_wan_yuan"),
                "improve_s": s.get("improve_seconds"), "solver_answer": s.get("solver_answer_wan_yuan"),
                "polish_s": s.get("polish_seconds"), "polished": s.get("polished_wan_yuan"),
-               "refine_s": s.get("refine_seconds"),
+               "refine_s": s.get("refine_seconds"), "refined": s.get("refined_wan_yuan"),
+               "finish_s": s.get("finish_seconds"),
                "lp_bound": lp_bound([sd], policy, b) if len(sd.pair_node) >= 20 else np.nan,
                "prep_s": prep_s, "solve_wall_s": solve_wall, "workers": workers or opts.worker_count(),
                "max_nodes": opts.max_nodes if reproducible else None, "solver": solver or opts.name,
                "local_search": opts.local_search, "polish_nodes": opts.polish_nodes,
-               "refine_sweeps": opts.refine_sweeps}
+               "refine_sweeps": opts.refine_sweeps, "finish_nodes": opts.finish_nodes}
         if root and len(sd.pair_node) >= BIG_MODEL_PAIRS:
             row.update(root_bound([sd], policy, b, solver or opts.name, opts.time_limit_s))
         rows.append(row)
@@ -167,7 +170,7 @@ def measure(name: str, data: Path, root: bool, workers: int | None, solver: str 
 def long_solve(name: str, data: Path, seconds: float, min_pairs: int, solver: str, threads: int,
                models: list[str] | None = None) -> list[dict]:
     """Best-known candidates: each model of at least ``min_pairs`` pairs (or only ``models``) is
-    solved the default way (reproducible mode: root node, polish, refine search), then the solver
+    solved the default way (reproducible mode: root node, polish, refine search, finish), then the solver
     runs in time mode for ``seconds`` more from that answer (branch and bound, ``threads`` threads).
     The row keeps the cheaper answer and the time-mode bound, which is a proven bound of the model."""
     from xuewei.optimizer import layout as L
@@ -187,6 +190,8 @@ def long_solve(name: str, data: Path, seconds: float, min_pairs: int, solver: st
         if rep.gap is not None and rep.gap > max(0.005, L.POLISH_MIN_GAP):  # as the product does
             rep, _ = L._polish(gm, rep, "highs", 600.0, 0.005, L.POLISH_NODES)
             rep, _, _ = L._refine(gm, rep, L.REFINE_SWEEPS, deadline=time.perf_counter() + 600.0)
+            if len(sd.pair_node) < L.FINISH_MAX_PAIRS and rep.gap > L.FINISH_MIN_GAP:
+                rep, _ = L._finish(gm, rep, "highs", 600.0, 0.005, L.FINISH_NODES)
         default = rep.objective + off
         t1 = time.perf_counter()
         answer = {v: v.varValue for v in gm.prob.variables()}
@@ -378,6 +383,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--local-search", type=int, help="覆盖情景的 solver.local_search（轮数）")
     p.add_argument("--polish-nodes", type=int, help="覆盖情景的 solver.polish_nodes（0 = 不固定开办决策再解）")
     p.add_argument("--refine-sweeps", type=int, help="覆盖情景的 solver.refine_sweeps（0 = 求解后不做局部搜索）")
+    p.add_argument("--finish-nodes", type=int, help="覆盖情景的 solver.finish_nodes（0 = 小模型不再做分支定界）")
     p.add_argument("--mode", choices=["reproducible", "time"], help="覆盖情景的 solver.reproducible")
     p.add_argument("--time-limit", type=float, help="覆盖情景的 solver.time_limit_s")
     p.add_argument("--strengthen", help="加强约束：pairs,limits,floors 的子集或 none（缺省为产品的缺省）")
@@ -410,6 +416,7 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["XUEWEI_HEURISTIC_EFFORT"] = a.heuristic_effort
     settings = {k: v for k, v in (("max_nodes", a.max_nodes), ("local_search", a.local_search),
                                   ("polish_nodes", a.polish_nodes), ("refine_sweeps", a.refine_sweeps),
+                                  ("finish_nodes", a.finish_nodes),
                                   ("time_limit_s", a.time_limit)) if v is not None}
     if a.mode:
         settings["reproducible"] = a.mode == "reproducible"

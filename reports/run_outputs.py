@@ -70,8 +70,10 @@ def quality_sentence(summary: pd.DataFrame) -> str:
 
 def _polish_clause(summary: pd.DataFrame) -> str:
     """What the steps after the solver saved, or "": the polish with openings fixed
-    (``solver_answer_wan_yuan`` − ``polished_wan_yuan``) and the refine search (``polished_wan_yuan``
-    − objective); a summary without ``polished_wan_yuan`` counts everything as the polish."""
+    (``solver_answer_wan_yuan`` − ``polished_wan_yuan``), the refine search (``polished_wan_yuan`` −
+    ``refined_wan_yuan``) and the finish (``refined_wan_yuan`` − objective); a summary without
+    ``polished_wan_yuan`` counts everything as the polish, one without ``refined_wan_yuan`` counts the
+    rest as the refine search."""
     if "solver_answer_wan_yuan" not in summary:
         return ""
     obj = pd.to_numeric(summary["objective_wan_yuan"], errors="coerce")
@@ -84,10 +86,17 @@ def _polish_clause(summary: pd.DataFrame) -> str:
     if hit.any():
         parts.append(f"{int(hit.sum())} 个模型在求解器停下后，把各校各期开办与否固定为其答案、再解一次划片与班数"
                      f"（solver.polish_nodes），又省 {saved[hit].sum():,.0f} 万元")
-    saved = polished - obj
+    refined = pd.to_numeric(summary["refined_wan_yuan"], errors="coerce").fillna(obj) \
+        if "refined_wan_yuan" in summary else obj
+    saved = polished - refined
     hit = saved > tol
     if hit.any():
         parts.append(f"{int(hit.sum())} 个模型再在答案上做局部搜索（solver.refine_sweeps：每所学校与相邻几所学校一起重新优化），"
+                     f"又省 {saved[hit].sum():,.0f} 万元")
+    saved = refined - obj
+    hit = saved > tol
+    if hit.any():
+        parts.append(f"{int(hit.sum())} 个小模型间隙仍大于 2%，从答案出发对整个模型再做分支定界（solver.finish_nodes），"
                      f"又省 {saved[hit].sum():,.0f} 万元")
     return "其中 " + "；".join(parts) + "。" if parts else ""
 
@@ -309,7 +318,7 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_csv(_round(result.violations), folder / "audit.csv")
     # Timings vary from run to run; they go to manifest.json so that the tables of a run are reproducible.
     timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds", "improve_seconds", "polish_seconds",
-                          "refine_seconds") if c in result.layout.summary]
+                          "refine_seconds", "finish_seconds") if c in result.layout.summary]
     write_csv(_round(result.layout.summary.drop(columns=timing)), folder / "solver.csv")
     if result.plan_check:
         from xuewei.reports.plan_sections import write_csvs

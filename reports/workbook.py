@@ -254,6 +254,8 @@ def solver_quality_table(run) -> pd.DataFrame:
         table["固定开办决策再解前的目标值（万元）"] = pd.to_numeric(sv["solver_answer_wan_yuan"], errors="coerce").round(1)
     if "polished_wan_yuan" in sv:  # before the refine search (solver.refine_sweeps)
         table["局部搜索前的目标值（万元）"] = pd.to_numeric(sv["polished_wan_yuan"], errors="coerce").round(1)
+    if "refined_wan_yuan" in sv:  # before the finish (solver.finish_nodes)
+        table["分支定界补充前的目标值（万元）"] = pd.to_numeric(sv["refined_wan_yuan"], errors="coerce").round(1)
     return table
 
 

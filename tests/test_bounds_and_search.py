@@ -170,3 +170,51 @@ def test_solver_summary_keeps_the_answer_before_the_refine_search():
     assert s["refine_seconds"] == 0
     off = solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, polish_nodes=0, refine_sweeps=0).summary.iloc[0]
     assert off["refine_seconds"] == 0 and off["objective_wan_yuan"] == off["polished_wan_yuan"]
+
+
+def test_finish_branches_from_the_answer_keeps_the_cheaper_answer_and_the_higher_bound():
+    from xuewei.optimizer.layout import _finish
+    from xuewei.optimizer.solve import SolveReport
+
+    sd, policy = _villages(), PolicyConfig()
+    optimum = solve_layout([sd], policy, threads=1, gap_rel=1e-9).summary["objective_wan_yuan"].iloc[0]
+    gm = build_group([sd], policy, None)  # holds the greedy start
+    greedy = pulp.value(gm.prob.objective)
+    weak = optimum * 0.5  # a bound far below the model's own
+    report = SolveReport("feasible", greedy, weak, (greedy - weak) / greedy, "highs", None, 1.0, stop="node_limit",
+                         nodes=1)
+    done, seconds = _finish(gm, report, "highs", 60.0, 1e-9, nodes=10_000)
+    # A small model: branch and bound proves the optimum; the answer and the bound both improve.
+    assert greedy > optimum * 1.1 and seconds >= 0
+    assert done.objective == pytest.approx(optimum, rel=1e-7)
+    assert done.bound > weak and done.bound <= done.objective + 1e-6
+    assert done.status == "optimal" and done.stop == "" and done.nodes >= 1
+    assert pulp.value(gm.prob.objective) == pytest.approx(optimum, rel=1e-7)  # the variables hold the answer
+    # A report already holding a better bound than branching proves keeps it.
+    strong = SolveReport("feasible", optimum, optimum, 0.0, "highs", None, 1.0, stop="", nodes=3)
+    kept, _ = _finish(gm, strong, "highs", 60.0, 1e-9, nodes=1)
+    assert kept.bound == optimum and kept.objective == optimum
+
+
+def test_the_finish_runs_only_on_small_models_left_above_its_gap(monkeypatch):
+    from xuewei.optimizer import layout as L
+
+    # The villages model has 18 pairs: below IMPROVE_MIN_PAIRS nothing after the solver runs.
+    s = solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1).summary.iloc[0]
+    assert s["finish_seconds"] == 0 and s["refined_wan_yuan"] == s["objective_wan_yuan"]
+    # With the thresholds lowered it runs after the refine search and keeps what it finds; with
+    # finish_nodes = 0, or a model at FINISH_MAX_PAIRS pairs, it does not.
+    monkeypatch.setattr(L, "IMPROVE_MIN_PAIRS", 0)
+    monkeypatch.setattr(L, "POLISH_MIN_GAP", 0.0)
+    monkeypatch.setattr(L, "FINISH_MIN_GAP", -1.0)
+    monkeypatch.setattr(L, "_refine", lambda gm, report, sweeps, deadline: (report, 0.0, False))
+    monkeypatch.setattr(L, "_polish", lambda gm, report, *a: (report, 0.0))
+    called = []
+    real = L._finish
+    monkeypatch.setattr(L, "_finish", lambda *a: called.append(a[-1]) or real(*a))
+    on = solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, gap_rel=1e-9, finish_nodes=50).summary.iloc[0]
+    assert called == [50] and on["objective_wan_yuan"] <= on["refined_wan_yuan"] + 1e-9
+    solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, gap_rel=1e-9, finish_nodes=0)
+    monkeypatch.setattr(L, "FINISH_MAX_PAIRS", 18)
+    solve_layout([_villages()], PolicyConfig(), threads=1, max_nodes=1, gap_rel=1e-9, finish_nodes=50)
+    assert called == [50]

@@ -67,6 +67,16 @@ def test_report_says_what_the_polish_and_the_refine_search_each_saved():
     assert "polish_nodes" not in text and "其中 1 个模型再在答案上做局部搜索" in text and "又省 4 万元。" in text
 
 
+def test_report_says_what_the_finish_saved():
+    s = _summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=[1012.6, 305.0, 100.0],
+                                               polished_wan_yuan=[1004.2, 305.0, 100.0],
+                                               refined_wan_yuan=[1000.0, 302.0, 100.0])
+    text = quality_sentence(s)
+    # primary: polish 8.4, search 4.2; junior#1: search 3, finish 2.
+    assert "又省 8 万元；2 个模型再在答案上做局部搜索" in text and "又省 7 万元；1 个小模型间隙仍大于 2%" in text
+    assert "solver.finish_nodes" in text and text.count("又省 2 万元。") == 1
+
+
 def test_progress_tracks_the_worst_gap(capsys):
     p = SolveProgress()
     p.console.is_terminal  # noqa: B018 - pytest captures stderr: not a terminal, so lines are printed
