@@ -51,6 +51,28 @@ def _highs_options(options: dict):
         highspy.Highs.run = run
 
 
+def build_model(region: str, model: str, data: Path):
+    """One model of a benchmark region as the product builds it (reproducible mode, its budget share):
+    ``(stage data, built model, objective constant)``; the solver sees no constant term."""
+    from xuewei.optimizer import layout as L
+
+    _, policy, stages, _ = prepare(scenario_path(region, data))
+    budget = policy.budget_for(len(stages[0].years)) if stages else None
+    budgets = dict(zip([sd.name for sd in stages], L._split_budget(stages, policy, budget)))
+    sd = next(s for s in stages if s.name == model)
+    gm = L.build_group([sd], policy, budgets[model], True, 600.0)
+    return sd, gm, float(gm.objective.constant)
+
+
+def emit(record: dict, jsonl: Path | None) -> None:
+    """Print one JSON line, and append it to ``jsonl`` if given."""
+    line = json.dumps(record, ensure_ascii=False)
+    print(line)
+    if jsonl:
+        with jsonl.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
 def refine_search(region: str, model: str, data: Path, neighbours: int, sub_nodes: int, sweeps: int,
                   max_nodes: int = 1, polish_options: dict | None = None,
                   root_options: dict | None = None, min_pairs: int = 0, max_neighbours: int | None = None,
@@ -61,12 +83,7 @@ def refine_search(region: str, model: str, data: Path, neighbours: int, sub_node
     from xuewei.optimizer.improve import improve
     from xuewei.optimizer.solve import solve_problem
 
-    _, policy, stages, _ = prepare(scenario_path(region, data))
-    budget = policy.budget_for(len(stages[0].years)) if stages else None
-    budgets = dict(zip([sd.name for sd in stages], L._split_budget(stages, policy, budget)))
-    sd = next(s for s in stages if s.name == model)
-    gm = L.build_group([sd], policy, budgets[model], True, 600.0)
-    off = float(gm.objective.constant)  # the solver sees no constant term
+    sd, gm, off = build_model(region, model, data)
     start = {v: v.varValue for v in gm.prob.variables() if v.varValue is not None}
     t0 = time.perf_counter()
     with _highs_options(root_options or {}):
@@ -145,11 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         r = refine_search(a.region, a.model, a.data or Path(tmp), a.neighbours, a.sub_nodes, a.sweeps, a.max_nodes,
                           json.loads(a.polish_options) if a.polish_options else None,
                           json.loads(a.root_options) if a.root_options else None, a.min_pairs, a.max_neighbours, a.rounds)
-    line = json.dumps(r, ensure_ascii=False)
-    print(line)
-    if a.jsonl:
-        with a.jsonl.open("a", encoding="utf-8") as f:
-            f.write(line + "\n")
+    emit(r, a.jsonl)
 
 
 if __name__ == "__main__":

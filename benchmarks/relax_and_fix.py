@@ -18,7 +18,6 @@ Objectives and bounds do not depend on the machine (one thread, fixed seed, node
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from layout_bench import prepare, scenario_path  # noqa: E402
+from refine_search import build_model, emit  # noqa: E402
 
 
 def _period_vars(v, t: int) -> list:
@@ -50,12 +49,7 @@ def relax_and_fix(region: str, model: str, data: Path, after_polish: bool = Fals
     from xuewei.optimizer.improve import improve
     from xuewei.optimizer.solve import solve_problem
 
-    _, policy, stages, _ = prepare(scenario_path(region, data))
-    budget = policy.budget_for(len(stages[0].years)) if stages else None
-    budgets = dict(zip([sd.name for sd in stages], L._split_budget(stages, policy, budget)))
-    sd = next(s for s in stages if s.name == model)
-    gm = L.build_group([sd], policy, budgets[model], True, 600.0)
-    off = float(gm.objective.constant)
+    sd, gm, off = build_model(region, model, data)
     (v,) = gm.stage_vars
     variables = gm.prob.variables()
     start = {var: var.varValue for var in variables if var.varValue is not None}
@@ -111,11 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         r = relax_and_fix(a.region, a.model, a.data or Path(tmp), a.after_polish)
-    line = json.dumps(r, ensure_ascii=False)
-    print(line)
-    if a.jsonl:
-        with a.jsonl.open("a", encoding="utf-8") as f:
-            f.write(line + "\n")
+    emit(r, a.jsonl)
 
 
 if __name__ == "__main__":
