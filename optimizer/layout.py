@@ -715,6 +715,25 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     return frames, summary
 
 
+def _solve_from_answer(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: float, gap_rel: float,
+                       nodes: int) -> tuple[SolveReport | None, bool]:
+    """Solve ``gm`` as it stands (one thread, at most ``nodes`` nodes) from its current answer.
+    Returns the run (``None`` when the solver failed) and whether it found an answer cheaper than
+    ``report.objective``; unless it did, the variables get the current answer back."""
+    answer = {var: var.varValue for var in gm.prob.variables()}
+    try:
+        run = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
+                            start=answer, max_nodes=nodes)
+    except SolveError:
+        run = None
+    cheaper = (run is not None and run.objective is not None
+               and run.objective < report.objective - 1e-6 * abs(report.objective))
+    if not cheaper:
+        for var, value in answer.items():  # keep the first answer
+            var.varValue = value
+    return run, cheaper
+
+
 def _polish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: float, gap_rel: float,
             nodes: int) -> tuple[SolveReport, float]:
     """Re-solve ``gm`` with every ``o`` (school open in a period) fixed at the current answer, from
@@ -727,23 +746,16 @@ def _polish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: floa
     holds only for these openings.
     """
     t0 = time.perf_counter()
-    variables = gm.prob.variables()
-    answer = {var: var.varValue for var in variables}
     opens = [var for v in gm.stage_vars for per_t in v.o for var in per_t]
     saved = [(var.lowBound, var.upBound) for var in opens]
     for var in opens:
         var.lowBound = var.upBound = float(round(var.varValue or 0.0))
     try:
-        fixed = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
-                              start=answer, max_nodes=nodes)
-    except SolveError:
-        fixed = None
+        fixed, cheaper = _solve_from_answer(gm, report, solver, time_limit_s, gap_rel, nodes)
     finally:
         for var, (lo, up) in zip(opens, saved):
             var.lowBound, var.upBound = lo, up
-    if fixed is None or fixed.objective is None or fixed.objective >= report.objective - 1e-6 * abs(report.objective):
-        for var, value in answer.items():  # keep the first answer
-            var.varValue = value
+    if not cheaper:
         return report, time.perf_counter() - t0
     gap = _rel_gap(fixed.objective, report.bound)
     stop = "time_limit" if fixed.stop == "time_limit" else report.stop
@@ -782,24 +794,11 @@ def _finish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: floa
     most 0.24% (docs/performance.md §4.10), hence `FINISH_MAX_PAIRS`.
     """
     t0 = time.perf_counter()
-    variables = gm.prob.variables()
-    answer = {var: var.varValue for var in variables}
-    try:
-        more = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
-                             start=answer, max_nodes=nodes)
-    except SolveError:
-        more = None
+    more, cheaper = _solve_from_answer(gm, report, solver, time_limit_s, gap_rel, nodes)
     if more is None or more.objective is None:
-        for var, value in answer.items():
-            var.varValue = value
         return report, time.perf_counter() - t0
     bound = report.bound if more.bound is None else max(report.bound, more.bound)
-    objective = report.objective
-    if more.objective < report.objective - 1e-6 * abs(report.objective):
-        objective = more.objective
-    else:
-        for var, value in answer.items():  # keep the first answer
-            var.varValue = value
+    objective = more.objective if cheaper else report.objective
     gap = _rel_gap(objective, bound)
     status, stop = ("optimal", "") if gap <= gap_rel else (report.status, report.stop)
     if more.stop == "time_limit":  # the safety limit: the answer or the bound may depend on the clock

@@ -96,7 +96,9 @@ def _polish_clause(summary: pd.DataFrame) -> str:
     saved = refined - obj
     hit = saved > tol
     if hit.any():
-        parts.append(f"{int(hit.sum())} 个小模型间隙仍大于 2%，从答案出发对整个模型再做分支定界（solver.finish_nodes），"
+        from xuewei.optimizer.layout import FINISH_MIN_GAP
+
+        parts.append(f"{int(hit.sum())} 个小模型间隙仍大于 {FINISH_MIN_GAP:.0%}，从答案出发对整个模型再做分支定界（solver.finish_nodes），"
                      f"又省 {saved[hit].sum():,.0f} 万元")
     return "其中 " + "；".join(parts) + "。" if parts else ""
 
