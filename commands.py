@@ -23,6 +23,9 @@ def register(sub) -> None:
     p.add_argument("--time-limit", type=float, help="求解时限（秒），覆盖情景中的 solver.time_limit_s")
     p.add_argument("--dask", metavar="ADDRESS",
                    help="把各独立模型交给 Dask 集群求解：local（本机集群，进程数按 solver.workers）或调度器地址 tcp://主机:端口")
+    p.add_argument("--warm-start", metavar="RUN_DIR",
+                   help="从一次已完成运行（同一区域）的布局热启动：各模型先沿用它的各校各期开办与否解一次，"
+                        "比贪心初始解省就从它出发（覆盖情景中的 solver.warm_start）")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("forecast", help="学位需求预测（分地点、学段、年份、方案），写 demand.csv 和图表")
@@ -77,6 +80,9 @@ def cmd_run(args) -> int:
     from xuewei.reports.progress import SolveProgress
 
     overrides = {"solver": {"time_limit_s": args.time_limit}} if args.time_limit else None
+    if getattr(args, "warm_start", None):
+        overrides = overrides or {"solver": {}}
+        overrides["solver"]["warm_start"] = _warm_path(args.warm_start)
     if args.out:  # refused at once, before anything is read or solved
         refuse_existing(Path(args.out), args.force)
     out = Path(args.out) if args.out else _default_out(load_scenario(args.scenario, overrides)[0].name)
@@ -100,6 +106,16 @@ def cmd_run(args) -> int:
             write_run(result, tmp, out)
     print(summary_text(result, out))
     return EXIT_UNSERVED if not result.unserved.empty else 0
+
+
+def _warm_path(given: str) -> str:
+    """``--warm-start``: relative to the working folder (unlike the scenario key, which is relative to
+    the scenario file); it must exist."""
+    where = Path(given)
+    if not where.exists():
+        raise InputError(Problem(file="--warm-start", field="--warm-start", expected="一次已完成运行的输出文件夹（或其 layout_sites.csv）",
+                                 found=given, hint=f"路径不存在：{given}"))
+    return str(where.resolve())
 
 
 def catchment_summary(result) -> list[str]:

@@ -53,6 +53,7 @@ class RunResult:
     base_flows: pd.DataFrame | None = None  # calibrated base-year catchments (village × stage × school)
     calibration: pd.DataFrame | None = None  # per existing school: base-year pupils placed on villages or not
     catchment_changes: pd.DataFrame | None = None  # each change of school per village × stage × period, and why
+    warm_start: dict | None = None  # the earlier run the layout started from (solver.warm_start): path, sha256, scenario
 
 
 def load_inputs(scenario_ref=None, overrides: dict | None = None):
@@ -71,6 +72,24 @@ def load_inputs(scenario_ref=None, overrides: dict | None = None):
                                  found=f"{len(budget)} 个数：{budget}",
                                  hint=f"规划期为 {scenario.horizon.periods}。"))
     return scenario, path, region, fconf, policy
+
+
+def warm_source(scenario: Scenario, path: Path, region) -> tuple[pd.DataFrame | None, dict | None]:
+    """The earlier run's layout named by ``solver.warm_start`` (relative to the scenario file), checked
+    to be of this region (`xuewei.optimizer.warm.read_warm_source`); ``(None, None)`` without one."""
+    if not scenario.solver.warm_start:
+        return None, None
+    from xuewei.optimizer.warm import read_warm_source
+
+    where = Path(scenario.solver.warm_start)
+    if not where.is_absolute():
+        where = path.parent / where
+    if not where.exists():
+        text = path.read_text(encoding="utf-8-sig")
+        raise InputError(Problem(file=str(path), row=key_line(text, "solver.warm_start"), field="solver.warm_start",
+                                 expected="一次已完成运行的输出文件夹（或其 layout_sites.csv）", found=scenario.solver.warm_start,
+                                 hint=f"路径不存在（{where}）；相对路径从情景文件所在文件夹算起。"))
+    return read_warm_source(where, region.meta.id)
 
 
 def _forecast_section(scenario: Scenario) -> dict:
@@ -184,6 +203,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
     t0 = time.perf_counter()
     say("读取情景与区域数据")
     scenario, path, region, fconf, policy = load_inputs(scenario_ref, overrides)
+    warm, warm_meta = warm_source(scenario, path, region)
     base = scenario.horizon.base_year or region.meta.base_year
     if on_loaded is not None:
         on_loaded(region, scenario)
@@ -200,7 +220,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
                           improve_sweeps=scenario.solver.local_search,
                           polish_nodes=scenario.solver.polish_nodes,
                           refine_sweeps=scenario.solver.refine_sweeps,
-                          finish_nodes=scenario.solver.finish_nodes)
+                          finish_nodes=scenario.solver.finish_nodes, warm_source=warm)
     t3 = time.perf_counter()
     say("核查与汇总")
     served_units = layout.units[layout.units["school_id"] != ""] if layout.units is not None else layout.assignments
@@ -223,6 +243,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
         from xuewei.optimizer.plan_check import check_against_plan
 
         result.plan_check = check_against_plan(result, plan)
+    result.warm_start = warm_meta
     t4 = time.perf_counter()
     result.timings = {"load_s": t1 - t0, "forecast_s": t2 - t1, "optimise_s": t3 - t2, "check_s": t4 - t3}
     return result

@@ -74,6 +74,11 @@ class SolverOptions(_Strict):
         default=300, ge=0, le=1_000_000,
         description="可复现模式下，配对少于 1,000 的小模型在上面几步之后间隙仍大于 2%（且大于 gap_rel）时，从该答案出发对整个模型"
                     "再做分支定界，至多这么多个分支节点，取较省的答案与较高的下界。0 为不做。确定性")
+    warm_start: str | None = Field(
+        default=None,
+        description="热启动：一次已完成运行（同一区域）的输出文件夹或其 layout_sites.csv（相对本情景文件）。每个模型先把各校各期"
+                    "“开办与否”固定为那次运行的取值解一次，比贪心初始解省就从这个答案出发，所以结果不会比“沿用那次的学校、为本情景重排”更贵。"
+                    "批量中用批量文件的 warm_start 指定基准变体。确定性：同一来源得到同一结果")
     workers: int | None = Field(
         default=None, ge=1, le=64,
         description="同时求解的模型数（进程数）：各学段、各独立片区是互不相关的模型；缺省为 CPU 核数（最多 8），1 为逐个求解")

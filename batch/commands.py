@@ -84,6 +84,9 @@ def select(variants, only: str | None):
                                     hint=f"是否应为“{near[0]}”？" if near else "变体：" + "、".join(names)))
     if problems:
         raise InputError(problems)
+    # A variant that starts from another's layout (the batch file's warm_start) brings that one along
+    # (run, or reused when finished).
+    wanted += [v.warm_from for v in variants if v.name in wanted and v.warm_from]
     return [v for v in variants if v.name in wanted]
 
 

@@ -157,20 +157,51 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, dict] = {}
     pending = {}
-    for v in variants:
+    remaining = set()
+    waiting: dict[str, list] = {}  # source variant -> the variants that start from its layout (warm_start)
+
+    def submit(v) -> None:
         row = None if force else finished_row(out_dir / v.name, v.key)
         if row is not None:
             outcomes[v.name] = {"variant": v.name, "state": "skipped", "row": row, "error": "", "seconds": 0.0,
                                 "worker": ""}
             say(v.name, "skipped", outcomes[v.name])
-            continue
+            release(v.name)
+            return
         meta = {"overrides": v.overrides, "common": v.common, "overrides_text": v.overrides_text(), "source": v.source,
-                "base_scenario": str(v.scenario)}
-        fut = pool.submit(run_variant, v.name, str(v.scenario), v.run_overrides(extra), str(out_dir), v.key, meta)
+                "base_scenario": str(v.scenario), "warm_start": v.warm_from or None}
+        over = v.run_overrides(extra)
+        if v.warm_from:  # the source has finished: its run folder holds the layout to start from
+            over.setdefault("solver", {})["warm_start"] = str(out_dir / v.warm_from)
+        fut = pool.submit(run_variant, v.name, str(v.scenario), over, str(out_dir), v.key, meta)
         pending[fut] = v
+        remaining.add(fut)
         say(v.name, "submitted", None)
+
+    def release(name: str) -> None:
+        """``name`` has finished (or was reused): the variants waiting for its layout go."""
+        for dep in waiting.pop(name, []):
+            submit(dep)
+
+    def fail_waiting(name: str, why: str) -> None:
+        from xuewei.batch.compare import failed_row
+
+        for dep in waiting.pop(name, []):
+            error = f"未运行：热启动来源变体 {name} {why}"
+            outcomes[dep.name] = {"variant": dep.name, "state": "failed", "error": error, "seconds": 0.0,
+                                  "row": failed_row(dep.name, error, Path(dep.scenario).name, dep.overrides_text()),
+                                  "worker": "", "disk_full": False}
+            say(dep.name, "failed", outcomes[dep.name])
+            fail_waiting(dep.name, why)
+
+    names = {v.name for v in variants}
+    for v in variants:
+        if v.warm_from and v.warm_from in names:
+            waiting.setdefault(v.warm_from, []).append(v)
+    for v in variants:
+        if not (v.warm_from and v.warm_from in names):
+            submit(v)
     stopped = None  # the disk filled up: the variants not yet started are not started
-    remaining = set(pending)
     while remaining:
         done, _ = wait(remaining, return_when=FIRST_COMPLETED)
         for fut in sorted(done, key=lambda f: list(pending).index(f)):
@@ -188,6 +219,10 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
                            "seconds": 0.0, "worker": ""}
             outcomes[name] = outcome
             say(name, outcome["state"], outcome)
+            if outcome["state"] == "failed":
+                fail_waiting(name, "失败：" + outcome["error"].splitlines()[0] if outcome["error"] else "失败")
+            elif stopped is None and not outcome.get("disk_full"):
+                release(name)
             if outcome.get("disk_full") and stopped is None:
                 stopped = f"变体 {name} 写出时磁盘已满，其余变体停止"
                 for other in list(remaining):
@@ -202,4 +237,6 @@ def run_batch(variants, out_dir: str | Path, pool: Executor, extra: dict | None 
                                                                ov.overrides_text()),
                                              "worker": "", "disk_full": True}
                         say(ov.name, "failed", outcomes[ov.name])
+    for src in list(waiting):  # sources that finished after the disk filled up: their variants did not run
+        fail_waiting(src, f"已完成，但{stopped}" if stopped else "未完成")
     return [outcomes[v.name] for v in variants]

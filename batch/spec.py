@@ -47,7 +47,7 @@ from xuewei.optimizer.policy import PolicyConfig
 from xuewei.reports.runfolder import safe_name
 from xuewei.scenario import STAGES, Scenario, resolve_scenario_path
 
-TOP_KEYS = ("base", "name", "description", "common", "variants", "grid")
+TOP_KEYS = ("base", "name", "description", "common", "variants", "grid", "warm_start")
 VARIANT_KEYS = ("name", "description")
 OVERRIDE_TOP = ("region", "horizon", "forecast", "policy", "solver", "outputs")
 SECTIONS: dict[str, type[BaseModel]] = {"forecast": ForecastConfig, "policy": PolicyConfig}
@@ -89,6 +89,8 @@ class Variant:
     lines: dict[str, int] = field(default_factory=dict)
     description: str = ""
     key: str = ""
+    warm_from: str = ""  # the variant whose layout this one starts from (batch file's ``warm_start``)
+    region_id: str = ""  # set by `validate_variants`
 
     def run_overrides(self, extra: dict | None = None) -> dict:
         """Nested overrides for `xuewei.scenario.load_scenario`: the user's, the variant's name, one thread."""
@@ -323,6 +325,18 @@ def load_batch_file(path: Path) -> list[Variant]:
                                     overrides=_rebase_region({**over, **gover}, path),
                                     common=_rebase_region(common, path),
                                     source=label, lines={**common_lines, **where, **gwhere}, description=desc))
+    if "warm_start" in data:
+        warm = data["warm_start"]
+        names = [v.name for v in variants]
+        if not isinstance(warm, str) or warm not in names:
+            near = difflib.get_close_matches(str(warm), names, n=1)
+            raise_if([Problem(file=label, row=_find_line(lines, "warm_start"), field="warm_start",
+                              expected="本批量文件中一个变体的名称（其余变体从它的布局热启动）", found=_fmt(warm),
+                              hint=f"是否应为“{near[0]}”？" if near else "变体：" + "、".join(names[:10]))])
+        for v in variants:
+            if v.name != warm:
+                v.warm_from = warm
+                v.lines["warm_start"] = _find_line(lines, "warm_start")
     return variants
 
 
@@ -403,5 +417,19 @@ def validate_variants(variants: list[Variant], extra: dict | None = None) -> lis
                                     hint=f"变体“{v.name}”。"))
             continue
         v.key = batch_key(scenario, fconf, policy, path, region)
+        v.region_id = region.meta.id
+    by_name = {v.name: v for v in variants}
+    for v in variants:  # a warm-started variant's result also depends on its source's
+        src = by_name.get(v.warm_from) if v.warm_from else None
+        if v.warm_from and src is None:
+            problems.append(Problem(file=v.source, row=v.lines.get("warm_start"), field="warm_start",
+                                    expected="要运行的变体", found=v.warm_from,
+                                    hint=f"变体“{v.name}”从它热启动，但它不在本次运行的变体中。"))
+        elif src is not None and src.key and v.key:
+            if src.region_id != v.region_id:
+                problems.append(Problem(file=v.source, row=v.lines.get("warm_start"), field="warm_start",
+                                        expected="与热启动来源同一区域的变体", found=f"{v.name}：{v.region_id}",
+                                        hint=f"来源“{src.name}”的区域是 {src.region_id}。"))
+            v.key = hashlib.sha256(f"{v.key}|warm_start|{src.key}".encode()).hexdigest()
     raise_if(problems)
     return variants

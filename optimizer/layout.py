@@ -645,12 +645,78 @@ def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible
     return GroupModel(group_name(grp), prob, stage_vars, starts, expr, list(grp))
 
 
+def warm_openings(grp: list[StageData], source: pd.DataFrame | None) -> list[np.ndarray] | None:
+    """Each stage's ``(T, n_sites)`` open (1) / closed (0) decisions of a earlier run's layout
+    (``layout_sites.csv``: ``stage, site_id, period, open``), -1 where the source has no row for that
+    school and period (a site or period the earlier run did not have). ``None`` when the source has
+    none of this model's schools.
+
+    >>> sd = StageData("primary", pd.DataFrame({"site_id": ["A", "B"]}), np.array(["v"]), np.ones((1, 2)),
+    ...                np.array([0]), np.array([0]), np.array([1.0]), np.array([False]), np.array([5.0, 5.0]),
+    ...                periods=[2025, 2030])
+    >>> src = pd.DataFrame({"stage": ["primary"] * 3, "site_id": ["A", "A", "B"], "period": [2025, 2030, 2025],
+    ...                     "open": [True, False, True]})
+    >>> warm_openings([sd], src)[0].tolist()
+    [[1, 1], [0, -1]]
+    """
+    if source is None or source.empty:
+        return None
+    out, found = [], False
+    for sd in grp:
+        rows = source[source["stage"] == sd.stage]
+        table = np.full((len(sd.periods), len(sd.sites)), -1, dtype=np.int8)
+        if len(rows):
+            site_pos = pd.Index(sd.sites["site_id"]).get_indexer(rows["site_id"])
+            period_pos = pd.Index(sd.periods).get_indexer(rows["period"])
+            ok = (site_pos >= 0) & (period_pos >= 0)
+            table[period_pos[ok], site_pos[ok]] = rows["open"].to_numpy(bool)[ok].astype(np.int8)
+            found = found or bool(ok.any())
+        out.append(table)
+    return out if found else None
+
+
+def _warm_candidate(gm: GroupModel, warm: list[np.ndarray], solver: str, time_limit_s: float, gap_rel: float,
+                    nodes: int) -> tuple[dict | None, float | None]:
+    """The model solved with each school's openings fixed at an earlier run's (``warm``, from
+    `warm_openings`; schools and periods it lacks stay free), at most ``nodes`` nodes, one thread, no
+    start; a decision this model's bounds forbid (a school a variant keeps or closes by rule) is left
+    free. Returns the answer (variable → value) and its objective without the constant, or
+    ``(None, None)`` when those openings are infeasible here (e.g. a township seat left without a
+    school) or the solver found no answer. The bounds of the ``o`` variables are restored."""
+    fixed = []
+    for v, table in zip(gm.stage_vars, warm):
+        for t, per_t in enumerate(v.o):
+            for s in np.flatnonzero(table[t] >= 0):
+                var, value = per_t[s], float(table[t, s])
+                if (var.lowBound is not None and value < var.lowBound) or (var.upBound is not None and value > var.upBound):
+                    continue  # a decision this model forbids (e.g. keep every school): left to the solver
+                fixed.append((var, var.lowBound, var.upBound))
+                var.lowBound = var.upBound = value
+    try:
+        run = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
+                            start=None, max_nodes=nodes)
+    except SolveError:
+        run = None
+    finally:
+        for var, lo, up in fixed:
+            var.lowBound, var.upBound = lo, up
+    if run is None or run.objective is None:
+        return None, None
+    return {var: var.varValue for var in gm.prob.variables() if var.varValue is not None}, float(run.objective)
+
+
 def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str, time_limit_s: float,
-                 gap_rel: float, threads: int, max_nodes: int | None = None, search: Search = Search()):
+                 gap_rel: float, threads: int, max_nodes: int | None = None, search: Search = Search(),
+                 warm: list[np.ndarray] | None = None):
     """Build and solve one independent model (one stage, or all stages under a shared budget): greedy
     start, local search on it (`xuewei.optimizer.improve`, ``search.improve_sweeps`` sweeps), the
     solver, then in reproducible mode the polish with the openings fixed (`_polish`) and local search
-    on the answer (`_refine`)."""
+    on the answer (`_refine`).
+
+    ``warm`` (`warm_openings` of an earlier run, e.g. a batch's baseline): the model is first solved
+    with the openings fixed at that run's (`_warm_candidate`); when that answer is cheaper than the
+    greedy start, the solver starts from it instead, so the answer is never dearer than the earlier
+    run's openings allow here."""
     name = group_name(grp)
     t0 = time.perf_counter()
     gm = build_group(grp, policy, budget, max_nodes is not None, time_limit_s)
@@ -661,6 +727,17 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     greedy_cost = float(sum(st["cost"] for st in starts))
     improved_cost, improve_s, clock = greedy_cost, 0.0, False
     pairs = sum(len(sd.pair_node) for sd in grp)
+    warm_cost, warm_s = None, 0.0
+    if warm is not None:
+        tw = time.perf_counter()
+        answer, objective = _warm_candidate(gm, warm, solver, time_limit_s, gap_rel, max(1, search.polish_nodes))
+        warm_s = time.perf_counter() - tw
+        if objective is not None:
+            warm_cost = objective + offset
+            if warm_cost < greedy_cost - 1e-6 * max(1.0, abs(greedy_cost)):
+                start, improved_cost = answer, warm_cost
+        for var, value in start.items():  # the chosen start, for the local search and the solver
+            var.varValue = value
     if search.improve_sweeps and pairs >= IMPROVE_MIN_PAIRS:
         from xuewei.optimizer.improve import improve
 
@@ -710,6 +787,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
                "solver_answer_wan_yuan": root_cost, "polish_seconds": polish_s,
                "polished_wan_yuan": polished_cost, "refine_seconds": refine_s,
                "refined_wan_yuan": refined_cost, "finish_seconds": finish_s,
+               **({} if warm is None else {"warm_wan_yuan": warm_cost, "warm_seconds": warm_s}),
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints)}
     return frames, summary
@@ -852,7 +930,8 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                  max_nodes: int | None = None, workers: int = 1,
                  min_parallel_pairs: int | None = None, dask_client=None, on_model=None,
                  improve_sweeps: int = 0, polish_nodes: int = POLISH_NODES,
-                 refine_sweeps: int = REFINE_SWEEPS, finish_nodes: int = FINISH_NODES) -> LayoutResult:
+                 refine_sweeps: int = REFINE_SWEEPS, finish_nodes: int = FINISH_NODES,
+                 warm_source: pd.DataFrame | None = None) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -879,6 +958,10 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     ``on_model(done, total, summary)``, if given, is called as each model is solved (in the order
     they finish) with the model's solver summary (a dict with ``model``, ``gap``, ...), for a live
     progress display.
+
+    ``warm_source``: an earlier run's ``layout_sites.csv`` (``stage, site_id, period, open``; e.g. a
+    batch's baseline, ``solver.warm_start``). Each model is first solved with its openings fixed at
+    that run's and starts from that answer when it is cheaper than the greedy start (`_solve_group`).
     """
     from xuewei.optimizer import dask_solve
 
@@ -899,14 +982,15 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
             progress("本进程不能再启动子进程（守护进程）：各模型逐个求解")
     reproducible = max_nodes is not None
     search = Search(improve_sweeps, polish_nodes, refine_sweeps, finish_nodes)
+    warms = [warm_openings(grp, warm_source) for grp in groups]
     solve_threads = 1 if reproducible else max(1, threads // workers)
     results: dict[int, tuple] = {}
     if on_dask:
         results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
-                              max_nodes, progress, search, on_model)
+                              max_nodes, progress, search, on_model, warms)
     elif workers > 1:
         results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
-                                  solve_threads, max_nodes, workers, progress, on_model, search)
+                                  solve_threads, max_nodes, workers, progress, on_model, search, warms)
     else:
         deadline = time.perf_counter() + time_limit_s
         if progress and len(groups) > 1:
@@ -920,7 +1004,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
             if progress and sizes[idx] >= 0.05 * sizes.sum():  # not one line for each of a city's 1,000 small parts
                 progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
             results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
-                                        solve_threads, max_nodes, search)
+                                        solve_threads, max_nodes, search, warms[idx])
             if on_model:
                 on_model(n + 1, len(groups), results[idx][1])
     site_t, asg_t, un_t, unit_t, summaries = [], [], [], [], []
@@ -938,7 +1022,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
 
 
 def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,
-                progress, search: Search = Search(), on_model=None) -> dict[int, tuple]:
+                progress, search: Search = Search(), on_model=None, warms=None) -> dict[int, tuple]:
     """Solve the models as tasks on a Dask cluster (`xuewei.optimizer.dask_solve`). In the
     time-limited mode each model's limit is its share by size of ``slots × time_limit_s`` (slots =
     the cluster's worker threads), at most ``time_limit_s``; HiGHS then uses one thread per model."""
@@ -951,7 +1035,8 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
         for idx in range(len(groups)):
             limit = float(time_limit_s) if max_nodes is not None else \
                 float(min(time_limit_s, max(5.0, slots * time_limit_s * sizes[idx] / total)))
-            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes, search)
+            jobs[idx] = (groups[idx], policy, budgets[idx], solver, limit, gap_rel, 1, max_nodes, search,
+                         None if warms is None else warms[idx])
         if progress:
             progress(f"求解：{len(groups)} 个模型，交给 Dask 集群（{slots} 个工作线程）")
         return dask_solve.solve_on_dask(c, _solve_group, jobs, {i: float(sizes[i]) for i in jobs}, progress,
@@ -959,7 +1044,7 @@ def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, ga
 
 
 def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel, threads, max_nodes,
-                    workers, progress, on_model=None, search: Search = Search()) -> dict[int, tuple]:
+                    workers, progress, on_model=None, search: Search = Search(), warms=None) -> dict[int, tuple]:
     """Solve the models in a pool of ``workers`` processes, largest first (each worker takes the
     next model when it is free). In the time-limited mode each model's limit is its share by size
     of ``workers × time_limit_s``, at most ``time_limit_s``, so the pool finishes in about
@@ -994,7 +1079,7 @@ def _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s,
             else:
                 limit = float(min(time_limit_s, max(5.0, workers * time_limit_s * sizes[idx] / total)))
             pending[int(idx)] = pool.submit(_solve_group, groups[idx], policy, budgets[idx], solver, limit,
-                                            gap_rel, threads, max_nodes, search)
+                                            gap_rel, threads, max_nodes, search, None if warms is None else warms[idx])
         if progress:
             progress(f"求解：{len(groups)} 个模型，{workers} 个进程并行（最大的：{group_name(groups[order[-1]])}）")
         position = {fut: idx for idx, fut in pending.items()}

@@ -93,10 +93,13 @@ def _solver(run) -> str:
     """One row per stage: independent parts, worst status, largest gap, seconds."""
     from xuewei.reports.run_outputs import stage_solver_summary, status_zh
 
+    from xuewei.reports.run_outputs import STEP_SECONDS
+
     sv = run.solver.copy()
-    if "solve_seconds" not in sv:
-        secs = {m.get("model"): m.get("solve_seconds") for m in (run.manifest or {}).get("models", [])}
-        sv["solve_seconds"] = pd.to_numeric(sv["model"].map(secs), errors="coerce")
+    models = {m.get("model"): m for m in (run.manifest or {}).get("models", [])}
+    for col in STEP_SECONDS:  # the timings are in manifest.json, not in solver.csv
+        if col not in sv:
+            sv[col] = pd.to_numeric(sv["model"].map({k: m.get(col) for k, m in models.items()}), errors="coerce")
     if "gap" in sv:
         sv["gap"] = pd.to_numeric(sv["gap"], errors="coerce")
     if "stop" in sv:  # read back from solver.csv, an all-empty column is float

@@ -116,6 +116,8 @@ def cmd_rerun(args) -> int:
     run_dir = Path(args.run_dir)
     man = read_manifest(run_dir)
     problems = changed_inputs(man["inputs"])
+    if man.get("warm_start"):  # the layout it started from decides the result too (solver.warm_start)
+        problems += changed_inputs({"warm_start": man["warm_start"]})
     if problems:
         raise InputError(problems)
     out = Path(args.out) if args.out else run_dir.with_name(f"{run_dir.name}-rerun-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -33,16 +33,32 @@ def status_zh(status: str, stop: str = "") -> str:
     return STATUS_ZH.get(status, status)
 
 
+#: Each model's time, step by step [s] (manifest.json ``models``): building it, the warm start, the local
+#: search before the solver, the solver, the polish, the refine search and the finish.
+STEP_SECONDS = ("build_seconds", "warm_seconds", "improve_seconds", "solve_seconds", "polish_seconds",
+                "refine_seconds", "finish_seconds")
+
+
+def model_seconds(summary: pd.DataFrame) -> pd.Series:
+    """Each model's whole time [s]: the sum of its `STEP_SECONDS` (NaN where none is known)."""
+    cols = [c for c in STEP_SECONDS if c in summary]
+    if not cols:
+        return pd.Series(np.nan, index=summary.index)
+    steps = summary[cols].apply(pd.to_numeric, errors="coerce")
+    return steps.sum(axis=1, min_count=1)
+
+
 def stage_solver_summary(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds, and
-    the stage's objective and proven bound [万元] (summed over its parts; no bound when a part has none)."""
+    """One row per stage from the per-model solver table: parts, worst status, largest gap, seconds (every
+    step of every part, `model_seconds`), and the stage's objective and proven bound [万元] (summed over
+    its parts; no bound when a part has none)."""
     stop = summary["stop"].fillna("") if "stop" in summary else pd.Series("", index=summary.index)
-    s = summary.assign(stage=summary["model"].str.split("#").str[0],
+    s = summary.assign(stage=summary["model"].str.split("#").str[0], model_s=model_seconds(summary),
                        rank=summary["status"].map(_STATUS_RANK).fillna(3), stop_rank=stop.map(_STOP_RANK).fillna(0))
     for col in ("objective_wan_yuan", "bound_wan_yuan"):
         s[col] = pd.to_numeric(s[col], errors="coerce") if col in s else np.nan
     out = s.groupby("stage", sort=False).agg(parts=("model", "size"), rank=("rank", "max"), gap=("gap", "max"),
-                                             seconds=("solve_seconds", "sum"), stop_rank=("stop_rank", "max"),
+                                             seconds=("model_s", lambda x: x.sum(min_count=1)), stop_rank=("stop_rank", "max"),
                                              objective=("objective_wan_yuan", "sum"),
                                              bound=("bound_wan_yuan", lambda b: b.sum() if b.notna().all() else np.nan))
     inverse = {v: k for k, v in _STATUS_RANK.items()}
@@ -81,6 +97,16 @@ def _polish_clause(summary: pd.DataFrame) -> str:
         if "polished_wan_yuan" in summary else obj
     tol = 1e-6 * obj.abs()
     parts = []
+    if "warm_wan_yuan" in summary:  # solver.warm_start: the earlier run's openings, re-planned here
+        warm = pd.to_numeric(summary["warm_wan_yuan"], errors="coerce")
+        saved = pd.to_numeric(summary["greedy_wan_yuan"], errors="coerce") - warm
+        hit = saved > tol
+        if hit.any():
+            parts.append(f"{int(hit.sum())} 个模型从热启动来源的开办方案出发（solver.warm_start：沿用其各校各期开办与否、为本情景重排划片与班数，"
+                         f"比贪心初始解省 {saved[hit].sum():,.0f} 万元）")
+        lacking = int(warm.isna().sum())
+        if lacking:
+            parts.append(f"{lacking} 个模型不能沿用热启动来源的开办方案（本情景不允许，或来源中没有这些学校），从贪心初始解出发")
     saved = pd.to_numeric(summary["solver_answer_wan_yuan"], errors="coerce") - polished
     hit = saved > tol
     if hit.any():
@@ -184,6 +210,7 @@ def manifest(result, run_dir: Path) -> dict:
         "models": summary.replace({np.nan: None}).to_dict(orient="records"),
         "worst_gap": None if worst_gap is None or pd.isna(worst_gap) else float(worst_gap),
         "reproducible": reproducible(result),
+        "warm_start": getattr(result, "warm_start", None),
         "seconds": result.timings,
         "rerun": f"xuewei run {result.scenario_path} --out {run_dir}",
     }
@@ -245,6 +272,11 @@ def report_markdown(result) -> str:
                      f"{row.objective:,.0f} | {bound} | {gap} | {row.seconds:.1f} |")
     lines += ["", quality_sentence(r.layout.summary),
               "各模型（片区）的目标值、下界与间隙见 solver.csv 与工作簿“求解质量”表。", "", reproducibility_note(result)]
+    if getattr(result, "warm_start", None):
+        w = result.warm_start
+        lines += ["", f"热启动：各模型先沿用 {w['path']}" + (f"（情景 {w['scenario']}）" if w.get("scenario") else "")
+                  + " 的各校各期开办与否解一次，比贪心初始解省就从它出发（solver.warm_start）；同一来源文件（sha256 "
+                  + w["sha256"][:12] + "…）重跑得到同一结果。"]
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     cols = [a for a in ACTION_ZH if a in counts.columns]
@@ -320,7 +352,7 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_csv(_round(result.violations), folder / "audit.csv")
     # Timings vary from run to run; they go to manifest.json so that the tables of a run are reproducible.
     timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds", "improve_seconds", "polish_seconds",
-                          "refine_seconds", "finish_seconds") if c in result.layout.summary]
+                          "refine_seconds", "finish_seconds", "warm_seconds") if c in result.layout.summary]
     write_csv(_round(result.layout.summary.drop(columns=timing)), folder / "solver.csv")
     if result.plan_check:
         from xuewei.reports.plan_sections import write_csvs

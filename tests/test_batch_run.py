@@ -154,3 +154,32 @@ def test_only_names_variants_of_the_batch(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--only" in err and ("是否应为“cap40”" in err or "是否应为“cap45”" in err)
     assert not (tmp_path / "out").exists()
+
+
+def test_warm_started_variants_run_after_their_source_and_start_from_its_layout(tmp_path):
+    path = tmp_path / "warm-batch.toml"
+    path.write_text(f'name = "w"\nbase = "{SCEN}"\nwarm_start = "cap45"\n\n[[variants]]\nname = "cap40"\n'
+                    f'"policy.class_cap.primary" = 40\n\n[[variants]]\nname = "cap45"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["batch", str(path), "--out", str(out), "--workers", "2"]) == 0
+    source = json.loads((out / "cap45" / "manifest.json").read_text(encoding="utf-8"))
+    run = json.loads((out / "cap40" / "manifest.json").read_text(encoding="utf-8"))
+    assert source["warm_start"] is None
+    assert run["warm_start"]["path"] == str((out / "cap45" / "layout_sites.csv").resolve())
+    assert run["warm_start"]["scenario"] == "cap45"
+    assert json.loads((out / "cap40" / "batch.json").read_text(encoding="utf-8"))["warm_start"] == "cap45"
+    assert run["created_utc"] >= source["created_utc"]  # the variant ran after its source had finished
+    solver = pd.read_csv(out / "cap40" / "solver.csv", encoding="utf-8-sig")
+    assert "warm_wan_yuan" in solver and "warm_seconds" not in solver  # timings stay out of the tables
+    assert "热启动" in (out / "cap40" / "report.md").read_text(encoding="utf-8")
+
+
+def test_variants_warm_started_from_a_failed_one_are_not_run(tmp_path):
+    path = tmp_path / "warm-broken.toml"
+    path.write_text(BATCH.replace("{cap}", "40").replace('base = ', 'warm_start = "broken"\nbase = '), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["batch", str(path), "--out", str(out)]) == 1
+    rows = read_rows(out).set_index("variant")
+    assert (rows["status"] == "failed").all()
+    assert rows.loc["cap40", "error"].startswith("未运行：热启动来源变体 broken 失败")
+    assert not (out / "cap40").exists() and not (out / "cap45").exists()

@@ -169,3 +169,30 @@ def test_validate_reads_a_batch_file_as_a_batch(tmp_path, capsys):
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "class_cap" in err and "Traceback" not in err
+
+
+def test_warm_start_names_a_variant_and_enters_the_others_keys(tmp_path):
+    body = """
+[[variants]]
+name = "base"
+
+[[variants]]
+name = "cap40"
+"policy.class_cap.primary" = 40
+"""
+    cold = validate_variants(load_variants([write(tmp_path, body, "cold-batch.toml")]))
+    warm = validate_variants(load_variants([write(tmp_path, 'warm_start = "base"\n' + body, "warm-batch.toml")]))
+    assert [v.warm_from for v in warm] == ["", "base"]
+    assert warm[0].key == cold[0].key  # the source itself runs as before
+    assert warm[1].key != cold[1].key  # its result depends on the source's: a cold run is not reused
+    path = write(tmp_path, 'warm_start = "bsae"\n' + body)
+    with pytest.raises(InputError, match=r"第 2 行，字段“warm_start”.*是否应为“base”"):
+        load_variants([path])
+
+
+def test_only_brings_the_warm_start_source_along(tmp_path):
+    from xuewei.batch.commands import select
+
+    path = write(tmp_path, 'warm_start = "base"\n[[variants]]\nname = "base"\n[[variants]]\nname = "a"\n'
+                           '[[variants]]\nname = "b"\n')
+    assert [v.name for v in select(load_variants([path]), "b")] == ["base", "b"]
