@@ -72,7 +72,7 @@ class SolverOptions(_Strict):
                     "0 为不做。确定性")
     finish_nodes: int = Field(
         default=300, ge=0, le=1_000_000,
-        description="可复现模式下，配对少于 1,000 的小模型在上面几步之后间隙仍大于 2%（且大于 gap_rel）时，从该答案出发对整个模型"
+        description="可复现模式下，配对少于 1,000 的小模型（不论多小）在上面几步之后间隙仍大于 2%（且大于 gap_rel）时，从该答案出发对整个模型"
                     "再做分支定界，至多这么多个分支节点，取较省的答案与较高的下界。0 为不做。确定性")
     warm_start: str | None = Field(
         default=None,

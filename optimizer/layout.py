@@ -774,7 +774,10 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
         clock = clock or refine_clock
     refined_cost = None if report.objective is None else report.objective + offset
     finish_s = 0.0
-    if still_open(search.finish_nodes) and pairs < FINISH_MAX_PAIRS and report.gap > FINISH_MIN_GAP:
+    # The finish also runs below IMPROVE_MIN_PAIRS: a small part under a tight budget share can stop at its
+    # root with a gap of 10% and more, and there nodes cost next to nothing (docs/performance.md §4.11).
+    if (max_nodes is not None and search.finish_nodes and pairs < FINISH_MAX_PAIRS and report.gap is not None
+            and report.gap > max(gap_rel, FINISH_MIN_GAP)):
         report, finish_s = _finish(gm, report, solver, max(1.0, t0 + time_limit_s - time.perf_counter()), gap_rel,
                                    search.finish_nodes)
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
