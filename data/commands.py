@@ -105,6 +105,9 @@ def cmd_validate(args) -> int:
         variants = validate_variants(load_variants([path]))
         print(f"批量文件 {path}：{len(variants)} 个变体（{'、'.join(v.name for v in variants[:12])}"
               f"{' 等' if len(variants) > 12 else ''}），每个变体的情景、区域与政策均已按运行时的方式读取。")
+        sources = sorted({v.warm_from for v in variants if v.warm_from})
+        if sources:
+            print(f"热启动：其余变体在 {'、'.join(sources)} 算完后从它的布局出发（warm_start）。")
         print("校验通过。")
         return 0
     from xuewei.pipeline import load_inputs  # validates the [forecast] and [policy] sections too

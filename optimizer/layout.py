@@ -986,6 +986,10 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     reproducible = max_nodes is not None
     search = Search(improve_sweeps, polish_nodes, refine_sweeps, finish_nodes)
     warms = [warm_openings(grp, warm_source) for grp in groups]
+    if warm_source is not None and progress:
+        used = sum(w is not None for w in warms)
+        progress(f"热启动：{used} / {len(groups)} 个模型在来源中有对应的学校" if used else
+                 "热启动：来源中没有本次任何模型的学校（区域或学校编号不同？），全部从贪心初始解出发")
     solve_threads = 1 if reproducible else max(1, threads // workers)
     results: dict[int, tuple] = {}
     if on_dask:
@@ -1016,6 +1020,8 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         if budgets[idx] is not None:
             summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])
         summary["max_nodes"] = max_nodes
+        if warm_source is not None:  # every model says whether it could start from the source
+            summary.setdefault("warm_wan_yuan", None)
         for s_df, a_df, u_df, n_df in frames:
             site_t.append(s_df), asg_t.append(a_df), un_t.append(u_df), unit_t.append(n_df)
         summaries.append(summary)

@@ -196,3 +196,11 @@ def test_only_brings_the_warm_start_source_along(tmp_path):
     path = write(tmp_path, 'warm_start = "base"\n[[variants]]\nname = "base"\n[[variants]]\nname = "a"\n'
                            '[[variants]]\nname = "b"\n')
     assert [v.name for v in select(load_variants([path]), "b")] == ["base", "b"]
+
+
+def test_validate_says_which_variant_the_others_start_from(tmp_path, capsys):
+    from xuewei.cli import main
+
+    path = write(tmp_path, 'warm_start = "base"\n[[variants]]\nname = "base"\n[[variants]]\nname = "a"\n')
+    assert main(["validate", str(path)]) == 0
+    assert "热启动：其余变体在 base 算完后从它的布局出发" in capsys.readouterr().out

@@ -128,3 +128,15 @@ def test_a_warm_started_run_reruns_identically_and_refuses_a_changed_source(tmp_
     capsys.readouterr()
     assert main(["rerun", str(second), "--out", str(tmp_path / "again2")]) == 2
     assert "inputs.warm_start" in capsys.readouterr().err
+
+
+def test_a_source_without_this_models_schools_is_said_and_changes_nothing():
+    sd, policy = _villages(), PolicyConfig()
+    said = []
+    other = pd.DataFrame({"stage": ["primary"], "site_id": ["X1"], "period": [2025], "open": [True]})
+    warm = solve_layout([sd], policy, threads=1, max_nodes=1, warm_source=other, progress=said.append).summary
+    cold = solve_layout([sd], policy, threads=1, max_nodes=1).summary
+    assert "来源中没有本次任何模型的学校" in " ".join(said)
+    assert warm["warm_wan_yuan"].isna().all()
+    pd.testing.assert_frame_equal(warm.drop(columns=["warm_wan_yuan"]).filter(regex="wan_yuan|gap|nodes|status"),
+                                  cold.filter(regex="wan_yuan|gap|nodes|status"))
