@@ -250,6 +250,8 @@ def solver_quality_table(run) -> pd.DataFrame:
         "已证明的下界（万元）": pd.to_numeric(sv["bound_wan_yuan"], errors="coerce").round(1),
         "间隙（%）": (100 * gap).round(2), "停止原因": stop.map(STOP_ZH).fillna(stop),
         "分支节点（个）": pd.to_numeric(sv["nodes"], errors="coerce") if "nodes" in sv else np.nan})
+    if "warm_wan_yuan" in sv:  # solver.warm_start: the source's openings, re-planned here (empty: could not)
+        table["沿用热启动来源开办的目标值（万元）"] = pd.to_numeric(sv["warm_wan_yuan"], errors="coerce").round(1)
     if "solver_answer_wan_yuan" in sv:  # before the polish with openings fixed (solver.polish_nodes)
         table["固定开办决策再解前的目标值（万元）"] = pd.to_numeric(sv["solver_answer_wan_yuan"], errors="coerce").round(1)
     if "polished_wan_yuan" in sv:  # before the refine search (solver.refine_sweeps)

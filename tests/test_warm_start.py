@@ -122,6 +122,8 @@ def test_a_warm_started_run_reruns_identically_and_refuses_a_changed_source(tmp_
     man = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
     assert man["warm_start"]["path"] == str((first / "layout_sites.csv").resolve())
     assert "warm_wan_yuan" in pd.read_csv(second / "solver.csv", encoding="utf-8-sig")
+    sheet = pd.read_excel(second / "workbook.xlsx", sheet_name="求解质量")
+    assert "沿用热启动来源开办的目标值（万元）" in sheet.columns
     assert main(["rerun", str(second), "--out", str(tmp_path / "again")]) == 0
     with open(first / "layout_sites.csv", "a", encoding="utf-8") as f:
         f.write("\n")  # the source changed after the run
