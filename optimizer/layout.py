@@ -645,31 +645,43 @@ def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible
     return GroupModel(group_name(grp), prob, stage_vars, starts, expr, list(grp))
 
 
+OPEN_CLASSES_UNKNOWN = -2  #: `warm_openings`: open in the source, its class count not given
+
+
 def warm_openings(grp: list[StageData], source: pd.DataFrame | None) -> list[np.ndarray] | None:
-    """Each stage's ``(T, n_sites)`` open (1) / closed (0) decisions of a earlier run's layout
-    (``layout_sites.csv``: ``stage, site_id, period, open``), -1 where the source has no row for that
-    school and period (a site or period the earlier run did not have). ``None`` when the source has
-    none of this model's schools.
+    """Each stage's ``(T, n_sites)`` decisions of an earlier run's layout (``layout_sites.csv``:
+    ``stage, site_id, period, open`` and, as xuewei writes it, ``classes``): 0 closed, the class count
+    (≥ 1) when open, `OPEN_CLASSES_UNKNOWN` when open without a class count, -1 where the source has no
+    row for that school and period (a site or period the earlier run did not have). ``None`` when the
+    source has none of this model's schools.
 
     >>> sd = StageData("primary", pd.DataFrame({"site_id": ["A", "B"]}), np.array(["v"]), np.ones((1, 2)),
     ...                np.array([0]), np.array([0]), np.array([1.0]), np.array([False]), np.array([5.0, 5.0]),
     ...                periods=[2025, 2030])
     >>> src = pd.DataFrame({"stage": ["primary"] * 3, "site_id": ["A", "A", "B"], "period": [2025, 2030, 2025],
-    ...                     "open": [True, False, True]})
+    ...                     "open": [True, False, True], "classes": [6, 0, 2]})
     >>> warm_openings([sd], src)[0].tolist()
-    [[1, 1], [0, -1]]
+    [[6, 2], [0, -1]]
+    >>> warm_openings([sd], src.drop(columns="classes"))[0].tolist()
+    [[-2, -2], [0, -1]]
     """
     if source is None or source.empty:
         return None
     out, found = [], False
     for sd in grp:
         rows = source[source["stage"] == sd.stage]
-        table = np.full((len(sd.periods), len(sd.sites)), -1, dtype=np.int8)
+        table = np.full((len(sd.periods), len(sd.sites)), -1, dtype=np.int32)
         if len(rows):
             site_pos = pd.Index(sd.sites["site_id"]).get_indexer(rows["site_id"])
             period_pos = pd.Index(sd.periods).get_indexer(rows["period"])
             ok = (site_pos >= 0) & (period_pos >= 0)
-            table[period_pos[ok], site_pos[ok]] = rows["open"].to_numpy(bool)[ok].astype(np.int8)
+            is_open = rows["open"].to_numpy(bool)
+            if "classes" in rows:
+                classes = pd.to_numeric(rows["classes"], errors="coerce").fillna(0).to_numpy().round().astype(np.int64)
+                value = np.where(is_open, np.where(classes >= 1, classes, OPEN_CLASSES_UNKNOWN), 0)
+            else:
+                value = np.where(is_open, OPEN_CLASSES_UNKNOWN, 0)
+            table[period_pos[ok], site_pos[ok]] = value[ok]
             found = found or bool(ok.any())
         out.append(table)
     return out if found else None
@@ -678,23 +690,29 @@ def warm_openings(grp: list[StageData], source: pd.DataFrame | None) -> list[np.
 def _warm_candidate(gm: GroupModel, warm: list[np.ndarray], solver: str, time_limit_s: float, gap_rel: float,
                     nodes: int) -> tuple[dict | None, float | None]:
     """The model solved with each school's openings fixed at an earlier run's (``warm``, from
-    `warm_openings`; schools and periods it lacks stay free), at most ``nodes`` nodes, one thread, no
-    start; a decision this model's bounds forbid (a school a variant keeps or closes by rule) is left
-    free. Returns the answer (variable → value) and its objective without the constant, or
-    ``(None, None)`` when those openings are infeasible here (e.g. a township seat left without a
-    school) or the solver found no answer. The bounds of the ``o`` variables are restored."""
-    fixed = []
+    `warm_openings`; schools and periods it lacks stay free), at most ``nodes`` nodes, one thread, with
+    the source's class counts as a partial start (the solver completes it when it can); a decision this
+    model's bounds forbid (a school a variant keeps or closes by rule) is left free. Returns the answer
+    (variable → value) and its objective without the constant, or ``(None, None)`` when those openings
+    are infeasible here (e.g. a township seat left without a school) or the solver found no answer.
+    The bounds of the ``o`` variables are restored."""
+    fixed, hint = [], {}
     for v, table in zip(gm.stage_vars, warm):
         for t, per_t in enumerate(v.o):
-            for s in np.flatnonzero(table[t] >= 0):
-                var, value = per_t[s], float(table[t, s])
+            for s in np.flatnonzero(table[t] != -1):
+                var, value = per_t[s], float(table[t, s] != 0)
                 if (var.lowBound is not None and value < var.lowBound) or (var.upBound is not None and value > var.upBound):
                     continue  # a decision this model forbids (e.g. keep every school): left to the solver
                 fixed.append((var, var.lowBound, var.upBound))
                 var.lowBound = var.upBound = value
+                k = v.k[t][s]
+                if table[t, s] >= 1 and (k.upBound is None or table[t, s] <= k.upBound):
+                    hint[var], hint[k] = 1.0, float(table[t, s])
+                elif table[t, s] == 0:
+                    hint[var], hint[k] = 0.0, 0.0
     try:
         run = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
-                            start=None, max_nodes=nodes)
+                            start=hint or None, max_nodes=nodes)
     except SolveError:
         run = None
     finally:

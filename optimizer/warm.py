@@ -56,7 +56,8 @@ def read_warm_source(path: str | Path, region_id: str | None = None) -> tuple[pd
     Returns
     -------
     (pandas.DataFrame, dict)
-        ``stage, site_id, period, open`` (one row per school × stage × period), and what to record
+        ``stage, site_id, period, open`` (one row per school × stage × period; also ``classes`` when the
+        file has it), and what to record
         of the source: ``path``, ``sha256`` of the table, the source's ``scenario`` and ``region``.
 
     Raises
@@ -85,6 +86,13 @@ def read_warm_source(path: str | Path, region_id: str | None = None) -> tuple[pd
         raise _problem(file, "规划期的年份（整数）", found=table["period"].iloc[i], row=i + 2, field="period")
     out = pd.DataFrame({"stage": table["stage"].astype(str).str.strip(), "site_id": table["site_id"].astype(str).str.strip(),
                         "period": periods.astype(int), "open": _open_values(table["open"], file)})
+    if "classes" in table:  # optional (xuewei writes it): the class counts are a hint for the solver
+        classes = pd.to_numeric(table["classes"], errors="coerce")
+        bad = classes.isna() | (classes < 0)
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise _problem(file, "班数（非负整数）", found=table["classes"].iloc[i], row=i + 2, field="classes")
+        out["classes"] = classes.round().astype(int)
     meta = {"path": str(file.resolve()), "sha256": hashlib.sha256(raw).hexdigest(), "scenario": None, "region": None}
     manifest = file.parent / "manifest.json"
     if manifest.is_file():

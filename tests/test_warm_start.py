@@ -76,12 +76,15 @@ def test_source_is_read_from_a_run_folder_or_its_table(tmp_path):
                                      "open": [True, False]}
     assert meta["scenario"] == "old" and meta["region"] == "tiny" and len(meta["sha256"]) == 64
     assert read_warm_source(run / "layout_sites.csv", "tiny")[1] == meta
+    with_classes = _source(tmp_path / "run2", "site_id,stage,period,open,classes\nS0,primary,2025,True,6\n")
+    assert read_warm_source(with_classes, "tiny")[0]["classes"].tolist() == [6]
 
 
 @pytest.mark.parametrize("rows, region, match", [
     ("site_id,stage,period\nS0,primary,2025\n", "tiny", r"字段“open”.*缺少 open"),
     ("site_id,stage,period,open\nS0,primary,2025,True\nS1,primary,2025,maybe\n", "tiny", r"第 3 行，字段“open”.*maybe"),
     ("site_id,stage,period,open\nS0,primary,二〇二五,True\n", "tiny", r"第 2 行，字段“period”"),
+    ("site_id,stage,period,open,classes\nS0,primary,2025,True,-3\n", "tiny", r"第 2 行，字段“classes”.*-3"),
     ("site_id,stage,period,open\nS0,primary,2025,True\n", "wuxi", r"manifest.json，字段“region.id”.*同一区域（tiny）.*wuxi"),
 ])
 def test_a_wrong_source_is_one_clear_error(tmp_path, rows, region, match):
@@ -142,3 +145,22 @@ def test_a_source_without_this_models_schools_is_said_and_changes_nothing():
     assert warm["warm_wan_yuan"].isna().all()
     pd.testing.assert_frame_equal(warm.drop(columns=["warm_wan_yuan"]).filter(regex="wan_yuan|gap|nodes|status"),
                                   cold.filter(regex="wan_yuan|gap|nodes|status"))
+
+
+def test_layout_doctests_pass():
+    import doctest
+
+    from xuewei.optimizer import layout
+
+    result = doctest.testmod(layout, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 4 and result.failed == 0
+
+
+def test_the_source_classes_are_a_hint_the_solver_may_complete():
+    # The optimum's openings and classes as the source: the warm candidate is the optimum itself,
+    # already at the root (no nodes beyond it).
+    sd, policy = _villages(), PolicyConfig()
+    optimum, sites = _optimum(sd, policy)
+    gm = build_group([sd], policy, None)
+    _, objective = _warm_candidate(gm, warm_openings([sd], sites), "highs", 60.0, 1e-9, 1)
+    assert objective + float(gm.objective.constant) == pytest.approx(optimum, rel=1e-7)
