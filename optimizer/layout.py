@@ -32,6 +32,7 @@ the yearly travel cost per pupil for day pairs or the boarding cost for boarding
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import repeat
 
@@ -645,6 +646,20 @@ def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible
     return GroupModel(group_name(grp), prob, stage_vars, starts, expr, list(grp))
 
 
+@contextmanager
+def _fixed(values: dict):
+    """Fix each variable of ``values`` at its value (both bounds) for the ``with`` block, then give
+    every one its bounds back, whatever happens inside."""
+    saved = [(var, var.lowBound, var.upBound) for var in values]
+    for var, value in values.items():
+        var.lowBound = var.upBound = value
+    try:
+        yield
+    finally:
+        for var, lo, up in saved:
+            var.lowBound, var.upBound = lo, up
+
+
 OPEN_CLASSES_UNKNOWN = -2  #: `warm_openings`: open in the source, its class count not given
 
 
@@ -696,28 +711,25 @@ def _warm_candidate(gm: GroupModel, warm: list[np.ndarray], solver: str, time_li
     (variable → value) and its objective without the constant, or ``(None, None)`` when those openings
     are infeasible here (e.g. a township seat left without a school) or the solver found no answer.
     The bounds of the ``o`` variables are restored."""
-    fixed, hint = [], {}
+    fixed, hint = {}, {}
     for v, table in zip(gm.stage_vars, warm):
         for t, per_t in enumerate(v.o):
             for s in np.flatnonzero(table[t] != -1):
                 var, value = per_t[s], float(table[t, s] != 0)
                 if (var.lowBound is not None and value < var.lowBound) or (var.upBound is not None and value > var.upBound):
                     continue  # a decision this model forbids (e.g. keep every school): left to the solver
-                fixed.append((var, var.lowBound, var.upBound))
-                var.lowBound = var.upBound = value
+                fixed[var] = value
                 k = v.k[t][s]
                 if table[t, s] >= 1 and (k.upBound is None or table[t, s] <= k.upBound):
                     hint[var], hint[k] = 1.0, float(table[t, s])
                 elif table[t, s] == 0:
                     hint[var], hint[k] = 0.0, 0.0
-    try:
-        run = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
-                            start=hint or None, max_nodes=nodes)
-    except SolveError:
-        run = None
-    finally:
-        for var, lo, up in fixed:
-            var.lowBound, var.upBound = lo, up
+    with _fixed(fixed):
+        try:
+            run = solve_problem(gm.prob, solver=solver, time_limit_s=time_limit_s, gap_rel=gap_rel, threads=1,
+                                start=hint or None, max_nodes=nodes)
+        except SolveError:
+            run = None
     if run is None or run.objective is None:
         return None, None
     return {var: var.varValue for var in gm.prob.variables() if var.varValue is not None}, float(run.objective)
@@ -845,15 +857,9 @@ def _polish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: floa
     holds only for these openings.
     """
     t0 = time.perf_counter()
-    opens = [var for v in gm.stage_vars for per_t in v.o for var in per_t]
-    saved = [(var.lowBound, var.upBound) for var in opens]
-    for var in opens:
-        var.lowBound = var.upBound = float(round(var.varValue or 0.0))
-    try:
+    opens = {var: float(round(var.varValue or 0.0)) for v in gm.stage_vars for per_t in v.o for var in per_t}
+    with _fixed(opens):
         fixed, cheaper = _solve_from_answer(gm, report, solver, time_limit_s, gap_rel, nodes)
-    finally:
-        for var, (lo, up) in zip(opens, saved):
-            var.lowBound, var.upBound = lo, up
     if not cheaper:
         return report, time.perf_counter() - t0
     gap = _rel_gap(fixed.objective, report.bound)

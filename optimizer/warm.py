@@ -30,15 +30,19 @@ def _problem(file, expected: str, found=None, row=None, field: str = FIELD, hint
     return InputError(Problem(file=str(file), row=row, field=field, expected=expected, found=found, hint=hint))
 
 
+def _refuse_first(bad: pd.Series, col: pd.Series, file: Path, expected: str, field: str) -> None:
+    """Raise for the first row where ``bad`` holds (rows counted as in the file: header = 1)."""
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise _problem(file, expected, found=col.iloc[i], row=i + 2, field=field)
+
+
 def _open_values(col: pd.Series, file: Path) -> pd.Series:
     """``open`` as bool: True/False as written by xuewei, also 1/0 and 是/否 (a table edited by hand)."""
     text = col.astype(str).str.strip().str.lower()
     truth = {"true": True, "1": True, "是": True, "false": False, "0": False, "否": False}
     value = text.map(truth)
-    bad = value.isna()
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise _problem(file, "True 或 False（也接受 1/0、是/否）", found=col.iloc[i], row=i + 2, field="open")
+    _refuse_first(value.isna(), col, file, "True 或 False（也接受 1/0、是/否）", "open")
     return value.astype(bool)
 
 
@@ -81,17 +85,12 @@ def read_warm_source(path: str | Path, region_id: str | None = None) -> tuple[pd
     if missing:
         raise _problem(file, "含列 " + "、".join(COLUMNS), found="缺少 " + "、".join(missing), field=missing[0])
     periods = pd.to_numeric(table["period"], errors="coerce")
-    if periods.isna().any():
-        i = int(periods.isna().to_numpy().nonzero()[0][0])
-        raise _problem(file, "规划期的年份（整数）", found=table["period"].iloc[i], row=i + 2, field="period")
+    _refuse_first(periods.isna(), table["period"], file, "规划期的年份（整数）", "period")
     out = pd.DataFrame({"stage": table["stage"].astype(str).str.strip(), "site_id": table["site_id"].astype(str).str.strip(),
                         "period": periods.astype(int), "open": _open_values(table["open"], file)})
     if "classes" in table:  # optional (xuewei writes it): the class counts are a hint for the solver
         classes = pd.to_numeric(table["classes"], errors="coerce")
-        bad = classes.isna() | (classes < 0)
-        if bad.any():
-            i = int(bad.to_numpy().nonzero()[0][0])
-            raise _problem(file, "班数（非负整数）", found=table["classes"].iloc[i], row=i + 2, field="classes")
+        _refuse_first(classes.isna() | (classes < 0), table["classes"], file, "班数（非负整数）", "classes")
         out["classes"] = classes.round().astype(int)
     meta = {"path": str(file.resolve()), "sha256": hashlib.sha256(raw).hexdigest(), "scenario": None, "region": None}
     manifest = file.parent / "manifest.json"

@@ -91,9 +91,7 @@ def _stage_rank(stage: str) -> int:
 
 def _solver(run) -> str:
     """One row per stage: independent parts, worst status, largest gap, seconds."""
-    from xuewei.reports.run_outputs import stage_solver_summary, status_zh
-
-    from xuewei.reports.run_outputs import STEP_SECONDS
+    from xuewei.reports.run_outputs import STEP_SECONDS, stage_solver_summary, status_zh
 
     sv = run.solver.copy()
     models = {m.get("model"): m for m in (run.manifest or {}).get("models", [])}

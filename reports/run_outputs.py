@@ -351,8 +351,7 @@ def write_run(result, folder: Path, target: Path) -> None:
     write_catchments(result, folder)
     write_csv(_round(result.violations), folder / "audit.csv")
     # Timings vary from run to run; they go to manifest.json so that the tables of a run are reproducible.
-    timing = [c for c in ("time_limit_s", "build_seconds", "solve_seconds", "improve_seconds", "polish_seconds",
-                          "refine_seconds", "finish_seconds", "warm_seconds") if c in result.layout.summary]
+    timing = [c for c in ("time_limit_s", *STEP_SECONDS) if c in result.layout.summary]
     write_csv(_round(result.layout.summary.drop(columns=timing)), folder / "solver.csv")
     if result.plan_check:
         from xuewei.reports.plan_sections import write_csvs
