@@ -166,7 +166,7 @@ def unserved_table(layout: LayoutResult, unreachable: pd.DataFrame, stage_data=N
     """Unserved pupils with the rule that binds, its value and the scenario key that changes it
     (`xuewei.optimizer.unserved`); without the model's data, only whether a school was in reach."""
     if stage_data is not None and policy is not None and layout.units is not None:
-        return diagnose_unserved(layout.units, layout.sites, stage_data, policy)
+        return diagnose_unserved(layout.units, layout.sites, stage_data, policy, layout.summary)
     un = layout.unserved.copy()
     reach = set(zip(unreachable["stage"], unreachable["node_id"]))
     un["reason"] = ["travel_limit" if (s, n) in reach else "capacity_or_budget" for s, n in zip(un["stage"], un["node_id"])]

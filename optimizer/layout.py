@@ -811,6 +811,8 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
         report, finish_s = _finish(gm, report, solver, max(1.0, t0 + time_limit_s - time.perf_counter()), gap_rel,
                                    search.finish_nodes)
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
+    # capital each period spends [万元] (what a budget share is measured against: `_reallocate`)
+    capital = [float(sum(pulp.value(v.capital[t]) or 0.0 for v in stage_vars)) for t in range(len(grp[0].years))]
     summary = {"model": name, "status": report.status,
                "objective_wan_yuan": None if report.objective is None else report.objective + offset,
                "bound_wan_yuan": None if report.bound is None else report.bound + offset, "gap": report.gap, "solver": report.solver,
@@ -822,7 +824,8 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
                "refined_wan_yuan": refined_cost, "finish_seconds": finish_s,
                **({} if warm is None else {"warm_wan_yuan": warm_cost, "warm_seconds": warm_s}),
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
-               "variables": len(prob.variables()), "constraints": len(prob.constraints)}
+               "variables": len(prob.variables()), "constraints": len(prob.constraints),
+               "capital_wan_yuan": capital}
     return frames, summary
 
 
@@ -930,6 +933,58 @@ def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[fl
     return [list(np.asarray(budget) * share[i]) for i in range(len(stages))]
 
 
+#: Each model's time, step by step [s] (its summary; manifest.json ``models``): building it, the warm
+#: start, the local search before the solver, the solver, the polish, the refine search and the finish.
+STEP_SECONDS = ("build_seconds", "warm_seconds", "improve_seconds", "solve_seconds", "polish_seconds",
+                "refine_seconds", "finish_seconds")
+
+#: Rounds of `_reallocate` (each re-solves the models whose share bound and got more). On the demo
+#: under a 20,000 万元 budget a second round re-solved the primary model again (another ~150 s) for
+#: the little money the first left over (docs/performance.md §4.12), hence one.
+REALLOCATE_ROUNDS = 1
+
+
+def class_capital(policy: PolicyConfig, stage: str) -> float:
+    """The least capital one more class of ``stage`` costs [万元] (expanding a school or building on a site):
+    a budget share with less than this left is used up (`_reallocate`)."""
+    return float(min(policy.expand_per_class_wan_yuan[stage], policy.build_per_class_wan_yuan[stage]))
+
+
+def _reallocate(budget: list[float], shares: list[list[float]], spent: np.ndarray, unserved: np.ndarray,
+                unit: np.ndarray) -> tuple[list[list[float]], list[int]]:
+    """Hand the budget a split left unspent to the models whose share it bound.
+
+    ``spent`` and ``unserved`` are ``(models, periods)``: capital each model's answer spends [万元]
+    and the pupils it leaves unserved; ``unit`` ``(models,)`` the least a class costs there
+    (`class_capital`). In a period where some money is left (the budget less what all models spend)
+    and some model has less than ``unit`` of its share left (it bound), every model's share becomes
+    what it spends, and the money left goes to the models whose share bound and that leave pupils
+    unserved, in proportion to those pupils. Other periods keep their shares (money for a model that
+    serves everyone would only trade running costs for capital, at the price of solving it again). The shares still add up to the budget and every answer still fits its share, so
+    only the models that got more need solving again. Returns the new shares and those models.
+
+    >>> unit = np.array([8.0, 8.0])
+    >>> new, todo = _reallocate([100.0], [[60.0], [40.0]], np.array([[55.0], [10.0]]), np.array([[5.0], [0.0]]), unit)
+    >>> [round(b[0], 6) for b in new], todo
+    ([90.0, 10.0], [0])
+    >>> _reallocate([100.0], [[60.0], [40.0]], np.array([[50.0], [10.0]]), np.array([[5.0], [0.0]]), unit)[1]
+    []
+    >>> _reallocate([100.0], [[60.0], [40.0]], np.array([[60.0], [10.0]]), np.array([[0.0], [0.0]]), unit)[1]
+    []
+    """
+    share = np.asarray(shares, dtype=float)
+    left = np.asarray(budget, dtype=float) - spent.sum(axis=0)
+    binding = share - spent < np.asarray(unit, dtype=float)[:, None]
+    new, todo = share.copy(), set()
+    for t in range(share.shape[1]):
+        weight = np.where(binding[:, t], unserved[:, t], 0.0)
+        if left[t] <= 1.0 or weight.sum() <= 0:
+            continue
+        new[:, t] = spent[:, t] + left[t] * weight / weight.sum()
+        todo |= set(np.flatnonzero(weight > 0).tolist())
+    return [[float(b) for b in row] for row in new], sorted(todo)
+
+
 PARALLEL_MIN_PAIRS = 3000  #: pairs in all models below which they are solved one by one (a process start costs ~2 s)
 IMPROVE_MIN_PAIRS = 200  #: smaller models skip the local search and the polish (the solver alone proves them optimal)
 #: The polish runs only on models whose gap after the solver is above this (and above ``gap_rel``):
@@ -1015,34 +1070,49 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         progress(f"热启动：{used} / {len(groups)} 个模型在来源中有对应的学校" if used else
                  "热启动：来源中没有本次任何模型的学校（区域或学校编号不同？），全部从贪心初始解出发")
     solve_threads = 1 if reproducible else max(1, threads // workers)
-    results: dict[int, tuple] = {}
-    if on_dask:
-        results = _solve_dask(dask_client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel,
-                              max_nodes, progress, search, on_model, warms)
-    elif workers > 1:
-        results = _solve_parallel(groups, budgets, sizes, order, policy, solver, time_limit_s, gap_rel,
-                                  solve_threads, max_nodes, workers, progress, on_model, search, warms)
-    else:
-        deadline = time.perf_counter() + time_limit_s
-        if progress and len(groups) > 1:
-            progress(f"求解：{len(groups)} 个模型，逐个求解（小的先解）")
-        for n, idx in enumerate(order):
-            if reproducible:
-                limit = float(time_limit_s)
-            else:
-                remaining = max(0.0, deadline - time.perf_counter())
-                limit = max(5.0, remaining * sizes[idx] / sizes[order[n:]].sum())
-            if progress and sizes[idx] >= 0.05 * sizes.sum():  # not one line for each of a city's 1,000 small parts
-                progress("求解：" + group_name(groups[idx]) + f"（时限 {limit:.0f} 秒）")
-            results[idx] = _solve_group(groups[idx], policy, budgets[idx], solver, float(limit), gap_rel,
-                                        solve_threads, max_nodes, search, warms[idx])
-            if on_model:
-                on_model(n + 1, len(groups), results[idx][1])
+
+    def solve_some(idxs: list[int], budgets_: list, warms_: list, on_model_=None, polish: bool = True) -> dict[int, tuple]:
+        """Solve the models ``idxs`` (positions in ``groups``) the way this run solves models (``polish``
+        False: without the polish, `Search.polish_nodes`)."""
+        srch = search if polish else replace(search, polish_nodes=0)
+        g_sub, b_sub, w_sub = [groups[i] for i in idxs], [budgets_[i] for i in idxs], [warms_[i] for i in idxs]
+        s_sub = sizes[idxs]
+        o_sub = np.argsort(s_sub, kind="stable")
+        if on_dask:
+            got = _solve_dask(dask_client, g_sub, b_sub, s_sub, policy, solver, time_limit_s, gap_rel,
+                              max_nodes, progress, srch, on_model_, w_sub)
+        elif workers > 1 and len(idxs) > 1:
+            got = _solve_parallel(g_sub, b_sub, s_sub, o_sub, policy, solver, time_limit_s, gap_rel,
+                                  solve_threads, max_nodes, min(workers, len(idxs)), progress, on_model_, srch, w_sub)
+        else:
+            got = {}
+            deadline = time.perf_counter() + time_limit_s
+            if progress and len(idxs) > 1:
+                progress(f"求解：{len(idxs)} 个模型，逐个求解（小的先解）")
+            for n, k in enumerate(o_sub):
+                if reproducible:
+                    limit = float(time_limit_s)
+                else:
+                    remaining = max(0.0, deadline - time.perf_counter())
+                    limit = max(5.0, remaining * s_sub[k] / s_sub[o_sub[n:]].sum())
+                if progress and s_sub[k] >= 0.05 * sizes.sum():  # not one line for each of a city's 1,000 small parts
+                    progress("求解：" + group_name(g_sub[k]) + f"（时限 {limit:.0f} 秒）")
+                got[k] = _solve_group(g_sub[k], policy, b_sub[k], solver, float(limit), gap_rel,
+                                      solve_threads, max_nodes, srch, w_sub[k])
+                if on_model_:
+                    on_model_(n + 1, len(idxs), got[k][1])
+        return {idxs[k]: res for k, res in got.items()}
+
+    results = solve_some(list(range(len(groups))), budgets, warms, on_model)
+    if budget is not None and len(groups) > 1 and reproducible:
+        budgets = _reallocate_rounds(groups, policy, budget, budgets, results, solve_some, progress)
     site_t, asg_t, un_t, unit_t, summaries = [], [], [], [], []
     for idx in order:  # the same order whatever the workers did first
         frames, summary = results[idx]
+        capital = summary.pop("capital_wan_yuan", None)
         if budgets[idx] is not None:
             summary["budget_wan_yuan"] = ";".join(f"{b:.0f}" for b in budgets[idx])
+            summary["capital_wan_yuan"] = ";".join(f"{max(0.0, b):.0f}" for b in capital)  # never "-0"
         summary["max_nodes"] = max_nodes
         if warm_source is not None:  # every model says whether it could start from the source
             summary.setdefault("warm_wan_yuan", None)
@@ -1052,6 +1122,62 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
     return LayoutResult(pd.concat(site_t, ignore_index=True), pd.concat(asg_t, ignore_index=True),
                         pd.concat(un_t, ignore_index=True), pd.DataFrame(summaries),
                         pd.concat(unit_t, ignore_index=True))
+
+
+def _reallocate_rounds(groups, policy, budget, budgets, results, solve_some, progress) -> list:
+    """Up to `REALLOCATE_ROUNDS` rounds of `_reallocate`: the models that get more of a period's budget
+    are solved again, starting from their answer (its openings and class counts, `_warm_candidate`).
+    A new answer is kept only when it is cheaper; ``results`` is updated in place, and each kept
+    model's summary gets ``split_answer_wan_yuan`` (its answer under the first split) and the seconds
+    of both solves. Returns the final shares."""
+    T = len(budget)
+    first = {}
+    for _ in range(REALLOCATE_ROUNDS):
+        spent = np.array([results[i][1]["capital_wan_yuan"] for i in range(len(groups))], dtype=float)
+        unserved = np.zeros((len(groups), T))
+        for i, grp in enumerate(groups):
+            for _s, _a, u_df, _n in results[i][0]:
+                if len(u_df):
+                    per = u_df.groupby("period")["pupils"].sum()
+                    unserved[i] += per.reindex(grp[0].periods).fillna(0.0).to_numpy(float)
+        unit = np.array([min(class_capital(policy, sd.stage) for sd in grp) for grp in groups])
+        shares, todo = _reallocate(budget, budgets, spent, unserved, unit)
+        if not todo:
+            break
+        if progress:
+            names = [group_name(groups[i]) for i in todo]
+            progress("投资上限：各学段分得的份额有 " + "；".join(
+                f"{p} 年 {budget[t] - spent[:, t].sum():,.0f} 万元" for t, p in enumerate(groups[0][0].periods)
+                if budget[t] - spent[:, t].sum() > 1.0) + f" 没有用完，分给份额已用完、有学生未能安排的 {len(todo)} 个模型（"
+                     + "、".join(names[:5]) + ("等" if len(names) > 5 else "") + "）重解")
+        warms = [None] * len(groups)
+        for i in todo:
+            warms[i] = warm_openings(groups[i], pd.concat([f[0] for f in results[i][0]], ignore_index=True))
+        # From its own answer (openings fixed, more money) a model needs no polish: that is what the
+        # start already is
+        again = solve_some(todo, shares, warms, polish=False)
+        for i, (frames, summary) in again.items():
+            old_frames, old = results[i]
+            for key in ("warm_wan_yuan", "warm_seconds"):  # the start was this run's own answer, not a source
+                summary.pop(key, None)
+                if key in old:
+                    summary[key] = old[key]
+            for key in STEP_SECONDS:  # both solves' (the warm start is the first's, kept above)
+                if key != "warm_seconds":
+                    summary[key] = (summary.get(key) or 0.0) + (old.get(key) or 0.0)
+            first.setdefault(i, old.get("split_answer_wan_yuan", old["objective_wan_yuan"]))
+            if summary["objective_wan_yuan"] is not None and old["objective_wan_yuan"] is not None and \
+                    summary["objective_wan_yuan"] <= old["objective_wan_yuan"]:
+                summary["split_answer_wan_yuan"] = first[i]
+                results[i] = (frames, summary)
+            else:
+                # Keep the first answer and its bound, under the smaller of the two shares in each period:
+                # the answer spends no more than either, and the bound, proven for the first share, holds
+                # for any smaller one.
+                results[i] = (old_frames, {**old, **{k: summary[k] for k in STEP_SECONDS if k in summary}})
+                shares[i] = [min(a, b) for a, b in zip(budgets[i], shares[i])]
+        budgets = shares
+    return budgets
 
 
 def _solve_dask(client, groups, budgets, sizes, policy, solver, time_limit_s, gap_rel, max_nodes,

@@ -26,7 +26,7 @@ RULES = {
     "eligible_tiers": ("可去的学校都不在允许扩建的聚落层级，已满", "eligible_tiers", ""),
     "boarding_beds": ("可寄宿的学校床位已满且不能加床", "boarding_tiers", ""),
     "forced_close": ("可去的学校按政策强制撤并", "close_below_pupils", "人"),
-    "budget": ("尚有学校可扩建，但本期投资上限已用完", "budget_wan_yuan", "万元"),
+    "budget": ("尚有学校可扩建，但本期投资不够再增建", "budget_wan_yuan", ""),
     "solver": ("尚有学校可容纳，求解在节点或时间上限处停止（见 solver.csv 的间隙）", "solver.max_nodes", ""),
 }
 ORDER = list(RULES)  # ties: the earlier rule is named
@@ -54,9 +54,49 @@ def _rule_value(rule: str, stage: str, policy, budget) -> str:
         return ";".join(policy.boarding_tiers)
     if rule == "forced_close":
         return ";".join(f"{k}={v}" for k, v in policy.close_below_pupils.items())
-    if rule == "budget":
-        return ";".join(f"{b:g}" for b in budget) if budget is not None else ""
-    return ""
+    return ""  # "budget": `_budget_value`
+
+
+def _share_spent(model: str, t: int, summary: pd.DataFrame | None) -> tuple[float, float] | None:
+    """A model's budget share and spending in period ``t`` [万元] from the solver summary, or None."""
+    if summary is None or "capital_wan_yuan" not in summary or "budget_wan_yuan" not in summary:
+        return None
+    row = summary[summary["model"] == model]
+    if row.empty or not isinstance(row["budget_wan_yuan"].iloc[0], str) or not isinstance(row["capital_wan_yuan"].iloc[0], str):
+        return None
+    return float(row["budget_wan_yuan"].iloc[0].split(";")[t]), float(row["capital_wan_yuan"].iloc[0].split(";")[t])
+
+
+def _cheapest_intake(sd, policy, room: np.ndarray, rows: np.ndarray, pupils: float) -> float:
+    """Least capital [万元] that would let one of the schools of pairs ``rows`` take ``pupils`` more: the
+    classes beyond its free places (``room``), at the cost per class of expanding it (building, on a
+    candidate site, plus the site's fixed cost when it is not open)."""
+    j = sd.pair_site[rows]
+    cap = float(policy.class_cap[sd.stage])
+    classes = np.ceil(np.maximum(0.0, pupils - room[j]) / cap - 1e-9)
+    candidate = sd.sites["origin"].to_numpy()[j] == "candidate"
+    per_class = np.where(candidate, policy.build_per_class_wan_yuan[sd.stage], policy.expand_per_class_wan_yuan[sd.stage])
+    fixed = np.where(candidate & (room[j] <= 0), sd.sites["build_fixed"].to_numpy(float)[j], 0.0)
+    return float((classes * per_class + fixed).min())
+
+
+def _budget_value(model: str, t: int, budget: list[float], summary: pd.DataFrame | None, cost: float = np.nan) -> str:
+    """The budget rule's value for one model and period: the county's limit, and when the budget was
+    split between the stages (`xuewei.optimizer.layout._split_budget`), the model's share and what its
+    layout spends (``solver.csv``: ``budget_wan_yuan``, ``capital_wan_yuan``).
+
+    >>> s = pd.DataFrame({"model": ["primary"], "budget_wan_yuan": ["5993;0"], "capital_wan_yuan": ["5990;0"]})
+    >>> _budget_value("primary", 0, [20000.0, 20000.0], s)
+    '本期全县 20000 万元，其中该学段分得 5,993 万元、已用 5,990 万元'
+    """
+    text = f"本期全县 {budget[t]:g} 万元"
+    got = _share_spent(model, t, summary)
+    if got is None:
+        return text
+    share, spent = got
+    who = "该片区" if "#" in model else "该学段"
+    text += f"，其中{who}分得 {share:,.0f} 万元、已用 {spent:,.0f} 万元"
+    return text + (f"；接收该村至少还要 {cost:,.0f} 万元" if np.isfinite(cost) else "")
 
 
 def _site_rules(sd, policy, loads: np.ndarray, bloads: np.ndarray, rows: np.ndarray, need: float) -> list[str]:
@@ -85,7 +125,8 @@ def _site_rules(sd, policy, loads: np.ndarray, bloads: np.ndarray, rows: np.ndar
     return out
 
 
-def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_data, policy) -> pd.DataFrame:
+def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_data, policy,
+                      summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """Unserved pupils per village × stage × period with the binding rule (see the module docstring).
 
     Parameters
@@ -96,6 +137,9 @@ def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_dat
         `LayoutResult.sites`: pupils per site × stage × period (loads of the schools).
     stage_data : list of StageData
     policy : PolicyConfig
+    summary : DataFrame, optional
+        `LayoutResult.summary`: with a budget, each model's share and spending per period, named in
+        the budget rule's value.
 
     Returns
     -------
@@ -115,22 +159,34 @@ def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_dat
         key = pd.MultiIndex.from_arrays([sd.sites["site_id"], [g] * len(sd.sites), [period] * len(sd.sites)])
         loads = load["pupils"].reindex(key).fillna(0.0).to_numpy(float)
         bloads = load["boarding_pupils"].reindex(key).fillna(0.0).to_numpy(float)
+        room = load["places"].reindex(key).fillna(0.0).to_numpy(float) - loads
         n_start = np.searchsorted(sd.pair_node, np.arange(len(sd.node_ids) + 1))
         for unit, node_id, pupils in zip(grp["unit"].astype(int), grp["node_id"], grp["pupils"]):
             pair_rows = np.arange(n_start[unit], n_start[unit + 1])
+            cost = np.nan
             if len(pair_rows) == 0:
                 rule = "travel_limit"
             else:
                 found = _site_rules(sd, policy, loads, bloads, pair_rows, float(pupils))
                 counts = pd.Series(found).value_counts()
                 rule = min(counts[counts == counts.max()].index, key=ORDER.index)
-            rows.append((node_id, g, period, float(pupils), rule))
-    u = pd.DataFrame(rows, columns=["node_id", "stage", "period", "pupils", "reason"])
+                if rule == "budget":
+                    cost = _cheapest_intake(sd, policy, room, pair_rows[np.array(found) == "budget"], float(pupils))
+            rows.append((node_id, g, period, float(pupils), rule, sd.name, list(sd.periods).index(period), cost))
+    u = pd.DataFrame(rows, columns=["node_id", "stage", "period", "pupils", "reason", "model", "t", "cost"])
+    # The budget binds only if what is left of the model's share cannot pay for the classes the unit
+    # needs at its cheapest school: otherwise the solver stopped before it used the money (its gap is
+    # in solver.csv).
+    for i in np.flatnonzero(u["reason"].to_numpy() == "budget"):
+        got = _share_spent(u["model"].iat[i], int(u["t"].iat[i]), summary)
+        if got is not None and got[0] - got[1] >= u["cost"].iat[i]:
+            u.loc[u.index[i], "reason"] = "solver"
     main = u.sort_values("pupils", ascending=False, kind="stable").drop_duplicates(["node_id", "stage", "period"])
     out = u.groupby(["node_id", "stage", "period"], as_index=False)["pupils"].sum().merge(
-        main[["node_id", "stage", "period", "reason"]], on=["node_id", "stage", "period"])
+        main[["node_id", "stage", "period", "reason", "model", "t", "cost"]], on=["node_id", "stage", "period"])
     out["rule"] = [_rule_name(r, g) for r, g in zip(out["reason"], out["stage"])]
-    out["rule_value"] = [_rule_value(r, g, policy, budget) for r, g in zip(out["reason"], out["stage"])]
+    out["rule_value"] = [_budget_value(m, t, budget, summary, c) if r == "budget" else _rule_value(r, g, policy, budget)
+                         for r, g, m, t, c in zip(out["reason"], out["stage"], out["model"], out["t"], out["cost"])]
     out["scenario_key"] = ["[solver] max_nodes" if r == "solver" else f"[policy] {RULES[r][1]}" for r in out["reason"]]
     out["reason_zh"] = [
         f"{RULES[r][0]}（{rule}" + (f" = {val}{RULES[r][2]}" if val else "") + f"；在情景 {key} 中修改）"

@@ -13,6 +13,7 @@ import pandas as pd
 
 from xuewei import __version__
 from xuewei.labels import ACTION_ZH, STAGE_ZH, VARIANT_ZH, model_zh
+from xuewei.optimizer import layout
 from xuewei.optimizer.travel import basis_zh
 from xuewei.reports.runfolder import file_sha256, write_csv, write_json
 
@@ -33,10 +34,8 @@ def status_zh(status: str, stop: str = "") -> str:
     return STATUS_ZH.get(status, status)
 
 
-#: Each model's time, step by step [s] (manifest.json ``models``): building it, the warm start, the local
-#: search before the solver, the solver, the polish, the refine search and the finish.
-STEP_SECONDS = ("build_seconds", "warm_seconds", "improve_seconds", "solve_seconds", "polish_seconds",
-                "refine_seconds", "finish_seconds")
+#: Each model's time, step by step [s] (manifest.json ``models``; defined with the solve chain).
+STEP_SECONDS = layout.STEP_SECONDS
 
 
 def model_seconds(summary: pd.DataFrame) -> pd.Series:
@@ -107,6 +106,12 @@ def _polish_clause(summary: pd.DataFrame) -> str:
         lacking = int(warm.isna().sum())
         if lacking:
             parts.append(f"{lacking} 个模型不能沿用热启动来源的开办方案（本情景不允许，或来源中没有这些学校），从贪心初始解出发")
+    if "split_answer_wan_yuan" in summary:  # the budget a first split left unspent, handed on (_reallocate)
+        saved = pd.to_numeric(summary["split_answer_wan_yuan"], errors="coerce") - obj
+        hit = saved > tol
+        if hit.any():
+            parts.append(f"投资上限先按各学段所需分配，有份额没有用完；{int(hit.sum())} 个份额已用完的模型分得余款后从原答案出发重解，"
+                         f"比按初次分配求得的省 {saved[hit].sum():,.0f} 万元（solver.csv：budget_wan_yuan 为最终份额，capital_wan_yuan 为已用）")
     saved = pd.to_numeric(summary["solver_answer_wan_yuan"], errors="coerce") - polished
     hit = saved > tol
     if hit.any():

@@ -250,6 +250,12 @@ def solver_quality_table(run) -> pd.DataFrame:
         "已证明的下界（万元）": pd.to_numeric(sv["bound_wan_yuan"], errors="coerce").round(1),
         "间隙（%）": (100 * gap).round(2), "停止原因": stop.map(STOP_ZH).fillna(stop),
         "分支节点（个）": pd.to_numeric(sv["nodes"], errors="coerce") if "nodes" in sv else np.nan})
+    if "budget_wan_yuan" in sv:  # a budget split between the stages: each model's share and spending per period
+        table["分得的投资（万元，各期）"] = sv["budget_wan_yuan"].fillna("").astype(str)
+        if "capital_wan_yuan" in sv:
+            table["已用投资（万元，各期）"] = sv["capital_wan_yuan"].fillna("").astype(str)
+    if "split_answer_wan_yuan" in sv:  # before the budget left unspent was handed on (optimizer.layout._reallocate)
+        table["按初次分配的投资份额求得的目标值（万元）"] = pd.to_numeric(sv["split_answer_wan_yuan"], errors="coerce").round(1)
     if "warm_wan_yuan" in sv:  # solver.warm_start: the source's openings, re-planned here (empty: could not)
         table["沿用热启动来源开办的目标值（万元）"] = pd.to_numeric(sv["warm_wan_yuan"], errors="coerce").round(1)
     if "solver_answer_wan_yuan" in sv:  # before the polish with openings fixed (solver.polish_nodes)

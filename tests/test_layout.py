@@ -163,3 +163,48 @@ def test_node_limited_solves_are_reproducible_and_never_worse_than_the_start():
         runs.append(res.sites.sort_values(["site_id", "period"])[["site_id", "period", "classes"]].to_numpy().tolist())
         assert res.summary["status"].isin(["optimal", "feasible"]).all()
     assert runs[0] == runs[1]
+
+
+def test_budget_a_split_leaves_unspent_goes_to_the_model_it_left_short(monkeypatch):
+    """The budget is split between the stages before solving (`_split_budget`). When a share goes unspent
+    while another model's share binds and leaves pupils unserved, the money left is handed to that model,
+    which is solved again: here the split gives the junior model everything and primary nothing, primary
+    (180 pupils, 2 classes of 45) leaves a village of 90 unserved, and after the reallocation it builds its
+    2 classes and serves everyone. solver.csv states the final shares, what each spends, and the answer
+    under the first split; the shares still add up to the budget."""
+    from dataclasses import replace as dc_replace
+
+    from xuewei.optimizer import layout as layout_mod
+    from xuewei.optimizer.unserved import diagnose_unserved
+
+    pol = PolicyConfig(class_change_wan_yuan=0.0)
+    need = 2 * pol.expand_per_class_wan_yuan["primary"]
+    budget = need + 1.0
+    policy = PolicyConfig(class_change_wan_yuan=0.0, budget_wan_yuan=[budget])
+    primary = one_stage(demand=[[90.0], [90.0]], c0=[2], K=[4], dist_km=[[1.0], [2.0]])
+    junior = dc_replace(one_stage(demand=[[40.0]], c0=[1], K=[1], dist_km=[[1.0]]), stage="junior")
+    monkeypatch.setattr(layout_mod, "_split_budget", lambda stages, policy, b: [[0.0], [budget]])
+    first = solve_layout([primary, junior], policy, threads=1, max_nodes=1)
+    assert first.unserved.empty
+    s = first.summary.set_index("model")
+    assert s.loc["primary", "budget_wan_yuan"] == f"{budget:.0f}"
+    assert s.loc["primary", "capital_wan_yuan"] == f"{need:.0f}"
+    assert s.loc["junior", "budget_wan_yuan"] == "0" and s.loc["junior", "capital_wan_yuan"] == "0"
+    assert s.loc["primary", "split_answer_wan_yuan"] > s.loc["primary", "objective_wan_yuan"] + 90 * 0.9 * \
+        policy.unserved_penalty_wan_yuan
+    assert first.sites.set_index(["site_id", "stage"]).loc[("S0", "primary"), "classes"] == 4
+
+    # Without reallocation rounds the primary village stays unserved, and the reason names the
+    # split: the county's limit, the stage's share and what it spends.
+    monkeypatch.setattr(layout_mod, "REALLOCATE_ROUNDS", 0)
+    short = solve_layout([primary, junior], policy, threads=1, max_nodes=1)
+    assert short.unserved["pupils"].sum() == pytest.approx(90.0)
+    why = diagnose_unserved(short.units, short.sites, [primary, junior], policy, short.summary)
+    assert why["reason"].tolist() == ["budget"]
+    assert f"本期全县 {budget:g} 万元，其中该学段分得 0 万元、已用 0 万元；接收该村至少还要 {need:,.0f} 万元" \
+        in why["reason_zh"].iloc[0]
+    # Had the stage been left enough of its share for the village's classes, the budget would not be what binds:
+    # the solver stopped before it used the money, and the reason says so.
+    rich = short.summary.assign(budget_wan_yuan=[f"{budget:.0f}" if m == "primary" else "0" for m in short.summary["model"]])
+    why = diagnose_unserved(short.units, short.sites, [primary, junior], policy, rich)
+    assert why["reason"].tolist() == ["solver"]

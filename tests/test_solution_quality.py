@@ -77,6 +77,16 @@ def test_report_says_what_the_finish_saved():
     assert "solver.finish_nodes" in text and text.count("又省 2 万元。") == 1
 
 
+def test_report_says_what_the_budget_left_by_the_split_saved():
+    s = _summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=[1000.0, 300.0, 100.0],
+                                               split_answer_wan_yuan=[1250.0, np.nan, np.nan],
+                                               budget_wan_yuan=["900;0", "100;0", "0;0"])
+    text = quality_sentence(s)
+    assert "有份额没有用完；1 个份额已用完的模型分得余款后从原答案出发重解，比按初次分配求得的省 250 万元" in text
+    assert "polish_nodes" not in text
+    assert "分得余款" not in quality_sentence(_summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=1.0))
+
+
 def test_progress_tracks_the_worst_gap(capsys):
     p = SolveProgress()
     p.console.is_terminal  # noqa: B018 - pytest captures stderr: not a terminal, so lines are printed
@@ -116,3 +126,18 @@ def test_workbook_quality_table_shows_the_answer_before_the_polish():
     assert "固定开办决策再解前的目标值（万元）" not in solver_quality_table(SimpleNamespace(solver=_summary([990.0, 300.0, 100.0])))
     table = solver_quality_table(SimpleNamespace(solver=s.assign(polished_wan_yuan=[1004.2, 300.0, 100.0])))
     assert list(table["局部搜索前的目标值（万元）"]) == [1004.2, 300.0, 100.0]
+
+
+def test_workbook_quality_table_shows_budget_shares_spending_and_the_answer_under_the_first_split():
+    from types import SimpleNamespace
+
+    from xuewei.reports.workbook import solver_quality_table
+
+    s = _summary([990.0, 300.0, 100.0]).assign(nodes=1, budget_wan_yuan=["900;0", "100;0", "0;0"],
+                                               capital_wan_yuan=["900;0", "40;0", "0;0"],
+                                               split_answer_wan_yuan=[1250.0, np.nan, np.nan])
+    table = solver_quality_table(SimpleNamespace(solver=s))
+    assert list(table["分得的投资（万元，各期）"]) == ["900;0", "100;0", "0;0"]
+    assert list(table["已用投资（万元，各期）"]) == ["900;0", "40;0", "0;0"]
+    assert table["按初次分配的投资份额求得的目标值（万元）"].iloc[0] == 1250.0
+    assert "分得的投资（万元，各期）" not in solver_quality_table(SimpleNamespace(solver=_summary([990.0, 300.0, 100.0])))
