@@ -110,8 +110,9 @@ def _polish_clause(summary: pd.DataFrame) -> str:
         saved = pd.to_numeric(summary["split_answer_wan_yuan"], errors="coerce") - obj
         hit = saved > tol
         if hit.any():
-            parts.append(f"投资上限先按各学段所需分配，有份额没有用完；{int(hit.sum())} 个份额已用完的模型分得余款后从原答案出发重解，"
-                         f"比按初次分配求得的省 {saved[hit].sum():,.0f} 万元（solver.csv：budget_wan_yuan 为最终份额，capital_wan_yuan 为已用）")
+            parts.append(f"{int(hit.sum())} 个模型用完了分得的投资（投资上限先按各学段所需分配，别的学段有份额没有用完），"
+                         f"分得余款后从原答案出发重解，比按初次分配求得的省 {saved[hit].sum():,.0f} 万元"
+                         "（solver.csv：budget_wan_yuan 为最终份额，capital_wan_yuan 为已用）")
     saved = pd.to_numeric(summary["solver_answer_wan_yuan"], errors="coerce") - polished
     hit = saved > tol
     if hit.any():

@@ -82,7 +82,8 @@ def test_report_says_what_the_budget_left_by_the_split_saved():
                                                split_answer_wan_yuan=[1250.0, np.nan, np.nan],
                                                budget_wan_yuan=["900;0", "100;0", "0;0"])
     text = quality_sentence(s)
-    assert "有份额没有用完；1 个份额已用完的模型分得余款后从原答案出发重解，比按初次分配求得的省 250 万元" in text
+    assert "其中 1 个模型用完了分得的投资（投资上限先按各学段所需分配，别的学段有份额没有用完），分得余款后从原答案出发重解，" \
+        "比按初次分配求得的省 250 万元" in text
     assert "polish_nodes" not in text
     assert "分得余款" not in quality_sentence(_summary([990.0, 300.0, 100.0]).assign(solver_answer_wan_yuan=1.0))
 
