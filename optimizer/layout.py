@@ -938,10 +938,13 @@ def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[fl
 STEP_SECONDS = ("build_seconds", "warm_seconds", "improve_seconds", "solve_seconds", "polish_seconds",
                 "refine_seconds", "finish_seconds")
 
-#: Rounds of `_reallocate` (each re-solves the models whose share bound and got more). On the demo
-#: under a 20,000 万元 budget a second round re-solved the primary model again (another ~150 s) for
-#: the little money the first left over (docs/performance.md §4.12), hence one.
-REALLOCATE_ROUNDS = 1
+#: Rounds of `_reallocate` (each re-solves the models whose share bound and got more). After the
+#: first, only models of fewer than `REALLOCATE_LATER_PAIRS` village–school pairs take part: on the
+#: demo under a 20,000 万元 budget a second round re-solved the primary model again (another ~150 s
+#: under load) for the little money the first left over, while a small kindergarten part re-solves in
+#: seconds and a village of it may need only one more class (docs/performance.md §4.12).
+REALLOCATE_ROUNDS = 3
+REALLOCATE_LATER_PAIRS = 1000
 
 
 def class_capital(policy: PolicyConfig, stage: str) -> float:
@@ -951,15 +954,17 @@ def class_capital(policy: PolicyConfig, stage: str) -> float:
 
 
 def _reallocate(budget: list[float], shares: list[list[float]], spent: np.ndarray, unserved: np.ndarray,
-                unit: np.ndarray) -> tuple[list[list[float]], list[int]]:
+                unit: np.ndarray, eligible: np.ndarray | None = None) -> tuple[list[list[float]], list[int]]:
     """Hand the budget a split left unspent to the models whose share it bound.
 
     ``spent`` and ``unserved`` are ``(models, periods)``: capital each model's answer spends [万元]
     and the pupils it leaves unserved; ``unit`` ``(models,)`` the least a class costs there
-    (`class_capital`). In a period where some money is left (the budget less what all models spend)
-    and some model has less than ``unit`` of its share left (it bound), every model's share becomes
+    (`class_capital`); ``eligible`` ``(models,)`` which may get more (default all). In a period where
+    some money is left (the budget less what all models spend) and some eligible model has less than
+    ``unit`` of its share left (it bound), every model's share becomes
     what it spends, and the money left goes to the models whose share bound and that leave pupils
-    unserved, in proportion to those pupils. Other periods keep their shares (money for a model that
+    unserved: one class's worth (``unit``) to each while it lasts, most unserved pupils first, and the
+    rest in proportion to their unserved pupils; a model that gets nothing keeps what it spends. Other periods keep their shares (money for a model that
     serves everyone would only trade running costs for capital, at the price of solving it again). The shares still add up to the budget and every answer still fits its share, so
     only the models that got more need solving again. Returns the new shares and those models.
 
@@ -971,17 +976,35 @@ def _reallocate(budget: list[float], shares: list[list[float]], spent: np.ndarra
     []
     >>> _reallocate([100.0], [[60.0], [40.0]], np.array([[60.0], [10.0]]), np.array([[0.0], [0.0]]), unit)[1]
     []
+    >>> _reallocate([100.0], [[60.0], [40.0]], np.array([[55.0], [10.0]]), np.array([[5.0], [0.0]]), unit,
+    ...             eligible=np.array([False, True]))[1]
+    []
+    >>> new, todo = _reallocate([100.0], [[30.0], [30.0], [40.0]], np.array([[25.0], [25.0], [40.0]]),
+    ...                         np.array([[9.0], [1.0], [0.0]]), np.array([8.0, 8.0, 8.0]))
+    >>> [round(b[0], 6) for b in new], todo  # 10 left: one class for the first, not two slivers
+    ([35.0, 25.0, 40.0], [0])
     """
     share = np.asarray(shares, dtype=float)
     left = np.asarray(budget, dtype=float) - spent.sum(axis=0)
     binding = share - spent < np.asarray(unit, dtype=float)[:, None]
+    if eligible is not None:
+        binding &= np.asarray(eligible, dtype=bool)[:, None]
     new, todo = share.copy(), set()
     for t in range(share.shape[1]):
         weight = np.where(binding[:, t], unserved[:, t], 0.0)
         if left[t] <= 1.0 or weight.sum() <= 0:
             continue
-        new[:, t] = spent[:, t] + left[t] * weight / weight.sum()
-        todo |= set(np.flatnonzero(weight > 0).tolist())
+        # One class's worth each first, most unserved pupils first (a share split pro rata into slivers
+        # smaller than a class buys nothing), then the rest pro rata.
+        add, rest = np.zeros(len(share)), float(left[t])
+        for i in sorted(np.flatnonzero(weight > 0).tolist(), key=lambda i: -weight[i]):
+            if rest >= unit[i]:
+                add[i], rest = unit[i], rest - unit[i]
+        got = add > 0
+        if got.any():
+            add[got] += rest * weight[got] / weight[got].sum()
+        new[:, t] = spent[:, t] + add
+        todo |= set(np.flatnonzero(got).tolist())
     return [[float(b) for b in row] for row in new], sorted(todo)
 
 
@@ -1125,14 +1148,15 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
 
 
 def _reallocate_rounds(groups, policy, budget, budgets, results, solve_some, progress) -> list:
-    """Up to `REALLOCATE_ROUNDS` rounds of `_reallocate`: the models that get more of a period's budget
-    are solved again, starting from their answer (its openings and class counts, `_warm_candidate`).
+    """Up to `REALLOCATE_ROUNDS` rounds of `_reallocate` (after the first, only among models of fewer
+    than `REALLOCATE_LATER_PAIRS` pairs): the models that get more of a period's budget are solved again, starting from their answer (its openings and class counts, `_warm_candidate`).
     A new answer is kept only when it is cheaper; ``results`` is updated in place, and each kept
     model's summary gets ``split_answer_wan_yuan`` (its answer under the first split) and the seconds
     of both solves. Returns the final shares."""
     T = len(budget)
     first = {}
-    for _ in range(REALLOCATE_ROUNDS):
+    small = np.array([sum(len(sd.pair_node) for sd in grp) < REALLOCATE_LATER_PAIRS for grp in groups])
+    for rnd in range(REALLOCATE_ROUNDS):
         spent = np.array([results[i][1]["capital_wan_yuan"] for i in range(len(groups))], dtype=float)
         unserved = np.zeros((len(groups), T))
         for i, grp in enumerate(groups):
@@ -1141,7 +1165,7 @@ def _reallocate_rounds(groups, policy, budget, budgets, results, solve_some, pro
                     per = u_df.groupby("period")["pupils"].sum()
                     unserved[i] += per.reindex(grp[0].periods).fillna(0.0).to_numpy(float)
         unit = np.array([min(class_capital(policy, sd.stage) for sd in grp) for grp in groups])
-        shares, todo = _reallocate(budget, budgets, spent, unserved, unit)
+        shares, todo = _reallocate(budget, budgets, spent, unserved, unit, None if rnd == 0 else small)
         if not todo:
             break
         if progress:
