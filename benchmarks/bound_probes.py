@@ -46,19 +46,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gap_sources import _highs  # noqa: E402
-from layout_bench import prepare, scenario_path  # noqa: E402
-
-
-def build(region: str, model: str, data: Path):
-    """The built model ``gm`` of one stage model, its data, the policy and its budget share."""
-    from xuewei.optimizer.layout import _split_budget, build_group
-
-    sc, policy, stages, _ = prepare(scenario_path(region, data))
-    budget = policy.budget_for(len(stages[0].years)) if stages else None
-    shares = dict(zip([sd.name for sd in stages], _split_budget(stages, policy, budget)))
-    sd = next(s for s in stages if s.name == model)
-    return build_group([sd], policy, shares[model]), sd, policy
+from gap_sources import _highs, build_model  # noqa: E402
 
 
 def family(arr) -> np.ndarray:
@@ -216,7 +204,7 @@ def main(argv=None) -> None:
     p.add_argument("--root", action="store_true", help="mir: also HiGHS's root with the cuts")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        gm, sd, policy = build(a.region, a.model, a.data or Path(tmp))
+        gm, sd, policy = build_model(a.region, a.model, a.data or Path(tmp))
         if a.probe == "split":
             probe_split(gm, a.seconds)
         elif a.probe == "mir":

@@ -65,17 +65,23 @@ def _highs(arr, mip: bool, lower=None, upper=None, start=None, nodes=None, time_
     return h, time.perf_counter() - t0
 
 
-def gap_sources(region: str, model: str, data: Path, sweeps: int, max_nodes: int, fixed_nodes: int) -> dict:
-    """Run the analysis; returns a dict of figures and a per-term table."""
+def build_model(region: str, model: str, data: Path):
+    """The built model ``gm`` of one stage model of a region (with the budget share a run would give
+    it, `xuewei.optimizer.layout._split_budget`), its `StageData` and the policy."""
     from xuewei.optimizer.layout import _split_budget, build_group
-    from xuewei.optimizer.solve import problem_arrays
 
     sc, policy, stages, _ = prepare(scenario_path(region, data))
     budget = policy.budget_for(len(stages[0].years)) if stages else None
-    budgets = dict(zip([sd.name for sd in stages], _split_budget(stages, policy, budget)))
+    shares = dict(zip([sd.name for sd in stages], _split_budget(stages, policy, budget)))
     sd = next(s for s in stages if s.name == model)
-    b = budgets[model]
-    gm = build_group([sd], policy, b)
+    return build_group([sd], policy, shares[model]), sd, policy
+
+
+def gap_sources(region: str, model: str, data: Path, sweeps: int, max_nodes: int, fixed_nodes: int) -> dict:
+    """Run the analysis; returns a dict of figures and a per-term table."""
+    from xuewei.optimizer.solve import problem_arrays
+
+    gm, sd, policy = build_model(region, model, data)
     arr = problem_arrays(gm.prob)
     off = float(gm.objective.constant)  # the solver sees no constant term
     greedy = np.array([v.varValue or 0.0 for v in arr.variables])
