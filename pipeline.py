@@ -25,7 +25,7 @@ from xuewei.optimizer.audit import AuditRules, audit
 from xuewei.optimizer.travel import pair_minutes, uses_roads
 from xuewei.optimizer.catchments import base_flows_table, calibration_table, change_report
 from xuewei.optimizer.unserved import diagnose_unserved
-from xuewei.optimizer.layout import LayoutResult, solve_layout
+from xuewei.optimizer.layout import LayoutResult, budget_shortfall, solve_layout
 from xuewei.optimizer.layout_data import build_stage_data
 from xuewei.optimizer.policy import PolicyConfig
 from xuewei.scenario import Scenario, load_scenario
@@ -192,6 +192,25 @@ def audit_rules(policy: PolicyConfig, stage_data=None) -> AuditRules:
                       transition=transition, max_travel_min=dict(policy.max_travel_min))
 
 
+def check_budget(stage_data, policy: PolicyConfig, periods: list[int], path: Path) -> None:
+    """Refuse, before solving, a budget below what the policy makes every layout spend: a township
+    seat without a school of a stage must get one (`xuewei.optimizer.layout.mandatory_capital`)."""
+    budget = policy.budget_for(len(periods))
+    if not budget:
+        return
+    for t, b, need, must in budget_shortfall(stage_data, policy, budget):
+        stage_zh = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "普通高中"}
+        items = "、".join(f"{stage_zh.get(g, g)} {sid} {c:,.0f} 万元" for g, sid, c in must[:8])
+        text = path.read_text(encoding="utf-8-sig")
+        raise InputError(Problem(
+            file=str(path), row=key_line(text, "policy.budget_wan_yuan"), field="policy.budget_wan_yuan",
+            expected=f"{periods[t]} 年至少 {need:,.0f} 万元（政策要求必建的学校，少于此数任何布局都不可行）",
+            found=f"{b:,.0f} 万元",
+            hint=f"必建：{items}{'等' if len(must) > 8 else ''}（每个乡镇驻地至少保留一所该学段学校，"
+                 "policy.seat_school_stages；新建一所至少要固定投资加一个班）。可提高该期预算，"
+                 "或从 policy.seat_school_stages 中去掉该学段。"))
+
+
 def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_client=None,
         on_loaded=None, on_model=None) -> RunResult:
     """Forecast, optimise and check one scenario (nothing written). With ``dask_client`` the layout's
@@ -213,6 +232,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
     t2 = time.perf_counter()
     say("准备布局模型")
     stage_data, unreachable = build_stage_data(region, demand, policy, scenario.horizon.periods, base)
+    check_budget(stage_data, policy, scenario.horizon.periods, path)
     layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
                           gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say,
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,

@@ -299,9 +299,11 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
     bed_room = np.where(sites["can_add_beds"].to_numpy(bool), np.inf, beds0)
     usable = np.minimum(class_size[:, 0] * K, allowed[:, 0])
     is_open = (origin == "existing") & (c0 > 0) & (K > 0) & ~closed
+    standing = is_open.copy()
     for grp in sd.seat_groups:  # each township seat keeps a school: open one if none is
         if not is_open[grp].any():
             is_open[grp[np.argmax(K[grp] * ~closed[grp])]] = True
+    seat_new = is_open & ~standing  # opened for a seat: its fixed cost and first class are spent at once
     n_start = np.searchsorted(sd.pair_node, np.arange(N + 1))
     pair_cost = np.where(sd.pair_boarding, policy.boarding_per_pupil_year_wan_yuan,
                          policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km)
@@ -323,6 +325,10 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
         xv = np.zeros(len(sd.pair_node))
         built = c0 + m_prev  # classes standing (built) at the start of the period
         spent, limit = 0.0, (np.inf if budget is None else float(budget[t]))
+        if t == 0 and seat_new.any():  # the seats' schools come first, within the budget (`mandatory_capital`)
+            first = seat_new & (built < 1)
+            spent = float(fixed[seat_new].sum() + unit[first].sum())
+            built = np.where(first, 1.0, built)
         # Three passes: fill the classes already built, then let open schools grow, then open sites.
         for may_grow, may_open in ((False, False), (True, False), (True, True)):
             room = usable if may_grow else np.minimum(usable, built * cap)
@@ -789,6 +795,10 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
         for var, value in start.items():
             var.varValue = value
         report = SolveReport("heuristic", improved_cost - offset, None, None, solver, None, time_limit_s)
+    if report.objective is None:  # infeasible: never read a layout that is not there
+        share = "" if budget is None else "（本模型分得的投资：" + "；".join(f"{b:,.0f}" for b in budget) + " 万元）"
+        raise SolveError(f"模型 {name} 无可行解{share}：求解器状态 {report.status}。请检查强制开放的学校、"
+                         "乡镇驻地必保的学校与投资上限（policy.budget_wan_yuan）。", status=report.status)
     root_cost = None if report.objective is None else report.objective + offset
     polish_s = refine_s = 0.0
 
@@ -921,16 +931,77 @@ def group_name(grp: list[StageData]) -> str:
     return "+".join(sd.name for sd in grp)
 
 
+def mandatory_capital(sd: StageData, policy: PolicyConfig) -> np.ndarray:
+    """The least capital any layout of ``sd`` must spend, per period [万元]: schools it must open.
+
+    A site forced open (``force_open``) and, for each township seat group (``seat_groups``) with
+    no such site, its cheapest site to open: ``build_fixed`` plus one class at the build or
+    expansion cost when the site has none today (an existing school with classes stays open for
+    nothing). Both constraints hold from the first period, and a new school never closes, so
+    all of it falls in the first period. A budget share below this leaves the model without any
+    layout (`_split_budget` gives each model at least this).
+
+    >>> sites = pd.DataFrame({"origin": ["existing", "candidate", "candidate"], "c0": [10, 0, 0],
+    ...                       "build_fixed": [0.0, 500.0, 300.0], "force_open": [False, False, False]})
+    >>> sd = StageData("junior", sites, np.array(["v"]), np.zeros((1, 2)), np.zeros(0, int), np.zeros(0, int),
+    ...                np.zeros(0), np.zeros(0, bool), np.array([5, 5]), seat_groups=[np.array([0, 1]), np.array([1, 2])])
+    >>> p = PolicyConfig()
+    >>> mandatory_capital(sd, p).tolist()  # seat 1 keeps school 0; seat 2 builds site 2 (300 + one class)
+    [450.0, 0.0]
+    """
+    out = np.zeros(sd.demand.shape[1])
+    if len(out):
+        out[0] = sum(cost for _j, cost in mandatory_openings(sd, policy))
+    return out
+
+
+def mandatory_openings(sd: StageData, policy: PolicyConfig) -> list[tuple[int, float]]:
+    """The sites `mandatory_capital` counts, as ``(site position, capital [万元])``, with capital > 0."""
+    sites, g = sd.sites, sd.stage
+    origin = sites["origin"].to_numpy()
+    unit = np.where(origin == "candidate", policy.build_per_class_wan_yuan[g], policy.expand_per_class_wan_yuan[g])
+    opening = sites["build_fixed"].to_numpy(float) + unit * (sites["c0"].to_numpy(float) < 1)
+    forced = sites["force_open"].to_numpy(bool)
+    picks = [int(j) for j in np.flatnonzero(forced)]
+    picks += [int(grp[np.argmin(opening[grp])]) for grp in sd.seat_groups if len(grp) and not forced[grp].any()]
+    return [(j, float(opening[j])) for j in picks if opening[j] > 0]
+
+
 def _split_budget(stages: list[StageData], policy: PolicyConfig, budget: list[float] | None) -> list:
-    """Each stage's share of the per-period budget, in proportion to the capital its greedy layout
-    needs (equal shares where no stage needs any). A joint model of all stages under one budget is
-    exact but, on a county, far too slow for HiGHS; the split is stated in the solver summary."""
+    """Each stage's share of the per-period budget: first the capital it cannot do without
+    (`mandatory_capital`), then the rest in proportion to what its greedy layout needs beyond that
+    (equal shares where no stage needs more). A joint model of all stages under one budget is
+    exact but, on a county, far too slow for HiGHS; the split is stated in the solver summary.
+    A period whose budget is below what all stages must spend gets the floors in proportion (no
+    layout fits; `budget_shortfall` lets the caller say so first).
+
+    Proportional shares alone once gave a junior model with three township seats to build on 565
+    of 3,000 万元 when its seats alone needed 1,950: it had no layout at all.
+    """
     if budget is None:
         return [None] * len(stages)
-    need = np.array([_greedy(sd, policy, np.zeros(len(sd.sites), dtype=bool))["capital"] for sd in stages])
-    total = need.sum(axis=0)
+    B = np.asarray(budget, dtype=float)
+    floor = np.array([mandatory_capital(sd, policy) for sd in stages])
+    need = np.maximum(np.array([_greedy(sd, policy, np.zeros(len(sd.sites), dtype=bool))["capital"]
+                                for sd in stages]) - floor, 0.0)
+    total, floors = need.sum(axis=0), floor.sum(axis=0)
+    rest = np.maximum(B - floors, 0.0)
     share = np.where(total > 0, need / np.where(total > 0, total, 1.0), 1.0 / len(stages))
-    return [list(np.asarray(budget) * share[i]) for i in range(len(stages))]
+    scale = np.where(floors > B, B / np.where(floors > 0, floors, 1.0), 1.0)
+    out = floor * scale + rest * share
+    return [list(out[i]) for i in range(len(stages))]
+
+
+def budget_shortfall(stages: list[StageData], policy: PolicyConfig, budget: list[float]) -> list[tuple]:
+    """Periods whose budget is below what the layout must spend (`mandatory_capital` of all stages):
+    ``(period position, budget [万元], needed [万元], [(stage, site_id, capital [万元]), ...])`` for
+    each; empty when the budget covers it. Only the first period can fall short (see
+    `mandatory_capital`)."""
+    must = [(sd.stage, str(sd.sites["site_id"].iloc[j]), c) for sd in stages for j, c in mandatory_openings(sd, policy)]
+    need = sum(c for _g, _s, c in must)
+    if budget and need > float(budget[0]) + 1e-6:
+        return [(0, float(budget[0]), need, must)]
+    return []
 
 
 #: Each model's time, step by step [s] (its summary; manifest.json ``models``): building it, the warm

@@ -208,3 +208,56 @@ def test_budget_a_split_leaves_unspent_goes_to_the_model_it_left_short(monkeypat
     rich = short.summary.assign(budget_wan_yuan=[f"{budget:.0f}" if m == "primary" else "0" for m in short.summary["model"]])
     why = diagnose_unserved(short.units, short.sites, [primary, junior], policy, rich)
     assert why["reason"].tolist() == ["solver"]
+
+
+def _seat_and_school():
+    """Two stages: primary with one existing school, junior whose only township-seat site is a candidate
+    (a new school must be built there, `mandatory_capital`)."""
+    from dataclasses import replace as dc_replace
+
+    primary = one_stage(demand=[[90.0], [90.0]], c0=[2], K=[4], dist_km=[[1.0], [2.0]])
+    junior = one_stage(demand=[[40.0]], c0=[0], K=[2], dist_km=[[1.0]], origin=["candidate"])
+    junior = dc_replace(junior, stage="junior", sites=junior.sites.assign(build_fixed=500.0),
+                        seat_groups=[np.array([0])])
+    return primary, junior
+
+
+def test_budget_split_gives_each_stage_the_schools_it_must_build_first():
+    """A junior seat with only a candidate site must get its school (500 + one class at 150 万元): the
+    split gives junior that first and shares the rest by greedy need; proportional shares alone once
+    left such a model with no layout at all (江阳, 3,000 万元). The greedy start stays within the share
+    even though it opens the seat's school before anything else."""
+    from xuewei.optimizer.layout import _greedy, _split_budget, budget_shortfall, mandatory_capital
+
+    primary, junior = _seat_and_school()
+    policy = PolicyConfig(class_change_wan_yuan=0.0, budget_wan_yuan=[700.0])
+    assert mandatory_capital(junior, policy).tolist() == [650.0]
+    assert mandatory_capital(primary, policy).tolist() == [0.0]
+    shares = _split_budget([primary, junior], policy, [700.0])
+    assert shares[1][0] >= 650.0 and shares[0][0] + shares[1][0] == pytest.approx(700.0)
+    start = _greedy(junior, policy, np.zeros(1, dtype=bool), shares[1])
+    assert start["capital"][0] <= shares[1][0] + 1e-9
+    res = solve_layout([primary, junior], policy, threads=1, max_nodes=1)
+    assert set(res.summary["status"]) <= {"optimal", "feasible"}
+    served = res.assignments.groupby("stage")["pupils"].sum()
+    assert served["junior"] == pytest.approx(40.0)
+    assert budget_shortfall([primary, junior], policy, [700.0]) == []
+    assert budget_shortfall([primary, junior], policy, [600.0]) == [(0, 600.0, 650.0, [("junior", "S0", 650.0)])]
+
+
+def test_budget_below_what_must_be_built_is_refused_before_solving(tmp_path, capsys):
+    """`xuewei run` with a budget below the seats' new schools ends with exit code 2, one message naming
+    the scenario key and the schools, and no output folder."""
+    from xuewei.cli import main
+
+    root = TESTS.parent
+    src = (root / "scenarios" / "jiangyang.toml").read_text(encoding="utf-8")
+    src = src.replace('region = "../data/regions/jiangyang"', f'region = "{(root / "data/regions/jiangyang").as_posix()}"')
+    src = src.replace("[policy]\n", "[policy]\nbudget_wan_yuan = [100.0]\n", 1)
+    scen = tmp_path / "jy.toml"
+    scen.write_text(src, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(scen), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "policy.budget_wan_yuan" in err and "必建" in err and "第 " in err and "Traceback" not in err
+    assert not out.exists()
