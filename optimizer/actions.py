@@ -59,20 +59,37 @@ def kind_of(stages: set, primary_classes: int, village: bool = True) -> str:
     return ";".join(sorted(stages))
 
 
-def capital_cost(sites: pd.DataFrame, policy: PolicyConfig, base_year: int) -> pd.DataFrame:
-    """Capital per site × stage × period [万元]: classes beyond the most ever built, new schools, beds."""
+def capital_cost(sites: pd.DataFrame, policy: PolicyConfig, base_year: int, stage_data=None) -> pd.DataFrame:
+    """Capital per site × stage × period [万元]: classes beyond the most ever built (``classes_built``
+    where the layout gives it), new schools, beds —
+    counted as the layout model counts it (`xuewei.optimizer.layout.add_stage`), so that the sum over a
+    period equals what the model spent under ``budget_wan_yuan``.
+
+    With ``stage_data`` (the model's `StageData`), each site's fixed cost of opening
+    (``build_fixed``: a village kindergarten's is not a full school's) and its beds today come from
+    the model; without it, every candidate site costs ``build_fixed_wan_yuan`` and beds are counted
+    from the first period's."""
     s = sites.sort_values(["site_id", "stage", "period"]).copy()
     grp = s.groupby(["site_id", "stage"], sort=False)
     built = np.maximum(s["classes"], s["classes_before"])
+    if "classes_built" in s:  # the model may build a class a period before it is used (under a budget)
+        built = np.maximum(built, s["classes_built"])
     s["high_water"] = built.groupby([s["site_id"], s["stage"]]).cummax()
     prev_hw = grp["high_water"].shift(1).fillna(s["classes_before"])
     prev_beds = grp["boarding_beds"].shift(1)
+    fixed = pd.Series(policy.build_fixed_wan_yuan, index=s.index, dtype=float)
     first_beds = grp["boarding_beds"].transform("first")
+    if stage_data is not None:
+        model = pd.concat([sd.sites[["site_id", "build_fixed", "beds0"]].assign(stage=sd.stage) for sd in stage_data],
+                          ignore_index=True).drop_duplicates(["site_id", "stage"]).set_index(["site_id", "stage"])
+        key = pd.MultiIndex.from_frame(s[["site_id", "stage"]])
+        fixed = pd.Series(model["build_fixed"].reindex(key).to_numpy(float), index=s.index).fillna(fixed)
+        first_beds = pd.Series(model["beds0"].reindex(key).to_numpy(float), index=s.index).fillna(first_beds)
     unit = np.where(s["origin"] == "candidate", s["stage"].map(policy.build_per_class_wan_yuan),
                     s["stage"].map(policy.expand_per_class_wan_yuan)).astype(float)
     opened = (s["origin"] == "candidate") & s["open"] & ~grp["open"].shift(1, fill_value=False).astype(bool)
     beds_added = (s["boarding_beds"] - prev_beds.fillna(first_beds)).clip(lower=0)
-    s["cost_wan_yuan"] = (unit * (s["high_water"] - prev_hw).clip(lower=0) + opened * policy.build_fixed_wan_yuan
+    s["cost_wan_yuan"] = (unit * (s["high_water"] - prev_hw).clip(lower=0) + opened * fixed
                           + beds_added * policy.bed_wan_yuan)
     return s
 
@@ -186,7 +203,7 @@ def classify(before: set, after: set, origin: str, classes_before: float, classe
 def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage_data, policy: PolicyConfig,
                    base_year: int) -> pd.DataFrame:
     """One row per school (and opened candidate site) × period, with the reason in Chinese."""
-    s = capital_cost(sites, policy, base_year)
+    s = capital_cost(sites, policy, base_year, stage_data)
     periods = sorted(s["period"].unique())
     cap = s["stage"].map(policy.class_cap).astype(float)
     s["places_after"] = s["classes"] * cap

@@ -529,6 +529,7 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
         kv = np.array([round(var.varValue or 0.0) for var in v.k[t]], dtype=np.int64)
         ov = np.array([round(var.varValue or 0.0) for var in v.o[t]], dtype=np.int64)
         wv = np.array([max(0.0, var.varValue or 0.0) for var in v.w[t]])
+        mv = np.array([max(0.0, var.varValue or 0.0) for var in v.m[t]])
         uv = np.array([max(0.0, var.varValue or 0.0) for var in v.u[t]])
         used = xv > 1e-6
         pupils = d[sd.pair_node] * xv
@@ -538,7 +539,8 @@ def _read_stage(sd: StageData, v: _StageVars, policy: PolicyConfig) -> tuple[pd.
         site_rows.append(pd.DataFrame({
             "site_id": sd.sites["site_id"].to_numpy(), "stage": g, "period": sd.periods[t],
             "origin": sd.sites["origin"].to_numpy(), "open": ov.astype(bool), "classes_before": sd.sites["c0"].to_numpy(),
-            "classes": kv * ov, "places": kv * ov * cap, "pupils": load, "boarding_pupils": bload,
+            "classes": kv * ov, "classes_built": sd.sites["c0"].to_numpy() + np.round(mv).astype(np.int64),
+            "places": kv * ov * cap, "pupils": load, "boarding_pupils": bload,
             "boarding_beds": sd.sites["beds0"].to_numpy() + wv, "tier": sd.sites["tier"].to_numpy()}))
         asg_rows.append(pd.DataFrame({
             "node_id": sd.node_ids[sd.pair_node[used]], "stage": g, "period": sd.periods[t],

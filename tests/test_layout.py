@@ -261,3 +261,20 @@ def test_budget_below_what_must_be_built_is_refused_before_solving(tmp_path, cap
     err = capsys.readouterr().err
     assert "policy.budget_wan_yuan" in err and "必建" in err and "第 " in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_actions_count_capital_as_the_model_does():
+    """`actions.csv` `cost_wan_yuan` per period adds up to the model's `capital_wan_yuan` (what the budget
+    limits): the new school's own fixed cost (here 500, not the policy's default), classes beyond the
+    most ever built (`classes_built`), and beds from today's. Before, the two differed (江阳 under 3,000
+    万元: 2,910 against 2,986; beds added in the first period were not counted)."""
+    from xuewei.optimizer.actions import capital_cost
+
+    primary, junior = _seat_and_school()
+    policy = PolicyConfig(class_change_wan_yuan=0.0, budget_wan_yuan=[1000.0], build_fixed_wan_yuan=800.0)
+    res = solve_layout([primary, junior], policy, threads=1, max_nodes=1)
+    cost = capital_cost(res.sites, policy, 2020, [primary, junior]).groupby("stage")["cost_wan_yuan"].sum()
+    spent = res.summary.set_index("model")["capital_wan_yuan"].astype(float)
+    assert cost["junior"] == pytest.approx(spent["junior"]) == pytest.approx(650.0)
+    assert cost["primary"] == pytest.approx(spent["primary"]) == pytest.approx(2 * policy.expand_per_class_wan_yuan["primary"])
+    assert (res.sites["classes_built"] >= res.sites["classes"]).all()
