@@ -80,8 +80,9 @@ def capital_cost(sites: pd.DataFrame, policy: PolicyConfig, base_year: int, stag
     fixed = pd.Series(policy.build_fixed_wan_yuan, index=s.index, dtype=float)
     first_beds = grp["boarding_beds"].transform("first")
     if stage_data is not None:
-        model = pd.concat([sd.sites[["site_id", "build_fixed", "beds0"]].assign(stage=sd.stage) for sd in stage_data],
-                          ignore_index=True).drop_duplicates(["site_id", "stage"]).set_index(["site_id", "stage"])
+        model = pd.concat([sd.sites.reindex(columns=["site_id", "build_fixed", "beds0"]).assign(stage=sd.stage)
+                           for sd in stage_data], ignore_index=True)
+        model = model.drop_duplicates(["site_id", "stage"]).set_index(["site_id", "stage"])
         key = pd.MultiIndex.from_frame(s[["site_id", "stage"]])
         fixed = pd.Series(model["build_fixed"].reindex(key).to_numpy(float), index=s.index).fillna(fixed)
         first_beds = pd.Series(model["beds0"].reindex(key).to_numpy(float), index=s.index).fillna(first_beds)

@@ -818,7 +818,9 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
     finish_s = 0.0
     # The finish also runs below IMPROVE_MIN_PAIRS: a small part under a tight budget share can stop at its
     # root with a gap of 10% and more, and there nodes cost next to nothing (docs/performance.md §4.11).
-    if (max_nodes is not None and search.finish_nodes and pairs < FINISH_MAX_PAIRS and report.gap is not None
+    # Under a share it uses up, larger models too (`FINISH_BUDGET_MAX_PAIRS`).
+    finish_pairs = FINISH_BUDGET_MAX_PAIRS if _share_binds(grp, stage_vars, policy, budget) else FINISH_MAX_PAIRS
+    if (max_nodes is not None and search.finish_nodes and pairs < finish_pairs and report.gap is not None
             and report.gap > max(gap_rel, FINISH_MIN_GAP)):
         report, finish_s = _finish(gm, report, solver, max(1.0, t0 + time_limit_s - time.perf_counter()), gap_rel,
                                    search.finish_nodes)
@@ -839,6 +841,16 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
                "variables": len(prob.variables()), "constraints": len(prob.constraints),
                "capital_wan_yuan": capital}
     return frames, summary
+
+
+def _share_binds(grp: list[StageData], stage_vars: list, policy: PolicyConfig, budget) -> bool:
+    """The model's current answer leaves less than one class's capital (`class_capital`) of its budget
+    share in some period."""
+    if budget is None:
+        return False
+    unit = min(class_capital(policy, sd.stage) for sd in grp)
+    return any(float(budget[t]) - sum(pulp.value(v.capital[t]) or 0.0 for v in stage_vars) < unit
+               for t in range(len(budget)))
 
 
 def _solve_from_answer(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: float, gap_rel: float,
@@ -1099,6 +1111,11 @@ REFINE_SWEEPS = 1  #: default sweeps of the refine search (`Search.refine_sweeps
 FINISH_MAX_PAIRS = 1000
 FINISH_MIN_GAP = 0.02
 FINISH_NODES = 300  #: default node limit of the finish
+#: Under a budget share its answer uses up (`_share_binds`), the finish runs on models of fewer pairs than
+#: this: there the root answer is far from what nodes find (江阳 under 3,000 万元: 300 nodes cut the
+#: junior model's answer by 6.7% in 15 s, primary's by 6.7%), while on the 2,724-pair 巫溪 primary
+#: model under 20,000 万元 they found nothing better in 180 s (docs/performance.md §4.13).
+FINISH_BUDGET_MAX_PAIRS = 2000
 POLISH_NODES = 1  #: default node limit of the polish with openings fixed (`Search.polish_nodes`): the answer comes from the fixed
 #: problem's root; 1 and 20 nodes gave the same answers on four models, 20 took 1.4–1.8× as long (docs/performance.md §4.7)
 
