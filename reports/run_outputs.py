@@ -128,9 +128,10 @@ def _polish_clause(summary: pd.DataFrame) -> str:
     saved = refined - obj
     hit = saved > tol
     if hit.any():
-        from xuewei.optimizer.layout import FINISH_MIN_GAP
+        from xuewei.optimizer.layout import FINISH_BUDGET_MAX_PAIRS, FINISH_MAX_PAIRS, FINISH_MIN_GAP
 
-        parts.append(f"{int(hit.sum())} 个小模型间隙仍大于 {FINISH_MIN_GAP:.0%}，从答案出发对整个模型再做分支定界（solver.finish_nodes），"
+        parts.append(f"{int(hit.sum())} 个模型（村–校配对少于 {FINISH_MAX_PAIRS:,}，或用完了投资份额、少于 "
+                     f"{FINISH_BUDGET_MAX_PAIRS:,}）间隙仍大于 {FINISH_MIN_GAP:.0%}，从答案出发对整个模型再做分支定界（solver.finish_nodes），"
                      f"又省 {saved[hit].sum():,.0f} 万元")
     return "其中 " + "；".join(parts) + "。" if parts else ""
 

@@ -73,7 +73,7 @@ def test_report_says_what_the_finish_saved():
                                                refined_wan_yuan=[1000.0, 302.0, 100.0])
     text = quality_sentence(s)
     # primary: polish 8.4, search 4.2; junior#1: search 3, finish 2.
-    assert "又省 8 万元；2 个模型再在答案上做局部搜索" in text and "又省 7 万元；1 个小模型间隙仍大于 2%" in text
+    assert "又省 8 万元；2 个模型再在答案上做局部搜索" in text and "又省 7 万元；1 个模型（村–校配对少于 1,000，或用完了投资份额、少于 2,000）间隙仍大于 2%" in text
     assert "solver.finish_nodes" in text and text.count("又省 2 万元。") == 1
 
 
