@@ -147,6 +147,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     unit_capital = np.where(sites["origin"].to_numpy() == "candidate", policy.build_per_class_wan_yuan[g],
                             policy.expand_per_class_wan_yuan[g])
     fixed_build = sites["build_fixed"].to_numpy(float)
+    m_cat = pulp.LpContinuous if policy.budget_wan_yuan is None else pulp.LpInteger
     day_rate = policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km
     pair_rate = np.where(sd.pair_boarding, policy.boarding_per_pupil_year_wan_yuan, day_rate)
     s_order, s_start = _groups(sd.pair_site, S)
@@ -161,7 +162,10 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
         x = _vars(prob, f"x{p}", len(sd.pair_node), 0, 1, cat_x)
         o = _vars(prob, f"o{p}", S, 0, 1, pulp.LpBinary)
         k = [pulp.LpVariable(f"k{p}{j}", 0, float(K[j]), pulp.LpInteger) for j in range(S)]
-        m = [pulp.LpVariable(f"m{p}{j}", 0, None) for j in range(S)]  # classes built beyond c0 so far
+        # Classes built beyond c0 so far. Whole classes under a budget: the objective only sees their sum
+        # over periods, so a continuous m could spend a third of a class in one period and the rest in
+        # the next, which no builder does and `actions.csv` could not show (山区县 under 3,000 万元).
+        m = [pulp.LpVariable(f"m{p}{j}", 0, None, m_cat) for j in range(S)]
         w = [pulp.LpVariable(f"w{p}{j}", 0, None, pulp.LpInteger) for j in range(S)]
         u = _vars(prob, f"u{p}", N, 0, 1, pulp.LpContinuous)
         v.x.append(x), v.o.append(o), v.k.append(k), v.m.append(m), v.w.append(w), v.u.append(u)

@@ -278,3 +278,17 @@ def test_actions_count_capital_as_the_model_does():
     assert cost["junior"] == pytest.approx(spent["junior"]) == pytest.approx(650.0)
     assert cost["primary"] == pytest.approx(spent["primary"]) == pytest.approx(2 * policy.expand_per_class_wan_yuan["primary"])
     assert (res.sites["classes_built"] >= res.sites["classes"]).all()
+
+
+def test_classes_are_built_whole_under_a_budget():
+    """Under a budget the classes built (``m``) are whole: the objective sees only their sum over periods, so a
+    continuous ``m`` could pay for a third of a class in one period and the rest in the next (山区县 under
+    3,000 万元: 427 万元 in 2030 against 400 in `actions.csv`). Without a budget they stay continuous (they are
+    whole at every optimum and the model is smaller for HiGHS)."""
+    from xuewei.optimizer.layout import build_group
+
+    for budget, cat in ((None, "Continuous"), ([1000.0, 1000.0], "Integer")):
+        two = one_stage(demand=[[90.0, 120.0]], c0=[2], K=[4], dist_km=[[1.0]], years=(5.0, 5.0))
+        gm = build_group([two], PolicyConfig(budget_wan_yuan=budget), budget)
+        cats = {v.cat for v in gm.prob.variables() if v.name.startswith("mpr")}
+        assert cats == {cat}
