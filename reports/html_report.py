@@ -109,10 +109,15 @@ def _solver(run) -> str:
                         "状态（最差）": [status_zh(a, b) for a, b in zip(st["status"], st["stop"])],
                         "最大间隙": ["—" if pd.isna(g) else f"{g:.2%}" for g in st["gap"]],
                         "用时（秒）": ["—" if pd.isna(x) else f"{x:.1f}" for x in st["seconds"]]})
-    from xuewei.reports.run_outputs import quality_sentence
+    from xuewei.reports.run_outputs import BUDGET_NOTE, budget_use, quality_sentence
 
-    return (_table(out) + f"<p>{html.escape(quality_sentence(run.solver))}</p>"
+    page = (_table(out) + f"<p>{html.escape(quality_sentence(run.solver))}</p>"
             + '<p class="muted">各独立片区（模型）的目标值、下界与间隙见 solver.csv。</p>')
+    use = budget_use(run.solver, list(run.periods))
+    if use is not None:
+        page += ("<h3>投资上限与使用（万元）</h3>" + _table(use)
+                 + f'<p class="muted">{html.escape(BUDGET_NOTE)}</p>')
+    return page
 
 
 def report_html(run, folder: Path, map_files: list[Path] | None = None, layers: dict | None = None) -> str:

@@ -136,6 +136,40 @@ def _polish_clause(summary: pd.DataFrame) -> str:
     return "其中 " + "；".join(parts) + "。" if parts else ""
 
 
+def budget_use(summary: pd.DataFrame, periods: list[int]) -> pd.DataFrame | None:
+    """Per period under ``budget_wan_yuan``: the county's limit (the models' final shares add up to it),
+    what each stage's models spent (``capital_wan_yuan``, equal to `actions.csv` ``cost_wan_yuan`` summed)
+    and what is left [万元]. ``None`` without a budget.
+
+    >>> s = pd.DataFrame({"model": ["primary", "kindergarten#1", "kindergarten#2"],
+    ...                   "budget_wan_yuan": ["600;500", "300;400", "100;100"], "capital_wan_yuan": ["600;80", "290;0", "0;0"]})
+    >>> budget_use(s, [2025, 2030]).to_dict("records")[1]
+    {'规划期': 2030, '全县投资上限（万元）': 1000, '学前': 0, '小学': 80, '合计已用': 80, '未用': 920}
+    """
+    if summary is None or "capital_wan_yuan" not in summary or "budget_wan_yuan" not in summary:
+        return None
+
+    def per(col: str) -> np.ndarray:
+        # one period read back from solver.csv comes as a number, several as "a;b;c"
+        return np.array([[0.0] * len(periods) if pd.isna(v) or str(v) == "" else [float(x) for x in str(v).split(";")]
+                         for v in summary[col]], dtype=float).reshape(len(summary), len(periods))
+
+    share, spent = per("budget_wan_yuan"), per("capital_wan_yuan")
+    stage = summary["model"].astype(str).str.split("#").str[0].to_numpy()
+    stages = [g for g in STAGE_ZH if g in set(stage)]
+    out = pd.DataFrame({"规划期": list(periods), "全县投资上限（万元）": share.sum(axis=0).round()})
+    for g in stages:
+        out[STAGE_ZH[g]] = spent[stage == g].sum(axis=0).round()
+    out["合计已用"] = spent.sum(axis=0).round()
+    out["未用"] = (out["全县投资上限（万元）"] - out["合计已用"]).clip(lower=0)
+    return out.astype(int)  # whole 万元, as solver.csv writes them
+
+
+BUDGET_NOTE = ("来源：情景 policy.budget_wan_yuan（全县每期上限）。每期先给各学段非建不可的学校（乡镇驻地必保的新校），"
+               "余下的按各学段所需分配，解完后把没用完的份额再分给因投资不够而有学生未能安排的学段；各学段“已用”是布局模型的各期投资"
+               "（solver.csv 的 capital_wan_yuan），等于 actions.csv 中该学段各校 cost_wan_yuan 之和。")
+
+
 def quality_short(summary: pd.DataFrame) -> str:
     """One printed line for a hearing pack: how far the whole layout can be from the best one."""
     if summary is None or not len(summary):
@@ -284,6 +318,12 @@ def report_markdown(result) -> str:
         lines += ["", f"热启动：各模型先沿用 {w['path']}" + (f"（情景 {w['scenario']}）" if w.get("scenario") else "")
                   + " 的各校各期开办与否解一次，比贪心初始解省就从它出发（solver.warm_start）；同一来源文件（sha256 "
                   + w["sha256"][:12] + "…）重跑得到同一结果。"]
+    use = budget_use(r.layout.summary, r.scenario.horizon.periods)
+    if use is not None:
+        lines += ["", "## 投资上限与使用（万元）", "", "| " + " | ".join(use.columns) + " |", "|---" * len(use.columns) + "|"]
+        lines += ["| " + " | ".join(f"{v:,.0f}" if k != "规划期" else str(v) for k, v in row.items()) + " |"
+                  for row in use.to_dict("records")]
+        lines += ["", BUDGET_NOTE]
     lines += ["", "## 各期学校调整（所）", ""]
     counts = r.actions.groupby(["period", "action"]).size().unstack(fill_value=0)
     cols = [a for a in ACTION_ZH if a in counts.columns]

@@ -142,3 +142,18 @@ def test_workbook_quality_table_shows_budget_shares_spending_and_the_answer_unde
     assert list(table["已用投资（万元，各期）"]) == ["900;0", "40;0", "0;0"]
     assert table["按初次分配的投资份额求得的目标值（万元）"].iloc[0] == 1250.0
     assert "分得的投资（万元，各期）" not in solver_quality_table(SimpleNamespace(solver=_summary([990.0, 300.0, 100.0])))
+
+
+def test_report_table_of_the_budget_per_period():
+    """Under a budget the report has a table per period: the county's limit (the final shares add up to
+    it), what each stage spent and what is left; as read back from solver.csv a one-period column is a number."""
+    from xuewei.reports.run_outputs import budget_use
+
+    s = _summary([990.0, 300.0, 100.0]).assign(budget_wan_yuan=["900;0", "100;50", "0;0"],
+                                               capital_wan_yuan=["880;0", "40;50", "0;0"])
+    use = budget_use(s, [2025, 2030]).set_index("规划期")
+    assert use.loc[2025].to_dict() == {"全县投资上限（万元）": 1000, "小学": 880, "初中": 40, "合计已用": 920, "未用": 80}
+    assert use.loc[2030, "未用"] == 0
+    one = _summary([990.0, 300.0, 100.0]).assign(budget_wan_yuan=[900, 100, 0], capital_wan_yuan=[880, 40, np.nan])
+    assert budget_use(one, [2025]).iloc[0]["合计已用"] == 920
+    assert budget_use(_summary([990.0, 300.0, 100.0]), [2025]) is None
