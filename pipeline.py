@@ -192,7 +192,7 @@ def audit_rules(policy: PolicyConfig, stage_data=None) -> AuditRules:
                       transition=transition, max_travel_min=dict(policy.max_travel_min))
 
 
-def check_budget(stage_data, policy: PolicyConfig, periods: list[int], path: Path) -> None:
+def check_budget(stage_data, policy: PolicyConfig, periods: list[int], path: Path, region=None) -> None:
     """Refuse, before solving, a budget below what the policy makes every layout spend: a township
     seat without a school of a stage must get one (`xuewei.optimizer.layout.mandatory_capital`)."""
     budget = policy.budget_for(len(periods))
@@ -200,7 +200,15 @@ def check_budget(stage_data, policy: PolicyConfig, periods: list[int], path: Pat
         return
     for t, b, need, must in budget_shortfall(stage_data, policy, budget):
         stage_zh = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "普通高中"}
-        items = "、".join(f"{stage_zh.get(g, g)} {sid} {c:,.0f} 万元" for g, sid, c in must[:8])
+        where = {}  # site id -> "name, township" for the message
+        towns = ({} if region is None else
+                 region.townships.set_index("township_id")["name"].astype(str).to_dict())
+        for sd in stage_data:
+            for row in sd.sites.reindex(columns=["site_id", "name", "township_id"]).itertuples(index=False):
+                bits = [str(b) for b in (row.name, towns.get(row.township_id, row.township_id)) if pd.notna(b) and str(b)]
+                where.setdefault(str(row.site_id), "，".join(bits))
+        items = "、".join(f"{stage_zh.get(g, g)} {sid}" + (f"（{where[sid]}）" if where.get(sid) else "") + f" {c:,.0f} 万元"
+                         for g, sid, c in must[:8])
         text = path.read_text(encoding="utf-8-sig")
         raise InputError(Problem(
             file=str(path), row=key_line(text, "policy.budget_wan_yuan"), field="policy.budget_wan_yuan",
@@ -232,7 +240,7 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
     t2 = time.perf_counter()
     say("准备布局模型")
     stage_data, unreachable = build_stage_data(region, demand, policy, scenario.horizon.periods, base)
-    check_budget(stage_data, policy, scenario.horizon.periods, path)
+    check_budget(stage_data, policy, scenario.horizon.periods, path, region)
     layout = solve_layout(stage_data, policy, solver=scenario.solver.name, time_limit_s=scenario.solver.time_limit_s,
                           gap_rel=scenario.solver.gap_rel, threads=scenario.solver.threads, progress=say,
                           max_nodes=scenario.solver.max_nodes if scenario.solver.reproducible else None,

@@ -260,6 +260,7 @@ def test_budget_below_what_must_be_built_is_refused_before_solving(tmp_path, cap
     assert main(["run", str(scen), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "policy.budget_wan_yuan" in err and "必建" in err and "第 " in err and "Traceback" not in err
+    assert "备选用地" in err  # each site to build is named (site name, township), not only its id
     assert not out.exists()
 
 
