@@ -17,6 +17,7 @@ from xuewei.data.plans import plan_of_region
 from xuewei.data.region import Region, load_region
 from xuewei.data.tomlio import key_line, validate_model
 from xuewei.errors import InputError, Problem
+from xuewei.labels import STAGE_ZH
 from xuewei.forecaster.config import ForecastConfig
 from xuewei.forecaster.demand import forecast_demand
 from xuewei.forecaster.inputs import ForecastInputs
@@ -199,15 +200,13 @@ def check_budget(stage_data, policy: PolicyConfig, periods: list[int], path: Pat
     if not budget:
         return
     for t, b, need, must in budget_shortfall(stage_data, policy, budget):
-        stage_zh = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "senior": "普通高中"}
+        towns = {} if region is None else region.townships.set_index("township_id")["name"].astype(str).to_dict()
         where = {}  # site id -> "name, township" for the message
-        towns = ({} if region is None else
-                 region.townships.set_index("township_id")["name"].astype(str).to_dict())
         for sd in stage_data:
             for row in sd.sites.reindex(columns=["site_id", "name", "township_id"]).itertuples(index=False):
                 bits = [str(b) for b in (row.name, towns.get(row.township_id, row.township_id)) if pd.notna(b) and str(b)]
                 where.setdefault(str(row.site_id), "，".join(bits))
-        items = "、".join(f"{stage_zh.get(g, g)} {sid}" + (f"（{where[sid]}）" if where.get(sid) else "") + f" {c:,.0f} 万元"
+        items = "、".join(f"{STAGE_ZH.get(g, g)} {sid}" + (f"（{where[sid]}）" if where.get(sid) else "") + f" {c:,.0f} 万元"
                          for g, sid, c in must[:8])
         text = path.read_text(encoding="utf-8-sig")
         raise InputError(Problem(

@@ -134,6 +134,12 @@ def _groups(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return order, np.searchsorted(keys[order], np.arange(n + 1))
 
 
+def class_unit_capital(sites: pd.DataFrame, policy: PolicyConfig, stage: str) -> np.ndarray:
+    """Capital of one more class at each site [万元]: the build cost on a candidate site, else the expansion cost."""
+    return np.where(sites["origin"].to_numpy() == "candidate", policy.build_per_class_wan_yuan[stage],
+                    policy.expand_per_class_wan_yuan[stage])
+
+
 def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objective: list) -> _StageVars:
     """Add one stage's variables and constraints to ``prob``; append its objective terms."""
     g, S, N, T = sd.stage, len(sd.sites), len(sd.node_ids), sd.demand.shape[1]
@@ -144,8 +150,7 @@ def add_stage(prob: pulp.LpProblem, sd: StageData, policy: PolicyConfig, objecti
     beds0 = sites["beds0"].to_numpy(float)
     existing = sites["origin"].to_numpy() == "existing"
     cat_x = pulp.LpBinary if policy.single_source else pulp.LpContinuous
-    unit_capital = np.where(sites["origin"].to_numpy() == "candidate", policy.build_per_class_wan_yuan[g],
-                            policy.expand_per_class_wan_yuan[g])
+    unit_capital = class_unit_capital(sites, policy, g)
     fixed_build = sites["build_fixed"].to_numpy(float)
     m_cat = pulp.LpContinuous if policy.budget_wan_yuan is None else pulp.LpInteger
     day_rate = policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km
@@ -311,7 +316,7 @@ def _greedy(sd: StageData, policy: PolicyConfig, closed: np.ndarray, budget: lis
     n_start = np.searchsorted(sd.pair_node, np.arange(N + 1))
     pair_cost = np.where(sd.pair_boarding, policy.boarding_per_pupil_year_wan_yuan,
                          policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km)
-    unit = np.where(origin == "candidate", policy.build_per_class_wan_yuan[g], policy.expand_per_class_wan_yuan[g])
+    unit = class_unit_capital(sites, policy, g)
     fixed = sites["build_fixed"].to_numpy(float)
     out = {"x": [], "u": [], "o": [], "k": [], "m": [], "w": [], "up": [], "down": [], "moved": []}
     m_prev, w_prev, k_prev, o_prev = np.zeros(S), np.zeros(S), c0.copy(), np.zeros(S, dtype=bool)
@@ -975,9 +980,8 @@ def mandatory_capital(sd: StageData, policy: PolicyConfig) -> np.ndarray:
 
 def mandatory_openings(sd: StageData, policy: PolicyConfig) -> list[tuple[int, float]]:
     """The sites `mandatory_capital` counts, as ``(site position, capital [万元])``, with capital > 0."""
-    sites, g = sd.sites, sd.stage
-    origin = sites["origin"].to_numpy()
-    unit = np.where(origin == "candidate", policy.build_per_class_wan_yuan[g], policy.expand_per_class_wan_yuan[g])
+    sites = sd.sites
+    unit = class_unit_capital(sites, policy, sd.stage)
     opening = sites["build_fixed"].to_numpy(float) + unit * (sites["c0"].to_numpy(float) < 1)
     forced = sites["force_open"].to_numpy(bool)
     picks = [int(j) for j in np.flatnonzero(forced)]

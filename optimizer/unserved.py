@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from xuewei.optimizer.layout import class_unit_capital
+
 COLUMNS = ["node_id", "stage", "period", "pupils", "reason", "rule", "rule_value", "scenario_key", "reason_zh"]
 
 # rule -> (Chinese wording, scenario key, unit of its value)
@@ -75,7 +77,7 @@ def _cheapest_intake(sd, policy, room: np.ndarray, rows: np.ndarray, pupils: flo
     cap = float(policy.class_cap[sd.stage])
     classes = np.ceil(np.maximum(0.0, pupils - room[j]) / cap - 1e-9)
     candidate = sd.sites["origin"].to_numpy()[j] == "candidate"
-    per_class = np.where(candidate, policy.build_per_class_wan_yuan[sd.stage], policy.expand_per_class_wan_yuan[sd.stage])
+    per_class = class_unit_capital(sd.sites, policy, sd.stage)[j]
     fixed = np.where(candidate & (room[j] <= 0), sd.sites["build_fixed"].to_numpy(float)[j], 0.0)
     return float((classes * per_class + fixed).min())
 
