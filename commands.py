@@ -167,12 +167,14 @@ def summary_text(result, out: Path) -> str:
     if not result.unserved.empty:
         names = result.region.townships.set_index("township_id")["name"]
         un = result.unserved.merge(result.region.nodes[["node_id", "township_id"]], on="node_id")
-        g = un.groupby(["stage", "township_id", "reason_zh"])["pupils"].max().reset_index()
+        # per township, stage and rule the period with most pupils (its sentence: the values differ by period)
+        g = un.sort_values("pupils", ascending=False, kind="stable").drop_duplicates(["stage", "township_id", "reason"])
         lines.append(f"  政策无法完全满足（退出码 {EXIT_UNSERVED}）：以下乡镇和学段有学生未能安排（各期最大值）：")
         for row in g.sort_values("pupils", ascending=False).itertuples():
             lines.append(f"    {names.get(row.township_id, row.township_id)} {STAGE_ZH.get(row.stage, row.stage)}："
                          f"{row.pupils:.0f} 人，原因：{row.reason_zh}")
-        lines.append("  可放宽走读距离、允许寄宿、增加备选用地或预算后重试；详见 unserved.csv 与 report.md。")
+        dearer = "、提高未安排罚金（unserved_penalty_wan_yuan）" if (result.unserved["reason"] == "penalty").any() else ""
+        lines.append(f"  可放宽走读距离、允许寄宿、增加备选用地或预算{dearer}后重试；详见 unserved.csv 与 report.md。")
     return "\n".join(lines)
 
 

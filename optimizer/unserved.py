@@ -6,8 +6,9 @@ examined in that period: no school at all within the day limit or, with beds, th
 (``max_classes``; or its current size where the tier rule forbids growth, ``eligible_tiers``), has no
 bed for a boarder and may not add beds (``boarding_tiers``), is closed for good by a policy
 (``close_below_pupils``); if some school still had room the period's budget binds
-(``budget_wan_yuan``), or, without a budget, the solver stopped before it found a place (its gap is in
-``solver.csv``). The rule most of the unit's schools hit is named; a village with several units takes
+(``budget_wan_yuan``); taking the unit would cost more this period (classes, opening the school, the
+trip) than leaving it unserved (``unserved_penalty_wan_yuan``); or else the solver stopped before it
+found a place (its gap is in ``solver.csv``). The rule most of the unit's schools hit is named; a village with several units takes
 the rule of its largest unserved unit.
 """
 
@@ -29,6 +30,7 @@ RULES = {
     "boarding_beds": ("可寄宿的学校床位已满且不能加床", "boarding_tiers", ""),
     "forced_close": ("可去的学校按政策强制撤并", "close_below_pupils", "人"),
     "budget": ("尚有学校可扩建，但本期投资不够再增建", "budget_wan_yuan", ""),
+    "penalty": ("可去的学校要增班或开办，本期费用高于未安排的罚金", "unserved_penalty_wan_yuan", ""),
     "solver": ("尚有学校可容纳，求解在节点或时间上限处停止（见 solver.csv 的间隙）", "solver.max_nodes", ""),
 }
 ORDER = list(RULES)  # ties: the earlier rule is named
@@ -82,6 +84,24 @@ def _cheapest_intake(sd, policy, room: np.ndarray, rows: np.ndarray, pupils: flo
     return float((classes * per_class + fixed).min())
 
 
+def _intake_cost(sd, policy, t: int, room: np.ndarray, is_open: np.ndarray, rows: np.ndarray, pupils: float) -> float:
+    """Least cost [万元] in period ``t`` of taking ``pupils`` more at one of the schools of pairs ``rows``:
+    the classes beyond its free places (``room``) — their capital (`class_unit_capital`) and running for
+    the period's years — plus, for a school not open, its running for the period and its fixed cost on a
+    candidate site, plus the pupils' trips (or boarding) for the period. The capital of a class counts in
+    full in this period, as the model pays it when the class is built."""
+    Y = float(sd.years[t])
+    j = sd.pair_site[rows]
+    cap = float(policy.class_cap[sd.stage])
+    classes = np.ceil(np.maximum(0.0, pupils - room[j]) / cap - 1e-9)
+    per_class = class_unit_capital(sd.sites, policy, sd.stage)[j] + Y * policy.running_per_class_year_wan_yuan[sd.stage]
+    opening = np.where(is_open[j], 0.0, Y * policy.running_per_school_year_wan_yuan
+                       + sd.sites["build_fixed"].to_numpy(float)[j])
+    trip = Y * pupils * np.where(sd.pair_boarding[rows], policy.boarding_per_pupil_year_wan_yuan,
+                                 policy.travel_per_pupil_km_year_wan_yuan * sd.pair_km[rows])
+    return float((classes * per_class + opening + trip).min())
+
+
 def _budget_value(model: str, t: int, budget: list[float], summary: pd.DataFrame | None, cost: float = np.nan) -> str:
     """The budget rule's value for one model and period: the county's limit, and when the budget was
     split between the stages (`xuewei.optimizer.layout._split_budget`), the model's share and what its
@@ -99,6 +119,17 @@ def _budget_value(model: str, t: int, budget: list[float], summary: pd.DataFrame
     who = "该片区" if "#" in model else "该学段"
     text += f"，其中{who}分得 {share:,.0f} 万元、已用 {spent:,.0f} 万元"
     return text + (f"；接收该村至少还要 {cost:,.0f} 万元" if np.isfinite(cost) else "")
+
+
+def _penalty_value(policy, pupils: float, cost: float) -> str:
+    """The penalty rule's value: the penalty per pupil, what leaving these pupils costs, what taking them would.
+
+    >>> from xuewei.optimizer.policy import PolicyConfig
+    >>> _penalty_value(PolicyConfig(), 1.16, 300.0)
+    '每人每期 200 万元，这些学生共 232 万元；接收他们本期至少要 300 万元'
+    """
+    p = policy.unserved_penalty_wan_yuan
+    return f"每人每期 {p:g} 万元，这些学生共 {p * pupils:,.0f} 万元；接收他们本期至少要 {cost:,.0f} 万元"
 
 
 def _site_rules(sd, policy, loads: np.ndarray, bloads: np.ndarray, rows: np.ndarray, need: float) -> list[str]:
@@ -162,6 +193,8 @@ def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_dat
         loads = load["pupils"].reindex(key).fillna(0.0).to_numpy(float)
         bloads = load["boarding_pupils"].reindex(key).fillna(0.0).to_numpy(float)
         room = load["places"].reindex(key).fillna(0.0).to_numpy(float) - loads
+        is_open = load["open"].reindex(key).fillna(False).to_numpy(bool)
+        t = list(sd.periods).index(period)
         n_start = np.searchsorted(sd.pair_node, np.arange(len(sd.node_ids) + 1))
         for unit, node_id, pupils in zip(grp["unit"].astype(int), grp["node_id"], grp["pupils"]):
             pair_rows = np.arange(n_start[unit], n_start[unit + 1])
@@ -174,7 +207,11 @@ def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_dat
                 rule = min(counts[counts == counts.max()].index, key=ORDER.index)
                 if rule == "budget":
                     cost = _cheapest_intake(sd, policy, room, pair_rows[np.array(found) == "budget"], float(pupils))
-            rows.append((node_id, g, period, float(pupils), rule, sd.name, list(sd.periods).index(period), cost))
+                elif rule == "solver":
+                    cost = _intake_cost(sd, policy, t, room, is_open, pair_rows[np.array(found) == "solver"], float(pupils))
+                    if cost > policy.unserved_penalty_wan_yuan * float(pupils):
+                        rule = "penalty"  # the model's own prices say: leave them (a small village far out)
+            rows.append((node_id, g, period, float(pupils), rule, sd.name, t, cost))
     u = pd.DataFrame(rows, columns=["node_id", "stage", "period", "pupils", "reason", "model", "t", "cost"])
     # The budget binds only if what is left of the model's share cannot pay for the classes the unit
     # needs at its cheapest school: otherwise the solver stopped before it used the money (its gap is
@@ -187,8 +224,10 @@ def diagnose_unserved(units: pd.DataFrame | None, sites: pd.DataFrame, stage_dat
     out = u.groupby(["node_id", "stage", "period"], as_index=False)["pupils"].sum().merge(
         main[["node_id", "stage", "period", "reason", "model", "t", "cost"]], on=["node_id", "stage", "period"])
     out["rule"] = [_rule_name(r, g) for r, g in zip(out["reason"], out["stage"])]
-    out["rule_value"] = [_budget_value(m, t, budget, summary, c) if r == "budget" else _rule_value(r, g, policy, budget)
-                         for r, g, m, t, c in zip(out["reason"], out["stage"], out["model"], out["t"], out["cost"])]
+    out["rule_value"] = [_budget_value(m, t, budget, summary, c) if r == "budget" else
+                         _penalty_value(policy, p, c) if r == "penalty" else _rule_value(r, g, policy, budget)
+                         for r, g, m, t, c, p in zip(out["reason"], out["stage"], out["model"], out["t"], out["cost"],
+                                                     out["pupils"])]
     out["scenario_key"] = ["[solver] max_nodes" if r == "solver" else f"[policy] {RULES[r][1]}" for r in out["reason"]]
     out["reason_zh"] = [
         f"{RULES[r][0]}（{rule}" + (f" = {val}{RULES[r][2]}" if val else "") + f"；在情景 {key} 中修改）"

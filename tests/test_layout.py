@@ -210,6 +210,40 @@ def test_budget_a_split_leaves_unspent_goes_to_the_model_it_left_short(monkeypat
     assert why["reason"].tolist() == ["solver"]
 
 
+def test_unserved_because_taking_them_costs_more_than_the_penalty_says_so():
+    """One pupil whose only school in reach is a site still to be built: a new school (500 万元 fixed, a
+    class, its running) costs more than the penalty for leaving one pupil unserved, so the model leaves
+    them and the reason names the penalty with both sums — not "the solver stopped"."""
+    from dataclasses import replace as dc_replace
+
+    from xuewei.optimizer.layout import class_unit_capital
+    from xuewei.optimizer.unserved import diagnose_unserved
+
+    policy = PolicyConfig(class_change_wan_yuan=0.0)
+    sd = one_stage(demand=[[1.0]], c0=[0], K=[2], dist_km=[[1.0]], origin=["candidate"])
+    sd = dc_replace(sd, sites=sd.sites.assign(build_fixed=500.0))
+    res = solve_layout([sd], policy, threads=1, max_nodes=1)
+    assert res.unserved["pupils"].sum() == pytest.approx(1.0) and res.summary["status"].iloc[0] == "optimal"
+    why = diagnose_unserved(res.units, res.sites, [sd], policy, res.summary).iloc[0]
+    take = (class_unit_capital(sd.sites, policy, "primary")[0] + 5 * policy.running_per_class_year_wan_yuan["primary"]
+            + 5 * policy.running_per_school_year_wan_yuan + 500.0 + 5 * 1.0 * policy.travel_per_pupil_km_year_wan_yuan)
+    assert take > policy.unserved_penalty_wan_yuan
+    assert why["reason"] == "penalty" and why["scenario_key"] == "[policy] unserved_penalty_wan_yuan"
+    assert why["rule_value"] == f"每人每期 200 万元，这些学生共 200 万元；接收他们本期至少要 {take:,.0f} 万元"
+    # With a penalty above that cost the model builds the school and serves the pupil.
+    dear = PolicyConfig(class_change_wan_yuan=0.0, unserved_penalty_wan_yuan=take + 100.0)
+    assert solve_layout([sd], dear, threads=1, max_nodes=1).unserved.empty
+
+
+def test_unserved_doctests_pass():
+    import doctest
+
+    from xuewei.optimizer import unserved
+
+    result = doctest.testmod(unserved, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 2 and result.failed == 0
+
+
 def _seat_and_school():
     """Two stages: primary with one existing school, junior whose only township-seat site is a candidate
     (a new school must be built there, `mandatory_capital`)."""
