@@ -8,8 +8,8 @@ bed for a boarder and may not add beds (``boarding_tiers``), is closed for good 
 (``close_below_pupils``); if some school still had room the period's budget binds
 (``budget_wan_yuan``); taking the unit would cost more this period (classes, opening the school, the
 trip) than leaving it unserved (``unserved_penalty_wan_yuan``); or else the solver stopped before it
-found a place (its gap is in ``solver.csv``). The rule most of the unit's schools hit is named; a village with several units takes
-the rule of its largest unserved unit.
+found a place (its gap is in ``solver.csv``). The rule most of the unit's schools hit is named; a
+village with several units takes the rule of its largest unserved unit.
 """
 
 from __future__ import annotations
