@@ -11,7 +11,8 @@ For each scenario (a bundled one such as ``scenarios/jiangyang.toml``, or one wr
   school still open [%] (`catchment_metrics.transitions`), and the same without moves whose reason
   in ``catchment_changes.csv`` is 原校学位不足 (the old school at its class limit or size cap) [%];
 - existing schools still open, more than 30 % below their base-year classes in some period, whose
-  label in that period is 保留 (must be 0);
+  label in that period is 保留 (the period's own story: no change since the period before; its reason
+  then says the school was cut in an earlier period, `xuewei.optimizer.actions`);
 - plan-check rows written (``plan_check*.csv``) when the region names a plan.
 
 Usage::

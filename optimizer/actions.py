@@ -289,7 +289,9 @@ def derive_actions(region, sites: pd.DataFrame, assignments: pd.DataFrame, stage
     per["action_zh"] = per["action"].map(ACTION_ZH)
     # 保留 is this period's story; a school kept now but well below its base-year classes says when it shrank.
     base_classes = per["site_id"].map(s[s["period"] == periods[0]].groupby("site_id")["classes_before"].sum())
-    below = (per["action"] == "keep") & (per["origin"] == "existing") & (base_classes > 0) & \
+    # (classes in the base year make it an existing school, whatever ``origin`` its first stage row has:
+    # a primary school that may convert to a kindergarten has a "convert" kindergarten row)
+    below = (per["action"] == "keep") & (base_classes > 0) & \
         (per["classes_after"] < (1 - CUT_NOTE_SHARE) * base_classes)
     if below.any():
         per.loc[below, "reason_zh"] = [

@@ -84,6 +84,15 @@ def test_a_school_kept_after_a_big_cut_says_when_it_shrank():
     assert "比基准年" not in a.loc[2025, "reason_zh"]
     for p in (2030, 2035):
         assert a.loc[p, "reason_zh"].endswith("（比基准年 60 班少 43%：此前的规划期已缩减，本期不变）")
+    # The same when the school could also take a stage it does not have (a "convert" row with no classes,
+    # listed first): the sentence still says when it shrank (a growing county's seat primaries).
+    extra = res.sites[res.sites["site_id"] == "S0"].assign(stage="kindergarten", origin="convert", classes_before=0,
+                                                           classes=0, classes_built=0, pupils=0.0, open=False)
+    sites = pd.concat([extra, res.sites], ignore_index=True)
+    b = derive_actions(None, sites, res.assignments, [sd], policy, 2020)
+    b = b[b["school_id"] == "S0"].set_index("period")
+    assert b["action_zh"].tolist() == ["缩减", "保留", "保留"]
+    assert b.loc[2035, "reason_zh"].endswith("（比基准年 60 班少 43%：此前的规划期已缩减，本期不变）")
 
 
 def test_target_year_by_stage():
