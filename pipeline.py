@@ -17,10 +17,10 @@ from xuewei.data.plans import plan_of_region
 from xuewei.data.region import Region, load_region
 from xuewei.data.tomlio import key_line, validate_model
 from xuewei.errors import InputError, Problem
-from xuewei.labels import STAGE_ZH
 from xuewei.forecaster.config import ForecastConfig
 from xuewei.forecaster.demand import forecast_demand
 from xuewei.forecaster.inputs import ForecastInputs
+from xuewei.labels import STAGE_ZH
 from xuewei.optimizer.actions import derive_actions
 from xuewei.optimizer.audit import AuditRules, audit
 from xuewei.optimizer.travel import pair_minutes, uses_roads

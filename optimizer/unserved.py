@@ -71,13 +71,17 @@ def _share_spent(model: str, t: int, summary: pd.DataFrame | None) -> tuple[floa
     return float(row["budget_wan_yuan"].iloc[0].split(";")[t]), float(row["capital_wan_yuan"].iloc[0].split(";")[t])
 
 
+def _classes_to_add(sd, policy, room: np.ndarray, j: np.ndarray, pupils: float) -> np.ndarray:
+    """Classes each school ``j`` (site positions) must add to take ``pupils`` beyond its free places ``room``."""
+    return np.ceil(np.maximum(0.0, pupils - room[j]) / float(policy.class_cap[sd.stage]) - 1e-9)
+
+
 def _cheapest_intake(sd, policy, room: np.ndarray, rows: np.ndarray, pupils: float) -> float:
     """Least capital [万元] that would let one of the schools of pairs ``rows`` take ``pupils`` more: the
     classes beyond its free places (``room``), at the cost per class of expanding it (building, on a
     candidate site, plus the site's fixed cost when it is not open)."""
     j = sd.pair_site[rows]
-    cap = float(policy.class_cap[sd.stage])
-    classes = np.ceil(np.maximum(0.0, pupils - room[j]) / cap - 1e-9)
+    classes = _classes_to_add(sd, policy, room, j, pupils)
     candidate = sd.sites["origin"].to_numpy()[j] == "candidate"
     per_class = class_unit_capital(sd.sites, policy, sd.stage)[j]
     fixed = np.where(candidate & (room[j] <= 0), sd.sites["build_fixed"].to_numpy(float)[j], 0.0)
@@ -92,8 +96,7 @@ def _intake_cost(sd, policy, t: int, room: np.ndarray, is_open: np.ndarray, rows
     full in this period, as the model pays it when the class is built."""
     Y = float(sd.years[t])
     j = sd.pair_site[rows]
-    cap = float(policy.class_cap[sd.stage])
-    classes = np.ceil(np.maximum(0.0, pupils - room[j]) / cap - 1e-9)
+    classes = _classes_to_add(sd, policy, room, j, pupils)
     per_class = class_unit_capital(sd.sites, policy, sd.stage)[j] + Y * policy.running_per_class_year_wan_yuan[sd.stage]
     opening = np.where(is_open[j], 0.0, Y * policy.running_per_school_year_wan_yuan
                        + sd.sites["build_fixed"].to_numpy(float)[j])
