@@ -247,7 +247,8 @@ def run(scenario_ref=None, overrides: dict | None = None, progress=None, dask_cl
                           improve_sweeps=scenario.solver.local_search,
                           polish_nodes=scenario.solver.polish_nodes,
                           refine_sweeps=scenario.solver.refine_sweeps,
-                          finish_nodes=scenario.solver.finish_nodes, warm_source=warm)
+                          finish_nodes=scenario.solver.finish_nodes,
+                          swap_rounds=scenario.solver.swap_rounds, warm_source=warm)
     t3 = time.perf_counter()
     say("核查与汇总")
     served_units = layout.units[layout.units["school_id"] != ""] if layout.units is not None else layout.assignments

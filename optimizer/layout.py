@@ -621,6 +621,12 @@ class Search:
         after the solver and the polish, sweeps of local search on that answer (`xuewei.optimizer.improve`,
         neighbourhoods of `REFINE_NEIGHBOURS` schools, `REFINE_SUB_NODES` nodes each); it only keeps
         improvements, and the gap is stated against the whole model's bound. 0 = none.
+    swap_rounds : int
+        Reproducible mode only: a model of fewer than `SWAP_MAX_PAIRS` village–school pairs whose gap is
+        still above `FINISH_MIN_GAP` (and the target) after the finish gets at most this many
+        rounds of opening swaps (`xuewei.optimizer.swap`: one site's opening pattern changed, or one
+        site closed and another opened, screened by the LP and solved with the openings fixed); only
+        improvements are kept. 0 = none.
     finish_nodes : int
         Reproducible mode only: a model of fewer than `FINISH_MAX_PAIRS` village–school pairs whose gap
         is still above `FINISH_MIN_GAP` (and the target) after all of that is solved once more, whole,
@@ -632,6 +638,7 @@ class Search:
     polish_nodes: int = 0
     refine_sweeps: int = 0
     finish_nodes: int = 0
+    swap_rounds: int = 0
 
 
 def build_group(grp: list[StageData], policy: PolicyConfig, budget, reproducible: bool = True,
@@ -835,6 +842,12 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
             and report.gap > max(gap_rel, FINISH_MIN_GAP)):
         report, finish_s = _finish(gm, report, solver, max(1.0, t0 + time_limit_s - time.perf_counter()), gap_rel,
                                    search.finish_nodes)
+    finished_cost = None if report.objective is None else report.objective + offset
+    swap_s = 0.0
+    if (max_nodes is not None and search.swap_rounds and pairs < SWAP_MAX_PAIRS and report.gap is not None
+            and report.gap > max(gap_rel, FINISH_MIN_GAP)):
+        report, swap_s, swap_clock = _swap(gm, report, search.swap_rounds, deadline=t0 + time_limit_s)
+        clock = clock or swap_clock
     frames = [_read_stage(sd, v, policy) for sd, v in zip(grp, stage_vars)]
     # capital each period spends [万元] (what a budget share is measured against: `_reallocate`)
     capital = [float(sum(pulp.value(v.capital[t]) or 0.0 for v in stage_vars)) for t in range(len(grp[0].years))]
@@ -847,6 +860,7 @@ def _solve_group(grp: list[StageData], policy: PolicyConfig, budget, solver: str
                "solver_answer_wan_yuan": root_cost, "polish_seconds": polish_s,
                "polished_wan_yuan": polished_cost, "refine_seconds": refine_s,
                "refined_wan_yuan": refined_cost, "finish_seconds": finish_s,
+               "finished_wan_yuan": finished_cost, "swap_seconds": swap_s,
                **({} if warm is None else {"warm_wan_yuan": warm_cost, "warm_seconds": warm_s}),
                "time_limit_s": time_limit_s, "build_seconds": build_s, "solve_seconds": report.seconds,
                "variables": len(prob.variables()), "constraints": len(prob.constraints),
@@ -919,6 +933,23 @@ def _refine(gm: GroupModel, report: SolveReport, sweeps: int, deadline: float) -
     answer = {var: var.varValue for var in gm.prob.variables()}
     out, rep = improve(gm, answer, max_sweeps=sweeps, neighbours=REFINE_NEIGHBOURS, sub_nodes=REFINE_SUB_NODES,
                        deadline=deadline)
+    if rep.after >= report.objective - 1e-6 * max(1.0, abs(report.objective)):
+        return report, time.perf_counter() - t0, rep.clock_stopped
+    for var, value in out.items():
+        var.varValue = value
+    return (replace(report, objective=rep.after, gap=_rel_gap(rep.after, report.bound)), time.perf_counter() - t0,
+            rep.clock_stopped)
+
+
+def _swap(gm: GroupModel, report: SolveReport, rounds: int, deadline: float) -> tuple[SolveReport, float, bool]:
+    """Opening swaps on the current answer of ``gm`` (`xuewei.optimizer.swap`); like `_refine`, keeps
+    only an improvement, states the gap against the whole model's bound, and returns the report, the
+    seconds spent and whether ``deadline`` (the model's safety limit) stopped it."""
+    from xuewei.optimizer.swap import swap_search
+
+    t0 = time.perf_counter()
+    answer = {var: var.varValue for var in gm.prob.variables()}
+    out, rep = swap_search(gm, answer, rounds, deadline=deadline)
     if rep.after >= report.objective - 1e-6 * max(1.0, abs(report.objective)):
         return report, time.perf_counter() - t0, rep.clock_stopped
     for var, value in out.items():
@@ -1029,9 +1060,10 @@ def budget_shortfall(stages: list[StageData], policy: PolicyConfig, budget: list
 
 
 #: Each model's time, step by step [s] (its summary; manifest.json ``models``): building it, the warm
-#: start, the local search before the solver, the solver, the polish, the refine search and the finish.
+#: start, the local search before the solver, the solver, the polish, the refine search, the finish and
+#: the opening swaps.
 STEP_SECONDS = ("build_seconds", "warm_seconds", "improve_seconds", "solve_seconds", "polish_seconds",
-                "refine_seconds", "finish_seconds")
+                "refine_seconds", "finish_seconds", "swap_seconds")
 
 #: Rounds of `_reallocate` (each re-solves the models whose share bound and got more). After the
 #: first, only models of fewer than `REALLOCATE_LATER_PAIRS` village–school pairs take part: on the
@@ -1120,6 +1152,10 @@ REFINE_SWEEPS = 1  #: default sweeps of the refine search (`Search.refine_sweeps
 #: search: there nodes are cheap and pay; on the primary models 600 s of branching gained at most 0.24%.
 FINISH_MAX_PAIRS = 1000
 FINISH_MIN_GAP = 0.02
+#: The opening swaps (`Search.swap_rounds`, `xuewei.optimizer.swap`) after the finish, on models of fewer
+#: pairs than this whose gap is still above `FINISH_MIN_GAP` (docs/performance.md §4.14).
+SWAP_MAX_PAIRS = 1000
+SWAP_ROUNDS = 3  #: default rounds of the opening swaps
 FINISH_NODES = 300  #: default node limit of the finish
 #: Under a budget share its answer uses up (`_share_binds`), the finish runs on models of fewer pairs than
 #: this: there the root answer is far from what nodes find (江阳 under 3,000 万元: 300 nodes cut the
@@ -1136,7 +1172,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
                  min_parallel_pairs: int | None = None, dask_client=None, on_model=None,
                  improve_sweeps: int = 0, polish_nodes: int = POLISH_NODES,
                  refine_sweeps: int = REFINE_SWEEPS, finish_nodes: int = FINISH_NODES,
-                 warm_source: pd.DataFrame | None = None) -> LayoutResult:
+                 swap_rounds: int = SWAP_ROUNDS, warm_source: pd.DataFrame | None = None) -> LayoutResult:
     """Build and solve the layout: one model per stage and independent part (a budget is split
     between the stages by `_split_budget`; ``joint=True`` solves all stages as one model under the
     whole budget instead).
@@ -1186,7 +1222,7 @@ def solve_layout(stages: list[StageData], policy: PolicyConfig, solver: str = "h
         if progress:
             progress("本进程不能再启动子进程（守护进程）：各模型逐个求解")
     reproducible = max_nodes is not None
-    search = Search(improve_sweeps, polish_nodes, refine_sweeps, finish_nodes)
+    search = Search(improve_sweeps, polish_nodes, refine_sweeps, finish_nodes, swap_rounds)
     warms = [warm_openings(grp, warm_source) for grp in groups]
     if warm_source is not None and progress:
         used = sum(w is not None for w in warms)

@@ -86,9 +86,10 @@ def quality_sentence(summary: pd.DataFrame) -> str:
 def _polish_clause(summary: pd.DataFrame) -> str:
     """What the steps after the solver saved, or "": the polish with openings fixed
     (``solver_answer_wan_yuan`` − ``polished_wan_yuan``), the refine search (``polished_wan_yuan`` −
-    ``refined_wan_yuan``) and the finish (``refined_wan_yuan`` − objective); a summary without
-    ``polished_wan_yuan`` counts everything as the polish, one without ``refined_wan_yuan`` counts the
-    rest as the refine search."""
+    ``refined_wan_yuan``), the finish (``refined_wan_yuan`` − ``finished_wan_yuan``) and the opening swaps
+    (``finished_wan_yuan`` − objective); a summary without ``polished_wan_yuan`` counts everything as the
+    polish, one without ``refined_wan_yuan`` counts the rest as the refine search, one without
+    ``finished_wan_yuan`` counts the rest as the finish."""
     if "solver_answer_wan_yuan" not in summary:
         return ""
     obj = pd.to_numeric(summary["objective_wan_yuan"], errors="coerce")
@@ -125,7 +126,9 @@ def _polish_clause(summary: pd.DataFrame) -> str:
     if hit.any():
         parts.append(f"{int(hit.sum())} 个模型再在答案上做局部搜索（solver.refine_sweeps：每所学校与相邻几所学校一起重新优化），"
                      f"又省 {saved[hit].sum():,.0f} 万元")
-    saved = refined - obj
+    finished = pd.to_numeric(summary["finished_wan_yuan"], errors="coerce").fillna(obj) \
+        if "finished_wan_yuan" in summary else obj
+    saved = refined - finished
     hit = saved > tol
     if hit.any():
         from xuewei.optimizer.layout import FINISH_BUDGET_MAX_PAIRS, FINISH_MAX_PAIRS, FINISH_MIN_GAP
@@ -133,6 +136,13 @@ def _polish_clause(summary: pd.DataFrame) -> str:
         parts.append(f"{int(hit.sum())} 个模型（村–校配对少于 {FINISH_MAX_PAIRS:,}，或用完了投资份额、少于 "
                      f"{FINISH_BUDGET_MAX_PAIRS:,}）间隙仍大于 {FINISH_MIN_GAP:.0%}，从答案出发对整个模型再做分支定界（solver.finish_nodes），"
                      f"又省 {saved[hit].sum():,.0f} 万元")
+    saved = finished - obj
+    hit = saved > tol
+    if hit.any():
+        from xuewei.optimizer.layout import FINISH_MIN_GAP
+
+        parts.append(f"{int(hit.sum())} 个小模型间隙仍大于 {FINISH_MIN_GAP:.0%}，再试“开办互换”（solver.swap_rounds：一处改变各期开办与否，"
+                     f"或撤一处、开一处，按固定开办后的线性松弛排序后求整数解），又省 {saved[hit].sum():,.0f} 万元")
     return "其中 " + "；".join(parts) + "。" if parts else ""
 
 

@@ -264,6 +264,8 @@ def solver_quality_table(run) -> pd.DataFrame:
         table["局部搜索前的目标值（万元）"] = pd.to_numeric(sv["polished_wan_yuan"], errors="coerce").round(1)
     if "refined_wan_yuan" in sv:  # before the finish (solver.finish_nodes)
         table["分支定界补充前的目标值（万元）"] = pd.to_numeric(sv["refined_wan_yuan"], errors="coerce").round(1)
+    if "finished_wan_yuan" in sv:  # before the opening swaps (solver.swap_rounds)
+        table["开办互换前的目标值（万元）"] = pd.to_numeric(sv["finished_wan_yuan"], errors="coerce").round(1)
     return table
 
 
