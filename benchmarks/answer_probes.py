@@ -47,6 +47,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from xuewei.optimizer.swap import highs_model  # noqa: E402
+
 
 def default_answer(region: str, model: str, sweeps: int | None = None, sub_nodes: int | None = None,
                    swap_rounds: int | None = None):
@@ -72,27 +74,6 @@ def default_answer(region: str, model: str, sweeps: int | None = None, sub_nodes
         L.build_group = build
     summary["pairs"] = sum(len(sd.pair_node) for sd in grp)
     return gm, summary
-
-
-def _highs(arr, A, integer: bool, options: dict | None = None):
-    """A HiGHS model of the arrays (one thread, seed 0), MIP or LP."""
-    import highspy
-
-    from xuewei.optimizer.solve import _quiet_stdout
-
-    with _quiet_stdout(True):
-        h = highspy.Highs()
-    for name, value in {"output_flag": False, "threads": 1, "random_seed": 0, **(options or {})}.items():
-        h.setOptionValue(name, value)
-    n = len(arr.cost)
-    h.addVars(n, arr.lower, arr.upper)
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), arr.cost)
-    if integer:
-        cols = np.flatnonzero(arr.integer).astype(np.int32)
-        h.changeColsIntegrality(len(cols), cols, np.ones(len(cols), dtype=np.uint8))
-    h.addRows(len(arr.row_lower), arr.row_lower, arr.row_upper, A.nnz, A.indptr[:-1].astype(np.int32),
-              A.indices.astype(np.int32), A.data)
-    return h
 
 
 def _arrays(gm):
@@ -136,8 +117,8 @@ def probe_swaps(gm, mip: str) -> None:
     every = np.concatenate(cols)
     pattern = [tuple(int(round(x[c])) for c in cs) for cs in cols]
     free = [i for i, cs in enumerate(cols) if (arr.upper[cs] > arr.lower[cs]).any()]
-    lp = _highs(arr, A, False)
-    root = _highs(arr, A, True, {"mip_max_nodes": 1, **SUB_OPTIONS})
+    lp = highs_model(arr, A, False)
+    root = highs_model(arr, A, True, {"mip_max_nodes": 1, **SUB_OPTIONS})
     scored = []
     t0 = time.perf_counter()
     singles, pairs = moves(pattern, existing, free)
@@ -207,7 +188,7 @@ def main(argv=None) -> int:
         now = np.round(x[every])
         runs = [({}, (every, now, d), n) for d in args.delta for n in args.nodes]
     for options, branch, nodes in runs:
-        h = _highs(arr, A, True, options)
+        h = highs_model(arr, A, True, options)
         label = ", ".join(f"{k} {v}" for k, v in options.items())
         if branch is not None:  # sum_{o=1 now}(1 - o) + sum_{o=0 now} o <= delta
             every, now, delta = branch

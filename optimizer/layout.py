@@ -929,10 +929,17 @@ def _refine(gm: GroupModel, report: SolveReport, sweeps: int, deadline: float) -
     """
     from xuewei.optimizer.improve import improve
 
+    return _keep_cheaper(gm, report, lambda answer: improve(
+        gm, answer, max_sweeps=sweeps, neighbours=REFINE_NEIGHBOURS, sub_nodes=REFINE_SUB_NODES, deadline=deadline))
+
+
+def _keep_cheaper(gm: GroupModel, report: SolveReport, search) -> tuple[SolveReport, float, bool]:
+    """Run ``search(answer)`` (a local search returning ``({variable: value}, report)`` with ``after``
+    and ``clock_stopped``) on the current answer of ``gm``; keep its answer only when it is cheaper, the
+    gap stated against the whole model's bound. Returns the report, the seconds spent and whether the
+    search's safety limit stopped it."""
     t0 = time.perf_counter()
-    answer = {var: var.varValue for var in gm.prob.variables()}
-    out, rep = improve(gm, answer, max_sweeps=sweeps, neighbours=REFINE_NEIGHBOURS, sub_nodes=REFINE_SUB_NODES,
-                       deadline=deadline)
+    out, rep = search({var: var.varValue for var in gm.prob.variables()})
     if rep.after >= report.objective - 1e-6 * max(1.0, abs(report.objective)):
         return report, time.perf_counter() - t0, rep.clock_stopped
     for var, value in out.items():
@@ -942,20 +949,11 @@ def _refine(gm: GroupModel, report: SolveReport, sweeps: int, deadline: float) -
 
 
 def _swap(gm: GroupModel, report: SolveReport, rounds: int, deadline: float) -> tuple[SolveReport, float, bool]:
-    """Opening swaps on the current answer of ``gm`` (`xuewei.optimizer.swap`); like `_refine`, keeps
-    only an improvement, states the gap against the whole model's bound, and returns the report, the
-    seconds spent and whether ``deadline`` (the model's safety limit) stopped it."""
+    """Opening swaps on the current answer of ``gm`` (`xuewei.optimizer.swap`), kept as `_refine` keeps
+    its answer (`_keep_cheaper`); ``deadline`` is the model's safety limit."""
     from xuewei.optimizer.swap import swap_search
 
-    t0 = time.perf_counter()
-    answer = {var: var.varValue for var in gm.prob.variables()}
-    out, rep = swap_search(gm, answer, rounds, deadline=deadline)
-    if rep.after >= report.objective - 1e-6 * max(1.0, abs(report.objective)):
-        return report, time.perf_counter() - t0, rep.clock_stopped
-    for var, value in out.items():
-        var.varValue = value
-    return (replace(report, objective=rep.after, gap=_rel_gap(rep.after, report.bound)), time.perf_counter() - t0,
-            rep.clock_stopped)
+    return _keep_cheaper(gm, report, lambda answer: swap_search(gm, answer, rounds, deadline=deadline))
 
 
 def _finish(gm: GroupModel, report: SolveReport, solver: str, time_limit_s: float, gap_rel: float,

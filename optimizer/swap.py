@@ -91,15 +91,14 @@ def moves(pattern: list[tuple], existing: list[bool], free: list[int]) -> tuple[
     return singles, pairs
 
 
-def _highs(arr, A, integer: bool):
+def highs_model(arr, A, integer: bool, options: dict | None = None):
+    """A HiGHS model of a problem's arrays (`xuewei.optimizer.solve.problem_arrays`, ``A`` its matrix),
+    one thread, seed 0, no output, plus ``options``; integer or its LP relaxation."""
     import highspy
 
     with _quiet_stdout(True):  # HiGHS prints its banner when the first model is made
         h = highspy.Highs()
-    options = {"output_flag": False, "threads": 1, "random_seed": 0}
-    if integer:
-        options.update({"mip_max_nodes": 1, "time_limit": SUB_SECONDS, "mip_rel_gap": 1e-6, **SUB_OPTIONS})
-    for name, value in options.items():
+    for name, value in {"output_flag": False, "threads": 1, "random_seed": 0, **(options or {})}.items():
         h.setOptionValue(name, value)
     n = len(arr.cost)
     h.addVars(n, arr.lower, arr.upper)
@@ -134,7 +133,8 @@ def swap_search(gm, start: dict, rounds: int, deadline: float | None = None) -> 
             existing.append(origin[j] == "existing")
     every = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int32)
     free = [i for i, c in enumerate(cols) if (arr.upper[c] > arr.lower[c]).any()]
-    lp, mip = _highs(arr, A, False), _highs(arr, A, True)
+    lp = highs_model(arr, A, False)
+    mip = highs_model(arr, A, True, {"mip_max_nodes": 1, "time_limit": SUB_SECONDS, "mip_rel_gap": 1e-6, **SUB_OPTIONS})
     scored = solved = kept = done = 0
     clock = False
     for _ in range(rounds):
