@@ -47,7 +47,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from xuewei.optimizer.swap import highs_model  # noqa: E402
+from xuewei.optimizer.swap import highs_model, opening_columns  # noqa: E402
 
 
 def default_answer(region: str, model: str, sweeps: int | None = None, sub_nodes: int | None = None,
@@ -85,17 +85,6 @@ def _arrays(gm):
     return arr, arr.matrix(), x
 
 
-def _opening_columns(gm) -> tuple[list[np.ndarray], list[bool]]:
-    """Per site of each stage: its ``o`` columns over the periods, and whether it is an existing school."""
-    cols, existing = [], []
-    for sd, v in zip(gm.groups, gm.stage_vars):
-        ex = sd.sites["origin"].to_numpy() == "existing"
-        for j in range(len(sd.sites)):
-            cols.append(np.array([v.o[t][j].index for t in range(len(v.o))], dtype=np.int32))
-            existing.append(bool(ex[j]))
-    return cols, existing
-
-
 def _run(h, x, nodes: int) -> tuple[float, float, int, float]:
     h.setOptionValue("mip_max_nodes", int(nodes))
     h.setSolution(len(x), np.arange(len(x), dtype=np.int32), x)
@@ -113,7 +102,7 @@ def probe_swaps(gm, mip: str) -> None:
 
     arr, A, x = _arrays(gm)
     current = float(arr.cost @ x)
-    cols, existing = _opening_columns(gm)
+    cols, existing = opening_columns(gm)
     every = np.concatenate(cols)
     pattern = [tuple(int(round(x[c])) for c in cs) for cs in cols]
     free = [i for i, cs in enumerate(cols) if (arr.upper[cs] > arr.lower[cs]).any()]
@@ -183,7 +172,7 @@ def main(argv=None) -> int:
     elif args.probe == "seeds":
         runs = [({"random_seed": seed}, None, args.nodes[0]) for seed in range(args.count)]
     else:
-        cols, _ = _opening_columns(gm)
+        cols, _ = opening_columns(gm)
         every = np.concatenate(cols)
         now = np.round(x[every])
         runs = [({}, (every, now, d), n) for d in args.delta for n in args.nodes]

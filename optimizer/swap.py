@@ -91,6 +91,18 @@ def moves(pattern: list[tuple], existing: list[bool], free: list[int]) -> tuple[
     return singles, pairs
 
 
+def opening_columns(gm) -> tuple[list[np.ndarray], list[bool]]:
+    """Per site of each stage of the built model ``gm`` (after `problem_arrays` numbered its columns):
+    its ``o`` columns over the periods, and whether it is an existing school."""
+    cols, existing = [], []
+    for sd, v in zip(gm.groups, gm.stage_vars):
+        origin = sd.sites["origin"].to_numpy()
+        for j in range(len(sd.sites)):
+            cols.append(np.array([v.o[t][j].index for t in range(len(v.o))], dtype=np.int32))
+            existing.append(bool(origin[j] == "existing"))
+    return cols, existing
+
+
 def highs_model(arr, A, integer: bool, options: dict | None = None):
     """A HiGHS model of a problem's arrays (`xuewei.optimizer.solve.problem_arrays`, ``A`` its matrix),
     one thread, seed 0, no output, plus ``options``; integer or its LP relaxation."""
@@ -125,12 +137,7 @@ def swap_search(gm, start: dict, rounds: int, deadline: float | None = None) -> 
     x = np.array([float(start.get(v, 0.0) or 0.0) for v in arr.variables])
     x[arr.integer] = np.round(x[arr.integer])
     before = current = float(arr.cost @ x)
-    cols, existing = [], []
-    for sd, v in zip(gm.groups, gm.stage_vars):
-        origin = sd.sites["origin"].to_numpy()
-        for j in range(len(sd.sites)):
-            cols.append(np.array([v.o[t][j].index for t in range(len(v.o))], dtype=np.int32))
-            existing.append(origin[j] == "existing")
+    cols, existing = opening_columns(gm)
     every = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int32)
     free = [i for i, c in enumerate(cols) if (arr.upper[c] > arr.lower[c]).any()]
     lp = highs_model(arr, A, False)
@@ -174,12 +181,10 @@ def swap_search(gm, start: dict, rounds: int, deadline: float | None = None) -> 
             if (cost < current - 1e-6 * max(1.0, abs(current)) and (best is None or cost < best[0])
                     and _feasible(A, arr, trial)):
                 best = (cost, trial)
+        if best is not None:  # also when the limit stopped the round: a better answer is still better
+            current, x = best
+            kept += 1
         if best is None or clock:
-            if best is not None:  # a better answer found before the limit is still better
-                current, x = best
-                kept += 1
             break
-        current, x = best
-        kept += 1
     out = {v: float(x[i]) for i, v in enumerate(arr.variables)}
     return out, SwapReport(before, current, scored, solved, done, kept, time.perf_counter() - t0, clock)
