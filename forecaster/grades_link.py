@@ -11,6 +11,8 @@ empirical error bands.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -22,6 +24,8 @@ from xuewei.forecaster.inputs import ForecastInputs
 from xuewei.forecaster.progression import RatioMethod
 
 BAND_HORIZON = 5  #: longest horizon backtested for the bands [年]
+
+log = logging.getLogger("xuewei")
 
 
 def stage_grades(config: ForecastConfig) -> dict[str, tuple[int, int]]:
@@ -104,23 +108,42 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
             fc = engine.forecast(c, c + steps, choice)[0]
     if not steps:
         fc = np.zeros((len(hist.cube.areas), 0, len(hist.cube.grades)))
-    used = []
+    used, unseen = [], {}
     for ai, area in enumerate(hist.cube.areas):
         idx = members[area]
         for s in covered[area]:
             si = STAGES.index(s)
             gi = np.arange(sg[s][0], sg[s][1] + 1) - hist.cube.grades[0]
+            applied = False
             for k in range(pupils.shape[2]):
                 year = base_year + k
                 if year <= last_year:
                     t = year - int(years[0])
-                    target = np.nansum(hist.cube.pupils[ai, t, gi]) if t >= 0 else np.nan
+                    cells = hist.cube.pupils[ai, t, gi] if t >= 0 else np.full(len(gi), np.nan)
                 else:
-                    target = np.nansum(fc[ai, year - last_year - 1, gi])
+                    cells = fc[ai, year - last_year - 1, gi]
+                # An area whose history stops before the others' last year has no projection from
+                # the common launch year: it keeps the cohort model there (never 0 pupils).
+                if not np.isfinite(cells).any():
+                    unseen.setdefault(area, set()).add(year)
+                    continue
+                target = np.nansum(cells)
                 cohort = pupils[mid, idx, k, si].sum()
-                if np.isfinite(target) and cohort > 0:
+                if cohort > 0:
                     adj[idx, k, si] = target / cohort
-            used.append(f"{area}:{STAGE_ZH[s]}")
+                    applied = True
+            if applied:
+                used.append(f"{area}:{STAGE_ZH[s]}")
+    if unseen:
+        last_own = hist.totals
+        for area, yrs in unseen.items():
+            ai = list(hist.cube.areas).index(area)
+            seen = np.flatnonzero(np.isfinite(last_own[ai]))
+            own = int(years[seen[-1]]) if len(seen) else None
+            msg = (f"grades.csv：地区“{area}”的年级历史止于 {own} 年，早于其他地区的 {last_year} 年："
+                   f"{min(yrs)}–{max(yrs)} 年该地区不用年级升级比法，沿用队列模型（按出生数与迁移）。")
+            notes.append(msg)
+            log.warning(msg)
     notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{method}），"
                  f"以其与队列模型中方案之比调整各方案；{last_year} 年以后的入口年级由出生数（基年后为中方案）推算。")
     if breaks:

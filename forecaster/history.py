@@ -126,6 +126,10 @@ def read_births(path: str | Path) -> pd.DataFrame:
 def detect_break_years(enrollment: pd.DataFrame, threshold: float = BREAK_THRESHOLD) -> tuple[int, ...]:
     """Years whose total pupils jump away from both neighbours and come back (transient breaks).
 
+    Each year is compared with its neighbours over the areas that have data in all three years, so
+    an area whose history starts or ends later than the others (a school opened, merged, or not yet
+    reported) does not make a year look like a break.
+
     Parameters
     ----------
     enrollment : DataFrame
@@ -144,23 +148,31 @@ def detect_break_years(enrollment: pd.DataFrame, threshold: float = BREAK_THRESH
     ...                   "pupils": [100, 101, 70, 99]})
     >>> detect_break_years(e)
     (2020,)
+    >>> b = pd.DataFrame({"area": "B", "year": [2018, 2019], "grade": 1, "pupils": [100, 100]})
+    >>> detect_break_years(pd.concat([e.assign(pupils=[100, 101, 102, 99]), b]))  # B ends in 2019
+    ()
     """
-    total = enrollment.groupby("year")["pupils"].sum().sort_index()
-    values = total.to_numpy(float)
+    wide = enrollment.groupby(["area", "year"])["pupils"].sum().unstack("year").sort_index(axis=1)
+    years = wide.columns.to_numpy()
+    values = wide.to_numpy(float)  # areas × years, NaN where an area has no data
     flagged: set[int] = set()
     while True:  # flag the worst departure first, then judge the rest without it
-        good = [i for i in range(len(values)) if i not in flagged]
+        good = [i for i in range(len(years)) if i not in flagged]
         worst, worst_dev = None, threshold
         for k in range(1, len(good) - 1):
-            i = good[k]
-            neighbours = (values[good[k - 1]] + values[good[k + 1]]) / 2
-            dev = abs(values[i] / neighbours - 1) if neighbours > 0 else 0.0
+            trio = [good[k - 1], good[k], good[k + 1]]
+            present = np.isfinite(values[:, trio]).all(axis=1)
+            if not present.any():
+                continue
+            before, now, after = values[present][:, trio].sum(axis=0)
+            neighbours = (before + after) / 2
+            dev = abs(now / neighbours - 1) if neighbours > 0 else 0.0
             if dev > worst_dev:
-                worst, worst_dev = i, dev
+                worst, worst_dev = good[k], dev
         if worst is None:
             break
         flagged.add(worst)
-    return tuple(int(total.index[i]) for i in sorted(flagged))
+    return tuple(int(years[i]) for i in sorted(flagged))
 
 
 @dataclass

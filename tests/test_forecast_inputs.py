@@ -79,3 +79,24 @@ def test_grade_history_sets_primary_and_gives_empirical_bands():
     assert primary.loc[2025] < primary.loc[2024]  # the history declines 1 %/yr
     notes = " ".join(df.attrs["assumptions"])
     assert "年级升级比法" in notes and "经验区间" in notes
+
+
+def test_an_area_whose_grade_history_stops_early_keeps_the_cohort_model():
+    # T2's grade records stop in 2021, three years before the base year (a school merged, or the
+    # bureau has not entered them yet): its pupils come from the cohort model, never 0.
+    t1 = grades_history().assign(area="T1")
+    t2 = grades_history(years=range(2014, 2022)).assign(area="T2")
+    years = [2024, 2025, 2028]
+    df = forecast_demand(base(grades=pd.concat([t1, t2])), ForecastConfig(), years)
+    alone = forecast_demand(base(grades=t1), ForecastConfig(), years)
+
+    def primary(d, town):
+        mid = d[(d.stage == "primary") & (d.variant == "mid") & (d.township_id == town)]
+        return mid.groupby("year")["pupils"].sum()
+
+    assert (primary(df, "T2") > 1000).all()
+    pd.testing.assert_series_equal(primary(df, "T2"), primary(alone, "T2"))  # T2 has no grades in `alone`
+    assert primary(df, "T1").loc[2024] == pytest.approx(t1[t1.year == 2024]["pupils"].sum())
+    notes = " ".join(df.attrs["assumptions"])
+    assert "地区“T2”的年级历史止于 2021 年" in notes and "沿用队列模型" in notes
+    assert "T1:小学" in notes and "T2:小学" not in notes
