@@ -135,13 +135,16 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
             if applied:
                 used.append(f"{area}:{STAGE_ZH[s]}")
     if unseen:
-        last_own = hist.totals
         for area, yrs in unseen.items():
             ai = list(hist.cube.areas).index(area)
-            seen = np.flatnonzero(np.isfinite(last_own[ai]))
+            seen = np.flatnonzero(np.isfinite(hist.totals[ai]))
             own = int(years[seen[-1]]) if len(seen) else None
-            msg = (f"grades.csv：地区“{area}”的年级历史止于 {own} 年，早于其他地区的 {last_year} 年："
-                   f"{min(yrs)}–{max(yrs)} 年该地区不用年级升级比法，沿用队列模型（按出生数与迁移）。")
+            gap = sorted(y for y in yrs if own is not None and y <= own)
+            after = sorted(y for y in yrs if own is None or y > own)
+            parts = ([f"缺少 {'、'.join(map(str, gap))} 年的记录"] if gap else []) + (
+                [f"年级历史止于 {own} 年，早于其他地区的 {last_year} 年"] if after else [])
+            msg = (f"grades.csv：地区“{area}”{'；'.join(parts)}：{'、'.join(map(str, sorted(yrs)))} 年该地区"
+                   f"不用年级升级比法，沿用队列模型（按出生数与迁移）。")
             notes.append(msg)
             log.warning(msg)
     notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{method}），"

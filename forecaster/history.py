@@ -37,8 +37,9 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     Raises
     ------
     InputError
-        Missing columns, non-integer or negative counts, duplicate keys, a missing year inside an
-        area's span, or a grade missing in some year (a gap in a cohort).
+        Missing columns, non-integer or negative counts, duplicate keys, or a grade that stops before
+        its area's last year. A year without records inside an area's span (all grades, or some)
+        is accepted with a warning: it is not observed (`holes`).
     """
     df = rename_aliases(df, file, ALIASES)
     require_columns(df, file, ["area", "year", "grade", "pupils"])
@@ -58,9 +59,6 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     for name, sub in out.groupby("area", sort=True):
         years = np.sort(sub["year"].unique())
         missing = sorted(set(range(int(years[0]), int(years[-1]) + 1)) - set(years.tolist()))
-        for y in missing[:10]:
-            problems.append(Problem(file=file, field="year", expected=f"地区“{name}”各年连续",
-                                    found=f"缺少 {y} 年", hint="请补齐该年各年级人数（学校停办则不要在中间留空）。"))
         grades = np.sort(sub["grade"].unique())
         if grades[-1] - grades[0] + 1 != len(grades):
             gap = sorted(set(range(int(grades[0]), int(grades[-1]) + 1)) - set(grades.tolist()))
@@ -71,11 +69,16 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
         first = sub.groupby("grade")["year"].min()
         span = sub.groupby("grade")["year"].agg(["min", "max", "nunique"])
         broken = span[(span["max"] - span["min"] + 1) != span["nunique"]]
-        for g, row in broken.head(10).iterrows():
+        holes = set(missing)
+        for g, row in broken.iterrows():
             have = set(sub.loc[sub["grade"] == g, "year"].tolist())
-            lack = sorted(set(range(int(row["min"]), int(row["max"]) + 1)) - have)
-            problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”年级 {g} 自 {int(row['min'])} 年起每年都有",
-                                    found=f"缺少 {lack[:5]} 年", hint="队列中断：请补齐该年级人数。"))
+            holes |= set(range(int(row["min"]), int(row["max"]) + 1)) - have
+        if holes:
+            # A year without records inside the area's span (not published, lost): not observed,
+            # neither zero nor an error (`holes`).
+            log.warning("文件 %s：地区“%s”缺少 %s 年的%s记录：这些年份该地区视为未观测——不参与拟合、不评分；"
+                        "起点落在这些年份时该地区不预测、不计入合计。", file, name, "、".join(str(y) for y in sorted(holes)[:8]),
+                        "全部" if set(holes) <= set(missing) else "部分年级")
         stopped = span[(span["max"] < years[-1])]
         for g, row in stopped.head(10).iterrows():
             problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”年级 {g} 出现后每年都有（至 {years[-1]} 年）",
@@ -87,6 +90,40 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
                         years[0])
     raise_if(problems)
     return out
+
+
+def holes(pupils: np.ndarray) -> np.ndarray:
+    """Area-years (A, T) inside an area's span with no record of a grade the area already has.
+
+    Parameters
+    ----------
+    pupils : ndarray, shape (A, T, G)
+        Pupils by area, year and grade, NaN = no record (`GradeCube.pupils`).
+
+    Returns
+    -------
+    ndarray of bool, shape (A, T)
+        True where the area has records before and after the year but not of every grade that has
+        started by then (a grade starts with its first record: a new school adding a grade a year
+        has no hole).
+
+    Examples
+    --------
+    >>> p = np.array([[[10, 9], [np.nan, np.nan], [12, 10], [11, np.nan], [12, 11]]], dtype=float)
+    >>> holes(p).astype(int).tolist()
+    [[0, 1, 0, 1, 0]]
+    >>> holes(np.array([[[np.nan, 5], [6, 5], [7, 6]]], dtype=float)).astype(int).tolist()  # grade 0 starts later
+    [[0, 0, 0]]
+    """
+    seen = np.isfinite(pupils)
+    any_t = seen.any(axis=2)  # (A, T)
+    n_year = pupils.shape[1]
+    t = np.arange(n_year)
+    first = np.where(any_t.any(axis=1), any_t.argmax(axis=1), n_year)
+    last = np.where(any_t.any(axis=1), n_year - 1 - any_t[:, ::-1].argmax(axis=1), -1)
+    inside = (t[None, :] >= first[:, None]) & (t[None, :] <= last[:, None])
+    started = np.maximum.accumulate(seen, axis=1)  # (A, T, G): the grade has had a record by t
+    return inside & (started & ~seen).any(axis=2)
 
 
 def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -202,6 +239,8 @@ class History:
     entry_index: np.ndarray
     lag: np.ndarray
     births: np.ndarray | None = None
+    #: (A, T) area-years without records inside the area's span (`holes`; all NaN in ``cube``)
+    gaps: np.ndarray | None = None
     birth_years: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -238,12 +277,19 @@ def build_history(enrollment: pd.DataFrame, births: pd.DataFrame | None, entry_a
         Enrolment areas without births when births are given for several areas.
     """
     cube = GradeCube.from_frame(enrollment)
+    gaps = holes(cube.pupils)
+    cube.pupils[gaps] = np.nan  # a year with some grades missing is not observed at all (its total would be short)
     breaks = np.isin(cube.years, list(break_years))
     first_grade = enrollment.groupby("area")["grade"].min().reindex(cube.areas).to_numpy(int)
     entry_index = first_grade - cube.grades[0]
     lag = first_grade + entry_age - 1
     notes: list[str] = []
-    hist = History(cube, breaks, entry_index, lag, notes=notes)
+    hist = History(cube, breaks, entry_index, lag, notes=notes, gaps=gaps)
+    if gaps.any():
+        a = np.flatnonzero(gaps.any(axis=1))
+        notes.append(f"{len(a)} 个地区有缺少记录的年份（如“{cube.areas[a[0]]}” {', '.join(str(y) for y in cube.years[gaps[a[0]]][:5])} 年）："
+                     f"视为未观测，不按 0 计——不参与拟合（进出该年的升级比剔除）、不评分；起点落在这些年份时该地区不预测，"
+                     f"合计也不计入该地区（预测与实际都不计）。")
     first_year = enrollment.groupby(["area", "grade"])["year"].min()
     area_first = enrollment.groupby("area")["year"].min()
     late = first_year[first_year.to_numpy() > area_first.reindex(first_year.index.get_level_values(0)).to_numpy()]

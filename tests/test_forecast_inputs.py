@@ -98,5 +98,23 @@ def test_an_area_whose_grade_history_stops_early_keeps_the_cohort_model():
     pd.testing.assert_series_equal(primary(df, "T2"), primary(alone, "T2"))  # T2 has no grades in `alone`
     assert primary(df, "T1").loc[2024] == pytest.approx(t1[t1.year == 2024]["pupils"].sum())
     notes = " ".join(df.attrs["assumptions"])
-    assert "地区“T2”的年级历史止于 2021 年" in notes and "沿用队列模型" in notes
+    assert "地区“T2”年级历史止于 2021 年" in notes and "沿用队列模型" in notes
     assert "T1:小学" in notes and "T2:小学" not in notes
+
+
+def test_a_year_missing_from_the_grade_history_keeps_the_cohort_model_there():
+    # Grades known to 2024 for a run based in 2020; the 2022 records are missing: 2022 gets the
+    # cohort model's pupils (not 0), 2023 the observed grades.
+    t1 = grades_history().assign(area="T1")
+    t1 = t1[t1.year != 2022]
+    years = [2022, 2023]
+    df = forecast_demand(base(grades=t1, base_year=2020), ForecastConfig(), years)
+    none = forecast_demand(base(base_year=2020), ForecastConfig(), years)
+
+    def primary(d, year):
+        sel = (d.stage == "primary") & (d.variant == "mid") & (d.township_id == "T1") & (d.year == year)
+        return d[sel]["pupils"].sum()
+
+    assert primary(df, 2022) == pytest.approx(primary(none, 2022)) and primary(df, 2022) > 1000
+    assert primary(df, 2023) == pytest.approx(t1[t1.year == 2023]["pupils"].sum())
+    assert "地区“T1”缺少 2022 年的记录" in " ".join(df.attrs["assumptions"])

@@ -121,7 +121,30 @@ def test_late_starting_grades_are_accepted_with_a_warning_and_enter_with_their_c
     assert set(b_cases["actual"]) <= {100.0, 150.0}
 
 
-def test_a_grade_that_stops_or_has_a_gap_is_still_refused():
+def test_a_grade_that_stops_before_the_area_is_still_refused():
     e = late_school()
     with pytest.raises(Exception, match="队列中断"):
-        check_enrollment(e[~((e.area == "A") & (e.grade == 2) & (e.year == 2015))], "E.csv")
+        check_enrollment(e[~((e.area == "A") & (e.grade == 3) & (e.year >= 2017))], "E.csv")
+
+
+def test_a_year_without_records_is_unobserved_neither_zero_nor_an_error(caplog):
+    # A lacks grade 2 in 2015, B lacks the whole of 2016 (years not published): accepted with a
+    # warning; those area-years are not fitted, not scored, and left out of the total.
+    e = late_school()
+    e = e[~((e.area == "A") & (e.grade == 2) & (e.year == 2015)) & ~((e.area == "B") & (e.year == 2016))]
+    e = check_enrollment(e, "E.csv")
+    assert "缺少 2015 年的部分年级记录" in caplog.text and "缺少 2016 年的全部记录" in caplog.text
+    hist = build_history(e, None, 6, ())
+    assert hist.gaps.sum() == 2 and np.isnan(hist.cube.pupils[0, 5]).all() and np.isnan(hist.cube.pupils[1, 6]).all()
+    assert any("缺少记录的年份" in n for n in hist.notes)
+    cases = run_backtest(hist, [2014, 2015, 2016], 2).cases
+    area = cases[cases.level == "area"]
+    assert not ((area.area == "A") & ((area.year == 2015) | (area.origin == 2015))).any()
+    assert not ((area.area == "B") & ((area.year == 2016) | (area.origin == 2016))).any()
+    # A: 300 pupils a year; B: 100 in 2014, 150 from 2015. Persistence from 2014 to 2015 is scored
+    # on B alone (A unobserved in 2015), to 2016 on A alone; from 2015, A is left out throughout.
+    tot = cases[(cases.level == "total") & (cases.method == "persistence")].set_index(["origin", "year"])
+    assert tuple(tot.loc[(2014, 2015), ["forecast", "actual"]]) == (100.0, 150.0)
+    assert tuple(tot.loc[(2014, 2016), ["forecast", "actual"]]) == (300.0, 300.0)
+    assert tuple(tot.loc[(2015, 2017), ["forecast", "actual"]]) == (150.0, 150.0)
+    assert (2015, 2016) not in tot.index

@@ -142,8 +142,6 @@ BACKTEST = {
     "year_as_date": (grade_history().replace(GOOD_ROW, "A,2005-09-01,1,106"), None, (), "E.csv", 17, "year", "年份"),
     "grade_in_words": (grade_history().replace(GOOD_ROW, "A,2005,一年级,106"), None, (), "E.csv", 17, "grade", "年级"),
     "duplicate_key": (grade_history() + GOOD_ROW + "\n", None, (), "E.csv", 41, None, "只出现一次"),
-    "missing_year": ("".join(l for l in grade_history().splitlines(True) if not l.startswith("A,2006,")), None, (),
-                     "E.csv", None, "year", "缺少 2006 年"),
     "missing_column": (grade_history().replace("pupils", "students"), None, (), "E.csv", 1, "pupils", "表头含列"),
     "empty_area": (grade_history().replace(GOOD_ROW, ",2005,1,106"), None, (), "E.csv", 17, "area", "地区名"),
     "ragged": (grade_history() + "A,2013,1,5,6,7\n", None, (), "E.csv", None, None, "CSV"),
@@ -224,6 +222,16 @@ def test_backtest_common_variants_are_accepted(tmp_path, capsys, caplog, variant
         ref_e = ref_e.replace("A,2007,1,108", "A,2007,1,1108")
     code, ref_out, _ = cli(capsys, *backtest_args(reference, ref_e, None, ("--json",)))
     assert out == ref_out  # the same numbers as from the clean files
+
+
+def test_backtest_with_a_year_not_recorded_runs_with_a_warning(tmp_path, capsys, caplog):
+    # 2006 has no rows (not published): not observed, not zero; the other years are scored as usual.
+    e = "".join(line for line in grade_history().splitlines(True) if not line.startswith("A,2006,"))
+    with caplog.at_level("WARNING", logger="xuewei"):
+        code, out, err = cli(capsys, *backtest_args(tmp_path, e, births_table(), ()))
+    assert code == 0, err
+    assert any("E.csv" in r.getMessage() and "缺少 2006 年的全部记录" in r.getMessage() for r in caplog.records)
+    assert "各年限平均 MAPE" in out
 
 
 def test_history_api_raises_input_error(tmp_path):
