@@ -1,4 +1,5 @@
-"""Chinese labels for the English codes used in tables (the glossary of DESIGN.md)."""
+"""Chinese labels for the English codes used in tables (the glossary of DESIGN.md), and grade numbers
+from the grade names tables use (一年级, 初一, 大班)."""
 
 STAGE_ZH = {"kindergarten": "学前", "primary": "小学", "junior": "初中", "senior": "普通高中",
             "vocational": "中职", "special": "特殊教育"}
@@ -16,3 +17,79 @@ def model_zh(name: str) -> str:
     stage, _, part = name.partition("#")
     label = "+".join(STAGE_ZH.get(g, g) for g in stage.split("+"))
     return f"{label}（第 {part} 片）" if part else label
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "十一": 11, "十二": 12}
+#: Kindergarten classes, the years before grade 1 (小学一年级 = 1).
+_KINDERGARTEN = {"托班": -3, "小班": -2, "中班": -1, "大班": 0, "学前班": 0}
+
+
+def grade_number(text: str, primary_years: int = 6) -> int | None:
+    """The grade number (小学一年级 = 1, 初一 = 7, 高一 = 10, 大班 = 0) of a grade written in words, or
+    ``None`` when the text is not a grade name. Numbers themselves are left to the caller.
+
+    ``primary_years`` = 5 reads the 五四制 (初一 = 6, …, 初四 = 9).
+
+    >>> [grade_number(t) for t in ["一年级", "小学六年级", "小三", "初一", "初中三年级", "七年级", "高二", "高中一年级"]]
+    [1, 6, 3, 7, 9, 7, 11, 10]
+    >>> [grade_number(t) for t in ["大班", "幼儿园小班", "中班", "5年级", "Grade 4", "K", "PK", "三班", "2"]]
+    [0, -2, -1, 5, 4, 0, -1, None, None]
+    >>> [grade_number(t, primary_years=5) for t in ["初一", "初四", "小五", "小六", "高一"]]
+    [6, 9, 5, None, 10]
+    """
+    import re
+    import unicodedata
+
+    t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
+    t = re.sub(r"^(幼儿园|学前)", "", t)
+    if t in _KINDERGARTEN:
+        return _KINDERGARTEN[t]
+    if t in ("k", "kg", "kindergarten"):
+        return 0
+    if t in ("pk", "pre-k", "prek", "prekindergarten", "pre-kindergarten"):
+        return -1
+    m = re.fullmatch(r"(?:grade|g|yr|year)(\d{1,2})", t)
+    if m:
+        return int(m.group(1))
+    m = re.fullmatch(r"(小学|初中|高中|小|初|高)?([一二三四五六七八九十]{1,2}|\d{1,2})(年级)?", t)
+    if not m or (m.group(1) is None and m.group(3) is None):
+        return None  # a bare number is a number, and "三班" is a class, not a grade
+    n = int(m.group(2)) if m.group(2).isdigit() else _CN_DIGITS.get(m.group(2))
+    school = {"小学": "p", "小": "p", "初中": "j", "初": "j", "高中": "s", "高": "s"}.get(m.group(1) or "")
+    first, years = {"p": (0, primary_years), "j": (primary_years, 9 - primary_years), "s": (9, 3)}.get(school, (0, 12))
+    if n is None or not 1 <= n <= years:
+        return None
+    return first + n
+
+
+def read_grade_names(values) -> tuple[list, str | None]:
+    """Grades of a table column as numbers where they are written as names (``一年级``, ``初一``, ``大班``).
+
+    Returns the values with every recognised name replaced by its number (as text; other cells as
+    they were) and a Chinese note for the warning (``None`` when no cell was a name). The 五四制 is
+    assumed when ``初四`` (or ``初中四年级``) appears, otherwise the 六三制.
+
+    >>> read_grade_names(["初一", "初四", "7"])
+    (['6', '9', '7'], '年级按名称读取（出现“初四”，按五四制：初一 = 6 年级）：“初一”→6、“初四”→9')
+    >>> read_grade_names(["1", "2"])
+    (['1', '2'], None)
+    """
+    import unicodedata
+
+    texts = [str(v) for v in values]
+    five_four = any(grade_number(t, 5) == 9 and grade_number(t, 6) is None for t in set(texts))
+    years = 5 if five_four else 6
+    out, seen = [], {}
+    for t in texts:
+        n = grade_number(t, years)
+        if n is None or unicodedata.normalize("NFKC", t).strip().lstrip("+-").isdigit():
+            out.append(t)
+        else:
+            out.append(str(n))
+            seen.setdefault(t, n)
+    if not seen:
+        return out, None
+    system = "出现“初四”，按五四制：初一 = 6 年级" if five_four else "按六三制：初一 = 7 年级"
+    examples = "、".join(f"“{k}”→{v}" for k, v in list(seen.items())[:6])
+    return out, f"年级按名称读取（{system}）：{examples}"

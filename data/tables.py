@@ -27,6 +27,7 @@ import pandas as pd
 
 from xuewei.data.paths import DATA_DIR
 from xuewei.errors import InputError, Problem
+from xuewei.labels import read_grade_names
 
 log = logging.getLogger("xuewei")
 
@@ -448,6 +449,11 @@ def _coerce(df: pd.DataFrame, col: Column, label: str, problems: list[Problem], 
         read.index = flat.index
         good = read.dropna().groupby(level=0).agg(tuple)
         return pd.Series([good.get(i, ()) for i in range(len(text))], index=text.index, dtype=object)
+    if col.name == "grade":  # 一年级, 初一, 大班 as a bureau's table writes them
+        named, note = read_grade_names(text.tolist())
+        if note:
+            log.warning("文件 %s 字段“%s”：%s。", label, col.name, note)
+            text = pd.Series(named, index=text.index)
     # Full-width digits and signs (１２３，－５) typed with a Chinese input method: read as ASCII.
     folded = text.map(lambda v: unicodedata.normalize("NFKC", v))
     changed = folded != text

@@ -16,6 +16,7 @@ import pandas as pd
 import logging
 
 from xuewei.errors import InputError, Problem, raise_if
+from xuewei.labels import read_grade_names
 from xuewei.forecaster.progression import GradeCube, ratio_terms
 from xuewei.forecaster.tables import (check_duplicates, parse_int_column, read_csv_text, rename_aliases,
                                       require_columns)
@@ -43,6 +44,10 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """
     df = rename_aliases(df, file, ALIASES)
     require_columns(df, file, ["area", "year", "grade", "pupils"])
+    named, note = read_grade_names(df["grade"].tolist())
+    if note:  # 一年级, 初一, 大班 as a bureau's table writes them
+        log.warning("文件 %s 字段“grade”：%s。", file, note)
+        df = df.assign(grade=named)
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()
     for i in np.nonzero((area == "").to_numpy())[0][:10]:

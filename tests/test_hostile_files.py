@@ -140,7 +140,7 @@ BACKTEST = {
     "huge": (grade_history().replace(GOOD_ROW, "A,2005,1,1e30"), None, (), "E.csv", 17, "pupils", "整数"),
     "year_as_text": (grade_history().replace(GOOD_ROW, "A,2005年,1,106"), None, (), "E.csv", 17, "year", "年份"),
     "year_as_date": (grade_history().replace(GOOD_ROW, "A,2005-09-01,1,106"), None, (), "E.csv", 17, "year", "年份"),
-    "grade_in_words": (grade_history().replace(GOOD_ROW, "A,2005,一年级,106"), None, (), "E.csv", 17, "grade", "年级"),
+    "grade_not_a_grade": (grade_history().replace(GOOD_ROW, "A,2005,一班,106"), None, (), "E.csv", 17, "grade", "年级"),
     "duplicate_key": (grade_history() + GOOD_ROW + "\n", None, (), "E.csv", 41, None, "只出现一次"),
     "missing_column": (grade_history().replace("pupils", "students"), None, (), "E.csv", 1, "pupils", "表头含列"),
     "empty_area": (grade_history().replace(GOOD_ROW, ",2005,1,106"), None, (), "E.csv", 17, "area", "地区名"),
@@ -222,6 +222,22 @@ def test_backtest_common_variants_are_accepted(tmp_path, capsys, caplog, variant
         ref_e = ref_e.replace("A,2007,1,108", "A,2007,1,1108")
     code, ref_out, _ = cli(capsys, *backtest_args(reference, ref_e, None, ("--json",)))
     assert out == ref_out  # the same numbers as from the clean files
+
+
+def test_backtest_reads_grades_written_as_names(tmp_path, capsys, caplog):
+    # 一年级 … 三年级 as a bureau's table writes them: the same numbers as 1 … 3, with a warning.
+    names = {1: "一年级", 2: "二年级", 3: "三年级"}
+    e = "".join(line if line.startswith("area") else
+                ",".join([*line.split(",")[:2], names[int(line.split(",")[2])], line.split(",")[3]])
+                for line in grade_history().splitlines(True))
+    with caplog.at_level("WARNING", logger="xuewei"):
+        code, out, err = cli(capsys, *backtest_args(tmp_path, e, None, ("--json",)))
+    assert code == 0, err
+    assert any("年级按名称读取" in r.getMessage() and "“一年级”→1" in r.getMessage() for r in caplog.records)
+    reference = tmp_path / "ref"
+    reference.mkdir()
+    _, ref_out, _ = cli(capsys, *backtest_args(reference, grade_history(), None, ("--json",)))
+    assert out == ref_out
 
 
 def test_backtest_with_a_year_not_recorded_runs_with_a_warning(tmp_path, capsys, caplog):

@@ -353,3 +353,19 @@ def test_gross_outliers_leave_an_ordinary_spread_alone():
     assert not gross_outliers(x, y)[0].any()
     x[7] += 400_000
     assert np.flatnonzero(gross_outliers(x, y)[0]).tolist() == [7]
+
+
+def test_grades_written_as_names_are_read_as_numbers_with_a_warning(caplog):
+    import pandas as pd
+
+    from xuewei.data.tables import validate_frame
+
+    raw = pd.DataFrame({"area": ["T1"] * 6, "year": ["2024"] * 6,
+                        "grade": ["大班", "一年级", "小学六年级", "初一", "初三", "高二"],
+                        "pupils": ["10", "11", "12", "13", "14", "15"]})
+    with caplog.at_level("WARNING", logger="xuewei"):
+        out = validate_frame(raw, "grades", "grades.csv")
+    assert out["grade"].tolist() == [0, 1, 6, 7, 9, 11]
+    assert "grades.csv" in caplog.text and "按六三制" in caplog.text
+    five_four = raw.assign(grade=["小五", "初一", "初二", "初三", "初四", "高一"])
+    assert validate_frame(five_four, "grades", "grades.csv")["grade"].tolist() == [5, 6, 7, 8, 9, 10]

@@ -52,3 +52,12 @@ def test_no_room_means_skipped():
 def test_text_size_counts_cjk_as_one_em():
     assert text_size_pt("城关", 10) == (22.0, 12.5)
     assert text_size_pt("ab", 10) == pytest.approx((2 * 5.8 + 2, 12.5))
+
+
+def test_label_doctests():
+    import doctest
+
+    from xuewei import labels
+
+    result = doctest.testmod(labels, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 5 and result.failed == 0
