@@ -93,3 +93,42 @@ def read_grade_names(values) -> tuple[list, str | None]:
     system = "出现“初四”，按五四制：初一 = 6 年级" if five_four else "按六三制：初一 = 7 年级"
     examples = "、".join(f"“{k}”→{v}" for k, v in list(seen.items())[:6])
     return out, f"年级按名称读取（{system}）：{examples}"
+
+
+def read_year_labels(values) -> tuple[list, str | None]:
+    """Years of a table column as numbers where they carry a unit or are school years: ``2019年``,
+    ``2019学年`` → 2019; ``2019-2020``, ``2019-20学年``, ``2019/2020`` → 2019 (the autumn term's year).
+
+    Returns the values with every such label replaced by its year (as text; other cells as they were)
+    and a Chinese note for the warning (``None`` when no cell was changed). A date (``2019-09-01``) is
+    not read: its school year depends on the month.
+
+    >>> read_year_labels(["2019年", "2019-2020学年", "2020/21", "2021", "2019-2021", "2019-09-01"])[0]
+    ['2019', '2019', '2020', '2021', '2019-2021', '2019-09-01']
+    >>> read_year_labels(["2019", "2020"])
+    (['2019', '2020'], None)
+    """
+    import re
+    import unicodedata
+
+    out, seen = [], {}
+    for v in values:
+        t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
+        year = None
+        m = re.fullmatch(r"(\d{4})(?:年|学年|年度)", t)
+        if m:
+            year = int(m.group(1))
+        m = re.fullmatch(r"(\d{4})[-–—/~至](\d{2}|\d{4})(?:学年|学年度|年度)?", t)
+        if m:
+            first, second = int(m.group(1)), m.group(2)
+            if (first + 1) % (100 if len(second) == 2 else 10**4) == int(second):
+                year = first
+        if year is None:
+            out.append(v if isinstance(v, str) else str(v))
+        else:
+            out.append(str(year))
+            seen.setdefault(str(v), year)
+    if not seen:
+        return out, None
+    examples = "、".join(f"“{k}”→{y}" for k, y in list(seen.items())[:4])
+    return out, f"年份按学年或带单位的写法读取（学年取秋季学期开学的年份）：{examples}"

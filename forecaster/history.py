@@ -16,7 +16,7 @@ import pandas as pd
 import logging
 
 from xuewei.errors import InputError, Problem, raise_if
-from xuewei.labels import read_grade_names
+from xuewei.labels import read_grade_names, read_year_labels
 from xuewei.forecaster.progression import GradeCube, ratio_terms
 from xuewei.forecaster.tables import (check_duplicates, parse_int_column, read_csv_text, rename_aliases,
                                       require_columns)
@@ -30,6 +30,15 @@ BREAK_THRESHOLD = 0.10
 #: Chinese headers accepted (with a warning) for the English column names.
 ALIASES = {"area": ("地区", "区域", "学区", "学校"), "year": ("年份", "学年", "年度"), "grade": ("年级",),
            "pupils": ("在校生数", "在校生", "学生数", "人数"), "births": ("出生人数", "出生数", "出生人口")}
+
+
+def _year_labels(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    """``2019年``, ``2019-2020学年`` in the year column read as 2019, with a warning."""
+    years, note = read_year_labels(df["year"].tolist())
+    if not note:
+        return df
+    log.warning("文件 %s 字段“year”：%s。", file, note)
+    return df.assign(year=years)
 
 
 def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -48,6 +57,7 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     if note:  # 一年级, 初一, 大班 as a bureau's table writes them
         log.warning("文件 %s 字段“grade”：%s。", file, note)
         df = df.assign(grade=named)
+    df = _year_labels(df, file)
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()
     for i in np.nonzero((area == "").to_numpy())[0][:10]:
@@ -135,6 +145,7 @@ def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """Validate an ``area, year, births`` table and return it typed (years contiguous per area)."""
     df = rename_aliases(df, file, ALIASES)
     require_columns(df, file, ["area", "year", "births"])
+    df = _year_labels(df, file)
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()
     year = parse_int_column(df, file, "year", problems, what="年份（整数）")

@@ -138,7 +138,7 @@ BACKTEST = {
     "negative": (grade_history().replace(GOOD_ROW, "A,2005,1,-106"), None, (), "E.csv", 17, "pupils", "非负"),
     "float_for_int": (grade_history().replace(GOOD_ROW, "A,2005,1,106.5"), None, (), "E.csv", 17, "pupils", "整数"),
     "huge": (grade_history().replace(GOOD_ROW, "A,2005,1,1e30"), None, (), "E.csv", 17, "pupils", "整数"),
-    "year_as_text": (grade_history().replace(GOOD_ROW, "A,2005年,1,106"), None, (), "E.csv", 17, "year", "年份"),
+    "year_as_text": (grade_history().replace(GOOD_ROW, "A,去年,1,106"), None, (), "E.csv", 17, "year", "年份"),
     "year_as_date": (grade_history().replace(GOOD_ROW, "A,2005-09-01,1,106"), None, (), "E.csv", 17, "year", "年份"),
     "grade_not_a_grade": (grade_history().replace(GOOD_ROW, "A,2005,一班,106"), None, (), "E.csv", 17, "grade", "年级"),
     "duplicate_key": (grade_history() + GOOD_ROW + "\n", None, (), "E.csv", 41, None, "只出现一次"),
@@ -234,6 +234,19 @@ def test_backtest_reads_grades_written_as_names(tmp_path, capsys, caplog):
         code, out, err = cli(capsys, *backtest_args(tmp_path, e, None, ("--json",)))
     assert code == 0, err
     assert any("年级按名称读取" in r.getMessage() and "“一年级”→1" in r.getMessage() for r in caplog.records)
+    reference = tmp_path / "ref"
+    reference.mkdir()
+    _, ref_out, _ = cli(capsys, *backtest_args(reference, grade_history(), None, ("--json",)))
+    assert out == ref_out
+
+
+def test_backtest_reads_school_years_and_years_with_a_unit(tmp_path, capsys, caplog):
+    # 2005-2006学年 and 2007年 as a bureau's table writes them: the same numbers as 2005 and 2007.
+    e = grade_history().replace("A,2005,", "A,2005-2006学年,").replace("A,2007,", "A,2007年,")
+    with caplog.at_level("WARNING", logger="xuewei"):
+        code, out, err = cli(capsys, *backtest_args(tmp_path, e, None, ("--json",)))
+    assert code == 0, err
+    assert any("“2005-2006学年”→2005" in r.getMessage() for r in caplog.records)
     reference = tmp_path / "ref"
     reference.mkdir()
     _, ref_out, _ = cli(capsys, *backtest_args(reference, grade_history(), None, ("--json",)))

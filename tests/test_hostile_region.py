@@ -86,7 +86,7 @@ BROKEN = {
     "huge_value": (edit("school_stages.csv", "S3,primary,2020,6,270,150", "S3,primary,2020,1e30,270,150"),
                    "school_stages.csv", 4, "classes", "10 亿"),
     "huge_births": (edit("births.csv", "T1,2005,110,1", "T1,2005,1e15,1"), "births.csv", 2, "births", "10 亿"),
-    "year_as_string": (edit("births.csv", "T1,2005,110,1", "T1,2005年,110,1"), "births.csv", 2, "year", "数值"),
+    "year_as_string": (edit("births.csv", "T1,2005,110,1", "T1,二〇〇五,110,1"), "births.csv", 2, "year", "数值"),
     "year_as_date": (edit("births.csv", "T1,2005,110,1", "T1,2005-01-01,110,1"), "births.csv", 2, "year", "数值"),
     "xlsx_year_as_date": (xlsx([STAGE_HEADER, ["S1", "primary", datetime.date(2020, 9, 1), 24, 1080, 1010]]
                                + STAGE_ROWS[1:]), "school_stages.xlsx", 2, "year", "数值"),

@@ -369,3 +369,16 @@ def test_grades_written_as_names_are_read_as_numbers_with_a_warning(caplog):
     assert "grades.csv" in caplog.text and "按六三制" in caplog.text
     five_four = raw.assign(grade=["小五", "初一", "初二", "初三", "初四", "高一"])
     assert validate_frame(five_four, "grades", "grades.csv")["grade"].tolist() == [5, 6, 7, 8, 9, 10]
+
+
+def test_years_with_a_unit_or_as_school_years_are_read_with_a_warning(caplog):
+    import pandas as pd
+
+    from xuewei.data.tables import validate_frame
+
+    raw = pd.DataFrame({"area": ["T1"] * 3, "year": ["2023年", "2024-2025学年", "2025"], "grade": ["1"] * 3,
+                        "pupils": ["10", "11", "12"]})
+    with caplog.at_level("WARNING", logger="xuewei"):
+        out = validate_frame(raw, "grades", "grades.csv")
+    assert out["year"].tolist() == [2023, 2024, 2025]
+    assert "grades.csv" in caplog.text and "“2024-2025学年”→2024" in caplog.text
