@@ -88,6 +88,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     births = pd.DataFrame(rows, columns=["area", "year", "births"])
     breaks = detect_break_years(grades)
     hist = build_history(grades, births, config.primary_entry_age, breaks, births_file="births.csv")
+    notes.extend(f"grades.csv：{n}" for n in hist.notes)  # late grades, years without records
     engine = Engine(hist, births_are_known=True)
     years = hist.cube.years
     c = len(years) - 1
