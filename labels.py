@@ -1,6 +1,9 @@
 """Chinese labels for the English codes used in tables (the glossary of DESIGN.md), and grade numbers
 from the grade names tables use (一年级, 初一, 大班)."""
 
+import re
+import unicodedata
+
 STAGE_ZH = {"kindergarten": "学前", "primary": "小学", "junior": "初中", "senior": "普通高中",
             "vocational": "中职", "special": "特殊教育"}
 KIND_ZH = {"kindergarten": "幼儿园", "primary": "小学", "junior": "初中", "nine_year": "九年一贯制",
@@ -38,9 +41,6 @@ def grade_number(text: str, primary_years: int = 6) -> int | None:
     >>> [grade_number(t, primary_years=5) for t in ["初一", "初四", "小五", "小六", "高一"]]
     [6, 9, 5, None, 10]
     """
-    import re
-    import unicodedata
-
     t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
     t = re.sub(r"^(幼儿园|学前)", "", t)
     if t in _KINDERGARTEN:
@@ -75,15 +75,13 @@ def read_grade_names(values) -> tuple[list, str | None]:
     >>> read_grade_names(["1", "2"])
     (['1', '2'], None)
     """
-    import unicodedata
-
     texts = [str(v) for v in values]
     five_four = any(grade_number(t, 5) == 9 and grade_number(t, 6) is None for t in set(texts))
     years = 5 if five_four else 6
     out, seen = [], {}
     for t in texts:
         n = grade_number(t, years)
-        if n is None or unicodedata.normalize("NFKC", t).strip().lstrip("+-").isdigit():
+        if n is None:  # a number, or not a grade name: left to the number check
             out.append(t)
         else:
             out.append(str(n))
@@ -108,9 +106,6 @@ def read_year_labels(values) -> tuple[list, str | None]:
     >>> read_year_labels(["2019", "2020"])
     (['2019', '2020'], None)
     """
-    import re
-    import unicodedata
-
     out, seen = [], {}
     for v in values:
         t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
@@ -132,3 +127,7 @@ def read_year_labels(values) -> tuple[list, str | None]:
         return out, None
     examples = "、".join(f"“{k}”→{y}" for k, y in list(seen.items())[:4])
     return out, f"年份按学年或带单位的写法读取（学年取秋季学期开学的年份）：{examples}"
+
+
+#: Columns whose cells may be written as labels, and how they are read as numbers.
+LABEL_READERS = {"grade": read_grade_names, "year": read_year_labels}

@@ -27,7 +27,7 @@ import pandas as pd
 
 from xuewei.data.paths import DATA_DIR
 from xuewei.errors import InputError, Problem
-from xuewei.labels import read_grade_names, read_year_labels
+from xuewei.labels import LABEL_READERS
 
 log = logging.getLogger("xuewei")
 
@@ -449,8 +449,8 @@ def _coerce(df: pd.DataFrame, col: Column, label: str, problems: list[Problem], 
         read.index = flat.index
         good = read.dropna().groupby(level=0).agg(tuple)
         return pd.Series([good.get(i, ()) for i in range(len(text))], index=text.index, dtype=object)
-    if col.name in ("grade", "year"):  # 一年级, 初一, 大班; 2019年, 2019-2020学年 as a bureau's table writes them
-        named, note = (read_grade_names if col.name == "grade" else read_year_labels)(text.tolist())
+    if col.name in LABEL_READERS:  # 一年级, 初一, 大班; 2019年, 2019-2020学年 as a bureau's table writes them
+        named, note = LABEL_READERS[col.name](text.tolist())
         if note:
             log.warning("文件 %s 字段“%s”：%s。", label, col.name, note)
             text = pd.Series(named, index=text.index)

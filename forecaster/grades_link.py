@@ -126,7 +126,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
                 # An area whose history stops before the others' last year has no projection from
                 # the common launch year: it keeps the cohort model there (never 0 pupils).
                 if not np.isfinite(cells).any():
-                    unseen.setdefault(area, set()).add(year)
+                    unseen.setdefault((ai, area), set()).add(year)
                     continue
                 target = np.nansum(cells)
                 cohort = pupils[mid, idx, k, si].sum()
@@ -136,8 +136,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
             if applied:
                 used.append(f"{area}:{STAGE_ZH[s]}")
     if unseen:
-        for area, yrs in unseen.items():
-            ai = list(hist.cube.areas).index(area)
+        for (ai, area), yrs in unseen.items():
             seen = np.flatnonzero(np.isfinite(hist.totals[ai]))
             own = int(years[seen[-1]]) if len(seen) else None
             gap = sorted(y for y in yrs if own is not None and y <= own)

@@ -16,7 +16,7 @@ import pandas as pd
 import logging
 
 from xuewei.errors import InputError, Problem, raise_if
-from xuewei.labels import read_grade_names, read_year_labels
+from xuewei.labels import LABEL_READERS
 from xuewei.forecaster.progression import GradeCube, ratio_terms
 from xuewei.forecaster.tables import (check_duplicates, parse_int_column, read_csv_text, rename_aliases,
                                       require_columns)
@@ -32,13 +32,14 @@ ALIASES = {"area": ("地区", "区域", "学区", "学校"), "year": ("年份", 
            "pupils": ("在校生数", "在校生", "学生数", "人数"), "births": ("出生人数", "出生数", "出生人口")}
 
 
-def _year_labels(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    """``2019年``, ``2019-2020学年`` in the year column read as 2019, with a warning."""
-    years, note = read_year_labels(df["year"].tolist())
+def _read_labels(df: pd.DataFrame, file: str, column: str) -> pd.DataFrame:
+    """Grade names (一年级, 初一, 大班) or year labels (2019年, 2019-2020学年) in ``column`` read as numbers
+    (`xuewei.labels`), with a warning."""
+    values, note = LABEL_READERS[column](df[column].tolist())
     if not note:
         return df
-    log.warning("文件 %s 字段“year”：%s。", file, note)
-    return df.assign(year=years)
+    log.warning("文件 %s 字段“%s”：%s。", file, column, note)
+    return df.assign(**{column: values})
 
 
 def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -53,11 +54,7 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """
     df = rename_aliases(df, file, ALIASES)
     require_columns(df, file, ["area", "year", "grade", "pupils"])
-    named, note = read_grade_names(df["grade"].tolist())
-    if note:  # 一年级, 初一, 大班 as a bureau's table writes them
-        log.warning("文件 %s 字段“grade”：%s。", file, note)
-        df = df.assign(grade=named)
-    df = _year_labels(df, file)
+    df = _read_labels(_read_labels(df, file, "grade"), file, "year")
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()
     for i in np.nonzero((area == "").to_numpy())[0][:10]:
@@ -73,7 +70,6 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
         raise InputError(Problem(file=file, expected="至少一行数据", found="空表"))
     for name, sub in out.groupby("area", sort=True):
         years = np.sort(sub["year"].unique())
-        missing = sorted(set(range(int(years[0]), int(years[-1]) + 1)) - set(years.tolist()))
         grades = np.sort(sub["grade"].unique())
         if grades[-1] - grades[0] + 1 != len(grades):
             gap = sorted(set(range(int(grades[0]), int(grades[-1]) + 1)) - set(grades.tolist()))
@@ -83,17 +79,6 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
         # district): before its first pupils it is absent, not zero. Once present it must go on.
         first = sub.groupby("grade")["year"].min()
         span = sub.groupby("grade")["year"].agg(["min", "max", "nunique"])
-        broken = span[(span["max"] - span["min"] + 1) != span["nunique"]]
-        holes = set(missing)
-        for g, row in broken.iterrows():
-            have = set(sub.loc[sub["grade"] == g, "year"].tolist())
-            holes |= set(range(int(row["min"]), int(row["max"]) + 1)) - have
-        if holes:
-            # A year without records inside the area's span (not published, lost): not observed,
-            # neither zero nor an error (`holes`).
-            log.warning("文件 %s：地区“%s”缺少 %s 年的%s记录：这些年份该地区视为未观测——不参与拟合、不评分；"
-                        "起点落在这些年份时该地区不预测、不计入合计。", file, name, "、".join(str(y) for y in sorted(holes)[:8]),
-                        "全部" if set(holes) <= set(missing) else "部分年级")
         stopped = span[(span["max"] < years[-1])]
         for g, row in stopped.head(10).iterrows():
             problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”年级 {g} 出现后每年都有（至 {years[-1]} 年）",
@@ -104,6 +89,15 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
                         "不按 0 计，也不评分。", file, name, "、".join(f"{g}（{y} 年起）" for g, y in late.head(6).items()),
                         years[0])
     raise_if(problems)
+    # A year without records inside an area's span (not published, lost): not observed, neither
+    # zero nor an error (`holes`).
+    cube = GradeCube.from_frame(out)
+    gaps = holes(cube.pupils)
+    for a in np.flatnonzero(gaps.any(axis=1)):
+        whole = np.isnan(cube.pupils[a, gaps[a]]).all()
+        log.warning("文件 %s：地区“%s”缺少 %s 年的%s记录：这些年份该地区视为未观测——不参与拟合、不评分；"
+                    "起点落在这些年份时该地区不预测、不计入合计。", file, cube.areas[a],
+                    "、".join(str(y) for y in cube.years[gaps[a]][:8]), "全部" if whole else "部分年级")
     return out
 
 
@@ -145,7 +139,7 @@ def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """Validate an ``area, year, births`` table and return it typed (years contiguous per area)."""
     df = rename_aliases(df, file, ALIASES)
     require_columns(df, file, ["area", "year", "births"])
-    df = _year_labels(df, file)
+    df = _read_labels(df, file, "year")
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()
     year = parse_int_column(df, file, "year", problems, what="年份（整数）")
