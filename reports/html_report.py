@@ -193,6 +193,10 @@ def report_html(run, folder: Path, map_files: list[Path] | None = None, layers: 
     if charts:
         parts.append("<h2>学位需求预测</h2>")
         parts += [_img(p, p.stem) for p in charts]
+    if run.assumptions:
+        parts.append("<h2>预测的假设</h2><ul>")
+        parts += [f"<li>{esc(a)}</li>" for a in run.assumptions]
+        parts.append("</ul>")
     parts.append('<p class="muted">本报告由 xuewei 生成；各表的原始数据见同一运行文件夹中的 CSV 与 workbook.xlsx。</p>')
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -252,6 +252,7 @@ def manifest(result, run_dir: Path) -> dict:
                    "admin_code": result.region.meta.admin_code, "path": str(result.region.path),
                    "synthetic": result.region.meta.synthetic},
         "forecast": result.forecast_config.model_dump(mode="json"),
+        "forecast_assumptions": list(result.demand.attrs.get("assumptions", [])),
         "policy": result.policy.model_dump(mode="json"),
         "inputs": input_hashes(result),
         "packages": package_versions(),

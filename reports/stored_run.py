@@ -48,6 +48,9 @@ class RunTables:
         places, targets, notes`` (empty when the region names no plan).
     manifest : dict
         The run's manifest (empty for a fresh run before it is written).
+    assumptions : list of str
+        The forecast's assumptions and data notes, in Chinese (``demand.attrs["assumptions"]``; stored in
+        ``manifest.json`` as ``forecast_assumptions``).
     """
 
     region: object
@@ -69,6 +72,7 @@ class RunTables:
     manifest: dict = field(default_factory=dict)
     base_flows: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchments_base.csv (empty: older run)
     catchment_changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchment_changes.csv
+    assumptions: list[str] = field(default_factory=list)  # the forecast's notes (manifest.json forecast_assumptions)
 
     @property
     def synthetic(self) -> bool:
@@ -95,7 +99,8 @@ def from_result(result) -> RunTables:
                      actions=result.actions, assignments=result.layout.assignments, schools=result.schools,
                      summary=result.summary, unserved=result.unserved, violations=result.violations,
                      sites=result.layout.sites, solver=result.layout.summary, plan_check=dict(result.plan_check or {}),
-                     base_flows=_or_empty(result.base_flows), catchment_changes=_or_empty(result.catchment_changes))
+                     base_flows=_or_empty(result.base_flows), catchment_changes=_or_empty(result.catchment_changes),
+                     assumptions=list(result.demand.attrs.get("assumptions", [])))
 
 
 def _or_empty(df) -> pd.DataFrame:
@@ -184,4 +189,5 @@ def read_run(run_dir: str | Path) -> RunTables:
                      unserved=t["unserved"], violations=t["audit"], sites=t["layout_sites"], solver=t["solver"],
                      plan_check=plan_check, manifest=man,
                      base_flows=_read_csv(run_dir, "catchments_base", required=False),
-                     catchment_changes=_read_csv(run_dir, "catchment_changes", required=False))
+                     catchment_changes=_read_csv(run_dir, "catchment_changes", required=False),
+                     assumptions=[str(a) for a in man.get("forecast_assumptions", [])])

@@ -293,9 +293,10 @@ def write_workbook(run, path: Path) -> Path:
 
     if run.solver is not None and len(run.solver):
         info.append(("求解质量", quality_sentence(run.solver)))
+    info += [(f"预测的假设 {i}", a) for i, a in enumerate(run.assumptions, start=1)]
     for i, (k, v) in enumerate(info, start=1):
         ws.cell(i, 1, k).font = Font(bold=True)
-        ws.cell(i, 2, v)
+        ws.cell(i, 2, v).alignment = Alignment(wrap_text=True, vertical="top")
     if run.synthetic:
         ws.cell(6, 2).font = Font(bold=True, color="B10026")
     ws.column_dimensions["A"].width = 34

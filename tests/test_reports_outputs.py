@@ -121,6 +121,8 @@ def test_run_records_presentation_timings(run_dir):
 
 
 ENGLISH = re.compile(r"(?<![A-Za-z0-9_.:/-])[A-Za-z]{3,}(?![A-Za-z0-9_.:/-])")  # a word, not a key, file or id
+# A published source is cited as published (the birth variants' UN projection, in the forecast's notes).
+SOURCE_WORDS = {"United", "Nations", "DESA", "Population", "Division", "World", "Prospects", "WPP", "IGO"}
 
 
 def test_workbook_and_report_print_no_english_words(run_dir):
@@ -129,9 +131,30 @@ def test_workbook_and_report_print_no_english_words(run_dir):
     wb = openpyxl.load_workbook(run_dir / "workbook.xlsx")
     scenario = wb["说明"]["B2"].value
     words = {(ws.title, m) for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)
-             and c.value != scenario for m in ENGLISH.findall(c.value)}
+             and c.value != scenario for m in ENGLISH.findall(c.value) if m not in SOURCE_WORDS}
     assert not words
     text = (run_dir / "report.html").read_text(encoding="utf-8")
     # What a reader sees: not the page's styles, scripts and map data (code, not text).
     text = re.sub(r"<style>.*?</style>|<script[^>]*>.*?</script>|src=\"data:[^\"]*\"|<[^>]+>", " ", text, flags=re.S)
-    assert set(ENGLISH.findall(text)) - {"CSV", "PDF", "PNG", "UTM", "WGS", "GIS", "xuewei", scenario} == set()
+    assert set(ENGLISH.findall(text)) - {"CSV", "PDF", "PNG", "UTM", "WGS", "GIS", "xuewei", scenario} - SOURCE_WORDS == set()
+
+
+def test_forecast_assumptions_reach_report_workbook_and_stored_run(run_dir):
+    """The forecast's notes (method per stage, filled gaps) are in every place a reader looks, not only report.md."""
+    import json
+
+    from xuewei.reports.stored_run import read_run
+
+    notes = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["forecast_assumptions"]
+    assert notes and all(isinstance(n, str) and n for n in notes)
+    md = (run_dir / "report.md").read_text(encoding="utf-8")
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    import html as htmllib
+
+    assert "预测的假设" in html
+    for n in notes:
+        assert f"- {n}" in md and f"<li>{htmllib.escape(n)}</li>" in html
+    sheet = openpyxl.load_workbook(run_dir / "workbook.xlsx")["说明"]
+    rows = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    assert [rows[f"预测的假设 {i}"] for i in range(1, len(notes) + 1)] == notes
+    assert read_run(run_dir).assumptions == notes
