@@ -515,6 +515,11 @@ def validate_frame(df: pd.DataFrame, schema_name: str, label: str, *, unique: st
         if raise_at_end:
             raise InputError(problems)
         return None
+    melted = None
+    if schema_name == "grades":  # one column per grade, as yearbooks print it
+        from xuewei.data.grade_columns import melt_grade_columns
+
+        df, melted = melt_grade_columns(df, label)
     known = {c.name for c in schema}
     missing = []
     for col in schema:
@@ -537,6 +542,8 @@ def validate_frame(df: pd.DataFrame, schema_name: str, label: str, *, unique: st
         for r in _rows(dup.to_numpy())[:20]:
             problems.append(Problem(file=label, row=int(r), field=unique, expected="不重复的编号",
                                     found=str(out[unique].iloc[r - 2]), hint="该编号在前面已出现。"))
+    if melted is not None:  # rows and columns of the file, not of the tidy rows
+        problems[before:] = melted.remap(problems[before:])
     if raise_at_end and len(problems) > before:
         raise InputError(problems)
     ordered = [c.name for c in schema] + [c for c in out.columns if c not in known]

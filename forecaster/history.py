@@ -15,6 +15,7 @@ import pandas as pd
 
 import logging
 
+from xuewei.data.grade_columns import melt_grade_columns
 from xuewei.errors import InputError, Problem, raise_if
 from xuewei.labels import LABEL_READERS
 from xuewei.forecaster.progression import GradeCube, ratio_terms
@@ -45,6 +46,10 @@ def _read_labels(df: pd.DataFrame, file: str, column: str) -> pd.DataFrame:
 def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """Validate an ``area, year, grade, pupils`` table and return it typed.
 
+    A table with one column per grade (``地区, 学年, 一年级, 二年级, …, 合计``) is read as those rows,
+    with a warning (`xuewei.data.grade_columns.melt_grade_columns`); problems name the file's own
+    row and column.
+
     Raises
     ------
     InputError
@@ -52,7 +57,16 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
         its area's last year. A year without records inside an area's span (all grades, or some)
         is accepted with a warning: it is not observed (`holes`).
     """
-    df = rename_aliases(df, file, ALIASES)
+    df, melted = melt_grade_columns(rename_aliases(df, file, ALIASES), file)
+    if melted is None:
+        return _check_tidy_enrollment(df, file)
+    try:
+        return _check_tidy_enrollment(df, file)
+    except InputError as err:  # rows and columns of the file, not of the tidy rows
+        raise InputError(melted.remap(err.problems)) from None
+
+
+def _check_tidy_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     require_columns(df, file, ["area", "year", "grade", "pupils"])
     df = _read_labels(_read_labels(df, file, "grade"), file, "year")
     problems: list[Problem] = []

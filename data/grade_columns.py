@@ -1,0 +1,178 @@
+"""Grade tables written one column per grade, as statistical yearbooks and school returns print them.
+
+A bureau's table is often::
+
+    地区, 学年, 一年级, 二年级, 三年级, 四年级, 五年级, 六年级, 合计
+    城厢镇, 2019, 412, 405, 398, 377, 380, 366, 2338
+
+`melt_grade_columns` turns it into the tidy ``area, year, grade, pupils`` rows the forecaster reads
+(one row per area, year and grade), with a warning. An empty cell is a grade the area did not have
+that year (a new school adding a grade a year), not zero. A total column (合计, 小计, 总计) is
+checked against the grades' sum and not read. Every problem found later on the tidy rows is
+pointed back at the file's own row and column (`MeltedGrades.remap`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from xuewei.errors import InputError, Problem
+from xuewei.labels import LABEL_READERS
+
+log = logging.getLogger("xuewei")
+
+#: Headers of a total column (after NFKC, spaces removed, lower case).
+TOTAL_HEADERS = frozenset({"合计", "小计", "总计", "总数", "共计", "合计人数", "在校生合计", "total", "sum"})
+#: The grades a column header may stand for (小班 = −2 … 高三 = 12; 13 for a 五四制 高中 reading).
+GRADE_RANGE = (-3, 13)
+EMPTY = frozenset({"", "nan", "none", "null"})
+
+
+@dataclasses.dataclass
+class MeltedGrades:
+    """Where each tidy row came from in the wide file.
+
+    Attributes
+    ----------
+    rows : ndarray of int
+        Spreadsheet row (header = 1) of each tidy row.
+    headers : list of str
+        The file's header of each tidy row's grade column (e.g. ``一年级``).
+    """
+
+    rows: np.ndarray
+    headers: list[str]
+
+    def remap(self, problems: list[Problem]) -> list[Problem]:
+        """Problems found on the tidy rows, pointed at the file's row, and at the grade column for a
+        grade or pupils cell.
+
+        >>> m = MeltedGrades(rows=np.array([2, 2, 3]), headers=["一年级", "二年级", "一年级"])
+        >>> m.remap([Problem(file="g.csv", row=4, field="pupils", expected="非负整数", found="-1")])[0]
+        Problem(file='g.csv', row=3, field='一年级', expected='非负整数', found='-1', hint=None)
+        """
+        out = []
+        for p in problems:
+            i = None if p.row is None else p.row - 2
+            if i is None or not 0 <= i < len(self.rows):
+                out.append(p)
+                continue
+            field = self.headers[i] if p.field in ("pupils", "grade") else p.field
+            out.append(dataclasses.replace(p, row=int(self.rows[i]), field=field))
+        return out
+
+
+def _key(header: str) -> str:
+    return unicodedata.normalize("NFKC", str(header)).replace(" ", "").strip().lower()
+
+
+def _plain(text: str) -> str:
+    """A count as digits: full-width digits (１２３) and thousands separators (1,234) read plainly.
+
+    >>> _plain("１,２３４"), _plain("12,34"), _plain("")
+    ('1234', '12,34', '')
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return text.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text) else text
+
+
+def _number(text: str) -> float:
+    text = unicodedata.normalize("NFKC", str(text)).replace(",", "").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return np.nan
+
+
+def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, MeltedGrades | None]:
+    """A wide grade table (``area, year`` and one column per grade) as tidy ``area, year, grade, pupils`` rows.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The file as strings, its headers already read (``area``, ``year`` named).
+    label : str
+        The file, for messages.
+
+    Returns
+    -------
+    (DataFrame, MeltedGrades or None)
+        The tidy rows (strings; empty grade cells left out) and where each came from; the table
+        unchanged and None when it has a ``grade`` or ``pupils`` column, or no column named as a grade.
+
+    Raises
+    ------
+    InputError
+        Two columns for the same grade, or an area and year on two rows.
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"area": ["A", "A"], "year": ["2019", "2020"], "一年级": ["10", "11"],
+    ...                      "二年级": ["", "9"], "合计": ["10", "20"]})
+    >>> tidy, src = melt_grade_columns(wide, "g.csv")
+    >>> tidy.values.tolist()
+    [['A', '2019', '1', '10'], ['A', '2020', '1', '11'], ['A', '2020', '2', '9']]
+    >>> src.rows.tolist(), src.headers
+    ([2, 3, 3], ['一年级', '一年级', '二年级'])
+    """
+    if "grade" in df.columns or "pupils" in df.columns or not {"area", "year"} <= set(df.columns):
+        return df, None
+    others = [c for c in df.columns if c not in ("area", "year")]
+    read, _ = LABEL_READERS["grade"](others)
+    grade_of: dict[str, int] = {}
+    for header, text in zip(others, read):
+        if str(text).lstrip("-").isdigit() and GRADE_RANGE[0] <= int(text) <= GRADE_RANGE[1]:
+            grade_of[header] = int(text)
+    if not grade_of:
+        return df, None
+    problems: list[Problem] = []
+    seen: dict[int, str] = {}
+    for header, g in grade_of.items():
+        if g in seen:
+            problems.append(Problem(file=label, row=1, field=header, expected="每个年级只有一列",
+                                    found=f"与列“{seen[g]}”同为年级 {g}"))
+        seen.setdefault(g, header)
+    keys = df[["area", "year"]].astype(str).apply(lambda s: s.str.strip())
+    dup = keys.duplicated(keep="first").to_numpy() & (keys["area"] != "").to_numpy()
+    for i in np.flatnonzero(dup)[:20]:
+        problems.append(Problem(file=label, row=int(i) + 2, field=None, expected="每个地区、年份只占一行",
+                                found=f"重复的 地区={keys['area'].iloc[i]}, 年份={keys['year'].iloc[i]}",
+                                hint="请删除或合并重复行。"))
+    if problems:
+        raise InputError(problems)
+    headers = list(grade_of)
+    written = df[headers].astype(str).apply(lambda s: s.str.strip())
+    cells = written.apply(lambda s: s.map(_plain)).to_numpy()
+    changed = np.argwhere(cells != written.to_numpy())
+    if len(changed):  # warned here, where the file's row and column are known
+        r, c = changed[0]
+        log.warning("文件 %s 第 %d 行起（列“%s”）含全角数字或千位分隔符（如“%s”），已按 %s 读取。", label, r + 2,
+                    headers[c], written.iat[r, c], cells[r, c])
+    present = ~np.isin(np.char.lower(cells.astype(str)), list(EMPTY))
+    i, j = np.nonzero(present)  # row-major: by row, then by grade column as in the file
+    tidy = pd.DataFrame({"area": df["area"].to_numpy()[i], "year": df["year"].to_numpy()[i],
+                         "grade": [str(grade_of[headers[k]]) for k in j], "pupils": cells[i, j]})
+    source = MeltedGrades(rows=i + 2, headers=[headers[k] for k in j])
+    totals = [c for c in others if _key(c) in TOTAL_HEADERS]
+    ignored = [c for c in others if c not in grade_of and c not in totals]
+    note = []
+    for c in totals:
+        total = df[c].map(_number).to_numpy(float)
+        summed = np.where(present, np.vectorize(_number, otypes=[float])(cells), 0.0).sum(axis=1)
+        off = np.flatnonzero(np.isfinite(total) & (np.abs(total - summed) > 0.5))
+        if len(off):
+            r = int(off[0])
+            note.append(f"“{c}”列有 {len(off)} 行不等于各年级之和（如第 {r + 2} 行：{df[c].iloc[r]} 对 {summed[r]:g}），请核对；该列不读入")
+        else:
+            note.append(f"“{c}”列与各年级之和一致，不读入")
+    if ignored:
+        note.append("不是年级、未读入的列：" + "、".join(f"“{c}”" for c in ignored[:8]))
+    log.warning("文件 %s：每个年级一列（%s）：按“一行一个地区、年份、年级”读取，空格视为该年没有该年级（不是 0）%s。", label,
+                "、".join(f"“{h}”→{grade_of[h]}" for h in headers[:13]), "".join("；" + n for n in note))
+    return tidy, source

@@ -1,0 +1,121 @@
+"""Grade tables with one column per grade (as yearbooks print them), in the backtest and in a region's grades.csv."""
+
+import pandas as pd
+import pytest
+
+from xuewei.cli import main
+from xuewei.data.grade_columns import melt_grade_columns
+from xuewei.data.tables import validate_frame
+from xuewei.errors import InputError
+from xuewei.forecaster.history import check_enrollment
+
+WIDE = """地区,学年,一年级,二年级,三年级,合计
+A镇,2018-2019学年,120,118,115,353
+A镇,2019-2020学年,122,119,117,358
+A镇,2020-2021学年,119,121,118,358
+新区,2018-2019学年,40,,,40
+新区,2019-2020学年,42,41,,83
+新区,2020-2021学年,45,43,40,128
+"""
+
+
+def tidy_of(wide: str) -> pd.DataFrame:
+    """The same numbers, one row per area, year and grade (what the tool read before)."""
+    rows = [r.split(",") for r in wide.strip().splitlines()[1:]]
+    out = [{"area": r[0], "year": r[1][:4], "grade": str(g), "pupils": v}
+           for r in rows for g, v in zip((1, 2, 3), r[2:5]) if v != ""]
+    return pd.DataFrame(out)
+
+
+def raw(text: str) -> pd.DataFrame:
+    import io
+
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def test_wide_table_reads_as_the_tidy_rows_with_a_warning(caplog):
+    with caplog.at_level("WARNING", logger="xuewei"):
+        wide = check_enrollment(raw(WIDE), "g.csv")
+    tidy = check_enrollment(tidy_of(WIDE), "g.csv")
+    pd.testing.assert_frame_equal(wide.reset_index(drop=True), tidy.reset_index(drop=True))
+    # empty cells: 新区 had no grade 2 and 3 in 2018 (a new school adding a grade a year), not 0 pupils
+    new = wide[wide["area"] == "新区"]
+    assert sorted(map(tuple, new[["year", "grade"]].to_numpy().tolist())) == [
+        (2018, 1), (2019, 1), (2019, 2), (2020, 1), (2020, 2), (2020, 3)]
+    assert "每个年级一列" in caplog.text and "“合计”列与各年级之和一致" in caplog.text
+
+
+def test_region_grades_csv_reads_the_same_wide_and_tidy():
+    wide = validate_frame(raw(WIDE), "grades", "grades.csv")
+    tidy = validate_frame(tidy_of(WIDE), "grades", "grades.csv")
+    pd.testing.assert_frame_equal(wide.reset_index(drop=True), tidy.reset_index(drop=True), check_like=True)
+
+
+def test_a_total_that_disagrees_is_a_warning_naming_the_row(caplog):
+    text = WIDE.replace("122,119,117,358", "122,119,117,368")
+    with caplog.at_level("WARNING", logger="xuewei"):
+        check_enrollment(raw(text), "g.csv")
+    assert "“合计”列有 1 行不等于各年级之和（如第 3 行：368 对 358）" in caplog.text
+
+
+@pytest.mark.parametrize("reader", [lambda df: check_enrollment(df, "g.csv"),
+                                    lambda df: validate_frame(df, "grades", "g.csv")])
+def test_a_bad_cell_is_named_by_the_files_row_and_grade_column(reader):
+    text = WIDE.replace("119,121,118", "119,12.5,118")  # row 4, column 二年级
+    with pytest.raises(InputError) as err:
+        reader(raw(text))
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.field, p.found) == ("g.csv", 4, "二年级", "12.5")
+    text = WIDE.replace("新区,2019-2020学年", ",2019-2020学年")  # row 6: no area
+    with pytest.raises(InputError) as err:
+        reader(raw(text))
+    assert [(p.row, p.field) for p in err.value.problems] == [(6, "area")] * 2  # its two grade cells
+
+
+def test_full_width_digits_are_read_with_a_warning_naming_the_files_row(caplog):
+    text = WIDE.replace("42,41", "４２,４１")  # row 6
+    with caplog.at_level("WARNING", logger="xuewei"):
+        assert check_enrollment(raw(text), "g.csv").equals(check_enrollment(raw(WIDE), "g.csv"))
+    assert "第 6 行起（列“一年级”）含全角数字" in caplog.text
+
+
+def test_repeated_area_year_and_two_columns_for_one_grade_are_refused():
+    text = WIDE + "A镇,2019-2020学年,1,1,1,3\n"  # row 8 repeats row 3
+    with pytest.raises(InputError) as err:
+        check_enrollment(raw(text), "g.csv")
+    assert [(p.row, p.field) for p in err.value.problems] == [(8, None)]
+    assert "重复的 地区=A镇" in err.value.problems[0].found
+    both = raw("地区,年份,一年级,1年级\nA,2019,1,2\n")
+    with pytest.raises(InputError) as err:
+        check_enrollment(both, "g.csv")
+    p = err.value.problems[0]
+    assert (p.row, p.field) == (1, "1年级") and "一年级" in p.found
+
+
+def test_tables_that_are_not_wide_grade_tables_are_left_alone():
+    by_year = raw("area,year,2019,2020\nA,x,1,2\n")  # headers are years, not grades
+    assert melt_grade_columns(by_year, "g.csv")[1] is None
+    tidy = tidy_of(WIDE)
+    assert melt_grade_columns(tidy, "g.csv")[1] is None
+    with pytest.raises(InputError):  # still the clear missing-column message
+        check_enrollment(by_year, "g.csv")
+
+
+def test_backtest_command_reads_a_wide_gbk_table(tmp_path, capsys):
+    path = tmp_path / "在校生.csv"
+    path.write_bytes(WIDE.encode("gbk"))
+    tidy = tmp_path / "tidy.csv"
+    tidy_of(WIDE).to_csv(tidy, index=False)
+    assert main(["backtest", "--enrollment", str(path), "--origin", "2019", "--horizon", "1", "--json"]) == 0
+    wide_out = capsys.readouterr().out
+    assert main(["backtest", "--enrollment", str(tidy), "--origin", "2019", "--horizon", "1", "--json"]) == 0
+    assert wide_out == capsys.readouterr().out
+
+
+def test_docstring_examples():
+    import doctest
+
+    import xuewei.data.grade_columns as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 3 and result.failed == 0
