@@ -48,7 +48,19 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     InputError
         An unknown area, or a stage only partly covered by an area's grades.
     """
-    grades = check_enrollment(inputs.grades, "grades.csv")
+    from xuewei.forecaster.school_grades import school_areas, sum_schools_by_township
+
+    by_school = school_areas(inputs.grades, inputs.schools, towns, inputs.admin_code)
+    grades = check_enrollment(inputs.grades, "grades.csv", may_stop=by_school)
+    sg = stage_grades(config)
+    uncovered: set = set()  # (township, stage) whose schools are not all in grades.csv
+    summed: set = set()  # townships whose history is the sum of their schools'
+    if by_school:
+        grades, uncovered, school_notes = sum_schools_by_township(grades, inputs.schools, inputs.school_stages, towns,
+                                                                  base_year, sg)
+        notes.extend(school_notes)
+        town_of = dict(zip(inputs.schools["school_id"].astype(str), inputs.schools["township_id"].astype(str)))
+        summed = {town_of[i] for i in by_school}
     adj = np.ones(pupils.shape[1:])
     areas = sorted(grades["area"].unique())
     members: dict[str, list[int]] = {}
@@ -59,16 +71,23 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
         elif inputs.admin_code is not None and area == str(inputs.admin_code):
             members[area] = list(range(len(towns)))
         else:
-            problems.append(Problem(file="grades.csv", field="area", expected="乡镇编号或县行政区划代码", found=area))
-    sg = stage_grades(config)
+            problems.append(Problem(file="grades.csv", field="area", expected="学校编号（见于 schools）、乡镇编号或县行政区划代码",
+                                    found=area, hint="已撤并、不在 schools 表中的学校，请把它的人数并入接收学校，或按乡镇给出。"))
     covered: dict[str, list[str]] = {}
     for area in members:
         have = set(grades.loc[grades["area"] == area, "grade"].tolist())
         covered[area] = []
         for s in STAGES:
             need = set(range(sg[s][0], sg[s][1] + 1))
+            if (area, s) in uncovered:
+                continue
             if need <= have:
                 covered[area].append(s)
+            elif need & have and area in summed:  # e.g. only the township's 教学点 (grades 1-3)
+                msg = (f"grades.csv：乡镇“{area}”各校相加只有{STAGE_ZH[s]}年级 {sorted(need & have)}，"
+                       f"不全：该乡镇{STAGE_ZH[s]}仍用队列模型。")
+                notes.append(msg)
+                log.warning(msg)
             elif need & have:
                 problems.append(Problem(file="grades.csv", field="grade",
                                         expected=f"地区“{area}”{STAGE_ZH[s]}的全部年级 {sg[s][0]}–{sg[s][1]}",
@@ -147,7 +166,8 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
                    f"不用年级升级比法，沿用队列模型（按出生数与迁移）。")
             notes.append(msg)
             log.warning(msg)
-    notes.append(f"有分年级历史的学段（{'、'.join(used) or '无'}）改用年级升级比法（{method}），"
+    listed = "、".join(used[:8]) + (f"等 {len(used)} 个" if len(used) > 8 else "")
+    notes.append(f"有分年级历史的学段（{listed or '无'}）改用年级升级比法（{method}），"
                  f"以其与队列模型中方案之比调整各方案；{last_year} 年以后的入口年级由出生数（基年后为中方案）推算。")
     if breaks:
         notes.append(f"年级历史中 {', '.join(map(str, breaks))} 年视为结构断点，不参与拟合。")

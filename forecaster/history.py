@@ -29,7 +29,7 @@ log = logging.getLogger("xuewei")
 BREAK_THRESHOLD = 0.10
 
 #: Chinese headers accepted (with a warning) for the English column names.
-ALIASES = {"area": ("地区", "区域", "学区", "学校"), "year": ("年份", "学年", "年度"), "grade": ("年级",),
+ALIASES = {"area": ("地区", "区域", "学区", "学校", "学校代码", "学校编号", "乡镇代码", "乡镇编号"), "year": ("年份", "学年", "年度"), "grade": ("年级",),
            "pupils": ("在校生数", "在校生", "学生数", "人数"), "births": ("出生人数", "出生数", "出生人口")}
 
 
@@ -43,12 +43,18 @@ def _read_labels(df: pd.DataFrame, file: str, column: str) -> pd.DataFrame:
     return df.assign(**{column: values})
 
 
-def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
+def check_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Validate an ``area, year, grade, pupils`` table and return it typed.
 
     A table with one column per grade (``地区, 学年, 一年级, 二年级, …, 合计``) is read as those rows,
     with a warning (`xuewei.data.grade_columns.melt_grade_columns`); problems name the file's own
     row and column.
+
+    Parameters
+    ----------
+    may_stop : set of str
+        Areas (schools) whose grades may end before their last year: a school that stops teaching a
+        grade (its pupils go to another school) rather than a record that is missing.
 
     Raises
     ------
@@ -59,14 +65,14 @@ def check_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """
     df, melted = melt_grade_columns(rename_aliases(df, file, ALIASES), file)
     if melted is None:
-        return _check_tidy_enrollment(df, file)
+        return _check_tidy_enrollment(df, file, may_stop)
     try:
-        return _check_tidy_enrollment(df, file)
+        return _check_tidy_enrollment(df, file, may_stop)
     except InputError as err:  # rows and columns of the file, not of the tidy rows
         raise InputError(melted.remap(err.problems)) from None
 
 
-def _check_tidy_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
+def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]) -> pd.DataFrame:
     require_columns(df, file, ["area", "year", "grade", "pupils"])
     df = _read_labels(_read_labels(df, file, "grade"), file, "year")
     problems: list[Problem] = []
@@ -82,6 +88,7 @@ def _check_tidy_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
     raise_if(problems)
     if out.empty:
         raise InputError(Problem(file=file, expected="至少一行数据", found="空表"))
+    late_areas: list[str] = []
     for name, sub in out.groupby("area", sort=True):
         years = np.sort(sub["year"].unique())
         grades = np.sort(sub["grade"].unique())
@@ -93,25 +100,28 @@ def _check_tidy_enrollment(df: pd.DataFrame, file: str) -> pd.DataFrame:
         # district): before its first pupils it is absent, not zero. Once present it must go on.
         first = sub.groupby("grade")["year"].min()
         span = sub.groupby("grade")["year"].agg(["min", "max", "nunique"])
-        stopped = span[(span["max"] < years[-1])]
+        stopped = span[(span["max"] < years[-1])] if name not in may_stop else span.iloc[:0]
         for g, row in stopped.head(10).iterrows():
             problems.append(Problem(file=file, field="grade", expected=f"地区“{name}”年级 {g} 出现后每年都有（至 {years[-1]} 年）",
                                     found=f"{int(row['max'])} 年以后缺少", hint="队列中断：请补齐该年级人数。"))
         late = first[first > years[0]]
         if len(late):
-            log.warning("文件 %s：地区“%s”的年级 %s 晚于该地区首年 %d 才有记录（新开办或逐年增设年级）：之前的年份视为没有该年级，"
-                        "不按 0 计，也不评分。", file, name, "、".join(f"{g}（{y} 年起）" for g, y in late.head(6).items()),
-                        years[0])
+            late_areas.append(f"“{name}”的年级 {'、'.join(f'{g}（{y} 年起）' for g, y in late.head(6).items())}"
+                              f"（该地区首年 {years[0]}）")
     raise_if(problems)
+    if late_areas:  # one warning, however many schools opened grades late
+        log.warning("文件 %s：%d 个地区有晚于该地区首年才有记录的年级（新开办或逐年增设年级），如%s：之前的年份视为没有该年级，"
+                    "不按 0 计，也不评分。", file, len(late_areas), "；".join(late_areas[:3]))
     # A year without records inside an area's span (not published, lost): not observed, neither
     # zero nor an error (`holes`).
     cube = GradeCube.from_frame(out)
     gaps = holes(cube.pupils)
-    for a in np.flatnonzero(gaps.any(axis=1)):
-        whole = np.isnan(cube.pupils[a, gaps[a]]).all()
-        log.warning("文件 %s：地区“%s”缺少 %s 年的%s记录：这些年份该地区视为未观测——不参与拟合、不评分；"
-                    "起点落在这些年份时该地区不预测、不计入合计。", file, cube.areas[a],
-                    "、".join(str(y) for y in cube.years[gaps[a]][:8]), "全部" if whole else "部分年级")
+    gap_areas = [f"地区“{cube.areas[a]}”缺少 {'、'.join(str(y) for y in cube.years[gaps[a]][:8])} 年的"
+                 f"{'全部' if np.isnan(cube.pupils[a, gaps[a]]).all() else '部分年级'}记录"
+                 for a in np.flatnonzero(gaps.any(axis=1))]
+    if gap_areas:
+        log.warning("文件 %s：%s：这些年份该地区视为未观测——不参与拟合、不评分；起点落在这些年份时该地区不预测、不计入合计。",
+                    file, "；".join(gap_areas[:5]) + (f"（共 {len(gap_areas)} 个地区）" if len(gap_areas) > 5 else ""))
     return out
 
 
@@ -126,8 +136,9 @@ def holes(pupils: np.ndarray) -> np.ndarray:
     Returns
     -------
     ndarray of bool, shape (A, T)
-        True where the area has records before and after the year but not of every grade that has
-        started by then (a grade starts with its first record: a new school adding a grade a year
+        True where the area has records before and after the year but none that year, or none of a
+        grade that has records before and after it (a grade starts with its first record and ends
+        with its last: a new school adding a grade a year, or a school that stops teaching a grade,
         has no hole).
 
     Examples
@@ -136,6 +147,8 @@ def holes(pupils: np.ndarray) -> np.ndarray:
     >>> holes(p).astype(int).tolist()
     [[0, 1, 0, 1, 0]]
     >>> holes(np.array([[[np.nan, 5], [6, 5], [7, 6]]], dtype=float)).astype(int).tolist()  # grade 0 starts later
+    [[0, 0, 0]]
+    >>> holes(np.array([[[4, 5], [6, 5], [7, np.nan]]], dtype=float)).astype(int).tolist()  # grade 1 stops
     [[0, 0, 0]]
     """
     seen = np.isfinite(pupils)
@@ -146,7 +159,8 @@ def holes(pupils: np.ndarray) -> np.ndarray:
     last = np.where(any_t.any(axis=1), n_year - 1 - any_t[:, ::-1].argmax(axis=1), -1)
     inside = (t[None, :] >= first[:, None]) & (t[None, :] <= last[:, None])
     started = np.maximum.accumulate(seen, axis=1)  # (A, T, G): the grade has had a record by t
-    return inside & (started & ~seen).any(axis=2)
+    goes_on = np.maximum.accumulate(seen[:, ::-1], axis=1)[:, ::-1]  # ... and has one at t or later
+    return inside & (~any_t | (started & goes_on & ~seen).any(axis=2))
 
 
 def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:

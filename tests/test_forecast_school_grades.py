@@ -1,0 +1,83 @@
+"""grades.csv given school by school (学校年报): summed to townships, with coverage checked."""
+
+import pandas as pd
+import pytest
+
+from xuewei.errors import InputError
+from xuewei.forecaster import ForecastConfig
+from xuewei.forecaster import forecast_demand
+
+from test_forecast_inputs import base
+
+YEARS = [2024, 2025, 2028]
+SCHOOLS = pd.DataFrame({"school_id": ["S1", "S2", "S3", "S4"], "township_id": ["T1", "T1", "T2", "T2"],
+                        "ownership": "public"})
+
+
+def school(area, years=range(2014, 2025), size=500, grades=range(1, 7), opened=None):
+    """A school's grade records; ``opened``: first year of grade 1 (it adds a grade a year)."""
+    rows = []
+    for y in years:
+        for g in grades:
+            if opened is None or y >= opened + g - 1:
+                rows.append((area, y, g, int(round(size * 0.99 ** (y - 2014) * (1 - 0.01 * g)))))
+    return pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+
+
+def stages(pupils):
+    return pd.DataFrame({"school_id": list(pupils), "stage": "primary", "year": 2024, "pupils": list(pupils.values())})
+
+
+def township_sum(g, town_of):
+    return g.assign(area=g["area"].map(town_of)).groupby(["area", "year", "grade"], as_index=False)["pupils"].sum()
+
+
+def primary(d, town):
+    mid = d[(d.stage == "primary") & (d.variant == "mid") & (d.township_id == town)]
+    return mid.groupby("year")["pupils"].sum()
+
+
+def test_schools_are_summed_into_their_townships():
+    # S2 opens in 2017 and adds a grade a year; S4 closes after 2021 (its pupils went to S3)
+    g = pd.concat([school("S1"), school("S2", size=300, opened=2017), school("S3", size=400),
+                   school("S4", years=range(2014, 2022), size=200)])
+    town_of = dict(zip(SCHOOLS.school_id, SCHOOLS.township_id))
+    by_school = forecast_demand(base(grades=g, schools=SCHOOLS), ForecastConfig(), YEARS)
+    by_town = forecast_demand(base(grades=township_sum(g, town_of)), ForecastConfig(), YEARS)
+    for t in ("T1", "T2"):
+        pd.testing.assert_series_equal(primary(by_school, t), primary(by_town, t))
+    assert primary(by_school, "T1").loc[2024] == g[g.area.isin(["S1", "S2"]) & (g.year == 2024)]["pupils"].sum()
+    notes = " ".join(by_school.attrs["assumptions"])
+    assert "4 所学校按所在乡镇逐年、逐年级相加，得 2 个乡镇" in notes
+    assert "S4（2021 年）" in notes and "按停办" in notes
+    assert "T1:小学" in notes and "T2:小学" in notes
+
+
+def test_a_township_with_a_school_missing_keeps_the_cohort_model():
+    g = pd.concat([school("S1"), school("S2"), school("S3")])  # S4 taught primary in 2024 but is not given
+    ss = stages({"S1": 480, "S2": 470, "S3": 470, "S4": 160})
+    out = forecast_demand(base(grades=g, schools=SCHOOLS, school_stages=ss), ForecastConfig(), YEARS)
+    none = forecast_demand(base(schools=SCHOOLS, school_stages=ss), ForecastConfig(), YEARS)
+    pd.testing.assert_series_equal(primary(out, "T2"), primary(none, "T2"))
+    assert primary(out, "T1").loc[2024] == g[g.area.isin(["S1", "S2"]) & (g.year == 2024)]["pupils"].sum()
+    notes = " ".join(out.attrs["assumptions"])
+    assert "乡镇“T2”小学有 1 所学校没有年级历史（S4，占基年在校生 25%）" in notes
+    assert "T1:小学" in notes and "T2:小学" not in notes
+
+
+def test_a_year_one_school_lacks_leaves_the_township_year_unobserved():
+    s2 = school("S2")
+    g = pd.concat([school("S1"), s2[s2.year != 2022]])
+    out = forecast_demand(base(grades=g, schools=SCHOOLS, base_year=2020), ForecastConfig(), [2022, 2023])
+    none = forecast_demand(base(schools=SCHOOLS, base_year=2020), ForecastConfig(), [2022, 2023])
+    assert primary(out, "T1").loc[2022] == pytest.approx(primary(none, "T1").loc[2022])  # not S1 alone
+    assert primary(out, "T1").loc[2023] == g[g.year == 2023]["pupils"].sum()
+    assert "所在乡镇该年视为未观测：T1 2022 年" in " ".join(out.attrs["assumptions"])
+
+
+def test_a_township_given_twice_and_an_unknown_school_are_refused():
+    twice = pd.concat([school("S1"), school("T1")])
+    with pytest.raises(InputError, match="乡镇“T1”两者都有（学校 S1）"):
+        forecast_demand(base(grades=twice, schools=SCHOOLS), ForecastConfig(), YEARS)
+    with pytest.raises(InputError, match="学校编号（见于 schools）、乡镇编号或县行政区划代码.*S9"):
+        forecast_demand(base(grades=pd.concat([school("S1"), school("S9")]), schools=SCHOOLS), ForecastConfig(), YEARS)
