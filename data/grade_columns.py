@@ -5,8 +5,9 @@ A bureau's table is often::
     地区, 学年, 一年级, 二年级, 三年级, 四年级, 五年级, 六年级, 合计
     城厢镇, 2019, 412, 405, 398, 377, 380, 366, 2338
 
-`melt_grade_columns` turns it into the tidy ``area, year, grade, pupils`` rows the forecaster reads
-(one row per area, year and grade), with a warning. An empty cell is a grade the area did not have
+or, as plans print it, one row per area and grade and one column per year (``地区, 年级, 2019年,
+2020年, …``). `melt_grade_columns` turns either into the tidy ``area, year, grade, pupils`` rows the
+forecaster reads (one row per area, year and grade), with a warning. An empty cell is a grade the area did not have
 that year (a new school adding a grade a year), not zero. A total column (合计, 小计, 总计) is
 checked against the grades' sum and not read. Every problem found later on the tidy rows is
 pointed back at the file's own row and column (`MeltedGrades.remap`).
@@ -43,11 +44,14 @@ class MeltedGrades:
     rows : ndarray of int
         Spreadsheet row (header = 1) of each tidy row.
     headers : list of str
-        The file's header of each tidy row's grade column (e.g. ``一年级``).
+        The file's header of each tidy row's cell (e.g. ``一年级``, or ``2019年`` with years as columns).
+    axis : str
+        ``grade`` (one column per grade) or ``year`` (one column per year).
     """
 
     rows: np.ndarray
     headers: list[str]
+    axis: str = "grade"  # the tidy column the file spreads over its columns
 
     def remap(self, problems: list[Problem]) -> list[Problem]:
         """Problems found on the tidy rows, pointed at the file's row, and at the grade column for a
@@ -63,7 +67,7 @@ class MeltedGrades:
             if i is None or not 0 <= i < len(self.rows):
                 out.append(p)
                 continue
-            field = self.headers[i] if p.field in ("pupils", "grade") else p.field
+            field = self.headers[i] if p.field in ("pupils", self.axis) else p.field
             out.append(dataclasses.replace(p, row=int(self.rows[i]), field=field))
         return out
 
@@ -90,26 +94,35 @@ def _number(text: str) -> float:
         return np.nan
 
 
+#: What a header may stand for when the table is spread over it: (valid range, one column per …).
+SPREAD = {"grade": ((-3, 13), "年级"), "year": ((1949, 2100), "年份")}
+
+
 def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, MeltedGrades | None]:
-    """A wide grade table (``area, year`` and one column per grade) as tidy ``area, year, grade, pupils`` rows.
+    """A wide grade table as tidy ``area, year, grade, pupils`` rows.
+
+    Two layouts are read: ``area, year`` and one column per grade (``一年级``, ``初一``, ``3``), as
+    yearbooks print it; or ``area, grade`` and one column per year (``2019``, ``2019年``,
+    ``2019-2020学年``), as plans print it. A total column (合计) — or, with years as columns, a total
+    row — is checked against the sum and not read.
 
     Parameters
     ----------
     df : DataFrame
-        The file as strings, its headers already read (``area``, ``year`` named).
+        The file as strings, its headers already read (``area`` and ``year`` or ``grade`` named).
     label : str
         The file, for messages.
 
     Returns
     -------
     (DataFrame, MeltedGrades or None)
-        The tidy rows (strings; empty grade cells left out) and where each came from; the table
-        unchanged and None when it has a ``grade`` or ``pupils`` column, or no column named as a grade.
+        The tidy rows (strings; empty cells left out) and where each came from; the table unchanged
+        and None when it has a ``pupils`` column, or no column named as a grade (or year).
 
     Raises
     ------
     InputError
-        Two columns for the same grade, or an area and year on two rows.
+        Two columns for the same grade (year), or an area and year (grade) on two rows.
 
     Examples
     --------
@@ -120,33 +133,43 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
     [['A', '2019', '1', '10'], ['A', '2020', '1', '11'], ['A', '2020', '2', '9']]
     >>> src.rows.tolist(), src.headers
     ([2, 3, 3], ['一年级', '一年级', '二年级'])
+    >>> by_year = pd.DataFrame({"area": ["A", "A", "A"], "grade": ["一年级", "二年级", "合计"],
+    ...                         "2019年": ["10", "", "10"], "2020年": ["11", "9", "20"]})
+    >>> melt_grade_columns(by_year, "g.csv")[0].values.tolist()
+    [['A', '2019', '一年级', '10'], ['A', '2020', '一年级', '11'], ['A', '2020', '二年级', '9']]
     """
-    if "grade" in df.columns or "pupils" in df.columns or not {"area", "year"} <= set(df.columns):
+    cols = set(df.columns)
+    if "pupils" in cols or "area" not in cols or ("year" in cols) == ("grade" in cols):
         return df, None
-    others = [c for c in df.columns if c not in ("area", "year")]
-    read, _ = LABEL_READERS["grade"](others)
-    grade_of: dict[str, int] = {}
+    axis = "grade" if "year" in cols else "year"  # the one spread over the columns
+    kept = "year" if axis == "grade" else "grade"
+    (lo, hi), what = SPREAD[axis]
+    others = [c for c in df.columns if c not in ("area", kept)]
+    read, _ = LABEL_READERS[axis](others)
+    value_of: dict[str, int] = {}
     for header, text in zip(others, read):
-        if str(text).lstrip("-").isdigit() and GRADE_RANGE[0] <= int(text) <= GRADE_RANGE[1]:
-            grade_of[header] = int(text)
-    if not grade_of:
+        if str(text).lstrip("-").isdigit() and lo <= int(text) <= hi:
+            value_of[header] = int(text)
+    if not value_of:
         return df, None
     problems: list[Problem] = []
     seen: dict[int, str] = {}
-    for header, g in grade_of.items():
-        if g in seen:
-            problems.append(Problem(file=label, row=1, field=header, expected="每个年级只有一列",
-                                    found=f"与列“{seen[g]}”同为年级 {g}"))
-        seen.setdefault(g, header)
-    keys = df[["area", "year"]].astype(str).apply(lambda s: s.str.strip())
+    for header, v in value_of.items():
+        if v in seen:
+            problems.append(Problem(file=label, row=1, field=header, expected=f"每个{what}只有一列",
+                                    found=f"与列“{seen[v]}”同为{what} {v}"))
+        seen.setdefault(v, header)
+    keys = df[["area", kept]].astype(str).apply(lambda s: s.str.strip())
+    total_row = keys[kept].map(_key).isin(TOTAL_HEADERS).to_numpy()
     dup = keys.duplicated(keep="first").to_numpy() & (keys["area"] != "").to_numpy()
+    other = SPREAD[kept][1]
     for i in np.flatnonzero(dup)[:20]:
-        problems.append(Problem(file=label, row=int(i) + 2, field=None, expected="每个地区、年份只占一行",
-                                found=f"重复的 地区={keys['area'].iloc[i]}, 年份={keys['year'].iloc[i]}",
+        problems.append(Problem(file=label, row=int(i) + 2, field=None, expected=f"每个地区、{other}只占一行",
+                                found=f"重复的 地区={keys['area'].iloc[i]}, {other}={keys[kept].iloc[i]}",
                                 hint="请删除或合并重复行。"))
     if problems:
         raise InputError(problems)
-    headers = list(grade_of)
+    headers = list(value_of)
     written = df[headers].astype(str).apply(lambda s: s.str.strip())
     cells = written.apply(lambda s: s.map(_plain)).to_numpy()
     changed = np.argwhere(cells != written.to_numpy())
@@ -155,24 +178,32 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
         log.warning("文件 %s 第 %d 行起（列“%s”）含全角数字或千位分隔符（如“%s”），已按 %s 读取。", label, r + 2,
                     headers[c], written.iat[r, c], cells[r, c])
     present = ~np.isin(np.char.lower(cells.astype(str)), list(EMPTY))
-    i, j = np.nonzero(present)  # row-major: by row, then by grade column as in the file
-    tidy = pd.DataFrame({"area": df["area"].to_numpy()[i], "year": df["year"].to_numpy()[i],
-                         "grade": [str(grade_of[headers[k]]) for k in j], "pupils": cells[i, j]})
-    source = MeltedGrades(rows=i + 2, headers=[headers[k] for k in j])
+    numbers = np.where(present, np.vectorize(_number, otypes=[float])(cells), 0.0)
+    i, j = np.nonzero(present & ~total_row[:, None])  # row-major: by row, then by column as in the file
+    tidy = pd.DataFrame({"area": df["area"].to_numpy()[i], kept: df[kept].to_numpy()[i],
+                         axis: [str(value_of[headers[k]]) for k in j], "pupils": cells[i, j]})[
+        ["area", "year", "grade", "pupils"]]
+    source = MeltedGrades(rows=i + 2, headers=[headers[k] for k in j], axis=axis)
     totals = [c for c in others if _key(c) in TOTAL_HEADERS]
-    ignored = [c for c in others if c not in grade_of and c not in totals]
+    ignored = [c for c in others if c not in value_of and c not in totals]
     note = []
     for c in totals:
         total = df[c].map(_number).to_numpy(float)
-        summed = np.where(present, np.vectorize(_number, otypes=[float])(cells), 0.0).sum(axis=1)
-        off = np.flatnonzero(np.isfinite(total) & (np.abs(total - summed) > 0.5))
+        summed = numbers.sum(axis=1)
+        off = np.flatnonzero(np.isfinite(total) & (np.abs(total - summed) > 0.5) & ~total_row)
         if len(off):
             r = int(off[0])
-            note.append(f"“{c}”列有 {len(off)} 行不等于各年级之和（如第 {r + 2} 行：{df[c].iloc[r]} 对 {summed[r]:g}），请核对；该列不读入")
+            note.append(f"“{c}”列有 {len(off)} 行不等于各{what}之和（如第 {r + 2} 行：{df[c].iloc[r]} 对 {summed[r]:g}），请核对；该列不读入")
         else:
-            note.append(f"“{c}”列与各年级之和一致，不读入")
+            note.append(f"“{c}”列与各{what}之和一致，不读入")
+    if total_row.any():  # a 合计 row per area: the sum of that area's other rows, column by column
+        areas = keys["area"].to_numpy()
+        off = [int(r) for r in np.flatnonzero(total_row)
+               if np.abs(numbers[(areas == areas[r]) & ~total_row].sum(axis=0) - numbers[r]).max() > 0.5]
+        note.append(f"{int(total_row.sum())} 个合计行" + (f"有 {len(off)} 行不等于各{other}之和（如第 {off[0] + 2} 行），请核对"
+                                                         if off else f"与各{other}之和一致") + "，不读入")
     if ignored:
-        note.append("不是年级、未读入的列：" + "、".join(f"“{c}”" for c in ignored[:8]))
-    log.warning("文件 %s：每个年级一列（%s）：按“一行一个地区、年份、年级”读取，空格视为该年没有该年级（不是 0）%s。", label,
-                "、".join(f"“{h}”→{grade_of[h]}" for h in headers[:13]), "".join("；" + n for n in note))
+        note.append(f"不是{what}、未读入的列：" + "、".join(f"“{c}”" for c in ignored[:8]))
+    log.warning("文件 %s：每个%s一列（%s）：按“一行一个地区、年份、年级”读取，空格视为该年没有该年级（不是 0）%s。", label, what,
+                "、".join(f"“{h}”→{value_of[h]}" for h in headers[:13]), "".join("；" + n for n in note))
     return tidy, source

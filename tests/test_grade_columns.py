@@ -119,3 +119,40 @@ def test_docstring_examples():
 
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 3 and result.failed == 0
+
+
+BY_YEAR = """学校,年级,2018-2019学年,2019-2020学年,2020-2021学年
+A镇,一年级,120,122,119
+A镇,二年级,118,119,121
+A镇,三年级,115,117,118
+A镇,合计,353,358,358
+新区,一年级,40,42,45
+新区,二年级,,41,43
+新区,三年级,,,40
+"""
+
+
+@pytest.mark.parametrize("reader", [lambda df: check_enrollment(df, "g.csv"),
+                                    lambda df: validate_frame(df, "grades", "g.csv")])
+def test_one_column_per_year_reads_as_the_tidy_rows(reader, caplog):
+    with caplog.at_level("WARNING", logger="xuewei"):
+        by_year = reader(raw(BY_YEAR))
+    tidy = reader(tidy_of(WIDE))
+    key = ["area", "year", "grade"]
+    pd.testing.assert_frame_equal(by_year.sort_values(key).reset_index(drop=True),
+                                  tidy.sort_values(key).reset_index(drop=True), check_like=True)
+    assert "每个年份一列" in caplog.text and "1 个合计行与各年级之和一致" in caplog.text
+    bad = BY_YEAR.replace("118,119,121", "118,11九,121")  # row 3, column 2019-2020学年
+    with pytest.raises(InputError) as err:
+        reader(raw(bad))
+    assert [(p.row, p.field, p.found) for p in err.value.problems] == [(3, "2019-2020学年", "11九")]
+    bad = BY_YEAR.replace("A镇,三年级", "A镇,三班")  # row 4: not a grade; the grade column keeps its name
+    with pytest.raises(InputError) as err:
+        reader(raw(bad))
+    assert {(p.row, p.field) for p in err.value.problems} == {(4, "grade")}
+
+
+def test_a_total_row_that_disagrees_is_a_warning(caplog):
+    with caplog.at_level("WARNING", logger="xuewei"):
+        check_enrollment(raw(BY_YEAR.replace("353,358,358", "353,358,360")), "g.csv")
+    assert "1 个合计行有 1 行不等于各年级之和（如第 5 行），请核对" in caplog.text
