@@ -104,7 +104,7 @@ def forecast_inputs(region: Region) -> ForecastInputs:
                           school_stages=t.get("school_stages"), schools=t.get("schools"),
                           population_by_age=t.get("population_by_age"), migration=t.get("migration"),
                           housing=t.get("housing"), grades=t.get("grades"), base_year=region.meta.base_year,
-                          admin_code=region.meta.admin_code)
+                          admin_code=region.meta.admin_code, region_name=region.meta.name)
 
 
 def run_forecast(scenario: Scenario, region: Region, fconf: ForecastConfig, policy: PolicyConfig) -> pd.DataFrame:

@@ -30,6 +30,9 @@ log = logging.getLogger("xuewei")
 
 #: Headers of a total column (after NFKC, spaces removed, lower case).
 TOTAL_HEADERS = frozenset({"合计", "小计", "总计", "总数", "共计", "合计人数", "在校生合计", "total", "sum"})
+#: Names of an area row that is the sum of the others (after NFKC, spaces removed, lower case).
+TOTAL_AREAS = TOTAL_HEADERS | frozenset({"全县", "全区", "全市", "全旗", "全镇", "全省", "县合计", "全县合计", "区合计",
+                                         "市合计", "all"})
 #: The grades a column header may stand for (小班 = −2 … 高三 = 12; 13 for a 五四制 高中 reading).
 GRADE_RANGE = (-3, 13)
 EMPTY = frozenset({"", "nan", "none", "null"})
@@ -74,6 +77,15 @@ class MeltedGrades:
 
 def _key(header: str) -> str:
     return unicodedata.normalize("NFKC", str(header)).replace(" ", "").strip().lower()
+
+
+def is_total_area(name: str) -> bool:
+    """Whether an area is named as a total (合计, 全县, 总计 …) rather than a place.
+
+    >>> is_total_area("全 县"), is_total_area("合计"), is_total_area("城厢镇")
+    (True, True, False)
+    """
+    return _key(name) in TOTAL_AREAS
 
 
 def _plain(text: str) -> str:

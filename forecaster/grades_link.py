@@ -48,6 +48,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     InputError
         An unknown area, or a stage only partly covered by an area's grades.
     """
+    from xuewei.data.grade_columns import is_total_area
     from xuewei.forecaster.school_grades import school_areas, sum_schools_by_township
 
     by_school = school_areas(inputs.grades, inputs.schools, towns, inputs.admin_code)
@@ -62,16 +63,28 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
         town_of = dict(zip(inputs.schools["school_id"].astype(str), inputs.schools["township_id"].astype(str)))
         summed = {town_of[i] for i in by_school}
     adj = np.ones(pupils.shape[1:])
+
+    def county(area: str) -> bool:  # 500238, 巫溪县, 全县, 合计: the whole county
+        return area == str(inputs.admin_code) or is_total_area(area) or bool(inputs.region_name and area == inputs.region_name)
+
     areas = sorted(grades["area"].unique())
+    whole = [a for a in areas if county(a)]
+    if whole and len(whole) < len(areas):  # the county's rows beside its townships' would count twice
+        msg = (f"grades.csv：全县（“{'”、“'.join(whole)}”）与乡镇（或学校）的年级历史同时给出：按乡镇用，全县的行不读入"
+               "（否则同一批学生会算两次）。")
+        notes.append(msg)
+        log.warning(msg)
+        grades = grades[~grades["area"].isin(whole)]
+        areas = [a for a in areas if a not in whole]
     members: dict[str, list[int]] = {}
     problems = []
     for area in areas:
         if area in towns:
             members[area] = [towns.index(area)]
-        elif inputs.admin_code is not None and area == str(inputs.admin_code):
+        elif county(area):
             members[area] = list(range(len(towns)))
         else:
-            problems.append(Problem(file="grades.csv", field="area", expected="学校编号（见于 schools）、乡镇编号或县行政区划代码",
+            problems.append(Problem(file="grades.csv", field="area", expected="学校编号（见于 schools）、乡镇编号，或全县（县行政区划代码、县名、“全县”）",
                                     found=area, hint="已撤并、不在 schools 表中的学校，请把它的人数并入接收学校，或按乡镇给出。"))
     covered: dict[str, list[str]] = {}
     for area in members:

@@ -88,6 +88,7 @@ def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]
     raise_if(problems)
     if out.empty:
         raise InputError(Problem(file=file, expected="至少一行数据", found="空表"))
+    out = drop_total_areas(out, file)
     late_areas: list[str] = []
     for name, sub in out.groupby("area", sort=True):
         years = np.sort(sub["year"].unique())
@@ -123,6 +124,35 @@ def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]
         log.warning("文件 %s：%s：这些年份该地区视为未观测——不参与拟合、不评分；起点落在这些年份时该地区不预测、不计入合计。",
                     file, "；".join(gap_areas[:5]) + (f"（共 {len(gap_areas)} 个地区）" if len(gap_areas) > 5 else ""))
     return out
+
+
+def drop_total_areas(out: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Leave out rows of an area named as a total (合计, 全县 …) beside other areas, with a warning
+    saying whether it equals their sum year by year and grade by grade (it would count twice).
+
+    An area so named that is the only one is the data itself and is kept.
+
+    >>> e = pd.DataFrame({"area": ["A", "B", "合计"], "year": 2020, "grade": 1, "pupils": [3, 4, 7]})
+    >>> drop_total_areas(e, "E.csv")["area"].tolist()
+    ['A', 'B']
+    """
+    from xuewei.data.grade_columns import is_total_area
+
+    names = out["area"].unique()
+    totals = [a for a in names if is_total_area(a)]
+    if not totals or len(totals) == len(names):
+        return out
+    rest = out[~out["area"].isin(totals)]
+    sums = rest.groupby(["year", "grade"])["pupils"].sum()
+    for a in totals:
+        own = out[out["area"] == a].set_index(["year", "grade"])["pupils"]
+        common = own.index.intersection(sums.index)
+        off = (own[common] - sums[common]).abs() > 0
+        check = (f"与其他地区之和逐年、逐年级一致（{len(common)} 处）" if not off.any() else
+                 f"与其他地区之和有 {int(off.sum())} 处不一致（如 {off[off].index[0][0]} 年 {off[off].index[0][1]} 年级："
+                 f"{own[off[off].index[0]]} 对 {sums[off[off].index[0]]}），请核对")
+        log.warning("文件 %s：地区“%s”是各地区的合计，%s；不作为一个地区读入（否则学生会算两次）。", file, a, check)
+    return rest.reset_index(drop=True)
 
 
 def holes(pupils: np.ndarray) -> np.ndarray:

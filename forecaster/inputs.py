@@ -39,6 +39,8 @@ class ForecastInputs:
         Year of the school statistics and latest births; default: the last births year.
     admin_code : str or None
         County code used as ``area_id`` / ``area`` for county-wide rows.
+    region_name : str or None
+        The region's name (巫溪县), also read as the county in ``grades.csv``.
     """
 
     births: pd.DataFrame
@@ -52,6 +54,7 @@ class ForecastInputs:
     grades: pd.DataFrame | None = None
     base_year: int | None = None
     admin_code: str | None = None
+    region_name: str | None = None
 
 
 def _columns(df: pd.DataFrame, file: str, cols: list[str], problems: list[Problem]) -> bool:

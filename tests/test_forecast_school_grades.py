@@ -79,5 +79,35 @@ def test_a_township_given_twice_and_an_unknown_school_are_refused():
     twice = pd.concat([school("S1"), school("T1")])
     with pytest.raises(InputError, match="乡镇“T1”两者都有（学校 S1）"):
         forecast_demand(base(grades=twice, schools=SCHOOLS), ForecastConfig(), YEARS)
-    with pytest.raises(InputError, match="学校编号（见于 schools）、乡镇编号或县行政区划代码.*S9"):
+    with pytest.raises(InputError, match="学校编号（见于 schools）、乡镇编号，或全县.*S9"):
         forecast_demand(base(grades=pd.concat([school("S1"), school("S9")]), schools=SCHOOLS), ForecastConfig(), YEARS)
+
+
+def test_a_total_area_beside_the_townships_is_left_out_and_checked(caplog):
+    t1, t2 = school("T1"), school("T2", size=300)
+    total = pd.concat([t1, t2]).groupby(["year", "grade"], as_index=False)["pupils"].sum().assign(area="合计")
+    plain = forecast_demand(base(grades=pd.concat([t1, t2])), ForecastConfig(), YEARS)
+    with caplog.at_level("WARNING", logger="xuewei"):
+        with_total = forecast_demand(base(grades=pd.concat([t1, t2, total])), ForecastConfig(), YEARS)
+    for t in ("T1", "T2"):
+        pd.testing.assert_series_equal(primary(with_total, t), primary(plain, t))
+    assert "地区“合计”是各地区的合计，与其他地区之和逐年、逐年级一致" in caplog.text
+    off = total.assign(pupils=total["pupils"] + (total["year"] == 2020))
+    with caplog.at_level("WARNING", logger="xuewei"):
+        forecast_demand(base(grades=pd.concat([t1, t2, off])), ForecastConfig(), YEARS)
+    assert "有 6 处不一致（如 2020 年 1 年级" in caplog.text
+
+
+@pytest.mark.parametrize("name", ["全县", "巫溪县"])
+def test_the_county_by_name_is_the_county(name):
+    g = school("500238")
+    by_code = forecast_demand(base(grades=g), ForecastConfig(), YEARS)
+    by_name = forecast_demand(base(grades=g.assign(area=name), region_name="巫溪县"), ForecastConfig(), YEARS)
+    for t in ("T1", "T2"):
+        pd.testing.assert_series_equal(primary(by_name, t), primary(by_code, t))
+    both = forecast_demand(base(grades=pd.concat([g.assign(area=name), school("T1")]), region_name="巫溪县"),
+                           ForecastConfig(), YEARS)
+    notes = " ".join(both.attrs["assumptions"])
+    if name == "巫溪县":  # (全县 beside T1 is already left out on reading, as a total)
+        assert "全县（“巫溪县”）与乡镇（或学校）的年级历史同时给出：按乡镇用，全县的行不读入" in notes
+    assert "T1:小学" in notes and f"{name}:小学" not in notes
