@@ -174,6 +174,29 @@ def suggest_id(value: str, target: pd.DataFrame, id_col: str) -> str:
     return "引用了不存在的编号。" + (near or "")
 
 
+def _ids_for_names(tables: dict[str, pd.DataFrame], labels: dict[str, str], table: str, column: str, target: str,
+                   target_col: str, bad: pd.Series) -> pd.Series:
+    """Read a name written where an id belongs (城厢镇 for 500238001) as the id, when exactly one row
+    of ``target`` has that name (compared as `normalise_value`), with one warning per column; the
+    table's column is replaced, the file is not touched. Returns the column."""
+    from xuewei.data.tables import normalise_value
+
+    names = tables[target]["name"].astype(str).map(normalise_value)
+    unique = names[~names.duplicated(keep=False)]
+    by_name = dict(zip(unique, tables[target].loc[unique.index, target_col]))
+    values = tables[table][column]
+    mapped = values[bad].astype(str).map(normalise_value).map(by_name).dropna()
+    if len(mapped):
+        first = mapped.index[0]
+        log.warning("文件 %s 字段“%s”：%d 行写的是名称而非编号（如第 %d 行“%s”），已按 %s 中唯一同名的一行读作编号（“%s”）。",
+                    labels[table], column, len(mapped), int(values.index.get_loc(first)) + 2,
+                    values[first], Path(labels[target]).name, mapped[first])
+        values = values.copy()
+        values[mapped.index] = mapped
+        tables[table][column] = values
+    return values
+
+
 def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
                 base_year: int | None = None) -> None:
     def refs(table: str, column: str, target: str, target_col: str, extra: set[str] = frozenset()) -> None:
@@ -182,6 +205,9 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
         valid = set(tables[target][target_col].dropna()) | set(extra)
         values = tables[table][column]
         bad = ~values.isin(valid) & values.notna() & (values.astype(str).str.strip() != "")
+        if bad.any() and "name" in tables[target]:
+            values = _ids_for_names(tables, labels, table, column, target, target_col, bad)
+            bad = ~values.isin(valid) & values.notna() & (values.astype(str).str.strip() != "")
         for i in np.flatnonzero(bad.to_numpy())[:20]:
             problems.append(Problem(file=labels[table], row=int(i) + 2, field=column,
                                     expected=f"见于 {Path(labels[target]).name} 的 {target_col}",

@@ -49,10 +49,11 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
         An unknown area, or a stage only partly covered by an area's grades.
     """
     from xuewei.data.grade_columns import is_total_area
-    from xuewei.forecaster.school_grades import school_areas, sum_schools_by_township
+    from xuewei.forecaster.school_grades import ids_for_names, school_areas, sum_schools_by_township
 
-    by_school = school_areas(inputs.grades, inputs.schools, towns, inputs.admin_code)
-    grades = check_enrollment(inputs.grades, "grades.csv", may_stop=by_school)
+    raw = ids_for_names(inputs.grades, [(inputs.townships, "township_id"), (inputs.schools, "school_id")], towns)
+    by_school = school_areas(raw, inputs.schools, towns, inputs.admin_code)
+    grades = check_enrollment(raw, "grades.csv", may_stop=by_school)
     sg = stage_grades(config)
     uncovered: set = set()  # (township, stage) whose schools are not all in grades.csv
     summed: set = set()  # townships whose history is the sum of their schools'

@@ -31,6 +31,39 @@ from xuewei.labels import STAGE_ZH
 log = logging.getLogger("xuewei")
 
 
+def ids_for_names(grades: pd.DataFrame, tables: list[tuple[pd.DataFrame | None, str]], towns: list[str]) -> pd.DataFrame:
+    """``grades`` with each ``area`` written as a township's or school's name (城厢镇, 先锋小学) read
+    as its id, when exactly one township (else one school) has that name, with a warning.
+
+    >>> t = pd.DataFrame({"township_id": ["T1"], "name": ["城厢镇"]})
+    >>> s = pd.DataFrame({"school_id": ["S1", "S2"], "name": ["一小", "一小"]})
+    >>> ids_for_names(pd.DataFrame({"area": ["城厢 镇", "T1", "一小"]}), [(t, "township_id"), (s, "school_id")], ["T1"])["area"].tolist()
+    ['T1', 'T1', '一小']
+    """
+    from xuewei.data.tables import normalise_value
+
+    if grades is None or "area" not in grades:
+        return grades
+    area = grades["area"].astype(str).str.strip().reset_index(drop=True)
+    known = set(towns) | {str(i) for df, col in tables if df is not None for i in df[col]}
+    out = area.copy()
+    for df, col in tables:
+        if df is None or "name" not in df:
+            continue
+        names = df["name"].astype(str).map(normalise_value)
+        unique = names[~names.duplicated(keep=False)]
+        by_name = dict(zip(unique, df.loc[unique.index, col].astype(str)))
+        todo = ~out.isin(known) & (out == area)
+        mapped = area[todo].map(normalise_value).map(by_name).dropna()
+        out[mapped.index] = mapped
+    changed = out != area
+    if changed.any():
+        pairs = dict(zip(area[changed], out[changed]))
+        log.warning("grades.csv：%d 个地区写的是名称而非编号，已按唯一同名的乡镇或学校读作编号：%s。", len(pairs),
+                    "、".join(f"“{k}”→{v}" for k, v in list(pairs.items())[:6]))
+    return grades.assign(area=out.to_numpy())
+
+
 def school_areas(grades: pd.DataFrame, schools: pd.DataFrame | None, towns: list[str],
                  admin_code: str | None) -> frozenset[str]:
     """The ``area`` values of ``grades`` that are school ids (not a township id or the county code).

@@ -111,3 +111,25 @@ def test_the_county_by_name_is_the_county(name):
     if name == "巫溪县":  # (全县 beside T1 is already left out on reading, as a total)
         assert "全县（“巫溪县”）与乡镇（或学校）的年级历史同时给出：按乡镇用，全县的行不读入" in notes
     assert "T1:小学" in notes and f"{name}:小学" not in notes
+
+
+def test_names_for_ids_are_read_with_a_warning(caplog):
+    schools = SCHOOLS.assign(name=["一小", "二小", "三小", "四小"])
+    towns = pd.DataFrame({"township_id": ["T1", "T2"], "tier": ["county_seat", "central_town"], "name": ["城厢镇", "白鹿镇"]})
+    g = pd.concat([school("S1"), school("S2", size=300), school("T2", size=400)])
+    named = g.assign(area=g["area"].map({"S1": "一小", "S2": "二 小", "T2": "白鹿镇"}))
+    by_id = forecast_demand(base(grades=g, schools=schools, townships=towns), ForecastConfig(), YEARS)
+    with caplog.at_level("WARNING", logger="xuewei"):
+        by_name = forecast_demand(base(grades=named, schools=schools, townships=towns), ForecastConfig(), YEARS)
+    for t in ("T1", "T2"):
+        pd.testing.assert_series_equal(primary(by_name, t), primary(by_id, t))
+    assert "3 个地区写的是名称而非编号" in caplog.text and "“白鹿镇”→T2" in caplog.text
+
+
+def test_docstring_examples():
+    import doctest
+
+    import xuewei.forecaster.school_grades as module
+
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 5 and result.failed == 0
