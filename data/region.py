@@ -198,16 +198,21 @@ def _ids_for_names(tables: dict[str, pd.DataFrame], labels: dict[str, str], tabl
 
 
 def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
-                base_year: int | None = None) -> None:
+                base_year: int | None = None, whole_county: frozenset[str] = frozenset()) -> None:
+    """Every id a table refers to exists; ``whole_county``: the names of the whole county (code, name),
+    accepted where a table may give one row for the county (``migration``, ``population_by_age``)."""
+    from xuewei.data.grade_columns import is_total_area
+
     def refs(table: str, column: str, target: str, target_col: str, extra: set[str] = frozenset()) -> None:
         if not (_usable(tables, table, column) and _usable(tables, target, target_col)):
             return  # the file, or the column, is missing or unreadable: already reported
         valid = set(tables[target][target_col].dropna()) | set(extra)
         values = tables[table][column]
-        bad = ~values.isin(valid) & values.notna() & (values.astype(str).str.strip() != "")
+        whole = values.astype(str).map(is_total_area) if extra else pd.Series(False, index=values.index)
+        bad = ~values.isin(valid) & ~whole & values.notna() & (values.astype(str).str.strip() != "")
         if bad.any() and "name" in tables[target]:
             values = _ids_for_names(tables, labels, table, column, target, target_col, bad)
-            bad = ~values.isin(valid) & values.notna() & (values.astype(str).str.strip() != "")
+            bad = ~values.isin(valid) & ~whole & values.notna() & (values.astype(str).str.strip() != "")
         for i in np.flatnonzero(bad.to_numpy())[:20]:
             problems.append(Problem(file=labels[table], row=int(i) + 2, field=column,
                                     expected=f"见于 {Path(labels[target]).name} 的 {target_col}",
@@ -226,6 +231,8 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
     refs("births", "township_id", "townships", "township_id")
     refs("school_stages", "school_id", "schools", "school_id")
     refs("housing", "node_id", "nodes", "node_id")
+    refs("migration", "township_id", "townships", "township_id", extra=whole_county)
+    refs("population_by_age", "area_id", "townships", "township_id", extra=whole_county)
     if _usable(tables, "candidate_sites", "site_id") and _usable(tables, "schools", "school_id"):
         clash = tables["candidate_sites"]["site_id"].isin(set(tables["schools"]["school_id"]))
         for i in np.flatnonzero(clash.to_numpy())[:20]:
@@ -458,7 +465,8 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
                 point_crs = crsmod.parse_crs(file_crs) if file_crs else crs
                 df = _convert_points(df, cols, point_crs, label, problems, required=name != "townships")
         tables[name], labels[name], files[name] = df, label, path
-    _check_refs(tables, labels, problems, base_year)
+    _check_refs(tables, labels, problems, base_year,
+                whole_county=frozenset({str(meta.admin_code), meta.name}) if meta else frozenset({"\0"}))
 
     derived = boundary_path is None
     metric = None

@@ -43,10 +43,14 @@ def _net_rates(inputs: ForecastInputs, towns: list[str], n_ages: int, config: Fo
     if inputs.migration is not None:
         index = {t: i for i, t in enumerate(towns)}
         m = inputs.migration
-        for tid, lo, hi, r in zip(m["township_id"].astype(str), m["age_from"].astype(int), m["age_to"].astype(int),
-                                  m["net_rate_per_year"].astype(float)):
+        rows = list(zip(m["township_id"].astype(str).str.strip(), m["age_from"].astype(int), m["age_to"].astype(int),
+                        m["net_rate_per_year"].astype(float)))
+        # county rows first (every township), then township rows, which override them
+        for tid, lo, hi, r in sorted(rows, key=lambda row: row[0] in index):
             if tid in index:
                 rate[index[tid], max(lo, 0): min(hi, n_ages - 1) + 1] = r
+            elif inputs.is_county(tid):
+                rate[:, max(lo, 0): min(hi, n_ages - 1) + 1] = r
     missing = np.isnan(rate)
     if missing.any():
         where = "未提供 migration.csv" if inputs.migration is None else "migration.csv 未覆盖部分乡镇或年龄"
@@ -65,7 +69,7 @@ def _base_population(inputs: ForecastInputs, towns: list[str], base_year: int, n
     if pba is not None:
         p = pba[pd.to_numeric(pba["year"], errors="coerce") <= base_year]
         town_rows = p[p["area_id"].astype(str).isin(towns)]
-        county_rows = p[p["area_id"].astype(str) == str(inputs.admin_code)] if inputs.admin_code else p.iloc[0:0]
+        county_rows = p[p["area_id"].map(inputs.is_county)]
         use = town_rows if not town_rows.empty else county_rows
         if not use.empty:
             y0 = int(use["year"].max())

@@ -48,7 +48,6 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     InputError
         An unknown area, or a stage only partly covered by an area's grades.
     """
-    from xuewei.data.grade_columns import is_total_area
     from xuewei.forecaster.school_grades import ids_for_names, school_areas, sum_schools_by_township
 
     raw = ids_for_names(inputs.grades, [(inputs.townships, "township_id"), (inputs.schools, "school_id")], towns)
@@ -65,11 +64,8 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
         summed = {town_of[i] for i in by_school}
     adj = np.ones(pupils.shape[1:])
 
-    def county(area: str) -> bool:  # 500238, 巫溪县, 全县, 合计: the whole county
-        return area == str(inputs.admin_code) or is_total_area(area) or bool(inputs.region_name and area == inputs.region_name)
-
     areas = sorted(grades["area"].unique())
-    whole = [a for a in areas if county(a)]
+    whole = [a for a in areas if inputs.is_county(a)]
     if whole and len(whole) < len(areas):  # the county's rows beside its townships' would count twice
         msg = (f"grades.csv：全县（“{'”、“'.join(whole)}”）与乡镇（或学校）的年级历史同时给出：按乡镇用，全县的行不读入"
                "（否则同一批学生会算两次）。")
@@ -82,7 +78,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     for area in areas:
         if area in towns:
             members[area] = [towns.index(area)]
-        elif county(area):
+        elif inputs.is_county(area):  # 500238, 巫溪县, 全县, 合计
             members[area] = list(range(len(towns)))
         else:
             problems.append(Problem(file="grades.csv", field="area", expected="学校编号（见于 schools）、乡镇编号，或全县（县行政区划代码、县名、“全县”）",

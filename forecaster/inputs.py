@@ -56,6 +56,17 @@ class ForecastInputs:
     admin_code: str | None = None
     region_name: str | None = None
 
+    def is_county(self, area) -> bool:
+        """Whether an area id names the whole county: its code, its name, or 全县 / 合计.
+
+        >>> ForecastInputs(None, None, None, admin_code="500238", region_name="巫溪县").is_county("全 县")
+        True
+        """
+        from xuewei.data.grade_columns import is_total_area
+
+        area = str(area).strip()
+        return area == str(self.admin_code) or bool(self.region_name and area == self.region_name) or is_total_area(area)
+
 
 def _columns(df: pd.DataFrame, file: str, cols: list[str], problems: list[Problem]) -> bool:
     missing = [c for c in cols if c not in df.columns]
@@ -126,6 +137,13 @@ def check_inputs(inputs: ForecastInputs) -> None:
     for tid in sorted(with_nodes - with_births):
         problems.append(Problem(file="births.csv", field="township_id", expected=f"乡镇“{tid}”的出生数",
                                 found="无", hint="有需求点的乡镇需要出生数。"))
+    for file, df, col in (("migration.csv", inputs.migration, "township_id"),
+                          ("population_by_age.csv", inputs.population_by_age, "area_id")):
+        if df is not None and col in df:  # a township, or the county (one row for all townships)
+            for i, tid in enumerate(df[col].astype(str).str.strip()):
+                if tid not in known and not inputs.is_county(tid) and len(problems) < 50:
+                    problems.append(Problem(file=file, row=i + 2, field=col, expected="townships.csv 中的乡镇，或全县（县代码、县名）",
+                                            found=tid))
     if inputs.migration is not None:
         m = inputs.migration
         if _columns(m, "migration.csv", ["township_id", "age_from", "age_to", "net_rate_per_year"], problems):

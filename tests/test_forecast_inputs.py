@@ -119,3 +119,44 @@ def test_a_year_missing_from_the_grade_history_keeps_the_cohort_model_there():
     assert primary(df, 2023) == pytest.approx(t1[t1.year == 2023]["pupils"].sum())
     notes = " ".join(df.attrs["assumptions"])
     assert "地区“T1”缺少 2022 年的记录" in notes and "grades.csv：1 个地区有缺少记录的年份" in notes
+
+
+def _mig(rows):
+    return pd.DataFrame(rows, columns=["township_id", "age_from", "age_to", "net_rate_per_year"])
+
+
+def _pupils(df, town="T1", year=2030, stage="primary"):
+    sel = (df.township_id == town) & (df.year == year) & (df.stage == stage) & (df.variant == "mid")
+    return df[sel]["pupils"].sum()
+
+
+def test_a_county_migration_row_applies_to_every_township_and_a_township_row_overrides_it():
+    years = [2030]
+    each = forecast_demand(base(migration=_mig([("T1", 0, 19, -0.03), ("T2", 0, 19, -0.03)])), ForecastConfig(), years)
+    none = forecast_demand(base(), ForecastConfig(), years)
+    for county in ("500238", "全县", "巫溪县"):
+        one = forecast_demand(base(migration=_mig([(county, 0, 19, -0.03)]), region_name="巫溪县"), ForecastConfig(), years)
+        for t in ("T1", "T2"):
+            assert _pupils(one, t) == pytest.approx(_pupils(each, t))
+            assert _pupils(one, t) < 0.9 * _pupils(none, t)  # it is applied, not ignored
+    mixed = forecast_demand(base(migration=_mig([("T2", 0, 19, 0.0), ("500238", 0, 19, -0.03)])), ForecastConfig(), years)
+    assert _pupils(mixed, "T1") == pytest.approx(_pupils(each, "T1"))
+    assert _pupils(mixed, "T2") == pytest.approx(_pupils(none, "T2"))
+
+
+def test_migration_and_age_rows_of_an_unknown_place_are_refused():
+    with pytest.raises(InputError) as err:
+        forecast_demand(base(migration=_mig([("T1", 0, 19, 0.01), ("T9", 0, 19, 0.01)])), ForecastConfig(), [2030])
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.field, p.found) == ("migration.csv", 3, "township_id", "T9")
+    pba = pd.DataFrame({"area_id": ["城厢"], "year": [2024], "age": [3], "persons": [100]})
+    with pytest.raises(InputError, match="population_by_age.csv，第 2 行，字段“area_id”"):
+        forecast_demand(base(population_by_age=pba), ForecastConfig(), [2030])
+
+
+def test_county_age_rows_by_name_are_the_county():
+    ages = pd.DataFrame({"year": 2024, "age": range(0, 19), "persons": np.linspace(500, 400, 19).round()})
+    by_code = forecast_demand(base(population_by_age=ages.assign(area_id="500238")), ForecastConfig(), [2030])
+    by_name = forecast_demand(base(population_by_age=ages.assign(area_id="全县")), ForecastConfig(), [2030])
+    assert _pupils(by_name) == pytest.approx(_pupils(by_code))
+    assert "分年龄人口只有全县数" in " ".join(by_name.attrs["assumptions"])

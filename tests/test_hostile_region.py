@@ -363,3 +363,16 @@ def test_run_without_a_boundary_file_marks_the_sketched_boundary_on_the_maps(tmp
     md = MapData.build(run)
     fig = SheetFigure(md, map_fonts(run_text(run)), 1).fig
     assert NOTE_BOUNDARY_DERIVED in [t.get_text() for t in fig.texts]
+
+
+def test_migration_rows_by_township_name_or_for_the_county_load(tiny, caplog):
+    (tiny / "migration.csv").write_text("township_id,age_from,age_to,net_rate_per_year\n西镇,0,14,-0.02\n"
+                                        "全县,0,14,-0.01\nT9,0,14,0.0\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:  # T9 is no township
+        load_region(tiny)
+    assert [(p.row, p.field, p.found) for p in info.value.problems] == [(4, "township_id", "T9")]
+    edit("migration.csv", "T9,0,14,0.0\n", "")(tiny)
+    with caplog.at_level("WARNING", logger="xuewei"):
+        region = load_region(tiny)
+    assert region.tables["migration"]["township_id"].tolist() == ["T3", "全县"]
+    assert "写的是名称而非编号" in caplog.text
