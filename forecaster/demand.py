@@ -16,6 +16,7 @@ Every gap an assumption fills is listed in Chinese in ``df.attrs["assumptions"]`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -32,6 +33,8 @@ from xuewei.forecaster.enrolment import (
 )
 from xuewei.forecaster.grades_link import grade_adjustment
 from xuewei.forecaster.inputs import ForecastInputs, check_inputs
+
+log = logging.getLogger("xuewei")
 
 OUTPUT_COLUMNS = ["node_id", "township_id", "stage", "year", "variant", "pupils", "pupils_all", "pupils_public",
                   "pupils_inclusive", "classes_needed", "places_needed", "pupils_lo", "pupils_hi"]
@@ -107,7 +110,13 @@ def _base_population(inputs: ForecastInputs, towns: list[str], base_year: int, n
         b = _births_of(births_obs, towns, year)
         filled |= bool((year < first).any())
         pop[:, x] = b * cum[x]
-    notes.append("未提供分年龄人口：基年各年龄儿童由当年出生数×存活率倒推（未计出生后的迁移，基年校准会吸收其影响）。")
+    if pba is not None and len(pba):  # given, but only for years after the base year
+        later = sorted(set(pd.to_numeric(pba["year"], errors="coerce").dropna().astype(int)))
+        notes.append(f"分年龄人口（population_by_age.csv）只有 {'、'.join(map(str, later[:5]))} 年，晚于基年 {base_year}，未使用："
+                     "基年各年龄儿童由当年出生数×存活率倒推（未计出生后的迁移，基年校准会吸收其影响）。")
+        log.warning(notes[-1])
+    else:
+        notes.append("未提供分年龄人口：基年各年龄儿童由当年出生数×存活率倒推（未计出生后的迁移，基年校准会吸收其影响）。")
     if filled:
         notes.append("出生数年份不足以覆盖基年全部学龄：更早出生年份按各乡镇最早一年的出生数补齐。")
     return pop

@@ -160,3 +160,13 @@ def test_county_age_rows_by_name_are_the_county():
     by_name = forecast_demand(base(population_by_age=ages.assign(area_id="全县")), ForecastConfig(), [2030])
     assert _pupils(by_name) == pytest.approx(_pupils(by_code))
     assert "分年龄人口只有全县数" in " ".join(by_name.attrs["assumptions"])
+
+
+def test_age_rows_only_after_the_base_year_are_said_to_be_unused(caplog):
+    ages = pd.DataFrame({"area_id": "500238", "year": 2025, "age": range(0, 19), "persons": 300})
+    with caplog.at_level("WARNING", logger="xuewei"):
+        df = forecast_demand(base(population_by_age=ages), ForecastConfig(), [2030])
+    plain = forecast_demand(base(), ForecastConfig(), [2030])
+    assert _pupils(df) == pytest.approx(_pupils(plain))
+    assert "分年龄人口（population_by_age.csv）只有 2025 年，晚于基年 2024，未使用" in " ".join(df.attrs["assumptions"])
+    assert "晚于基年 2024" in caplog.text
