@@ -24,7 +24,7 @@ from pyproj import CRS
 from xuewei.data import crs as crsmod
 from xuewei.data.paths import PACKAGE_ROOT, REGIONS_DIR
 from xuewei.data.boundary import derive_boundary, gross_outliers, metric_crs_of, read_boundary
-from xuewei.data.tables import TABLE_SUFFIXES, did_you_mean, read_table
+from xuewei.data.tables import TABLE_SUFFIXES, did_you_mean, read_table, value_zh
 from xuewei.data.tomlio import read_toml, validate_model
 from xuewei.errors import InputError, Problem
 
@@ -195,6 +195,43 @@ def _ids_for_names(tables: dict[str, pd.DataFrame], labels: dict[str, str], tabl
         values[mapped.index] = mapped
         tables[table][column] = values
     return values
+
+
+#: Standard class size used for places a school's row does not give (``data/standards.toml``).
+PLACES_CAP = {"kindergarten": "class_cap.kindergarten", "primary": "class_cap.primary", "junior": "class_cap.junior",
+              "senior": "class_cap.senior"}
+
+
+def _fill_places(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem]) -> None:
+    """Places a ``school_stages`` row leaves empty (bureaus often know classes and pupils only) are
+    classes × the national standard class size of the stage (a 教学点's primary: 30), with a warning;
+    a stage without a standard size (中职, 特教) must give them."""
+    from xuewei.data.standards import standard
+
+    if not _usable(tables, "school_stages", "classes") or "places" not in tables["school_stages"]:
+        return
+    ss = tables["school_stages"]
+    empty = ss["places"].isna() & ss["classes"].notna()
+    if not empty.any():
+        return
+    kind = ss["school_id"].map(dict(zip(tables["schools"]["school_id"], tables["schools"]["kind"]))) \
+        if _usable(tables, "schools", "kind") else pd.Series("", index=ss.index)
+    cap = ss["stage"].map(lambda g: standard(PLACES_CAP[g]) if g in PLACES_CAP else np.nan).astype(float)
+    cap = cap.mask((ss["stage"] == "primary") & (kind == "teaching_point"), float(standard("class_cap.primary_incomplete")))
+    fill = empty & cap.notna()
+    for i in np.flatnonzero((empty & cap.isna()).to_numpy())[:20]:
+        problems.append(Problem(file=labels["school_stages"], row=int(i) + 2, field="places", expected="学位数",
+                                found="空", hint="该学段没有国家标准班额可据以推算，请填写学位数。"))
+    if fill.any():
+        ss = ss.copy()
+        ss["places"] = ss["places"].astype("Float64").mask(fill, ss["classes"] * cap).round().astype("Int64")
+        if not ss["places"].isna().any():
+            ss["places"] = ss["places"].astype("int64")
+        used = sorted({(g, int(c)) for g, c in zip(ss.loc[fill, "stage"], cap[fill])})
+        log.warning("文件 %s：%d 行没有学位数，按班数 × 国家标准班额推算（%s；GB 50099-2011、《幼儿园工作规程》）。",
+                    labels["school_stages"], int(fill.sum()), "、".join(f"{value_zh('school_stages', 'stage', g)} {c} 人/班"
+                                                                          for g, c in used))
+        tables["school_stages"] = ss
 
 
 def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
@@ -465,6 +502,7 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
                 point_crs = crsmod.parse_crs(file_crs) if file_crs else crs
                 df = _convert_points(df, cols, point_crs, label, problems, required=name != "townships")
         tables[name], labels[name], files[name] = df, label, path
+    _fill_places(tables, labels, problems)
     _check_refs(tables, labels, problems, base_year,
                 whole_county=frozenset({str(meta.admin_code), meta.name}) if meta else frozenset({"\0"}))
 

@@ -376,3 +376,22 @@ def test_migration_rows_by_township_name_or_for_the_county_load(tiny, caplog):
         region = load_region(tiny)
     assert region.tables["migration"]["township_id"].tolist() == ["T3", "全县"]
     assert "写的是名称而非编号" in caplog.text
+
+
+def test_places_left_out_are_classes_times_the_standard_class_size(tiny, caplog):
+    plain = load_region(tiny)
+    text = (tiny / "school_stages.csv").read_text(encoding="utf-8")
+    rows = [r.split(",") for r in text.strip().splitlines()]
+    (tiny / "school_stages.csv").write_text("\n".join(",".join(r[:4] + r[5:]) for r in rows) + "\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="xuewei"):
+        derived = load_region(tiny)  # no places column: 24 × 45, 18 × 50, …
+    pd.testing.assert_frame_equal(derived.school_stages[plain.school_stages.columns], plain.school_stages)
+    assert "5 行没有学位数，按班数 × 国家标准班额推算（初中 50 人/班、小学 45 人/班" in caplog.text
+    edit("schools.csv", "S3,东乡小学,primary", "S3,东乡小学,teaching_point")(tiny)
+    (tiny / "school_stages.csv").write_text(text.replace("S3,primary,2020,6,270,", "S3,primary,2020,6,,")
+                                            .replace("S4,junior,2020,6,300,", "S4,vocational,2020,6,,"), encoding="utf-8")
+    with pytest.raises(InputError) as info:  # 中职 has no standard class size
+        load_region(tiny)
+    assert [(p.row, p.field) for p in info.value.problems] == [(6, "places")]
+    (tiny / "school_stages.csv").write_text(text.replace("S3,primary,2020,6,270,", "S3,primary,2020,6,,"), encoding="utf-8")
+    assert load_region(tiny).school_stages.set_index("school_id").loc["S3", "places"] == 6 * 30  # a 教学点
