@@ -265,7 +265,7 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
     refs("nodes", "township_id", "townships", "township_id")
     refs("schools", "township_id", "townships", "township_id")
     refs("candidate_sites", "township_id", "townships", "township_id")
-    refs("births", "township_id", "townships", "township_id")
+    refs("births", "township_id", "townships", "township_id", extra=whole_county)  # or the county (split later)
     refs("school_stages", "school_id", "schools", "school_id")
     refs("housing", "node_id", "nodes", "node_id")
     refs("migration", "township_id", "townships", "township_id", extra=whole_county)

@@ -32,7 +32,7 @@ from xuewei.forecaster.enrolment import (
     stage_population,
 )
 from xuewei.forecaster.grades_link import grade_adjustment
-from xuewei.forecaster.inputs import ForecastInputs, check_inputs
+from xuewei.forecaster.inputs import ForecastInputs, check_inputs, split_county_births
 
 log = logging.getLogger("xuewei")
 
@@ -143,8 +143,8 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
         ``township_id, stage, year, variant, pupils`` and the metadata (assumptions, calibration,
         base year, band factors, node spread) that `forecast_demand` needs.
     """
+    inputs, notes = split_county_births(inputs)
     check_inputs(inputs)
-    notes: list[str] = []
     years = sorted({int(y) for y in years})
     births = inputs.births.assign(township_id=inputs.births["township_id"].astype(str),
                                   year=inputs.births["year"].astype(int),

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import logging
+
 import numpy as np
 import pandas as pd
 
-from xuewei.errors import Problem, raise_if
+from xuewei.errors import InputError, Problem, raise_if
+
+
+log = logging.getLogger("xuewei")
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,70 @@ def _numbers(df: pd.DataFrame, file: str, col: str, problems: list[Problem], non
     what = ("非负" if nonneg else "") + ("整数" if integer else "数值")
     for i in np.nonzero(bad)[0][:20]:
         problems.append(Problem(file=file, row=int(i) + 2, field=col, expected=what, found=str(df[col].iloc[i])))
+
+
+def split_county_births(inputs: ForecastInputs) -> tuple[ForecastInputs, list[str]]:
+    """Births given for the whole county (rows whose ``township_id`` is the county's code, name or
+    全县) as births by township, split by the townships' share of the nodes' population.
+
+    Many bureaus have births only for the county (from the health commission). With township rows
+    for every township beside them, the county rows are a total: compared with their sum (warning)
+    and left out.
+
+    Returns
+    -------
+    (ForecastInputs, list of str)
+        The inputs with births by township, and the notes for the assumptions.
+
+    Raises
+    ------
+    InputError
+        County rows beside rows for some townships only (which births are the others'?).
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"township_id": ["全县", "全县"], "year": [2019, 2020], "births": [300.0, 330.0]})
+    >>> n = pd.DataFrame({"node_id": ["a", "b", "c"], "township_id": ["T1", "T1", "T2"], "population": [400, 400, 200]})
+    >>> t = pd.DataFrame({"township_id": ["T1", "T2"], "tier": ["county_seat", "township_seat"]})
+    >>> split, notes = split_county_births(ForecastInputs(b, n, t))
+    >>> split.births.values.tolist()
+    [['T1', 2019, 240.0], ['T1', 2020, 264.0], ['T2', 2019, 60.0], ['T2', 2020, 66.0]]
+    """
+    import dataclasses
+
+    b = inputs.births
+    if b is None or "township_id" not in b or not {"year", "births"} <= set(b.columns):
+        return inputs, []
+    county = b["township_id"].astype(str).str.strip().map(inputs.is_county).to_numpy(bool)
+    if not county.any():
+        return inputs, []
+    whole = b[county].assign(year=lambda d: pd.to_numeric(d["year"], errors="coerce"),
+                             births=lambda d: pd.to_numeric(d["births"], errors="coerce"))
+    own = b[~county]
+    nodes = inputs.nodes
+    pop = pd.to_numeric(nodes["population"], errors="coerce").groupby(nodes["township_id"].astype(str)).sum()
+    if len(own):
+        missing = sorted(set(pop.index) - set(own["township_id"].astype(str)))
+        if missing:
+            raise InputError(Problem(file="births.csv", field="township_id", expected="只有全县的行，或每个乡镇都有行",
+                                     found=f"既有全县的行，又有部分乡镇的行（缺 {'、'.join(missing[:5])}）",
+                                     hint="全县的出生数会按需求点人口分到各乡镇；有乡镇自己的出生数时，请给出全部乡镇。"))
+        sums = own.assign(births=pd.to_numeric(own["births"], errors="coerce")).groupby(
+            pd.to_numeric(own["year"], errors="coerce"))["births"].sum()
+        off = [(int(y), v, sums.get(y)) for y, v in zip(whole["year"], whole["births"])
+               if y in sums.index and abs(v - sums[y]) > 0.5]
+        note = (f"births.csv：全县的出生数行与各乡镇之和{'一致' if not off else f'有 {len(off)} 年不一致（如 {off[0][0]} 年：{off[0][1]:g} 对 {off[0][2]:g}），请核对'}；"
+                "按乡镇的行用，全县的行不读入。")
+        log.warning(note)
+        return dataclasses.replace(inputs, births=own.reset_index(drop=True)), [note]
+    share = pop / pop.sum() if pop.sum() > 0 else pd.Series(1.0 / len(pop), index=pop.index)
+    rows = [(t, int(y), float(v) * float(share[t])) for t in share.index for y, v in zip(whole["year"], whole["births"])]
+    births = pd.DataFrame(rows, columns=["township_id", "year", "births"])
+    years = whole["year"].dropna().astype(int)
+    note = (f"出生数只有全县数（{years.min()}–{years.max()} 年）：按各乡镇需求点人口占比分到乡镇"
+            "（未计乡镇之间生育水平的差别）。")
+    log.warning(note)
+    return dataclasses.replace(inputs, births=births), [note]
 
 
 def check_inputs(inputs: ForecastInputs) -> None:

@@ -170,3 +170,28 @@ def test_age_rows_only_after_the_base_year_are_said_to_be_unused(caplog):
     assert _pupils(df) == pytest.approx(_pupils(plain))
     assert "分年龄人口（population_by_age.csv）只有 2025 年，晚于基年 2024，未使用" in " ".join(df.attrs["assumptions"])
     assert "晚于基年 2024" in caplog.text
+
+
+def test_county_births_are_split_by_node_population():
+    b = base().births
+    county = b.groupby("year", as_index=False)["births"].sum().assign(township_id="全县")
+    split = forecast_demand(base(births=county), ForecastConfig(), [2030])
+    # the nodes hold T1 1000 and T2 800 people: 5/9 and 4/9 of the county's births
+    by_town = county.assign(births=county["births"] * 5 / 9, township_id="T1")
+    by_town = pd.concat([by_town, county.assign(births=county["births"] * 4 / 9, township_id="T2")])
+    direct = forecast_demand(base(births=by_town), ForecastConfig(), [2030])
+    for t in ("T1", "T2"):
+        assert _pupils(split, t) == pytest.approx(_pupils(direct, t))
+    assert "出生数只有全县数（2005–2024 年）：按各乡镇需求点人口占比分到乡镇" in " ".join(split.attrs["assumptions"])
+
+
+def test_county_births_beside_township_births_are_a_total_or_refused(caplog):
+    b = base().births
+    county = b.groupby("year", as_index=False)["births"].sum().assign(township_id="500238")
+    with caplog.at_level("WARNING", logger="xuewei"):
+        both = forecast_demand(base(births=pd.concat([b, county])), ForecastConfig(), [2030])
+    plain = forecast_demand(base(), ForecastConfig(), [2030])
+    assert _pupils(both) == pytest.approx(_pupils(plain))
+    assert "全县的出生数行与各乡镇之和一致" in caplog.text
+    with pytest.raises(InputError, match="既有全县的行，又有部分乡镇的行（缺 T2）"):
+        forecast_demand(base(births=pd.concat([b[b.township_id == "T1"], county])), ForecastConfig(), [2030])
