@@ -129,7 +129,9 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
     -------
     (DataFrame, MeltedGrades or None)
         The tidy rows (strings; empty cells left out) and where each came from; the table unchanged
-        and None when it has a ``pupils`` column, or no column named as a grade (or year).
+        and None when it is tidy (both ``year`` and ``grade``; or a ``pupils`` column and fewer than
+        two grade columns), or has no column named as a grade (or year). A ``pupils`` column (在校生)
+        beside two or more grade columns is their total.
 
     Raises
     ------
@@ -151,7 +153,7 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
     [['A', '2019', '一年级', '10'], ['A', '2020', '一年级', '11'], ['A', '2020', '二年级', '9']]
     """
     cols = set(df.columns)
-    if "pupils" in cols or "area" not in cols or ("year" in cols) == ("grade" in cols):
+    if "area" not in cols or ("year" in cols) == ("grade" in cols):
         return df, None
     axis = "grade" if "year" in cols else "year"  # the one spread over the columns
     kept = "year" if axis == "grade" else "grade"
@@ -162,8 +164,8 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
     for header, text in zip(others, read):
         if str(text).lstrip("-").isdigit() and lo <= int(text) <= hi:
             value_of[header] = int(text)
-    if not value_of:
-        return df, None
+    if not value_of or ("pupils" in cols and len(value_of) < 2):
+        return df, None  # a tidy table (its pupils column), or not a grade table
     problems: list[Problem] = []
     seen: dict[int, str] = {}
     for header, v in value_of.items():
@@ -196,7 +198,8 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
                          axis: [str(value_of[headers[k]]) for k in j], "pupils": cells[i, j]})[
         ["area", "year", "grade", "pupils"]]
     source = MeltedGrades(rows=i + 2, headers=[headers[k] for k in j], axis=axis)
-    totals = [c for c in others if _key(c) in TOTAL_HEADERS]
+    # a column read as "pupils" (在校生) beside the grades' columns is their total
+    totals = [c for c in others if _key(c) in TOTAL_HEADERS or c == "pupils"]
     ignored = [c for c in others if c not in value_of and c not in totals]
     note = []
     for c in totals:

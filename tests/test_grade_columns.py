@@ -156,3 +156,11 @@ def test_a_total_row_that_disagrees_is_a_warning(caplog):
     with caplog.at_level("WARNING", logger="xuewei"):
         check_enrollment(raw(BY_YEAR.replace("353,358,358", "353,358,360")), "g.csv")
     assert "1 个合计行有 1 行不等于各年级之和（如第 5 行），请核对" in caplog.text
+
+
+def test_a_pupils_column_beside_the_grades_is_their_total(caplog):
+    text = WIDE.replace("合计", "在校生")  # 在校生 is read as pupils: here it is the row's total
+    with caplog.at_level("WARNING", logger="xuewei"):
+        out = check_enrollment(raw(text), "g.csv")
+    pd.testing.assert_frame_equal(out, check_enrollment(raw(WIDE), "g.csv"))
+    assert "“pupils”列与各年级之和一致" in caplog.text
