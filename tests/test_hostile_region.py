@@ -273,6 +273,12 @@ ACCEPTED = {
     "chinese_school_kind": (edit("schools.csv", "S3,东乡小学,primary,", "S3,东乡小学,小学,"), "“小学”→primary"),
     "chinese_tier": (edit("townships.csv", "T1,城关镇,镇,county_seat", "T1,城关镇,镇,县城"), "“县城”→county_seat"),
     "chinese_stage_and_full_width_space": (edit("school_stages.csv", "S3,primary", "S3,　小学　"), "“小学”→primary"),
+    "township_names_for_codes": (lambda d: [edit("schools.csv", f",{t},", f",{n},")(d) for t, n in
+                                            (("T1", "城关镇"), ("T1", "城关镇"), ("T2", "东乡"), ("T3", "西镇"))],
+                                 "写的是名称而非编号"),
+    "places_left_out": (lambda d: (d / "school_stages.csv").write_text("\n".join(
+        ",".join(r.split(",")[:4] + r.split(",")[5:]) for r in
+        (d / "school_stages.csv").read_text(encoding="utf-8").strip().splitlines()) + "\n", encoding="utf-8"), "国家标准班额"),
     "gbk_only_header_xuewei": (lambda d: (d / "school_stages.csv").write_bytes(
         (d / "school_stages.csv").read_text(encoding="utf-8").replace("places", "学位").encode("gbk")), "GBK"),
 }
