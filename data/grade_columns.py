@@ -50,11 +50,14 @@ class MeltedGrades:
         The file's header of each tidy row's cell (e.g. ``一年级``, or ``2019年`` with years as columns).
     axis : str
         ``grade`` (one column per grade) or ``year`` (one column per year).
+    value : str
+        The tidy column of the cells (``pupils``, ``births``).
     """
 
     rows: np.ndarray
     headers: list[str]
     axis: str = "grade"  # the tidy column the file spreads over its columns
+    value: str = "pupils"  # the tidy column the cells hold
 
     def remap(self, problems: list[Problem]) -> list[Problem]:
         """Problems found on the tidy rows, pointed at the file's row, and at the grade column for a
@@ -70,7 +73,7 @@ class MeltedGrades:
             if i is None or not 0 <= i < len(self.rows):
                 out.append(p)
                 continue
-            field = self.headers[i] if p.field in ("pupils", self.axis) else p.field
+            field = self.headers[i] if p.field in (self.value, self.axis) else p.field
             out.append(dataclasses.replace(p, row=int(self.rows[i]), field=field))
         return out
 
@@ -222,3 +225,46 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
     log.warning("文件 %s：每个%s一列（%s）：按“一行一个地区、年份、年级”读取，空格视为该年没有该年级（不是 0）%s。", label, what,
                 "、".join(f"“{h}”→{value_of[h]}" for h in headers[:13]), "".join("；" + n for n in note))
     return tidy, source
+
+
+def melt_year_columns(df: pd.DataFrame, label: str, key: str, value: str) -> tuple[pd.DataFrame, MeltedGrades | None]:
+    """A table with one row per place and one column per year (``乡镇, 2016年, 2017年, …``, as births
+    are often compiled) as tidy ``key, year, value`` rows, with a warning; empty cells left out.
+
+    Returns the table unchanged and None when it has a ``year`` or ``value`` column, or fewer than two
+    columns named as years. A total column (合计) is not read.
+
+    >>> b = pd.DataFrame({"township_id": ["T1", "T2"], "2019年": ["10", "7"], "2020年": ["11", ""], "合计": ["21", "7"]})
+    >>> tidy, src = melt_year_columns(b, "births.csv", "township_id", "births")
+    >>> tidy.values.tolist(), src.rows.tolist(), src.headers
+    ([['T1', '2019', '10'], ['T1', '2020', '11'], ['T2', '2019', '7']], [2, 2, 3], ['2019年', '2020年', '2019年'])
+    """
+    cols = set(df.columns)
+    if key not in cols or "year" in cols or value in cols:
+        return df, None
+    others = [c for c in df.columns if c != key]
+    read, _ = LABEL_READERS["year"](others)
+    lo, hi = SPREAD["year"][0]
+    year_of = {h: int(t) for h, t in zip(others, read) if str(t).isdigit() and lo <= int(t) <= hi}
+    if len(year_of) < 2:
+        return df, None
+    problems = [Problem(file=label, row=1, field=h, expected="每个年份只有一列", found=f"与列“{first}”同为 {y} 年")
+                for i, (h, y) in enumerate(year_of.items())
+                for first in [next(k for k, v in year_of.items() if v == y)] if first != h]
+    keys = df[key].astype(str).str.strip()
+    for i in np.flatnonzero((keys.duplicated(keep="first") & (keys != "")).to_numpy())[:20]:
+        problems.append(Problem(file=label, row=int(i) + 2, field=key, expected="每个地区只占一行", found=f"重复的 {keys.iloc[i]}",
+                                hint="请删除或合并重复行。"))
+    if problems:
+        raise InputError(problems)
+    headers = list(year_of)
+    written = df[headers].astype(str).apply(lambda s: s.str.strip())
+    cells = written.apply(lambda s: s.map(_plain)).to_numpy()
+    present = ~np.isin(np.char.lower(cells.astype(str)), list(EMPTY))
+    i, j = np.nonzero(present)
+    tidy = pd.DataFrame({key: df[key].to_numpy()[i], "year": [str(year_of[headers[k]]) for k in j], value: cells[i, j]})
+    ignored = [c for c in others if c not in year_of and _key(c) not in TOTAL_HEADERS]
+    log.warning("文件 %s：每个年份一列（%s）：按“一行一个地区、年份”读取，空格视为没有该年的数%s。", label,
+                "、".join(f"“{h}”→{year_of[h]}" for h in headers[:8]) + ("……" if len(headers) > 8 else ""),
+                "；不是年份、未读入的列：" + "、".join(f"“{c}”" for c in ignored[:8]) if ignored else "")
+    return tidy, MeltedGrades(rows=i + 2, headers=[headers[k] for k in j], axis="year", value=value)

@@ -516,10 +516,14 @@ def validate_frame(df: pd.DataFrame, schema_name: str, label: str, *, unique: st
             raise InputError(problems)
         return None
     melted = None
-    if schema_name == "grades":  # one column per grade, as yearbooks print it
+    if schema_name == "grades":  # one column per grade (or year), as yearbooks and plans print it
         from xuewei.data.grade_columns import melt_grade_columns
 
         df, melted = melt_grade_columns(df, label)
+    elif schema_name == "births":  # one column per year
+        from xuewei.data.grade_columns import melt_year_columns
+
+        df, melted = melt_year_columns(df, label, "township_id", "births")
     known = {c.name for c in schema}
     missing = []
     for col in schema:

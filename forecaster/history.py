@@ -15,7 +15,7 @@ import pandas as pd
 
 import logging
 
-from xuewei.data.grade_columns import melt_grade_columns
+from xuewei.data.grade_columns import melt_grade_columns, melt_year_columns
 from xuewei.errors import InputError, Problem, raise_if
 from xuewei.labels import LABEL_READERS
 from xuewei.forecaster.progression import GradeCube, ratio_terms
@@ -194,8 +194,18 @@ def holes(pupils: np.ndarray) -> np.ndarray:
 
 
 def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Validate an ``area, year, births`` table and return it typed (years contiguous per area)."""
-    df = rename_aliases(df, file, ALIASES)
+    """Validate an ``area, year, births`` table and return it typed (years contiguous per area); a
+    table with one column per year (``地区, 2016年, 2017年, …``) is read as those rows, with a warning."""
+    df, melted = melt_year_columns(rename_aliases(df, file, ALIASES), file, "area", "births")
+    try:
+        return _check_tidy_births(df, file)
+    except InputError as err:
+        if melted is None:
+            raise
+        raise InputError(melted.remap(err.problems)) from None
+
+
+def _check_tidy_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
     require_columns(df, file, ["area", "year", "births"])
     df = _read_labels(df, file, "year")
     problems: list[Problem] = []

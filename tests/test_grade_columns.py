@@ -164,3 +164,21 @@ def test_a_pupils_column_beside_the_grades_is_their_total(caplog):
         out = check_enrollment(raw(text), "g.csv")
     pd.testing.assert_frame_equal(out, check_enrollment(raw(WIDE), "g.csv"))
     assert "“pupils”列与各年级之和一致" in caplog.text
+
+
+def test_births_with_one_column_per_year(caplog):
+    from xuewei.forecaster.history import check_births
+
+    wide = raw("地区,2016年,2017年,2018年,合计\nA镇,100,98,95,293\n新区,40,42,45,127\n")
+    tidy = raw("area,year,births\n" + "".join(f"{a},{y},{b}\n" for a, bs in (("A镇", (100, 98, 95)), ("新区", (40, 42, 45)))
+                                                for y, b in zip((2016, 2017, 2018), bs)))
+    with caplog.at_level("WARNING", logger="xuewei"):
+        pd.testing.assert_frame_equal(check_births(wide, "B.csv"), check_births(tidy, "B.csv"))
+    assert "每个年份一列（“2016年”→2016" in caplog.text
+    region = raw("乡镇代码,2016年,2017年,2018年\nT1,100,98,95\nT2,40,-42,45\n")
+    with pytest.raises(InputError) as err:  # row 3, column 2017年
+        validate_frame(region, "births", "births.csv")
+    assert [(p.row, p.field) for p in err.value.problems] == [(3, "2017年")]
+    ok = validate_frame(region.replace("-42", "42"), "births", "births.csv")
+    assert ok[["township_id", "year", "births"]].values.tolist() == [
+        ["T1", 2016, 100.0], ["T1", 2017, 98.0], ["T1", 2018, 95.0], ["T2", 2016, 40.0], ["T2", 2017, 42.0], ["T2", 2018, 45.0]]
