@@ -101,6 +101,24 @@ def _plain(text: str) -> str:
     return text.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text) else text
 
 
+#: What a wide table's header may add to a grade or year (``一年级（人）``, ``2019年出生人数``).
+_HEADER_UNIT = re.compile(r"\s*([（(]\s*(人|个|名)\s*[)）]|在校生数|在校学生数|在校生|学生数|学生|人数|出生人数|出生人口|出生数)$")
+
+
+def _bare(header) -> str:
+    """A column header without the unit or count it names.
+
+    >>> [_bare(h) for h in ("一年级（人）", "初一在校生", "2019年出生人数", "合计")]
+    ['一年级', '初一', '2019年', '合计']
+    """
+    text = str(header).strip()
+    while True:
+        shorter = _HEADER_UNIT.sub("", text)
+        if shorter == text or not shorter:
+            return text
+        text = shorter
+
+
 def _number(text: str) -> float:
     text = unicodedata.normalize("NFKC", str(text)).replace(",", "").strip()
     try:
@@ -162,7 +180,7 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
     kept = "year" if axis == "grade" else "grade"
     (lo, hi), what = SPREAD[axis]
     others = [c for c in df.columns if c not in ("area", kept)]
-    read, _ = LABEL_READERS[axis](others)
+    read, _ = LABEL_READERS[axis]([_bare(c) for c in others])
     value_of: dict[str, int] = {}
     for header, text in zip(others, read):
         if str(text).lstrip("-").isdigit() and lo <= int(text) <= hi:
@@ -243,7 +261,7 @@ def melt_year_columns(df: pd.DataFrame, label: str, key: str, value: str) -> tup
     if key not in cols or "year" in cols or value in cols:
         return df, None
     others = [c for c in df.columns if c != key]
-    read, _ = LABEL_READERS["year"](others)
+    read, _ = LABEL_READERS["year"]([_bare(c) for c in others])
     lo, hi = SPREAD["year"][0]
     year_of = {h: int(t) for h, t in zip(others, read) if str(t).isdigit() and lo <= int(t) <= hi}
     if len(year_of) < 2:

@@ -182,3 +182,8 @@ def test_births_with_one_column_per_year(caplog):
     ok = validate_frame(region.replace("-42", "42"), "births", "births.csv")
     assert ok[["township_id", "year", "births"]].values.tolist() == [
         ["T1", 2016, 100.0], ["T1", 2017, 98.0], ["T1", 2018, 95.0], ["T2", 2016, 40.0], ["T2", 2017, 42.0], ["T2", 2018, 45.0]]
+
+
+def test_headers_may_name_their_unit():
+    text = WIDE.replace("一年级,二年级,三年级", "一年级（人）,二年级在校生,三年级人数")
+    pd.testing.assert_frame_equal(check_enrollment(raw(text), "g.csv"), check_enrollment(raw(WIDE), "g.csv"))
