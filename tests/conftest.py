@@ -1,7 +1,17 @@
 import shutil
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so no test passes or fails by chance; a long
+# random search is a deliberate local run: XUEWEI_HYPOTHESIS_PROFILE=explore (and a pinned
+# @example for anything it finds).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("XUEWEI_HYPOTHESIS_PROFILE", "ci"))
 
 TESTS = Path(__file__).parent
 TINY = TESTS / "data" / "tiny"

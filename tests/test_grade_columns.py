@@ -187,3 +187,39 @@ def test_births_with_one_column_per_year(caplog):
 def test_headers_may_name_their_unit():
     text = WIDE.replace("一年级,二年级,三年级", "一年级（人）,二年级在校生,三年级人数")
     pd.testing.assert_frame_equal(check_enrollment(raw(text), "g.csv"), check_enrollment(raw(WIDE), "g.csv"))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+GRADE_NAMES = {1: "一年级", 2: "二年级", 3: "三年级", 4: "四年级", 5: "五年级", 6: "六年级", 7: "初一", 8: "初二", 9: "初三"}
+
+
+@settings(max_examples=30, deadline=None)
+@given(n_areas=st.integers(1, 4), first=st.integers(2005, 2015), n_years=st.integers(2, 6), lo=st.integers(1, 7),
+       n_grades=st.integers(1, 3), seed=st.integers(0, 10**6), year_wide=st.booleans())
+def test_wide_tables_read_as_their_tidy_rows(n_areas, first, n_years, lo, n_grades, seed, year_wide):
+    """Any grade history laid out one column per grade (or per year) reads as the same tidy rows,
+    with late-opening grades as empty cells."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    grades = list(range(lo, lo + n_grades))
+    years = list(range(first, first + n_years))
+    rows = []
+    for a in range(n_areas):
+        opened = first + int(rng.integers(0, 2))  # some areas open a year later, grade by grade
+        for y in years:
+            for g in grades:
+                if y >= opened + (g - lo):
+                    rows.append((f"乡镇{a}", y, g, int(rng.integers(0, 500))))
+    tidy = pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"]).astype(str)
+    key = ["area", "year", "grade"]
+    if year_wide:
+        wide = tidy.pivot(index=["area", "grade"], columns="year", values="pupils").fillna("").reset_index()
+        wide["grade"] = wide["grade"].map(lambda g: GRADE_NAMES[int(g)])
+        wide.columns = ["地区", "年级"] + [f"{y}年" for y in wide.columns[2:]]
+    else:
+        wide = tidy.pivot(index=["area", "year"], columns="grade", values="pupils").fillna("").reset_index()
+        wide.columns = ["地区", "年份"] + [GRADE_NAMES[int(g)] for g in wide.columns[2:]]
+    got = check_enrollment(wide.astype(str), "g.csv").sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, check_enrollment(tidy, "g.csv").sort_values(key).reset_index(drop=True))
