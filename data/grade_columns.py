@@ -286,3 +286,75 @@ def melt_year_columns(df: pd.DataFrame, label: str, key: str, value: str) -> tup
                 "、".join(f"“{h}”→{year_of[h]}" for h in headers[:8]) + ("……" if len(headers) > 8 else ""),
                 "；不是年份、未读入的列：" + "、".join(f"“{c}”" for c in ignored[:8]) if ignored else "")
     return tidy, MeltedGrades(rows=i + 2, headers=[headers[k] for k in j], axis="year", value=value)
+
+
+#: Headers that already give the year (normalised as `_key`): a workbook with them is not stacked.
+YEAR_HEADERS = frozenset({"year", "年份", "学年", "年度", "统计年份", "出生年份"})
+
+
+@dataclasses.dataclass
+class StackedSheets:
+    """Rows of a workbook with one sheet per year, stacked into one table; where each row came from.
+
+    Attributes
+    ----------
+    label : str
+        The workbook, for messages.
+    sheets : list of str
+        The sheet of each stacked row.
+    rows : ndarray of int
+        The spreadsheet row of each stacked row in its sheet (header = 1).
+    """
+
+    label: str
+    sheets: list[str]
+    rows: np.ndarray
+
+    def remap(self, problems: list[Problem]) -> list[Problem]:
+        """Problems found on the stacked rows, pointed at the sheet and its row.
+
+        >>> s = StackedSheets("g.xlsx", ["2019年", "2020年"], np.array([2, 2]))
+        >>> s.remap([Problem(file="g.xlsx", row=3, field="pupils")])[0].file
+        'g.xlsx（工作表“2020年”）'
+        """
+        out = []
+        for p in problems:
+            i = None if p.row is None else p.row - 2
+            if i is None or not 0 <= i < len(self.rows):
+                out.append(p)
+            else:
+                out.append(dataclasses.replace(p, file=f"{self.label}（工作表“{self.sheets[i]}”）", row=int(self.rows[i])))
+        return out
+
+
+def stack_year_sheets(sheets: dict[str, pd.DataFrame], label: str) -> pd.DataFrame | None:
+    """A workbook kept one sheet per year (sheets ``2019年``, ``2020学年`` … with the same header and no
+    year column) as one table with a ``year`` column taken from the sheet names, with a warning; its
+    ``attrs["stacked"]`` is a `StackedSheets`. None when the workbook is not kept so.
+
+    >>> book = {"2019年": pd.DataFrame({"乡镇": ["A"], "一年级": ["10"]}), "2020年": pd.DataFrame({"乡镇": ["A"], "一年级": ["11"]})}
+    >>> stack_year_sheets(book, "g.xlsx").values.tolist()
+    [['A', '2019', '10'], ['A', '2020', '11']]
+    """
+    if len(sheets) < 2:
+        return None
+    names = list(sheets)
+    read, _ = LABEL_READERS["year"]([_bare(n) for n in names])
+    lo, hi = SPREAD["year"][0]
+    if not all(str(t).isdigit() and lo <= int(t) <= hi for t in read):
+        return None
+    header = list(sheets[names[0]].columns)
+    if any(_key(c) in YEAR_HEADERS for c in header):
+        return None
+    differ = [n for n in names if list(sheets[n].columns) != header]
+    if differ:
+        raise InputError(Problem(file=f"{label}（工作表“{differ[0]}”）", row=1, expected=f"与工作表“{names[0]}”相同的表头",
+                                 found="、".join(map(str, sheets[differ[0]].columns)),
+                                 hint="每年一个工作表时，各工作表的列须相同、顺序相同。"))
+    parts = [df.assign(year=str(y))[[header[0], "year", *header[1:]]] for (name, df), y in zip(sheets.items(), read)]
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["stacked"] = StackedSheets(label, [n for n, df in sheets.items() for _ in range(len(df))],
+                                         np.concatenate([np.arange(len(df)) + 2 for df in sheets.values()]))
+    log.warning("文件 %s：%d 个以年份命名的工作表（%s）按每个工作表一年读取，年份取自工作表名。", label, len(names),
+                "、".join(names[:6]) + ("……" if len(names) > 6 else ""))
+    return out

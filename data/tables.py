@@ -264,8 +264,11 @@ def _read_text_table(path: Path, label: str) -> pd.DataFrame:
     return df
 
 
-def read_excel_sheet(path: Path, label: str) -> pd.DataFrame:
-    """The first non-empty sheet of an .xlsx workbook as strings; merged header cells refused."""
+def read_excel_sheet(path: Path, label: str, year_sheets: bool = False) -> pd.DataFrame:
+    """The first non-empty sheet of an .xlsx workbook as strings; merged header cells refused.
+
+    With ``year_sheets`` (a table with a year column), a workbook kept one sheet per year is read
+    whole (`xuewei.data.grade_columns.stack_year_sheets`)."""
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as err:  # openpyxl raises many types for a broken workbook
@@ -273,13 +276,21 @@ def read_excel_sheet(path: Path, label: str) -> pd.DataFrame:
     nonempty = {k: v for k, v in sheets.items() if not v.empty}
     if not nonempty:
         raise InputError(Problem(file=label, expected="含表头和数据的工作表", found="所有工作表均为空"))
+    for name, sheet in nonempty.items():
+        unnamed = [c for c in sheet.columns if str(c).startswith("Unnamed:")]
+        if unnamed and len(unnamed) < len(sheet.columns):
+            where = label if len(nonempty) == 1 else f"{label}（工作表“{name}”）"
+            raise InputError(Problem(file=where, row=1, field=str(unnamed[0]), expected="每列都有表头",
+                                     found="空表头（可能是合并单元格）", hint="请取消表头的合并单元格，使每列只有一行表头。"))
+    if year_sheets and len(nonempty) > 1:
+        from xuewei.data.grade_columns import stack_year_sheets
+
+        stacked = stack_year_sheets(nonempty, label)
+        if stacked is not None:
+            return stacked
     name, df = next(iter(nonempty.items()))
     if len(nonempty) > 1:
         log.warning("文件 %s 有多个工作表，只读取第一个非空工作表“%s”。", label, name)
-    unnamed = [c for c in df.columns if str(c).startswith("Unnamed:")]
-    if unnamed and len(unnamed) < len(df.columns):
-        raise InputError(Problem(file=label, row=1, field=str(unnamed[0]), expected="每列都有表头",
-                                 found="空表头（可能是合并单元格）", hint="请取消表头的合并单元格，使每列只有一行表头。"))
     return df
 
 
@@ -305,8 +316,9 @@ def _read_geometry(path: Path, label: str) -> tuple[pd.DataFrame, str | None]:
     return df, crs
 
 
-def read_raw(path: Path, label: str | None = None) -> tuple[pd.DataFrame, str | None]:
-    """The file as a frame of strings, plus the CRS a geometry file declares (else None)."""
+def read_raw(path: Path, label: str | None = None, year_sheets: bool = False) -> tuple[pd.DataFrame, str | None]:
+    """The file as a frame of strings, plus the CRS a geometry file declares (else None);
+    ``year_sheets``: see `read_excel_sheet`."""
     label = label or str(path)
     if not path.exists():
         raise InputError(Problem(file=label, expected="存在的文件", found="找不到该文件"))
@@ -321,7 +333,7 @@ def read_raw(path: Path, label: str | None = None) -> tuple[pd.DataFrame, str | 
     if suffix == ".csv":
         return _read_text_table(path, label), None
     if suffix == ".xlsx":
-        return read_excel_sheet(path, label), None
+        return read_excel_sheet(path, label, year_sheets), None
     if suffix in GEOMETRY_SUFFIXES:
         return _read_geometry(path, label)
     raise InputError(Problem(file=label, expected="CSV、Excel（.xlsx）、GeoPackage、GeoJSON 或 Shapefile", found=suffix or "无扩展名"))
@@ -503,6 +515,7 @@ def validate_frame(df: pd.DataFrame, schema_name: str, label: str, *, unique: st
     raise_at_end = problems is None
     problems = [] if problems is None else problems
     before = len(problems)
+    stacked = df.attrs.get("stacked")  # one sheet per year: rows of the sheets
     schema = load_schema(schema_name)
     df = _rename_aliases(df, schema, label)
     # Excel exports often end in blank rows; drop only trailing ones so row numbers stay true.
@@ -548,6 +561,8 @@ def validate_frame(df: pd.DataFrame, schema_name: str, label: str, *, unique: st
                                     found=str(out[unique].iloc[r - 2]), hint="该编号在前面已出现。"))
     if melted is not None:  # rows and columns of the file, not of the tidy rows
         problems[before:] = melted.remap(problems[before:])
+    if stacked is not None:
+        problems[before:] = stacked.remap(problems[before:])
     if raise_at_end and len(problems) > before:
         raise InputError(problems)
     ordered = [c.name for c in schema] + [c for c in out.columns if c not in known]
@@ -566,7 +581,7 @@ def read_table(path: Path, schema_name: str, *, label: str | None = None, unique
     """
     label = label or str(path)
     try:
-        raw, crs = read_raw(path, label)
+        raw, crs = read_raw(path, label, year_sheets=any(c.name == "year" for c in load_schema(schema_name)))
         return validate_frame(raw, schema_name, label, unique=unique, problems=problems), crs
     except InputError as err:  # with ``problems``: a file that cannot be read at all (or a repeated header)
         if problems is None:

@@ -63,13 +63,13 @@ def check_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str] = fro
         its area's last year. A year without records inside an area's span (all grades, or some)
         is accepted with a warning: it is not observed (`holes`).
     """
-    df, melted = melt_grade_columns(rename_aliases(df, file, ALIASES), file)
-    if melted is None:
-        return _check_tidy_enrollment(df, file, may_stop)
+    stacked = df.attrs.get("stacked")  # a workbook kept one sheet per year
+    melted = None
     try:
+        df, melted = melt_grade_columns(rename_aliases(df, file, ALIASES), file)
         return _check_tidy_enrollment(df, file, may_stop)
     except InputError as err:  # rows and columns of the file, not of the tidy rows
-        raise InputError(melted.remap(err.problems)) from None
+        _raise_remapped(err, melted, stacked)
 
 
 def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]) -> pd.DataFrame:
@@ -196,13 +196,25 @@ def holes(pupils: np.ndarray) -> np.ndarray:
 def check_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
     """Validate an ``area, year, births`` table and return it typed (years contiguous per area); a
     table with one column per year (``地区, 2016年, 2017年, …``) is read as those rows, with a warning."""
-    df, melted = melt_year_columns(rename_aliases(df, file, ALIASES), file, "area", "births")
+    stacked = df.attrs.get("stacked")
+    melted = None
     try:
+        df, melted = melt_year_columns(rename_aliases(df, file, ALIASES), file, "area", "births")
         return _check_tidy_births(df, file)
     except InputError as err:
-        if melted is None:
-            raise
-        raise InputError(melted.remap(err.problems)) from None
+        _raise_remapped(err, melted, stacked)
+
+
+def _raise_remapped(err: InputError, *maps) -> None:
+    """Raise ``err`` with its rows and columns pointed back through each layout step that moved them
+    (one column per grade or year: `MeltedGrades`; one sheet per year: `StackedSheets`)."""
+    problems = err.problems
+    for m in maps:
+        if m is not None:
+            problems = m.remap(problems)
+    if problems is err.problems:
+        raise err
+    raise InputError(problems) from None
 
 
 def _check_tidy_births(df: pd.DataFrame, file: str) -> pd.DataFrame:

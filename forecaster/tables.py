@@ -40,7 +40,7 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() == ".xlsx":  # an Excel workbook: its first non-empty sheet, as the region loader reads it
         from xuewei.data.tables import read_excel_sheet
 
-        df = read_excel_sheet(path, str(path))
+        df = read_excel_sheet(path, str(path), year_sheets=True)
         df.columns = [str(c).strip() for c in df.columns]
         return df
     text = decode_text(path.read_bytes(), str(path))

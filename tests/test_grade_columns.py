@@ -223,3 +223,36 @@ def test_wide_tables_read_as_their_tidy_rows(n_areas, first, n_years, lo, n_grad
         wide.columns = ["地区", "年份"] + [GRADE_NAMES[int(g)] for g in wide.columns[2:]]
     got = check_enrollment(wide.astype(str), "g.csv").sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, check_enrollment(tidy, "g.csv").sort_values(key).reset_index(drop=True))
+
+
+def year_book(path, bad=None):
+    """WIDE kept as a bureau's workbook: one sheet per school year, schools × grades."""
+    table = raw(WIDE)
+    with pd.ExcelWriter(path) as book:
+        for year, sheet in table.groupby("学年", sort=True):
+            sheet = sheet.drop(columns=["学年"]).reset_index(drop=True)
+            if bad and bad[0] == year:
+                sheet.loc[bad[1], bad[2]] = bad[3]
+            sheet.to_excel(book, sheet_name=year, index=False)
+
+
+def test_a_workbook_with_one_sheet_per_year(tmp_path, caplog):
+    from xuewei.data.tables import read_table
+    from xuewei.forecaster.history import read_enrollment
+
+    path = tmp_path / "在校生.xlsx"
+    year_book(path)
+    key = ["area", "year", "grade"]
+    with caplog.at_level("WARNING", logger="xuewei"):
+        got = read_enrollment(path)
+    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True),
+                                  check_enrollment(raw(WIDE), "g.csv").sort_values(key).reset_index(drop=True))
+    assert "3 个以年份命名的工作表（2018-2019学年、2019-2020学年、2020-2021学年）按每个工作表一年读取" in caplog.text
+    region, _ = read_table(path, "grades")
+    assert len(region) == len(got)
+    year_book(path, bad=("2019-2020学年", 1, "二年级", "4x"))  # sheet 2019-2020学年, its row 3
+    for read in (read_enrollment, lambda p: read_table(p, "grades")):
+        with pytest.raises(InputError) as err:
+            read(path)
+        (p,) = err.value.problems
+        assert (p.file, p.row, p.field, p.found) == (f"{path}（工作表“2019-2020学年”）", 3, "二年级", "4x")
