@@ -127,6 +127,31 @@ def _number(text: str) -> float:
         return np.nan
 
 
+def _one_column_each(value_of: dict[str, int], what: str, label: str) -> list[Problem]:
+    """A problem for each column that stands for the same grade (year) as an earlier one."""
+    seen: dict[int, str] = {}
+    problems = []
+    for header, v in value_of.items():
+        if v in seen:
+            problems.append(Problem(file=label, row=1, field=header, expected=f"每个{what}只有一列",
+                                    found=f"与列“{seen[v]}”同为{what} {v}"))
+        seen.setdefault(v, header)
+    return problems
+
+
+def _cells(df: pd.DataFrame, headers: list[str], label: str) -> tuple[np.ndarray, np.ndarray]:
+    """The counts of ``headers`` as plain text (a warning naming the file's row and column where
+    full-width digits or thousands separators were read) and where they are not empty."""
+    written = df[headers].astype(str).apply(lambda s: s.str.strip())
+    cells = written.apply(lambda s: s.map(_plain)).to_numpy()
+    changed = np.argwhere(cells != written.to_numpy())
+    if len(changed):
+        r, c = changed[0]
+        log.warning("文件 %s 第 %d 行起（列“%s”）含全角数字或千位分隔符（如“%s”），已按 %s 读取。", label, r + 2,
+                    headers[c], written.iat[r, c], cells[r, c])
+    return cells, ~np.isin(np.char.lower(cells.astype(str)), list(EMPTY))
+
+
 #: What a header may stand for when the table is spread over it: (valid range, one column per …).
 SPREAD = {"grade": ((-3, 13), "年级"), "year": ((1949, 2100), "年份")}
 
@@ -187,13 +212,7 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
             value_of[header] = int(text)
     if not value_of or ("pupils" in cols and len(value_of) < 2):
         return df, None  # a tidy table (its pupils column), or not a grade table
-    problems: list[Problem] = []
-    seen: dict[int, str] = {}
-    for header, v in value_of.items():
-        if v in seen:
-            problems.append(Problem(file=label, row=1, field=header, expected=f"每个{what}只有一列",
-                                    found=f"与列“{seen[v]}”同为{what} {v}"))
-        seen.setdefault(v, header)
+    problems = _one_column_each(value_of, what, label)
     keys = df[["area", kept]].astype(str).apply(lambda s: s.str.strip())
     total_row = keys[kept].map(_key).isin(TOTAL_HEADERS).to_numpy()
     dup = keys.duplicated(keep="first").to_numpy() & (keys["area"] != "").to_numpy()
@@ -205,14 +224,7 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
     if problems:
         raise InputError(problems)
     headers = list(value_of)
-    written = df[headers].astype(str).apply(lambda s: s.str.strip())
-    cells = written.apply(lambda s: s.map(_plain)).to_numpy()
-    changed = np.argwhere(cells != written.to_numpy())
-    if len(changed):  # warned here, where the file's row and column are known
-        r, c = changed[0]
-        log.warning("文件 %s 第 %d 行起（列“%s”）含全角数字或千位分隔符（如“%s”），已按 %s 读取。", label, r + 2,
-                    headers[c], written.iat[r, c], cells[r, c])
-    present = ~np.isin(np.char.lower(cells.astype(str)), list(EMPTY))
+    cells, present = _cells(df, headers, label)
     numbers = np.where(present, np.vectorize(_number, otypes=[float])(cells), 0.0)
     i, j = np.nonzero(present & ~total_row[:, None])  # row-major: by row, then by column as in the file
     tidy = pd.DataFrame({"area": df["area"].to_numpy()[i], kept: df[kept].to_numpy()[i],
@@ -266,9 +278,7 @@ def melt_year_columns(df: pd.DataFrame, label: str, key: str, value: str) -> tup
     year_of = {h: int(t) for h, t in zip(others, read) if str(t).isdigit() and lo <= int(t) <= hi}
     if len(year_of) < 2:
         return df, None
-    problems = [Problem(file=label, row=1, field=h, expected="每个年份只有一列", found=f"与列“{first}”同为 {y} 年")
-                for i, (h, y) in enumerate(year_of.items())
-                for first in [next(k for k, v in year_of.items() if v == y)] if first != h]
+    problems = _one_column_each(year_of, "年份", label)
     keys = df[key].astype(str).str.strip()
     for i in np.flatnonzero((keys.duplicated(keep="first") & (keys != "")).to_numpy())[:20]:
         problems.append(Problem(file=label, row=int(i) + 2, field=key, expected="每个地区只占一行", found=f"重复的 {keys.iloc[i]}",
@@ -276,9 +286,7 @@ def melt_year_columns(df: pd.DataFrame, label: str, key: str, value: str) -> tup
     if problems:
         raise InputError(problems)
     headers = list(year_of)
-    written = df[headers].astype(str).apply(lambda s: s.str.strip())
-    cells = written.apply(lambda s: s.map(_plain)).to_numpy()
-    present = ~np.isin(np.char.lower(cells.astype(str)), list(EMPTY))
+    cells, present = _cells(df, headers, label)
     i, j = np.nonzero(present)
     tidy = pd.DataFrame({key: df[key].to_numpy()[i], "year": [str(year_of[headers[k]]) for k in j], value: cells[i, j]})
     ignored = [c for c in others if c not in year_of and _key(c) not in TOTAL_HEADERS]
