@@ -47,7 +47,8 @@ class MeltedGrades:
     rows : ndarray of int
         Spreadsheet row (header = 1) of each tidy row.
     headers : list of str
-        The file's header of each tidy row's cell (e.g. ``一年级``, or ``2019年`` with years as columns).
+        The file's header of each tidy row's cell (e.g. ``一年级``, or ``2019年`` with years as columns);
+        empty when the columns are the file's own (only rows moved: age groups split into single ages).
     axis : str
         ``grade`` (one column per grade) or ``year`` (one column per year).
     value : str
@@ -73,7 +74,7 @@ class MeltedGrades:
             if i is None or not 0 <= i < len(self.rows):
                 out.append(p)
                 continue
-            field = self.headers[i] if p.field in (self.value, self.axis) else p.field
+            field = self.headers[i] if self.headers and p.field in (self.value, self.axis) else p.field
             out.append(dataclasses.replace(p, row=int(self.rows[i]), field=field))
         return out
 

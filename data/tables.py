@@ -537,6 +537,10 @@ def validate_frame(df: pd.DataFrame, schema_name: str, label: str, *, unique: st
         from xuewei.data.grade_columns import melt_year_columns
 
         df, melted = melt_year_columns(df, label, "township_id", "births")
+    elif schema_name == "population_by_age":  # census age groups (0-4岁 …) as single ages
+        from xuewei.data.age_groups import split_age_groups
+
+        df, melted = split_age_groups(df, label)
     known = {c.name for c in schema}
     missing = []
     for col in schema:
