@@ -234,6 +234,22 @@ def _fill_places(tables: dict[str, pd.DataFrame], labels: dict[str, str], proble
         tables["school_stages"] = ss
 
 
+def _warn_without_county_seat(tables: dict[str, pd.DataFrame], labels: dict[str, str]) -> None:
+    """Warn when a county (a ``county_id`` group, or the whole region) has no township of tier
+    ``county_seat``: senior schools may then only stay where they are, and no pupil moves to the
+    county seat — almost always a tier left blank (read as ``township_seat``) rather than a county
+    without a 县城."""
+    if not _usable(tables, "townships", "tier"):
+        return
+    t = tables["townships"]
+    groups = t["county_id"].astype(str).str.strip() if _usable(tables, "townships", "county_id") else pd.Series("", index=t.index)
+    for county, tiers in t["tier"].groupby(groups):
+        if not (tiers == "county_seat").any():
+            where = f"区县“{county}”" if county else "本区域"
+            log.warning("文件 %s：%s没有层级为 county_seat（县城）的乡镇：普通高中只能在县城新建或扩建、县城的学位规则也用不上。"
+                        "请在 tier 列标出县城所在的街道或镇（未填的按 township_seat 乡镇驻地计）。", labels["townships"], where)
+
+
 def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
                 base_year: int | None = None, whole_county: frozenset[str] = frozenset()) -> None:
     """Every id a table refers to exists; ``whole_county``: the names of the whole county (code, name),
@@ -503,6 +519,7 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
                 df = _convert_points(df, cols, point_crs, label, problems, required=name != "townships")
         tables[name], labels[name], files[name] = df, label, path
     _fill_places(tables, labels, problems)
+    _warn_without_county_seat(tables, labels)
     _check_refs(tables, labels, problems, base_year,
                 whole_county=frozenset({str(meta.admin_code), meta.name}) if meta else frozenset({"\0"}))
 

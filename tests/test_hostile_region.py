@@ -401,3 +401,13 @@ def test_places_left_out_are_classes_times_the_standard_class_size(tiny, caplog)
     assert [(p.row, p.field) for p in info.value.problems] == [(6, "places")]
     (tiny / "school_stages.csv").write_text(text.replace("S3,primary,2020,6,270,", "S3,primary,2020,6,,"), encoding="utf-8")
     assert load_region(tiny).school_stages.set_index("school_id").loc["S3", "places"] == 6 * 30  # a 教学点
+
+
+def test_a_region_without_a_county_seat_is_warned(tiny, caplog):
+    with caplog.at_level("WARNING", logger="xuewei"):
+        load_region(tiny)
+    assert "county_seat" not in caplog.text
+    edit("townships.csv", ",county_seat,", ",,")(tiny)  # the tier left blank: read as township_seat
+    with caplog.at_level("WARNING", logger="xuewei"):
+        load_region(tiny)
+    assert "本区域没有层级为 county_seat（县城）的乡镇" in caplog.text
