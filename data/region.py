@@ -234,6 +234,24 @@ def _fill_places(tables: dict[str, pd.DataFrame], labels: dict[str, str], proble
         tables["school_stages"] = ss
 
 
+def _stages_from_school_list(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
+                             folder: Path, base_year: int | None) -> None:
+    """No ``school_stages`` file: make it from the school list's own classes and pupils
+    (`xuewei.data.school_list`), or report the missing table."""
+    from xuewei.data.school_list import school_stages_from_schools
+
+    missing = Problem(file=str(folder / "school_stages.csv"), expected="必需的数据表", found="缺失",
+                      hint="或在 schools 表中给出各校的班数和在校生数（单一学段的学校）。")
+    if "schools" not in tables or "kind" not in tables["schools"] or base_year is None:
+        problems.append(missing)
+        return
+    stages, schools = school_stages_from_schools(tables["schools"], labels["schools"], base_year, problems)
+    if stages is None:
+        problems.append(missing)
+        return
+    tables["school_stages"], tables["schools"], labels["school_stages"] = stages, schools, labels["schools"]
+
+
 def _warn_without_county_seat(tables: dict[str, pd.DataFrame], labels: dict[str, str]) -> None:
     """Warn when a county (a ``county_id`` group, or the whole region) has no township of tier
     ``county_seat``: senior schools may then only stay where they are, and no pupil moves to the
@@ -496,6 +514,7 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
 
     tables: dict[str, pd.DataFrame] = {}
     labels: dict[str, str] = {}
+    present: set[str] = set()  # tables with a file (read or not)
     for name, (required, unique) in TABLES.items():
         try:
             path = _find_file(folder, name, files_override.get(name), meta_label)
@@ -503,10 +522,11 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
             problems += err.problems
             continue
         if path is None:
-            if required:
+            if required and name != "school_stages":  # school_stages may come from the school list
                 problems.append(Problem(file=str(folder / f"{name}.csv"), expected="必需的数据表", found="缺失"))
             continue
         label = str(path)
+        present.add(name)
         df, file_crs = read_table(path, name, label=label, unique=unique, problems=problems)
         if df is None:
             continue
@@ -518,6 +538,8 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
                 point_crs = crsmod.parse_crs(file_crs) if file_crs else crs
                 df = _convert_points(df, cols, point_crs, label, problems, required=name != "townships")
         tables[name], labels[name], files[name] = df, label, path
+    if "school_stages" not in present:
+        _stages_from_school_list(tables, labels, problems, folder, base_year)
     _fill_places(tables, labels, problems)
     _warn_without_county_seat(tables, labels)
     _check_refs(tables, labels, problems, base_year,

@@ -411,3 +411,29 @@ def test_a_region_without_a_county_seat_is_warned(tiny, caplog):
     with caplog.at_level("WARNING", logger="xuewei"):
         load_region(tiny)
     assert "本区域没有层级为 county_seat（县城）的乡镇" in caplog.text
+
+
+def test_a_school_list_with_its_own_counts_stands_for_school_stages(tiny, caplog):
+    """A bureau's one-table school list (班数, 在校生数 per school) in place of school_stages.csv."""
+    plain = load_region(tiny)
+    stages = pd.read_csv(tiny / "school_stages.csv", dtype=str)
+    single = stages[stages["school_id"] != "S4"].set_index("school_id")  # S4 is a 九年一贯制 school
+    schools = pd.read_csv(tiny / "schools.csv", dtype=str)
+    schools = schools[schools["school_id"] != "S4"]
+    schools["班数"] = schools["school_id"].map(single["classes"])
+    schools["在校生数"] = schools["school_id"].map(single["pupils"])
+    schools.to_csv(tiny / "schools.csv", index=False)
+    (tiny / "school_stages.csv").unlink()
+    with caplog.at_level("WARNING", logger="xuewei"):
+        region = load_region(tiny)
+    got = region.school_stages.set_index("school_id").sort_index()
+    want = plain.school_stages[plain.school_stages["school_id"] != "S4"].set_index("school_id").sort_index()
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)  # places: classes × 45 / × 50
+    assert "班数" not in region.schools and "没有 school_stages 表，按学校表自带的“班数”、“在校生数”" in caplog.text
+    schools.loc[schools["school_id"] == "S2", "在校生数"] = "约900"  # row 3 of schools.csv
+    schools = pd.concat([schools, pd.read_csv(TINY / "schools.csv", dtype=str).query("school_id == 'S4'")])
+    schools.to_csv(tiny / "schools.csv", index=False)
+    with pytest.raises(InputError) as info:
+        load_region(tiny)
+    found = {(p.file.rsplit("/", 1)[-1], p.row, p.field) for p in info.value.problems}
+    assert ("schools.csv", 3, "在校生数") in found and ("schools.csv", 5, "kind") in found
