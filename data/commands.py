@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import logging
 from pathlib import Path
@@ -79,6 +81,7 @@ def cmd_validate(args) -> int:
         region = load_region(path)
         print(describe_region(region))
         _describe_plan(region)
+        _check_forecast_inputs(region)
         warn_oversize(region)
         print("校验通过。")
         return 0
@@ -112,13 +115,31 @@ def cmd_validate(args) -> int:
         return 0
     from xuewei.pipeline import load_inputs  # validates the [forecast] and [policy] sections too
 
-    scenario, spath, region, _, policy = load_inputs(path)
+    scenario, spath, region, fconf, policy = load_inputs(path)
     print(f"情景 {scenario.name}（{spath}）：规划期 {scenario.horizon.periods}，求解器 {scenario.solver.name}")
     print(describe_region(region))
     _describe_plan(region)
+    _check_forecast_inputs(region, fconf, scenario.horizon.base_year)
     warn_oversize(region, policy, scenario.horizon.base_year)
     print("校验通过。")
     return 0
+
+
+def _check_forecast_inputs(region, fconf=None, base_year: int | None = None) -> None:
+    """Read the region's forecasting inputs as a run would (births by township, grade histories by
+    school or township, migration, ages) and forecast one year, so their problems surface here, not
+    at the start of a run; prints how the grade histories are used."""
+    from xuewei.forecaster import ForecastConfig, forecast_demand
+    from xuewei.pipeline import forecast_inputs
+
+    inputs = forecast_inputs(region)
+    base = base_year or region.meta.base_year
+    if base_year:
+        inputs = dataclasses.replace(inputs, base_year=base_year)
+    demand = forecast_demand(inputs, fconf or ForecastConfig(), [base + 1])
+    grades = [n for n in demand.attrs.get("assumptions", []) if "年级升级比法" in n or n.startswith("grades.csv")]
+    for note in grades[:4]:
+        print(f"  预测：{note}")
 
 
 def _describe_plan(region) -> None:

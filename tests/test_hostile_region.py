@@ -437,3 +437,17 @@ def test_a_school_list_with_its_own_counts_stands_for_school_stages(tiny, caplog
         load_region(tiny)
     found = {(p.file.rsplit("/", 1)[-1], p.row, p.field) for p in info.value.problems}
     assert ("schools.csv", 3, "在校生数") in found and ("schools.csv", 5, "kind") in found
+
+
+def test_validate_reads_the_forecasting_inputs_as_a_run_would(tiny, capsys):
+    """A grade history naming a place that is neither a school, a township nor the county fails at
+    ``xuewei validate``, not minutes later at the start of a run."""
+    (tiny / "grades.csv").write_text("area,year,grade,pupils\n" + "".join(
+        f"{a},{y},{g},100\n" for a in ("T1", "北镇") for y in (2018, 2019, 2020) for g in range(1, 7)), encoding="utf-8")
+    code, _, err = cli(capsys, "validate", tiny)
+    assert_clean_failure(code, err, file="grades.csv", field="area", text="北镇")
+    (tiny / "grades.csv").write_text((tiny / "grades.csv").read_text(encoding="utf-8").replace("北镇", "S3"),
+                                     encoding="utf-8")  # a school of 东乡 (T2): summed into T2
+    code, out, err = cli(capsys, "validate", tiny)
+    assert code == 0, err
+    assert "预测：grades.csv 按学校给出：1 所学校" in out and "校验通过" in out
