@@ -58,7 +58,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     summed: set = set()  # townships whose history is the sum of their schools'
     if by_school:
         grades, uncovered, school_notes = sum_schools_by_township(grades, inputs.schools, inputs.school_stages, towns,
-                                                                  base_year, sg)
+                                                                  base_year, sg, inputs.place)
         notes.extend(school_notes)
         town_of = dict(zip(inputs.schools["school_id"].astype(str), inputs.schools["township_id"].astype(str)))
         summed = {town_of[i] for i in by_school}
@@ -94,7 +94,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
             if need <= have:
                 covered[area].append(s)
             elif need & have and area in summed:  # e.g. only the township's 教学点 (grades 1-3)
-                msg = (f"grades.csv：乡镇“{area}”各校相加只有{STAGE_ZH[s]}年级 {sorted(need & have)}，"
+                msg = (f"grades.csv：乡镇“{inputs.place(area)}”各校相加只有{STAGE_ZH[s]}年级 {sorted(need & have)}，"
                        f"不全：该乡镇{STAGE_ZH[s]}仍用队列模型。")
                 notes.append(msg)
                 log.warning(msg)
@@ -163,7 +163,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
                     adj[idx, k, si] = target / cohort
                     applied = True
             if applied:
-                used.append(f"{area}:{STAGE_ZH[s]}")
+                used.append(f"{inputs.place(area)}:{STAGE_ZH[s]}")
     if unseen:
         for (ai, area), yrs in unseen.items():
             seen = np.flatnonzero(np.isfinite(hist.totals[ai]))
@@ -172,7 +172,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
             after = sorted(y for y in yrs if own is None or y > own)
             parts = ([f"缺少 {'、'.join(map(str, gap))} 年的记录"] if gap else []) + (
                 [f"年级历史止于 {own} 年，早于其他地区的 {last_year} 年"] if after else [])
-            msg = (f"grades.csv：地区“{area}”{'；'.join(parts)}：{'、'.join(map(str, sorted(yrs)))} 年该地区"
+            msg = (f"grades.csv：地区“{inputs.place(area)}”{'；'.join(parts)}：{'、'.join(map(str, sorted(yrs)))} 年该地区"
                    f"不用年级升级比法，沿用队列模型（按出生数与迁移）。")
             notes.append(msg)
             log.warning(msg)

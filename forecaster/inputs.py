@@ -61,6 +61,21 @@ class ForecastInputs:
     admin_code: str | None = None
     region_name: str | None = None
 
+    def place(self, area) -> str:
+        """A township (or school) id as a reader knows it: ``城厢镇（500238001）``; the id alone when
+        no name is known.
+
+        >>> t = pd.DataFrame({"township_id": ["T1"], "tier": ["county_seat"], "name": ["城厢镇"]})
+        >>> ForecastInputs(None, None, t).place("T1"), ForecastInputs(None, None, t).place("T9")
+        ('城厢镇（T1）', 'T9')
+        """
+        for df, col in ((self.townships, "township_id"), (self.schools, "school_id")):
+            if df is not None and "name" in df and col in df:
+                hit = df.loc[df[col].astype(str) == str(area), "name"]
+                if len(hit) and str(hit.iloc[0]) not in ("", "nan", str(area)):
+                    return f"{hit.iloc[0]}（{area}）"
+        return str(area)
+
     def is_county(self, area) -> bool:
         """Whether an area id names the whole county: its code, its name, or 全县 / 合计.
 

@@ -80,8 +80,8 @@ def school_areas(grades: pd.DataFrame, schools: pd.DataFrame | None, towns: list
 
 
 def sum_schools_by_township(grades: pd.DataFrame, schools: pd.DataFrame, school_stages: pd.DataFrame | None,
-                            towns: list[str], base_year: int,
-                            stage_grades: dict[str, tuple[int, int]]) -> tuple[pd.DataFrame, set, list[str]]:
+                            towns: list[str], base_year: int, stage_grades: dict[str, tuple[int, int]],
+                            place=str) -> tuple[pd.DataFrame, set, list[str]]:
     """Replace the school rows of a checked ``area, year, grade, pupils`` table by township sums.
 
     Parameters
@@ -98,6 +98,8 @@ def sum_schools_by_township(grades: pd.DataFrame, schools: pd.DataFrame, school_
         Year of the school statistics [year].
     stage_grades : dict
         Stage → (first grade, last grade).
+    place : callable
+        A township or school id as the notes name it (`ForecastInputs.place`).
 
     Returns
     -------
@@ -128,7 +130,7 @@ def sum_schools_by_township(grades: pd.DataFrame, schools: pd.DataFrame, school_
     both = sorted(set(rest["area"]) & set(town_of[sorted(ids)]))
     if both:
         raise InputError([Problem(file="grades.csv", field="area", expected="每个乡镇要么按乡镇、要么按学校给出",
-                                  found=f"乡镇“{t}”两者都有（学校 {'、'.join(sorted(i for i in ids if town_of[i] == t)[:5])}）",
+                                  found=f"乡镇“{place(t)}”两者都有（学校 {'、'.join(sorted(i for i in ids if town_of[i] == t)[:5])}）",
                                   hint="删去其一：同一批学生不能算两次。") for t in both])
     cube = GradeCube.from_frame(sub)
     gap = holes(cube.pupils)  # (S, T)
@@ -155,8 +157,8 @@ def sum_schools_by_township(grades: pd.DataFrame, schools: pd.DataFrame, school_
                      f"{'、'.join(closed[:8])}；如只是尚未录入，请补齐。")
     if unobserved.any():
         notes.append("grades.csv：有学校某年缺记录，所在乡镇该年视为未观测：" + "、".join(
-            f"{townships[t]} {'、'.join(map(str, cube.years[unobserved[t]][:5]))} 年" for t in np.flatnonzero(unobserved.any(axis=1))[:8]) + "。")
-    uncovered = _uncovered(sub, ids, town_of, school_stages, townships, base_year, stage_grades, notes)
+            f"{place(townships[t])} {'、'.join(map(str, cube.years[unobserved[t]][:5]))} 年" for t in np.flatnonzero(unobserved.any(axis=1))[:8]) + "。")
+    uncovered = _uncovered(sub, ids, town_of, school_stages, townships, base_year, stage_grades, notes, place)
     for n in notes[1:]:
         log.warning(n)
     return pd.concat([rest, summed], ignore_index=True), uncovered, notes
@@ -164,7 +166,7 @@ def sum_schools_by_township(grades: pd.DataFrame, schools: pd.DataFrame, school_
 
 def _uncovered(sub: pd.DataFrame, ids: frozenset[str], town_of: pd.Series, school_stages: pd.DataFrame | None,
                townships: np.ndarray, base_year: int, stage_grades: dict[str, tuple[int, int]],
-               notes: list[str]) -> set:
+               notes: list[str], place=str) -> set:
     """Township stages some of whose base-year schools have no grade history; a note for each."""
     if school_stages is None or not len(school_stages):
         notes.append("grades.csv：区域没有 school_stages 表，无法核对各乡镇的学校是否都已给出；按已给出的学校相加。")
@@ -185,7 +187,7 @@ def _uncovered(sub: pd.DataFrame, ids: frozenset[str], town_of: pd.Series, schoo
             if len(missing) and have:
                 share = missing["pupils"].sum() / need["pupils"].sum()
                 out.add((t, stage))
-                notes.append(f"grades.csv：乡镇“{t}”{STAGE_ZH[stage]}有 {len(missing)} 所学校没有年级历史"
-                             f"（{'、'.join(missing['school_id'].head(5))}，占基年在校生 {share:.0%}）："
+                notes.append(f"grades.csv：乡镇“{place(t)}”{STAGE_ZH[stage]}有 {len(missing)} 所学校没有年级历史"
+                             f"（{'、'.join(place(i) for i in missing['school_id'].head(5))}，占基年在校生 {share:.0%}）："
                              f"该乡镇{STAGE_ZH[stage]}仍用队列模型。")
     return out
