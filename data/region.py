@@ -24,7 +24,8 @@ from pyproj import CRS
 from xuewei.data import crs as crsmod
 from xuewei.data.paths import PACKAGE_ROOT, REGIONS_DIR
 from xuewei.data.boundary import derive_boundary, gross_outliers, metric_crs_of, read_boundary
-from xuewei.data.tables import TABLE_SUFFIXES, did_you_mean, read_table, value_zh
+from xuewei.data.forms import fill_places, ids_for_names, stages_from_school_list, usable, warn_without_county_seat
+from xuewei.data.tables import TABLE_SUFFIXES, did_you_mean, read_table
 from xuewei.data.tomlio import read_toml, validate_model
 from xuewei.errors import InputError, Problem
 
@@ -155,10 +156,6 @@ def _find_file(folder: Path, name: str, override: str | None, label: str = "regi
     return None
 
 
-def _usable(tables: dict[str, pd.DataFrame], table: str, column: str) -> bool:
-    return table in tables and column in tables[table] and column not in tables[table].attrs.get("missing_columns", ())
-
-
 def suggest_id(value: str, target: pd.DataFrame, id_col: str) -> str:
     """The hint for an id that is not in ``target``: the nearest id (or the id of a row whose name is
     ``value``, when a name was written for a code), glossed with its name."""
@@ -174,100 +171,6 @@ def suggest_id(value: str, target: pd.DataFrame, id_col: str) -> str:
     return "引用了不存在的编号。" + (near or "")
 
 
-def _ids_for_names(tables: dict[str, pd.DataFrame], labels: dict[str, str], table: str, column: str, target: str,
-                   target_col: str, bad: pd.Series) -> pd.Series:
-    """Read a name written where an id belongs (城厢镇 for 500238001) as the id, when exactly one row
-    of ``target`` has that name (compared as `normalise_value`), with one warning per column; the
-    table's column is replaced, the file is not touched. Returns the column."""
-    from xuewei.data.tables import normalise_value
-
-    names = tables[target]["name"].astype(str).map(normalise_value)
-    unique = names[~names.duplicated(keep=False)]
-    by_name = dict(zip(unique, tables[target].loc[unique.index, target_col]))
-    values = tables[table][column]
-    mapped = values[bad].astype(str).map(normalise_value).map(by_name).dropna()
-    if len(mapped):
-        first = mapped.index[0]
-        log.warning("文件 %s 字段“%s”：%d 行写的是名称而非编号（如第 %d 行“%s”），已按 %s 中唯一同名的一行读作编号（“%s”）。",
-                    labels[table], column, len(mapped), int(values.index.get_loc(first)) + 2,
-                    values[first], Path(labels[target]).name, mapped[first])
-        values = values.copy()
-        values[mapped.index] = mapped
-        tables[table][column] = values
-    return values
-
-
-#: Standard class size used for places a school's row does not give (``data/standards.toml``).
-PLACES_CAP = {"kindergarten": "class_cap.kindergarten", "primary": "class_cap.primary", "junior": "class_cap.junior",
-              "senior": "class_cap.senior"}
-
-
-def _fill_places(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem]) -> None:
-    """Places a ``school_stages`` row leaves empty (bureaus often know classes and pupils only) are
-    classes × the national standard class size of the stage (a 教学点's primary: 30), with a warning;
-    a stage without a standard size (中职, 特教) must give them."""
-    from xuewei.data.standards import standard
-
-    if not _usable(tables, "school_stages", "classes") or "places" not in tables["school_stages"]:
-        return
-    ss = tables["school_stages"]
-    empty = ss["places"].isna() & ss["classes"].notna()
-    if not empty.any():
-        return
-    kind = ss["school_id"].map(dict(zip(tables["schools"]["school_id"], tables["schools"]["kind"]))) \
-        if _usable(tables, "schools", "kind") else pd.Series("", index=ss.index)
-    cap = ss["stage"].map(lambda g: standard(PLACES_CAP[g]) if g in PLACES_CAP else np.nan).astype(float)
-    cap = cap.mask((ss["stage"] == "primary") & (kind == "teaching_point"), float(standard("class_cap.primary_incomplete")))
-    fill = empty & cap.notna()
-    for i in np.flatnonzero((empty & cap.isna()).to_numpy())[:20]:
-        problems.append(Problem(file=labels["school_stages"], row=int(i) + 2, field="places", expected="学位数",
-                                found="空", hint="该学段没有国家标准班额可据以推算，请填写学位数。"))
-    if fill.any():
-        ss = ss.copy()
-        ss["places"] = ss["places"].astype("Float64").mask(fill, ss["classes"] * cap).round().astype("Int64")
-        if not ss["places"].isna().any():
-            ss["places"] = ss["places"].astype("int64")
-        used = sorted({(g, int(c)) for g, c in zip(ss.loc[fill, "stage"], cap[fill])})
-        log.warning("文件 %s：%d 行没有学位数，按班数 × 国家标准班额推算（%s；GB 50099-2011、《幼儿园工作规程》）。",
-                    labels["school_stages"], int(fill.sum()), "、".join(f"{value_zh('school_stages', 'stage', g)} {c} 人/班"
-                                                                          for g, c in used))
-        tables["school_stages"] = ss
-
-
-def _stages_from_school_list(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
-                             folder: Path, base_year: int | None) -> None:
-    """No ``school_stages`` file: make it from the school list's own classes and pupils
-    (`xuewei.data.school_list`), or report the missing table."""
-    from xuewei.data.school_list import school_stages_from_schools
-
-    missing = Problem(file=str(folder / "school_stages.csv"), expected="必需的数据表", found="缺失",
-                      hint="或在 schools 表中给出各校的班数和在校生数（单一学段的学校）。")
-    if "schools" not in tables or "kind" not in tables["schools"] or base_year is None:
-        problems.append(missing)
-        return
-    stages, schools = school_stages_from_schools(tables["schools"], labels["schools"], base_year, problems)
-    if stages is None:
-        problems.append(missing)
-        return
-    tables["school_stages"], tables["schools"], labels["school_stages"] = stages, schools, labels["schools"]
-
-
-def _warn_without_county_seat(tables: dict[str, pd.DataFrame], labels: dict[str, str]) -> None:
-    """Warn when a county (a ``county_id`` group, or the whole region) has no township of tier
-    ``county_seat``: senior schools may then only stay where they are, and no pupil moves to the
-    county seat — almost always a tier left blank (read as ``township_seat``) rather than a county
-    without a 县城."""
-    if not _usable(tables, "townships", "tier"):
-        return
-    t = tables["townships"]
-    groups = t["county_id"].astype(str).str.strip() if _usable(tables, "townships", "county_id") else pd.Series("", index=t.index)
-    for county, tiers in t["tier"].groupby(groups):
-        if not (tiers == "county_seat").any():
-            where = f"区县“{county}”" if county else "本区域"
-            log.warning("文件 %s：%s没有层级为 county_seat（县城）的乡镇：普通高中只能在县城新建或扩建、县城的学位规则也用不上。"
-                        "请在 tier 列标出县城所在的街道或镇（未填的按 township_seat 乡镇驻地计）。", labels["townships"], where)
-
-
 def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem],
                 base_year: int | None = None, whole_county: frozenset[str] = frozenset()) -> None:
     """Every id a table refers to exists; ``whole_county``: the names of the whole county (code, name),
@@ -275,21 +178,21 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
     from xuewei.data.grade_columns import is_total_area
 
     def refs(table: str, column: str, target: str, target_col: str, extra: set[str] = frozenset()) -> None:
-        if not (_usable(tables, table, column) and _usable(tables, target, target_col)):
+        if not (usable(tables, table, column) and usable(tables, target, target_col)):
             return  # the file, or the column, is missing or unreadable: already reported
         valid = set(tables[target][target_col].dropna()) | set(extra)
         values = tables[table][column]
         whole = values.astype(str).map(is_total_area) if extra else pd.Series(False, index=values.index)
         bad = ~values.isin(valid) & ~whole & values.notna() & (values.astype(str).str.strip() != "")
         if bad.any() and "name" in tables[target]:
-            values = _ids_for_names(tables, labels, table, column, target, target_col, bad)
+            values = ids_for_names(tables, labels, table, column, target, target_col, bad)
             bad = ~values.isin(valid) & ~whole & values.notna() & (values.astype(str).str.strip() != "")
         for i in np.flatnonzero(bad.to_numpy())[:20]:
             problems.append(Problem(file=labels[table], row=int(i) + 2, field=column,
                                     expected=f"见于 {Path(labels[target]).name} 的 {target_col}",
                                     found=str(values.iloc[i]), hint=suggest_id(values.iloc[i], tables[target], target_col)))
 
-    if _usable(tables, "townships", "county_id"):
+    if usable(tables, "townships", "county_id"):
         county = tables["townships"]["county_id"].astype(str).str.strip()
         if (county != "").any() and (county == "").any():
             # A city whose proper has no county code is plausible; say how it is treated.
@@ -304,7 +207,7 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
     refs("housing", "node_id", "nodes", "node_id")
     refs("migration", "township_id", "townships", "township_id", extra=whole_county)
     refs("population_by_age", "area_id", "townships", "township_id", extra=whole_county)
-    if _usable(tables, "candidate_sites", "site_id") and _usable(tables, "schools", "school_id"):
+    if usable(tables, "candidate_sites", "site_id") and usable(tables, "schools", "school_id"):
         clash = tables["candidate_sites"]["site_id"].isin(set(tables["schools"]["school_id"]))
         for i in np.flatnonzero(clash.to_numpy())[:20]:
             problems.append(Problem(file=labels["candidate_sites"], row=int(i) + 2, field="site_id",
@@ -325,7 +228,7 @@ def _check_refs(tables: dict[str, pd.DataFrame], labels: dict[str, str], problem
             problems.append(Problem(file=labels["school_stages"], row=int(i) + 2, field="pupils",
                                     expected="不超过学位数两倍（否则多半是单位或列填错）",
                                     found=f"{ss['pupils'].iloc[i]}（学位 {ss['places'].iloc[i]}）"))
-    if _usable(tables, "births", "township_id") and _usable(tables, "births", "year"):
+    if usable(tables, "births", "township_id") and usable(tables, "births", "year"):
         dup = tables["births"].duplicated(["township_id", "year"])
         for i in np.flatnonzero(dup.to_numpy())[:20]:
             problems.append(Problem(file=labels["births"], row=int(i) + 2, field="year",
@@ -539,9 +442,9 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
                 df = _convert_points(df, cols, point_crs, label, problems, required=name != "townships")
         tables[name], labels[name], files[name] = df, label, path
     if "school_stages" not in present:
-        _stages_from_school_list(tables, labels, problems, folder, base_year)
-    _fill_places(tables, labels, problems)
-    _warn_without_county_seat(tables, labels)
+        stages_from_school_list(tables, labels, problems, folder, base_year)
+    fill_places(tables, labels, problems)
+    warn_without_county_seat(tables, labels)
     _check_refs(tables, labels, problems, base_year,
                 whole_county=frozenset({str(meta.admin_code), meta.name}) if meta else frozenset({"\0"}))
 
