@@ -35,6 +35,21 @@ PATH_KINDS: dict[str, str] = {
 }
 
 
+def path_name(kind: str, stage: str) -> str:
+    """A target path's name for one stage, as plans name it.
+
+    >>> path_name("enrolment_rate", "kindergarten"), path_name("general_senior_share", "senior")
+    ('学前三年毛入园率', '普高占高中阶段在校生的比例')
+    >>> path_name("public_share", "primary")
+    '小学公办学校在校生占比'
+    """
+    if kind == "enrolment_rate":
+        return {"kindergarten": "学前三年毛入园率", "senior": "高中阶段毛入学率"}.get(stage, f"{STAGE_ZH[stage]}入学率")
+    if kind == "general_senior_share":
+        return "普高占高中阶段在校生的比例"
+    return f"{STAGE_ZH[stage]}{PATH_KINDS[kind]}"
+
+
 class TargetPath(BaseModel):
     """A policy target as a path: from the base-year value to ``target`` in ``year``, held after.
 

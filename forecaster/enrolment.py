@@ -93,8 +93,8 @@ def policy_paths(config: ForecastConfig, years: list[int], base_year: int, publi
     >>> pub[:, 0].round(3).tolist(), f[:, 0].tolist()
     ([0.3, 0.4, 0.5, 0.5], [1.0, 1.0, 1.0, 1.0])
     """
-    from xuewei.forecaster.config import (GENERAL_SENIOR_SHARE_DEFAULT, PATH_KINDS, SENIOR_GROSS_RATE_DEFAULT,
-                                          STAGE_ZH)
+    from xuewei.forecaster.config import (GENERAL_SENIOR_SHARE_DEFAULT, SENIOR_GROSS_RATE_DEFAULT,
+                                          STAGE_ZH, path_name)
 
     n_y = len(years)
     rate_factor = np.ones((n_y, len(STAGES)))
@@ -129,11 +129,11 @@ def policy_paths(config: ForecastConfig, years: list[int], base_year: int, publi
                 public[:, i] = np.clip(value, 0.0, 1.0)
             else:
                 inclusive[:, i] = np.clip(value, 0.0, 1.0)
-            rows.append({"kind": kind, "kind_zh": PATH_KINDS[kind], "stage": stage, "base_year": base_year,
+            rows.append({"kind": kind, "kind_zh": path_name(kind, stage), "stage": stage, "base_year": base_year,
                          "base": round(float(base), 4), "base_from": origin, "target": path.target, "year": path.year,
                          "shape": path.shape, "source": path.source})
             how = "逐年线性" if path.shape == "linear" else "到目标年一次到位"
-            notes.append(f"目标路径：{STAGE_ZH[stage]}{PATH_KINDS[kind]}由 {base_year} 年 {base:.1%}（{origin}）"
+            notes.append(f"目标路径：{path_name(kind, stage)}由 {base_year} 年 {base:.1%}（{origin}）"
                          f"{how}变为 {path.year} 年 {path.target:.1%}，此后保持；在校准之后施加"
                          f"{'（出处：' + path.source + '）' if path.source else '（未注明出处）'}。")
     inclusive = np.maximum(inclusive, public) if "inclusive_share" not in paths else inclusive
