@@ -232,8 +232,9 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
         notes.append("未提供基年在校生（school_stages）：入学率、公办比例按配置默认值，未校准。")
     pupils_all = enrolment(spop, ratio)
     # ---- grade progression where a grades history covers a stage
+    methods: dict[str, dict[str, str]] = {}  # township → {stage: whose grade history}
     if inputs.grades is not None:
-        adj, band_cases = grade_adjustment(inputs, towns, base_year, end, pupils_all, bcube, config, notes)
+        adj, band_cases = grade_adjustment(inputs, towns, base_year, end, pupils_all, bcube, config, notes, methods)
         pupils_all = pupils_all * adj[None, :, :, :]
     else:
         band_cases = None
@@ -250,6 +251,7 @@ def forecast_townships(inputs: ForecastInputs, config: ForecastConfig, years: It
     pupils_public = pupils_all * public[None, None, :, :]
     pupils_inclusive = pupils_all * inclusive[None, None, :, :]
     meta["paths"] = path_rows
+    meta["grade_methods"] = {t: {g: methods[t][g] for g in STAGES if g in methods[t]} for t in sorted(methods)}
     meta["public_share_base"] = {s: round(float(share[i]), 4) for i, s in enumerate(STAGES)}
     keep = [y - base_year for y in years]
     pupils = pupils_public[:, :, keep, :]
@@ -386,5 +388,5 @@ def forecast_demand(inputs: ForecastInputs, config: ForecastConfig, years: Itera
     })
     out.attrs = {"assumptions": list(notes), "calibrated": meta["calibrated"], "calibration": meta["calibration"],
                  "base_year": meta["base_year"], "band_level": config.band_level, "paths": meta["paths"],
-                 "public_share_base": meta["public_share_base"]}
+                 "public_share_base": meta["public_share_base"], "grade_methods": meta["grade_methods"]}
     return out

@@ -39,9 +39,11 @@ def stage_grades(config: ForecastConfig) -> dict[str, tuple[int, int]]:
 
 
 def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, end: int, pupils: np.ndarray,
-                     births_proj: np.ndarray, config: ForecastConfig,
-                     notes: list[str]) -> tuple[np.ndarray, pd.DataFrame | None]:
-    """Factors (A, Y+1, 4) for the cohort pupils of years base … end, and the backtest cases.
+                     births_proj: np.ndarray, config: ForecastConfig, notes: list[str],
+                     methods: dict[str, dict[str, str]] | None = None) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Factors (A, Y+1, 4) for the cohort pupils of years base … end, and the backtest cases; ``methods``
+    (if given) gets, per township, each stage forecast from a grade history and whose history it was
+    (``township``, ``schools`` — its schools summed —, or ``county``).
 
     Raises
     ------
@@ -164,6 +166,9 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
                     applied = True
             if applied:
                 used.append(f"{inputs.place(area)}:{STAGE_ZH[s]}")
+                source = "county" if len(idx) > 1 or area not in towns else "schools" if area in summed else "township"
+                for i in idx if methods is not None else ():
+                    methods.setdefault(towns[i], {})[s] = source
     if unseen:
         for (ai, area), yrs in unseen.items():
             seen = np.flatnonzero(np.isfinite(hist.totals[ai]))

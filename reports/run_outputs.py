@@ -253,6 +253,7 @@ def manifest(result, run_dir: Path) -> dict:
                    "synthetic": result.region.meta.synthetic},
         "forecast": result.forecast_config.model_dump(mode="json"),
         "forecast_assumptions": list(result.demand.attrs.get("assumptions", [])),
+        "forecast_grade_methods": dict(result.demand.attrs.get("grade_methods", {})),
         "policy": result.policy.model_dump(mode="json"),
         "inputs": input_hashes(result),
         "packages": package_versions(),

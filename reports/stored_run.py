@@ -51,6 +51,9 @@ class RunTables:
     assumptions : list of str
         The forecast's assumptions and data notes, in Chinese (``demand.attrs["assumptions"]``; stored in
         ``manifest.json`` as ``forecast_assumptions``).
+    grade_methods : dict
+        Township id → {stage: ``township`` | ``schools`` | ``county``}: the stages forecast from a grade
+        history and whose (the others by the cohort model); ``forecast_grade_methods`` in ``manifest.json``.
     """
 
     region: object
@@ -73,6 +76,7 @@ class RunTables:
     base_flows: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchments_base.csv (empty: older run)
     catchment_changes: pd.DataFrame = field(default_factory=pd.DataFrame)  # catchment_changes.csv
     assumptions: list[str] = field(default_factory=list)  # the forecast's notes (manifest.json forecast_assumptions)
+    grade_methods: dict = field(default_factory=dict)  # township → {stage: whose grade history} (forecast_grade_methods)
 
     @property
     def synthetic(self) -> bool:
@@ -100,7 +104,8 @@ def from_result(result) -> RunTables:
                      summary=result.summary, unserved=result.unserved, violations=result.violations,
                      sites=result.layout.sites, solver=result.layout.summary, plan_check=dict(result.plan_check or {}),
                      base_flows=_or_empty(result.base_flows), catchment_changes=_or_empty(result.catchment_changes),
-                     assumptions=list(result.demand.attrs.get("assumptions", [])))
+                     assumptions=list(result.demand.attrs.get("assumptions", [])),
+                     grade_methods=dict(result.demand.attrs.get("grade_methods", {})))
 
 
 def _or_empty(df) -> pd.DataFrame:
@@ -190,4 +195,5 @@ def read_run(run_dir: str | Path) -> RunTables:
                      plan_check=plan_check, manifest=man,
                      base_flows=_read_csv(run_dir, "catchments_base", required=False),
                      catchment_changes=_read_csv(run_dir, "catchment_changes", required=False),
-                     assumptions=[str(a) for a in man.get("forecast_assumptions", [])])
+                     assumptions=[str(a) for a in man.get("forecast_assumptions", [])],
+                     grade_methods=dict(man.get("forecast_grade_methods", {})))

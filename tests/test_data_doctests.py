@@ -1,4 +1,4 @@
-"""The worked examples in the data readers' docstrings stay true."""
+"""The worked examples in the docstrings of the data readers and the hearing pack stay true."""
 
 import doctest
 import importlib
@@ -6,8 +6,8 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["grade_columns", "age_groups", "school_list"])
+@pytest.mark.parametrize("name", ["data.grade_columns", "data.age_groups", "data.school_list", "reports.pack"])
 def test_docstring_examples(name):
-    module = importlib.import_module(f"xuewei.data.{name}")
+    module = importlib.import_module(f"xuewei.{name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

@@ -51,6 +51,11 @@ def test_schools_are_summed_into_their_townships():
     assert "4 所学校按所在乡镇逐年、逐年级相加，得 2 个乡镇" in notes
     assert "S4（2021 年）" in notes and "按停办" in notes
     assert "T1:小学" in notes and "T2:小学" in notes
+    # whose history each township's stage came from: for the hearing pack's sentence
+    assert by_school.attrs["grade_methods"] == {"T1": {"primary": "schools"}, "T2": {"primary": "schools"}}
+    assert by_town.attrs["grade_methods"] == {"T1": {"primary": "township"}, "T2": {"primary": "township"}}
+    county = forecast_demand(base(grades=school("500238")), ForecastConfig(), YEARS)
+    assert county.attrs["grade_methods"] == {"T1": {"primary": "county"}, "T2": {"primary": "county"}}
 
 
 def test_a_township_with_a_school_missing_keeps_the_cohort_model():
