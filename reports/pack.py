@@ -223,3 +223,44 @@ def method_sentence(run, tid: str) -> str:
     if len([g for g in STAGES if g in found]) < len(STAGES):
         parts.append("其余学段" + cohort)
     return "；".join(parts) + "。"
+
+
+def write_pack(run, township_id: str, out_dir: Path, family=None, renderer: TownshipRenderer | None = None,
+               baseline: pd.DataFrame | None = None) -> Path:
+    """Write the hearing pack PDF of one township; returns its path."""
+    from xuewei.reports.fonts import map_fonts, run_text
+
+    family = family or map_fonts(run_text(run))
+    renderer = renderer or TownshipRenderer(MapData.build(run), family)
+    name = run.township_names().get(township_id, township_id)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / pack_file(township_id, name)
+    schools = school_rows(run, township_id)
+    villages = compact_villages(village_rows(run, township_id, baseline), run)
+    with plt.rc_context({"pdf.fonttype": 42}), PdfPages(path, metadata={"Title": f"{name}学校布局听证材料"}) as pdf:
+        renderer.draw(township_id)
+        pdf.savefig(renderer.sheet.fig)
+        _paged(pdf, run, family, f"{name}学校调整一览（调整前→后）", schools,
+               [0.11, 0.06, 0.045, 0.04, 0.08, 0.04, 0.04, 0.045, 0.045, 0.045, 0.045, 0.045, 0.34],
+               note="“前”为上一规划期末（首期为基准年），“后”为本规划期末；学位 = 班数 × 班额上限。",
+               foot=quality_short(run.solver))
+        n = len(run.periods)
+        w_school, w_num = 0.84 * 0.70 / (n + 1), 0.84 * 0.30 / n
+        _paged(pdf, run, family, f"{name}各村（社区）就读学校与路程", villages,
+               [0.09, 0.07] + [w_school] + [w_school, w_num] * n,
+               note=f"路程为{basis_zh(run.region, run.policy)}（公里），与布局模型一致；" + (
+                   "基准年为按各校基准年在校生校准的就读去向；一村去几所学校时列出人数占比，路程为占比最大者。"
+                   if len(getattr(run, "base_flows", ())) else "基准年为距最近的现有同学段学校。"))
+        _demand_page(pdf, run, family, township_id, name)
+    return path
+
+
+def write_packs(run, out_dir: Path, township_ids: list[str]) -> list[Path]:
+    """Hearing packs of several townships, sharing one figure and one baseline computation."""
+    from xuewei.reports.fonts import map_fonts, run_text
+
+    family = map_fonts(run_text(run))
+    renderer = TownshipRenderer(MapData.build(run), family)
+    base = baseline_trips(run)
+    return [write_pack(run, t, out_dir, family, renderer, base) for t in township_ids]
