@@ -5,6 +5,7 @@ Run by `xuewei.data.region.load_region` after each table is read, before referen
 - `ids_for_names`: a township or school written by name where its code belongs;
 - `stages_from_school_list`: a school list carrying its own classes and pupils instead of
   ``school_stages.csv`` (`xuewei.data.school_list`);
+- `fill_stage_years`: a stage table without years is the base year's;
 - `fill_places`: places left out, from classes × the national standard class size;
 - `warn_without_county_seat`: no township of tier ``county_seat``.
 
@@ -56,6 +57,20 @@ def ids_for_names(tables: dict[str, pd.DataFrame], labels: dict[str, str], table
 #: Standard class size used for places a school's row does not give (``data/standards.toml``).
 PLACES_CAP = {"kindergarten": "class_cap.kindergarten", "primary": "class_cap.primary", "junior": "class_cap.junior",
               "senior": "class_cap.senior"}
+
+
+def fill_stage_years(tables: dict[str, pd.DataFrame], labels: dict[str, str], base_year: int | None) -> None:
+    """``school_stages`` rows without a year (the column left out, or a cell blank) are the base year's
+    statistics — the only year a school list is usually given for —, with a warning."""
+    if "school_stages" not in tables or "year" not in tables["school_stages"] or base_year is None:
+        return
+    ss = tables["school_stages"]
+    empty = ss["year"].isna()
+    if empty.any():
+        ss = ss.copy()
+        ss["year"] = ss["year"].astype("Int64").fillna(int(base_year)).astype("int64")
+        log.warning("文件 %s：%d 行没有年份，按基准年 %d 计。", labels["school_stages"], int(empty.sum()), base_year)
+        tables["school_stages"] = ss
 
 
 def fill_places(tables: dict[str, pd.DataFrame], labels: dict[str, str], problems: list[Problem]) -> None:

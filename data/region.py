@@ -24,7 +24,8 @@ from pyproj import CRS
 from xuewei.data import crs as crsmod
 from xuewei.data.paths import PACKAGE_ROOT, REGIONS_DIR
 from xuewei.data.boundary import derive_boundary, gross_outliers, metric_crs_of, read_boundary
-from xuewei.data.forms import fill_places, ids_for_names, stages_from_school_list, usable, warn_without_county_seat
+from xuewei.data.forms import (fill_places, fill_stage_years, ids_for_names, stages_from_school_list, usable,
+                               warn_without_county_seat)
 from xuewei.data.tables import TABLE_SUFFIXES, did_you_mean, read_table
 from xuewei.data.tomlio import read_toml, validate_model
 from xuewei.errors import InputError, Problem
@@ -443,6 +444,7 @@ def load_region(ref: str | Path, base: Path | None = None) -> Region:
         tables[name], labels[name], files[name] = df, label, path
     if "school_stages" not in present:
         stages_from_school_list(tables, labels, problems, folder, base_year)
+    fill_stage_years(tables, labels, base_year)
     fill_places(tables, labels, problems)
     warn_without_county_seat(tables, labels)
     _check_refs(tables, labels, problems, base_year,

@@ -279,6 +279,9 @@ ACCEPTED = {
     "places_left_out": (lambda d: (d / "school_stages.csv").write_text("\n".join(
         ",".join(r.split(",")[:4] + r.split(",")[5:]) for r in
         (d / "school_stages.csv").read_text(encoding="utf-8").strip().splitlines()) + "\n", encoding="utf-8"), "国家标准班额"),
+    "stage_years_left_out": (lambda d: (d / "school_stages.csv").write_text("\n".join(
+        ",".join(r.split(",")[:2] + r.split(",")[3:]) for r in
+        (d / "school_stages.csv").read_text(encoding="utf-8").strip().splitlines()) + "\n", encoding="utf-8"), "按基准年 2020 计"),
     "gbk_only_header_xuewei": (lambda d: (d / "school_stages.csv").write_bytes(
         (d / "school_stages.csv").read_text(encoding="utf-8").replace("places", "学位").encode("gbk")), "GBK"),
 }
