@@ -95,6 +95,10 @@ def _columns(df: pd.DataFrame, file: str, cols: list[str], problems: list[Proble
     return not missing
 
 
+#: Why a blank cell of these columns cannot be filled in by the forecaster.
+BLANK_HINT = {"population": "需求点人口用来把乡镇的学生分到各村（社区）：请填写（可取七普村级人口）。"}
+
+
 def _numbers(df: pd.DataFrame, file: str, col: str, problems: list[Problem], nonneg: bool = True,
              integer: bool = False) -> None:
     values = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
@@ -105,7 +109,10 @@ def _numbers(df: pd.DataFrame, file: str, col: str, problems: list[Problem], non
         bad |= ~np.isnan(values) & (np.abs(values - np.round(values)) > 1e-9)
     what = ("非负" if nonneg else "") + ("整数" if integer else "数值")
     for i in np.nonzero(bad)[0][:20]:
-        problems.append(Problem(file=file, row=int(i) + 2, field=col, expected=what, found=str(df[col].iloc[i])))
+        cell = df[col].iloc[i]
+        blank = cell is None or (isinstance(cell, float) and np.isnan(cell)) or pd.isna(cell) or str(cell).strip() == ""
+        problems.append(Problem(file=file, row=int(i) + 2, field=col, expected=what, found="（空）" if blank else str(cell),
+                                hint=BLANK_HINT.get(col) if blank else None))
 
 
 def split_county_births(inputs: ForecastInputs) -> tuple[ForecastInputs, list[str]]:

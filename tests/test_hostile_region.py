@@ -454,3 +454,10 @@ def test_validate_reads_the_forecasting_inputs_as_a_run_would(tiny, capsys):
     code, out, err = cli(capsys, "validate", tiny)
     assert code == 0, err
     assert "预测：grades.csv 按学校给出：1 所学校" in out and "校验通过" in out
+
+
+def test_a_village_without_population_fails_validate_with_the_reason(tiny, capsys):
+    edit("nodes.csv", "N2,城南村,T1,village,109.61,31.38,1500,", "N2,城南村,T1,village,109.61,31.38,,")(tiny)
+    code, _, err = cli(capsys, "validate", tiny)
+    assert_clean_failure(code, err, file="nodes.csv", row=3, field="population", text="需求点人口用来把乡镇的学生分到各村")
+    assert "（空）" in err and "nan" not in err
