@@ -36,11 +36,9 @@ def ids_for_names(tables: dict[str, pd.DataFrame], labels: dict[str, str], table
     """Read a name written where an id belongs (城厢镇 for 500238001) as the id, when exactly one row
     of ``target`` has that name (compared as `normalise_value`), with one warning per column; the
     table's column is replaced, the file is not touched. Returns the column."""
-    from xuewei.data.tables import normalise_value
+    from xuewei.data.tables import ids_by_unique_name, normalise_value
 
-    names = tables[target]["name"].astype(str).map(normalise_value)
-    unique = names[~names.duplicated(keep=False)]
-    by_name = dict(zip(unique, tables[target].loc[unique.index, target_col]))
+    by_name = ids_by_unique_name(tables[target], target_col)
     values = tables[table][column]
     mapped = values[bad].astype(str).map(normalise_value).map(by_name).dropna()
     if len(mapped):

@@ -23,14 +23,15 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
+from xuewei.data.tables import normalise_value, plain_count
 from xuewei.errors import InputError, Problem
 from xuewei.labels import LABEL_READERS
 
 log = logging.getLogger("xuewei")
 
-#: Headers of a total column (after NFKC, spaces removed, lower case).
+#: Headers of a total column (as `normalise_value` gives them).
 TOTAL_HEADERS = frozenset({"合计", "小计", "总计", "总数", "共计", "合计人数", "在校生合计", "total", "sum"})
-#: Names of an area row that is the sum of the others (after NFKC, spaces removed, lower case).
+#: Names of an area row that is the sum of the others (as `normalise_value` gives them).
 TOTAL_AREAS = TOTAL_HEADERS | frozenset({"全县", "全区", "全市", "全旗", "全镇", "全省", "县合计", "全县合计", "区合计",
                                          "市合计", "all"})
 #: The grades a column header may stand for (小班 = −2 … 高三 = 12; 13 for a 五四制 高中 reading).
@@ -79,27 +80,13 @@ class MeltedGrades:
         return out
 
 
-def _key(header: str) -> str:
-    return unicodedata.normalize("NFKC", str(header)).replace(" ", "").strip().lower()
-
-
 def is_total_area(name: str) -> bool:
     """Whether an area is named as a total (合计, 全县, 总计 …) rather than a place.
 
     >>> is_total_area("全 县"), is_total_area("合计"), is_total_area("城厢镇")
     (True, True, False)
     """
-    return _key(name) in TOTAL_AREAS
-
-
-def _plain(text: str) -> str:
-    """A count as digits: full-width digits (１２３) and thousands separators (1,234) read plainly.
-
-    >>> _plain("１,２３４"), _plain("12,34"), _plain("")
-    ('1234', '12,34', '')
-    """
-    text = unicodedata.normalize("NFKC", text)
-    return text.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text) else text
+    return normalise_value(name) in TOTAL_AREAS
 
 
 #: What a wide table's header may add to a grade or year (``一年级（人）``, ``2019年出生人数``).
@@ -144,7 +131,7 @@ def _cells(df: pd.DataFrame, headers: list[str], label: str) -> tuple[np.ndarray
     """The counts of ``headers`` as plain text (a warning naming the file's row and column where
     full-width digits or thousands separators were read) and where they are not empty."""
     written = df[headers].astype(str).apply(lambda s: s.str.strip())
-    cells = written.apply(lambda s: s.map(_plain)).to_numpy()
+    cells = written.apply(lambda s: s.map(plain_count)).to_numpy()
     changed = np.argwhere(cells != written.to_numpy())
     if len(changed):
         r, c = changed[0]
@@ -215,7 +202,7 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
         return df, None  # a tidy table (its pupils column), or not a grade table
     problems = _one_column_each(value_of, what, label)
     keys = df[["area", kept]].astype(str).apply(lambda s: s.str.strip())
-    total_row = keys[kept].map(_key).isin(TOTAL_HEADERS).to_numpy()
+    total_row = keys[kept].map(normalise_value).isin(TOTAL_HEADERS).to_numpy()
     dup = keys.duplicated(keep="first").to_numpy() & (keys["area"] != "").to_numpy()
     other = SPREAD[kept][1]
     for i in np.flatnonzero(dup)[:20]:
@@ -233,7 +220,7 @@ def melt_grade_columns(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, Melt
         ["area", "year", "grade", "pupils"]]
     source = MeltedGrades(rows=i + 2, headers=[headers[k] for k in j], axis=axis)
     # a column read as "pupils" (在校生) beside the grades' columns is their total
-    totals = [c for c in others if _key(c) in TOTAL_HEADERS or c == "pupils"]
+    totals = [c for c in others if normalise_value(c) in TOTAL_HEADERS or c == "pupils"]
     ignored = [c for c in others if c not in value_of and c not in totals]
     note = []
     for c in totals:
@@ -290,14 +277,14 @@ def melt_year_columns(df: pd.DataFrame, label: str, key: str, value: str) -> tup
     cells, present = _cells(df, headers, label)
     i, j = np.nonzero(present)
     tidy = pd.DataFrame({key: df[key].to_numpy()[i], "year": [str(year_of[headers[k]]) for k in j], value: cells[i, j]})
-    ignored = [c for c in others if c not in year_of and _key(c) not in TOTAL_HEADERS]
+    ignored = [c for c in others if c not in year_of and normalise_value(c) not in TOTAL_HEADERS]
     log.warning("文件 %s：每个年份一列（%s）：按“一行一个地区、年份”读取，空格视为没有该年的数%s。", label,
                 "、".join(f"“{h}”→{year_of[h]}" for h in headers[:8]) + ("……" if len(headers) > 8 else ""),
                 "；不是年份、未读入的列：" + "、".join(f"“{c}”" for c in ignored[:8]) if ignored else "")
     return tidy, MeltedGrades(rows=i + 2, headers=[headers[k] for k in j], axis="year", value=value)
 
 
-#: Headers that already give the year (normalised as `_key`): a workbook with them is not stacked.
+#: Headers that already give the year (as `normalise_value` gives them): a workbook with them is not stacked.
 YEAR_HEADERS = frozenset({"year", "年份", "学年", "年度", "统计年份", "出生年份"})
 
 
@@ -353,7 +340,7 @@ def stack_year_sheets(sheets: dict[str, pd.DataFrame], label: str) -> pd.DataFra
     if not all(str(t).isdigit() and lo <= int(t) <= hi for t in read):
         return None
     header = list(sheets[names[0]].columns)
-    if any(_key(c) in YEAR_HEADERS for c in header):
+    if any(normalise_value(c) in YEAR_HEADERS for c in header):
         return None
     differ = [n for n in names if list(sheets[n].columns) != header]
     if differ:

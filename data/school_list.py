@@ -23,21 +23,23 @@ log = logging.getLogger("xuewei")
 #: The stage a single-stage kind of school teaches.
 STAGE_OF_KIND = {"kindergarten": "kindergarten", "primary": "primary", "teaching_point": "primary",
                  "junior": "junior", "senior": "senior", "vocational": "vocational", "special": "special"}
-#: The headers of the school list's own counts (``school_stages`` column → headers accepted).
-COUNT_HEADERS = {"classes": ("classes", "班数", "班级数", "教学班数"),
-                 "places": ("places", "学位", "学位数", "学生容量"),
-                 "pupils": ("pupils", "在校生数", "在校生", "学生数", "在校学生数", "在园幼儿数")}
+#: The counts a school list may carry: these ``school_stages`` columns, under their headers there.
+COUNTS = ("classes", "places", "pupils")
 
 
 def count_columns(schools: pd.DataFrame) -> dict[str, str]:
-    """``{school_stages column: header in schools}`` for the counts the school list carries.
+    """``{school_stages column: header in schools}`` for the counts the school list carries, under the
+    headers ``school_stages`` itself accepts (``data/schema/school_stages.csv``).
 
     >>> count_columns(pd.DataFrame(columns=["school_id", "班数", "在校生数"]))
     {'classes': '班数', 'pupils': '在校生数'}
     """
+    from xuewei.data.tables import load_schema
+
+    headers = {c.name: (c.name, *c.aliases) for c in load_schema("school_stages") if c.name in COUNTS}
     found = {}
-    for col, names in COUNT_HEADERS.items():
-        header = next((h for h in names if h in schools.columns), None)
+    for col in COUNTS:
+        header = next((h for h in headers[col] if h in schools.columns), None)
         if header is not None:
             found[col] = header
     return found

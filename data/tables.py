@@ -101,6 +101,31 @@ def normalise_value(value: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value))).casefold()
 
 
+def plain_count(text: str) -> str:
+    """A count as digits: full-width digits (１２３) and thousands separators (1,234) read plainly;
+    anything else as it was (NFKC).
+
+    >>> plain_count("１,２３４"), plain_count("12,34"), plain_count("")
+    ('1234', '12,34', '')
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return text.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text) else text
+
+
+def ids_by_unique_name(df: pd.DataFrame, id_col: str) -> dict[str, str]:
+    """``{name as compared (`normalise_value`): id}`` for the rows of ``df`` whose name no other row
+    shares — the names that may stand for their ids.
+
+    >>> ids_by_unique_name(pd.DataFrame({"s": ["S1", "S2", "S3"], "name": ["一小", "一小", "城厢 镇"]}), "s")
+    {'城厢镇': 'S3'}
+    """
+    if df is None or "name" not in df or id_col not in df:
+        return {}
+    names = df["name"].astype(str).map(normalise_value)
+    unique = names[~names.duplicated(keep=False)]
+    return dict(zip(unique, df.loc[unique.index, id_col].astype(str)))
+
+
 @lru_cache(maxsize=None)
 def value_names(table: str, column: str) -> dict[str, ValueName]:
     """The writings accepted (or refused with a note) for ``table.column``, keyed by `normalise_value`."""

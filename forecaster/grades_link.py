@@ -50,9 +50,9 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     InputError
         An unknown area, or a stage only partly covered by an area's grades.
     """
-    from xuewei.forecaster.school_grades import ids_for_names, school_areas, sum_schools_by_township
+    from xuewei.forecaster.school_grades import area_ids_for_names, school_areas, sum_schools_by_township
 
-    raw = ids_for_names(inputs.grades, [(inputs.townships, "township_id"), (inputs.schools, "school_id")], towns)
+    raw = area_ids_for_names(inputs.grades, [(inputs.townships, "township_id"), (inputs.schools, "school_id")], towns)
     by_school = school_areas(raw, inputs.schools, towns, inputs.admin_code)
     grades = check_enrollment(raw, "grades.csv", may_stop=by_school)
     sg = stage_grades(config)

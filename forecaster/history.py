@@ -15,7 +15,7 @@ import pandas as pd
 
 import logging
 
-from xuewei.data.grade_columns import melt_grade_columns, melt_year_columns
+from xuewei.data.grade_columns import is_total_area, melt_grade_columns, melt_year_columns
 from xuewei.errors import InputError, Problem, raise_if
 from xuewei.labels import LABEL_READERS
 from xuewei.forecaster.progression import GradeCube, ratio_terms
@@ -136,8 +136,6 @@ def drop_total_areas(out: pd.DataFrame, file: str) -> pd.DataFrame:
     >>> drop_total_areas(e, "E.csv")["area"].tolist()
     ['A', 'B']
     """
-    from xuewei.data.grade_columns import is_total_area
-
     names = out["area"].unique()
     totals = [a for a in names if is_total_area(a)]
     if not totals or len(totals) == len(names):

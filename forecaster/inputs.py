@@ -9,6 +9,7 @@ file, row and column of every problem.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import logging
@@ -110,7 +111,7 @@ def _numbers(df: pd.DataFrame, file: str, col: str, problems: list[Problem], non
     what = ("非负" if nonneg else "") + ("整数" if integer else "数值")
     for i in np.nonzero(bad)[0][:20]:
         cell = df[col].iloc[i]
-        blank = cell is None or (isinstance(cell, float) and np.isnan(cell)) or pd.isna(cell) or str(cell).strip() == ""
+        blank = pd.isna(cell) or str(cell).strip() == ""
         problems.append(Problem(file=file, row=int(i) + 2, field=col, expected=what, found="（空）" if blank else str(cell),
                                 hint=BLANK_HINT.get(col) if blank else None))
 
@@ -142,8 +143,6 @@ def split_county_births(inputs: ForecastInputs) -> tuple[ForecastInputs, list[st
     >>> split.births.values.tolist()
     [['T1', 2019, 240.0], ['T1', 2020, 264.0], ['T2', 2019, 60.0], ['T2', 2020, 66.0]]
     """
-    import dataclasses
-
     b = inputs.births
     if b is None or "township_id" not in b or not {"year", "births"} <= set(b.columns):
         return inputs, []

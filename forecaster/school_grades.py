@@ -31,16 +31,16 @@ from xuewei.labels import STAGE_ZH
 log = logging.getLogger("xuewei")
 
 
-def ids_for_names(grades: pd.DataFrame, tables: list[tuple[pd.DataFrame | None, str]], towns: list[str]) -> pd.DataFrame:
+def area_ids_for_names(grades: pd.DataFrame, tables: list[tuple[pd.DataFrame | None, str]], towns: list[str]) -> pd.DataFrame:
     """``grades`` with each ``area`` written as a township's or school's name (城厢镇, 先锋小学) read
     as its id, when exactly one township (else one school) has that name, with a warning.
 
     >>> t = pd.DataFrame({"township_id": ["T1"], "name": ["城厢镇"]})
     >>> s = pd.DataFrame({"school_id": ["S1", "S2"], "name": ["一小", "一小"]})
-    >>> ids_for_names(pd.DataFrame({"area": ["城厢 镇", "T1", "一小"]}), [(t, "township_id"), (s, "school_id")], ["T1"])["area"].tolist()
+    >>> area_ids_for_names(pd.DataFrame({"area": ["城厢 镇", "T1", "一小"]}), [(t, "township_id"), (s, "school_id")], ["T1"])["area"].tolist()
     ['T1', 'T1', '一小']
     """
-    from xuewei.data.tables import normalise_value
+    from xuewei.data.tables import ids_by_unique_name, normalise_value
 
     if grades is None or "area" not in grades:
         return grades
@@ -48,11 +48,7 @@ def ids_for_names(grades: pd.DataFrame, tables: list[tuple[pd.DataFrame | None, 
     known = set(towns) | {str(i) for df, col in tables if df is not None for i in df[col]}
     out = area.copy()
     for df, col in tables:
-        if df is None or "name" not in df:
-            continue
-        names = df["name"].astype(str).map(normalise_value)
-        unique = names[~names.duplicated(keep=False)]
-        by_name = dict(zip(unique, df.loc[unique.index, col].astype(str)))
+        by_name = ids_by_unique_name(df, col)
         todo = ~out.isin(known) & (out == area)
         mapped = area[todo].map(normalise_value).map(by_name).dropna()
         out[mapped.index] = mapped

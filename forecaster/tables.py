@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import io
 import logging
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from xuewei.data.tables import plain_count
 from xuewei.errors import InputError, Problem
 
 MAX_PROBLEMS = 50
@@ -81,9 +81,7 @@ def parse_int_column(df: pd.DataFrame, file: str, column: str, problems: list[Pr
     raw = df[column].astype(str).str.strip()
     # Full-width digits (１２３) from a Chinese input method and thousands separators (1,234) as Excel
     # shows counts: unambiguous for integer counts, read with a warning.
-    text = raw.map(lambda v: unicodedata.normalize("NFKC", v))
-    grouped = text.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+")
-    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    text = raw.map(plain_count)
     changed = (text != raw).to_numpy()
     if changed.any():
         i = int(np.flatnonzero(changed)[0])
