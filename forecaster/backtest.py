@@ -131,8 +131,11 @@ def _births_for(hist: History, years: np.ndarray, known_until: int) -> tuple[np.
 class Engine:
     """Forecasts from any origin of one history; caches estimates across method choices."""
 
-    def __init__(self, hist: History, births_are_known: bool = False):
+    def __init__(self, hist: History, births_are_known: bool = False, groups: np.ndarray | None = None):
         self.hist = hist
+        #: (G,) grade group of each grade (a stage): the combination weights are the same within a
+        #: group (`cell_prior`); one group by default
+        self.groups = np.zeros(len(hist.cube.grades), dtype=int) if groups is None else np.asarray(groups)
         #: True when the births given for years after the origin are to be used as they are (a
         #: forecast with projected births); False in a backtest (births after the origin unknown).
         self.births_are_known = births_are_known
@@ -310,28 +313,97 @@ class Engine:
         _, _, use = self._record(c, horizon)
         return int(use.any(axis=(1, 2)).sum())
 
-    def weights(self, c: int, horizon: int) -> np.ndarray:
-        """Combination weights (horizon, 3) of `COMPONENTS` for horizons 1 … ``horizon``.
+    def cell_prior(self, c: int, steps: int, horizon: int) -> np.ndarray:
+        """Prior persistence weight (A, steps, G) of each area × forecast year × grade from origin index ``c``.
 
-        With fewer than `MIN_TRACK_ORIGINS` warm inner origins in the track record: `PRIOR_WEIGHTS`
-        at every horizon. Otherwise, for each h, the weights on `simplex_grid` (step `WEIGHT_STEP`) with the lowest mean
-        APE of area totals over the cases at h (all horizons pooled when h has fewer than
-        `MIN_WEIGHT_CASES`), shrunk toward the prior: ``(n·w + n0·prior) / (n + n0)`` with n the
-        track length and n0 = `SHRINK_ORIGINS`.
+        Persistence hedges what the cohort forecast has to guess, in proportion to how much of the
+        forecast rests on guesses. Of the pupils of a grade group (`groups`: a stage) in year h after
+        launch (h counted up to ``horizon`` and held after: the backtested range), a cohort not yet in
+        school at launch (grade g < entry grade + h) rests on an estimated entry and counts
+        `NEW_COHORT_WEIGHT`; a cohort already enrolled is only carried by progression ratios and counts
+        `SHORT_RATIO_WEIGHT` · (1 − r / `RATIO_WINDOW`) while the area has r < `RATIO_WINDOW` ratio years
+        (its good years up to launch − 1), 0 after. The group's weight is their mean over its grades,
+        each grade weighted by its launch-year pupils, and applies to all its grades alike (weighting
+        each grade on its own backtests worse: see docs/forecast.md).
+
+        >>> # 6 grades of 10 pupils, entry grade 0; 2 good years (r = 1): enrolled cohorts 0.5·(1 − 1/5) = 0.4
+        >>> import pandas as pd
+        >>> from xuewei.forecaster.history import build_history
+        >>> rows = [("A", y, g, 10) for y in (2000, 2001) for g in range(6)]
+        >>> e = Engine(build_history(pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"]), None, 6, ()))
+        >>> e.cell_prior(1, 2, 5)[0, :, 0].round(4).tolist()  # (0.7 + 5·0.4) / 6, (2·0.7 + 4·0.4) / 6
+        [0.45, 0.5]
         """
+        b = _base_index(self.hist, c)
+        good = np.isfinite(self.hist.totals[:, : b + 1]) & ~self.hist.breaks[None, : b + 1]
+        r = np.clip(good.sum(axis=1) - 1, 0, RATIO_WINDOW)
+        known = SHORT_RATIO_WEIGHT * (1 - r / RATIO_WINDOW)  # (A,)
+        h = np.minimum(np.arange(1, steps + 1), horizon)  # (K,)
+        g = np.arange(len(self.hist.cube.grades))
+        e = self.hist.entry_index
+        new = (g[None, None, :] >= e[:, None, None]) & (g[None, None, :] < e[:, None, None] + h[None, :, None])
+        cell = np.where(new, NEW_COHORT_WEIGHT, known[:, None, None])  # (A, K, G)
+        launch = np.nan_to_num(self._launch(c))[:, None, :]  # (A, 1, G)
+        out = np.empty_like(cell)
+        for grp in np.unique(self.groups):
+            cols = self.groups == grp
+            size = launch[:, :, cols].sum(axis=2)
+            mean = np.where(size > 0, (cell[:, :, cols] * launch[:, :, cols]).sum(axis=2) / np.where(size > 0, size, 1),
+                            cell[:, :, cols].mean(axis=2))
+            out[:, :, cols] = mean[:, :, None]
+        return out
+
+    def _launch(self, c: int) -> np.ndarray:
+        """Launch-year pupils (A, G) as persistence keeps them: a grade the area has not opened yet
+        (inside its grade range) has 0 of them, so a grade that enters during the forecast is kept
+        (the cohort members carry it) instead of turning the whole cell into NaN."""
+        launch = self.hist.cube.pupils[:, _base_index(self.hist, c), :]
+        return np.where(self.in_range & np.isnan(launch) & np.isfinite(launch).any(axis=1)[:, None], 0.0, launch)
+
+    def _learned(self, c: int, horizon: int) -> tuple[int, np.ndarray | None]:
+        """Track length n and, when n ≥ `MIN_TRACK_ORIGINS`, the weights (horizon, 3) of `COMPONENTS`
+        learned on it: for each h, the weights on `simplex_grid` (step `WEIGHT_STEP`) with the lowest
+        mean APE of area totals over the cases at h (all horizons pooled when h has fewer than
+        `MIN_WEIGHT_CASES`)."""
         comps, act, use = self._record(c, horizon)
         n = int(use.any(axis=(1, 2)).sum())
-        out = np.tile(PRIOR_WEIGHTS, (horizon, 1))
         if n < MIN_TRACK_ORIGINS:
-            return out
+            return n, None
+        out = np.zeros((horizon, len(COMPONENTS)))
         for h in range(horizon):
             sel = use.copy()
             sel[:, :, np.arange(horizon) != h] = False
             if sel.sum() < MIN_WEIGHT_CASES:
                 sel = use
-            learned = combination_weights(comps[:, sel], act[sel])
-            out[h] = (n * learned + SHRINK_ORIGINS * PRIOR_WEIGHTS) / (n + SHRINK_ORIGINS)
-        return out
+            out[h] = combination_weights(comps[:, sel], act[sel])
+        return n, out
+
+    def cell_weights(self, c: int, steps: int, horizon: int) -> np.ndarray:
+        """Combination weights (A, steps, G, 3) of `COMPONENTS` for each cell of the forecast.
+
+        The prior is the robust cohort forecast and persistence with `cell_prior` on persistence.
+        With fewer than `MIN_TRACK_ORIGINS` warm inner origins in the track record the prior is used
+        as it is; otherwise the weights learned on the record (`_learned`; horizons past ``horizon``
+        use the last) are shrunk toward it: ``(n·w + n0·prior) / (n + n0)``, n the track length and
+        n0 = `SHRINK_ORIGINS`.
+        """
+        p = self.cell_prior(c, steps, horizon)
+        prior = np.stack([1 - p, np.zeros_like(p), p], axis=-1)
+        n, learned = self._learned(c, horizon)
+        if learned is None:
+            return prior
+        lk = learned[np.minimum(np.arange(steps), horizon - 1)]  # (K, 3)
+        return (n * lk[None, :, None, :] + SHRINK_ORIGINS * prior) / (n + SHRINK_ORIGINS)
+
+    def weights(self, c: int, horizon: int) -> np.ndarray:
+        """Weights (horizon, 3) of `COMPONENTS` for horizons 1 … ``horizon`` over all cells:
+        `cell_weights` averaged with the launch-year pupils of each cell as weights (what the
+        combination amounts to for the total; the forecast itself uses the cell weights)."""
+        w = self.cell_weights(c, horizon, horizon)
+        launch = np.nan_to_num(self._launch(c))
+        if launch.sum() <= 0:
+            return w.mean(axis=(0, 2))
+        return np.einsum("akgm,ag->km", w, launch) / launch.sum()
 
     def robust_choice(self) -> ModelChoice:
         """Fixed estimators of the robust component: pooled ratios of the last 5 years; entry from
@@ -343,27 +415,26 @@ class Engine:
         """The backtested forecast from origin index ``c``: a combination by horizon of the robust
         cohort forecast, the cohort forecast with the selected method and persistence.
 
-        Weights from `weights` (the prior while the track record is short; learned on it and shrunk
-        toward the prior otherwise). The method is selected (`choose`) only when its weight is not 0.
+        Weights per cell from `cell_weights` (the prior while the track record is short; learned on it
+        and shrunk toward the prior otherwise). The method is selected (`choose`) only when its weight
+        is not 0.
 
         Returns pupils ``[area, year, grade]`` for indices c+1 … last, whether births were
-        projected, and the `Combination` (horizons beyond ``horizon`` use its last weights).
+        projected, and the `Combination` (its weights are the cell weights averaged over the launch
+        pupils; horizons beyond ``horizon`` use the learned weights of the last).
         """
-        w = self.weights(c, horizon)
-        # persistence keeps the launch year's pupils; a grade the area has not opened yet (inside
-        # its grade range) has 0 of them, so a grade that enters during the forecast is kept
-        # (the cohort members carry it) instead of turning the whole cell into NaN
-        launch = self.hist.cube.pupils[:, _base_index(self.hist, c), :]
-        launch = np.where(self.in_range & np.isnan(launch) & np.isfinite(launch).any(axis=1)[:, None], 0.0, launch)
+        steps = last - c
+        wc = self.cell_weights(c, steps, horizon)  # (A, K, G, 3)
+        launch = self._launch(c)
         f_rob, projected = self.forecast(c, last, self.robust_choice())
-        wk = w[np.minimum(np.arange(f_rob.shape[1]), horizon - 1)]  # (K, 3)
-        out = wk[None, :, 0, None] * f_rob + wk[None, :, 2, None] * launch[:, None, :]
+        out = wc[..., 0] * f_rob + wc[..., 2] * launch[:, None, :]
         selected = None
-        if (w[:, 1] > 0).any():
+        if (wc[..., 1] > 0).any():
             selected, _ = self.choose(c, horizon)
             f_sel, _ = self.forecast(c, last, selected)
-            out = out + wk[None, :, 1, None] * np.where(wk[None, :, 1, None] > 0, f_sel, 0.0)
-        return out, projected, Combination(self.robust_choice(), selected, w, self.track_length(c, horizon))
+            out = out + np.where(wc[..., 1] > 0, wc[..., 1] * f_sel, 0.0)
+        return out, projected, Combination(self.robust_choice(), selected, self.weights(c, horizon),
+                                           self.track_length(c, horizon))
 
 
 @dataclass(frozen=True)
@@ -380,14 +451,16 @@ class Combination:
         """Chinese one-line description, e.g. for the backtest report and the forecast notes."""
         def path(k: int) -> str:
             return "/".join(f"{v:.2g}" for v in self.weights[:, k])
+        prior = (f"缺省：尚未入学的队列持续法占 {NEW_COHORT_WEIGHT:g}，已入学的队列在升级比不足 {RATIO_WINDOW} 年时"
+                 f"持续法占 {SHORT_RATIO_WEIGHT:g}×(1−年数/{RATIO_WINDOW})")
         if self.track < MIN_TRACK_ORIGINS:
-            head = f"记录不足（{self.track} 个可学习的内部起点，少于 {MIN_TRACK_ORIGINS}）：稳健的缺省"
+            head = f"记录不足（{self.track} 个可学习的内部起点，少于 {MIN_TRACK_ORIGINS}）：用{prior}"
         else:
-            head = f"按 {self.track} 个内部起点的记录学权重（向缺省收缩）"
+            head = f"按 {self.track} 个内部起点的记录学权重，向{prior}收缩"
         text = f"{head}；固定方法（{self.robust.label()}）权重 {path(0)}"
         if self.selected is not None:
             text += f"，选定方法（{self.selected.label()}）权重 {path(1)}"
-        return text + f"，持续法权重 {path(2)}（1–{len(self.weights)} 年）"
+        return text + f"，持续法权重 {path(2)}（1–{len(self.weights)} 年，按起点年各年级人数平均）"
 
 
 #: Components of the combined forecast, in the order of the weight arrays.
@@ -403,8 +476,14 @@ SHRINK_ORIGINS = 3
 #: Fixed estimators of the robust default: pooled ratios of the last 5 years, entry level of the last 3.
 ROBUST_CHOICE = ModelChoice(RatioMethod("mean", 5), RatioMethod("mean", 3))
 ROBUST_CHOICE_NO_BIRTHS = ModelChoice(RatioMethod("mean", 5), RatioMethod("trend", 5))
-#: Prior weights of `COMPONENTS`: the robust cohort forecast and persistence half and half [fraction].
-PRIOR_WEIGHTS = np.array([0.5, 0.0, 0.5])
+#: Prior persistence weight of a cell whose cohort enters school after the origin (its cohort
+#: forecast rests on an estimated entry) [fraction]; see `Engine.cell_prior`.
+NEW_COHORT_WEIGHT = 0.7
+#: Prior persistence weight of an enrolled cohort when the area has no ratio year yet, falling
+#: linearly to 0 at `RATIO_WINDOW` ratio years [fraction].
+SHORT_RATIO_WEIGHT = 0.5
+#: Ratio years of the robust progression estimator (its window) [年].
+RATIO_WINDOW = ROBUST_CHOICE.gpr.window
 MIN_WEIGHT_CASES = 10  #: past cases (area × origin) needed to set a horizon's weights on its own
 WEIGHT_STEP = 0.1  #: spacing of the weight grid [fraction]
 

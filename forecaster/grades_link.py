@@ -120,7 +120,12 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     breaks = detect_break_years(grades)
     hist = build_history(grades, births, config.primary_entry_age, breaks, births_file="births.csv")
     notes.extend(f"grades.csv：{n}" for n in hist.notes)  # late grades, years without records
-    engine = Engine(hist, births_are_known=True)
+    # one group per stage: persistence's share of the combination follows how much of each stage's
+    # pupils are cohorts not yet in school (`Engine.cell_prior`)
+    groups = np.full(len(hist.cube.grades), -1)
+    for si, s in enumerate(STAGES):
+        groups[(hist.cube.grades >= sg[s][0]) & (hist.cube.grades <= sg[s][1])] = si
+    engine = Engine(hist, births_are_known=True, groups=groups)
     years = hist.cube.years
     c = len(years) - 1
     last_year = int(years[-1])

@@ -9,7 +9,8 @@ import pytest
 
 from xuewei.cli import main
 from xuewei.forecaster.history import build_history, detect_break_years, read_births, read_enrollment
-from xuewei.forecaster.backtest import (MIN_TRACK_ORIGINS, PRIOR_WEIGHTS, SHRINK_ORIGINS, WARMUP_YEARS, Engine,
+from xuewei.forecaster.backtest import (MIN_TRACK_ORIGINS, NEW_COHORT_WEIGHT, SHORT_RATIO_WEIGHT, SHRINK_ORIGINS,
+                                        WARMUP_YEARS, Engine,
                                         combination_weights, run_backtest, simplex_grid)
 from xuewei.forecaster.progression import RatioMethod, progression_ratios, weighted_ratio, weighted_recent
 
@@ -66,9 +67,11 @@ def test_worked_backtest_json_shape_and_exact_model(tmp_path, capsys):
             assert set(cell) == {"mape", "bias", "n"} and isinstance(cell["n"], int)
     # persistence misses one year of 10 % growth: APE = 1 - 1/1.1
     assert data["persistence"]["1"]["mape"] == pytest.approx(100 * (1 - 1 / 1.1), abs=0.3)
-    # origins 2005-2006 have fewer than MIN_TRACK_ORIGINS warm inner origins: the robust default mixes the
-    # (here exact) cohort forecast and persistence half and half, so its error is half persistence's
-    assert data["model"]["1"]["mape"] == pytest.approx(0.5 * data["persistence"]["1"]["mape"], abs=0.3)
+    # origins 2005-2006 have fewer than MIN_TRACK_ORIGINS warm inner origins: the prior mixes the (here
+    # exact) cohort forecast with persistence. Six years give the full ratio window, so only the entering
+    # cohort is hedged: grade 1 is 1.1 / (1.1 + 0.9) = 55 % of the launch pupils, persistence's weight
+    # 0.7 × 0.55 = 0.385 and the model's error 0.385 of persistence's
+    assert data["model"]["1"]["mape"] == pytest.approx(0.385 * data["persistence"]["1"]["mape"], abs=0.3)
     assert data["persistence"]["1"]["bias"] == pytest.approx(-100 * (1 - 1 / 1.1), abs=0.3)
     assert data["model"]["1"]["n"] == 2 and data["model"]["3"]["n"] == 2
 
@@ -180,35 +183,70 @@ def noisy_history(seed=0, years=range(2000, 2016), total=600):
 
 def test_weights_follow_the_track_record(tmp_path):
     # constant totals: persistence is exact and both cohort forecasts are not, so the learned weights
-    # put everything on persistence; shrunk toward the prior by SHRINK_ORIGINS pseudo-origins
+    # put everything on persistence; shrunk toward the prior by SHRINK_ORIGINS pseudo-origins. With 13
+    # years the ratio window is full, so the prior's persistence weight is NEW_COHORT_WEIGHT × the
+    # launch share of the grades whose cohort enters after the origin (grades < h)
     hist = build_history(noisy_history(), None, 6, ())
     engine = Engine(hist)
     c = 12
     n = engine.track_length(c, 3)
     assert n == c - WARMUP_YEARS + 1  # warm inner origins: indices WARMUP_YEARS − 1 … c − 1
-    expected = (n * np.array([0.0, 0.0, 1.0]) + SHRINK_ORIGINS * PRIOR_WEIGHTS) / (n + SHRINK_ORIGINS)
-    assert engine.weights(c, 3) == pytest.approx(np.tile(expected, (3, 1)))
+    launch = hist.cube.pupils[0, c, :]
+    p = np.array([NEW_COHORT_WEIGHT * launch[:h].sum() / launch.sum() for h in (1, 2, 3)])
+    prior = np.stack([1 - p, 0 * p, p], axis=1)
+    expected = (n * np.array([0.0, 0.0, 1.0]) + SHRINK_ORIGINS * prior) / (n + SHRINK_ORIGINS)
+    assert engine.weights(c, 3) == pytest.approx(expected)
     f, _, combination = engine.predict(c, c + 3, 3)
     assert combination.selected is None  # its weight is 0: nothing is selected
     robust, _ = engine.forecast(c, c + 3, engine.robust_choice())
     # only the prior's share of the robust forecast moves the total away from the exact 600
-    assert np.nansum(f, axis=2).ravel() == pytest.approx(600.0 + expected[0] * (np.nansum(robust, axis=2).ravel() - 600.0))
+    assert np.nansum(f, axis=2).ravel() == pytest.approx(600.0 + expected[:, 0] * (np.nansum(robust, axis=2).ravel() - 600.0))
+
+
+def test_prior_hedges_new_cohorts_and_short_ratio_histories():
+    """Hand-computed prior: 6 grades of 100 pupils, entry grade 0, no track record. With r ratio
+    years (years − 1, at most 5) an enrolled cohort's persistence weight is 0.5·(1 − r/5); a cohort
+    entering after the origin 0.7; the group (all 6 grades) takes their pupil-weighted mean."""
+    for years, h_weights in ((2, [(0.7 + 5 * 0.4) / 6, (2 * 0.7 + 4 * 0.4) / 6]),  # r = 1: 0.4
+                             (4, [(0.7 + 5 * 0.2) / 6, (2 * 0.7 + 4 * 0.2) / 6]),  # r = 3: 0.2
+                             (6, [0.7 / 6, 2 * 0.7 / 6])):  # r = 5: 0
+        rows = [("A", y, g, 100) for y in range(2000, 2000 + years) for g in range(6)]
+        engine = Engine(build_history(pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"]), None, 6, ()))
+        assert (NEW_COHORT_WEIGHT, SHORT_RATIO_WEIGHT) == (0.7, 0.5)
+        w = engine.weights(years - 1, 2)
+        assert w[:, 2] == pytest.approx(h_weights)
+        assert w[:, 0] == pytest.approx(1 - np.array(h_weights))
+        # past the backtested horizon the weights stay those of the last horizon
+        assert engine.cell_prior(years - 1, 4, 2)[0, :, 0] == pytest.approx(h_weights + [h_weights[-1]] * 2)
+
+
+def test_each_grade_group_has_its_own_prior():
+    """Two stages (grades 0–2 and 3–5) in one history: within 3 years of the origin every cohort of the
+    second stage is already in school, so only its short-ratio hedge applies; the first stage's
+    entering cohorts weigh 0.7."""
+    rows = [("A", y, g, 100) for y in range(2000, 2004) for g in range(6)]  # r = 3: 0.2
+    hist = build_history(pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"]), None, 6, ())
+    prior = Engine(hist, groups=np.array([0, 0, 0, 1, 1, 1])).cell_prior(3, 3, 3)[0]
+    assert prior[:, 0] == pytest.approx([(0.7 + 2 * 0.2) / 3, (2 * 0.7 + 0.2) / 3, 0.7])
+    assert prior[:, 3] == pytest.approx([0.2, 0.2, 0.2])
 
 
 def test_combination_learns_a_steady_trend(tmp_path):
     """A series growing 10 %/yr (births too): the cohort forecasts are exact and persistence is not,
     so as the record grows the persistence weight falls as SHRINK_ORIGINS·prior / (n + n0) and the
-    forecast error falls with it; with a short record the prior mixes half and half."""
+    forecast error falls with it; with a short record the prior is used."""
     e, b = growing(tmp_path, years=range(2000, 2016))
     hist = build_history(read_enrollment(e), read_births(b), 6, ())
     engine = Engine(hist)
     for c in (3, 8, 13):
         n = engine.track_length(c, 2)
         w = engine.weights(c, 2)
+        launch = np.nan_to_num(hist.cube.pupils[:, c, :])
+        prior = (engine.cell_prior(c, 2, 2)[:, :, 0] * launch.sum(axis=1)[:, None]).sum(axis=0) / launch.sum()
         if n < MIN_TRACK_ORIGINS:
-            assert w == pytest.approx(np.tile(PRIOR_WEIGHTS, (2, 1)))
+            assert w[:, 2] == pytest.approx(prior)
         else:
-            assert w[:, 2] == pytest.approx(SHRINK_ORIGINS * PRIOR_WEIGHTS[2] / (n + SHRINK_ORIGINS))
+            assert w[:, 2] == pytest.approx(SHRINK_ORIGINS * prior / (n + SHRINK_ORIGINS))
         f, _, _ = engine.predict(c, c + 1, 2)
         actual = hist.cube.pupils[:, c + 1, :]
         persistence_error = 1 - 1 / 1.1
@@ -225,13 +263,15 @@ def test_prediction_is_the_weighted_mix_of_its_components():
     engine = Engine(hist)
     c = 13
     f, _, combination = engine.predict(c, c + 2, 2)
-    w = combination.weights
+    w = engine.cell_weights(c, 2, 2)  # (A, K, G, 3)
     robust, _ = engine.forecast(c, c + 2, engine.robust_choice())
     selected = engine.forecast(c, c + 2, engine.choose(c, 2)[0])[0] if combination.selected else 0.0 * robust
     launch = hist.cube.pupils[:, c, :]
     for k in range(2):
-        assert f[:, k, :] == pytest.approx(w[k, 0] * robust[:, k, :] + w[k, 1] * selected[:, k, :] + w[k, 2] * launch)
-    assert w.sum(axis=1) == pytest.approx([1.0, 1.0])
+        assert f[:, k, :] == pytest.approx(w[:, k, :, 0] * robust[:, k, :] + w[:, k, :, 1] * selected[:, k, :]
+                                           + w[:, k, :, 2] * launch)
+    assert w.sum(axis=-1) == pytest.approx(np.ones(w.shape[:-1]))
+    assert combination.weights.sum(axis=1) == pytest.approx([1.0, 1.0])
 
 
 @pytest.mark.parametrize("with_births", [False, True])
@@ -290,10 +330,11 @@ def test_ecasd_district_model_beats_persistence_and_trend():
 
 def test_a_grade_that_opens_during_the_forecast_is_kept_in_the_combination():
     """School B opens grade 1 in 2013, grade 2 in 2014, grade 3 in 2015 (50 pupils each); A has
-    100 in each of grades 1–3. From origin 2013 (no track record: prior weights ½ robust cohort,
-    ½ persistence) B's grade 2 enters in 2014 from its grade 1 (ratio = the median over areas, 1.0):
-    robust 50, persistence 0 (the grade is not open at launch), so ½·50 + ½·0 = 25 — not NaN (the
-    grade was dropped before). Grade 3 enters in 2015 the same way."""
+    100 in each of grades 1–3. From origin 2013 (no track record: the prior) B's grade 2 enters in
+    2014 from its grade 1 (ratio = the median over areas, 1.0): robust 50, persistence 0 (the grade
+    is not open at launch). B's only pupils at launch are in its entry grade, so its prior weight
+    on persistence is that of an entering cohort, 0.7: 0.3·50 + 0.7·0 = 15 — not NaN (the grade was
+    dropped before). Grade 3 enters in 2015 the same way."""
     rows = [("A", y, g, 100) for y in range(2010, 2019) for g in (1, 2, 3)]
     rows += [("B", y, g, 50) for y in range(2010, 2019) for g in (1, 2, 3) if y >= 2012 + g]
     e = pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
@@ -301,8 +342,9 @@ def test_a_grade_that_opens_during_the_forecast_is_kept_in_the_combination():
     engine = Engine(hist)
     c = 2013 - 2010
     f, _, combination = engine.predict(c, c + 2, 2)
-    assert combination.weights == pytest.approx(np.tile(PRIOR_WEIGHTS, (2, 1)))
+    assert combination.track < MIN_TRACK_ORIGINS
+    assert engine.cell_prior(c, 2, 2)[1] == pytest.approx(np.full((2, 3), NEW_COHORT_WEIGHT))
     b = f[1]
-    assert b[0, :2].tolist() == pytest.approx([50.0, 25.0]) and np.isnan(b[0, 2])  # grade 3 not open in 2014
-    assert b[1].tolist() == pytest.approx([50.0, 25.0, 25.0])
+    assert b[0, :2].tolist() == pytest.approx([50.0, 15.0]) and np.isnan(b[0, 2])  # grade 3 not open in 2014
+    assert b[1].tolist() == pytest.approx([50.0, 15.0, 15.0])
     assert np.nansum(f[0], axis=1).tolist() == pytest.approx([300.0, 300.0])  # A unchanged
