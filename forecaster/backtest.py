@@ -131,8 +131,11 @@ def _births_for(hist: History, years: np.ndarray, known_until: int) -> tuple[np.
 class Engine:
     """Forecasts from any origin of one history; caches estimates across method choices."""
 
-    def __init__(self, hist: History, births_are_known: bool = False, groups: np.ndarray | None = None):
+    def __init__(self, hist: History, births_are_known: bool = False, groups: np.ndarray | None = None,
+                 births_observed_until: int | None = None):
         self.hist = hist
+        #: last birth year that is observed, not projected [年]; None: the origin year (a backtest)
+        self.births_observed_until = births_observed_until
         #: (G,) grade group of each grade (a stage): the combination weights are the same within a
         #: group (`cell_prior`); one group by default
         self.groups = np.zeros(len(hist.cube.grades), dtype=int) if groups is None else np.asarray(groups)
@@ -318,11 +321,13 @@ class Engine:
 
         Persistence hedges what the cohort forecast has to guess, in proportion to how much of the
         forecast rests on guesses. Of the pupils of a grade group (`groups`: a stage) in year h after
-        launch (h counted up to ``horizon`` and held after: the backtested range), a cohort not yet in
-        school at launch (grade g < entry grade + h) rests on an estimated entry and counts
-        `NEW_COHORT_WEIGHT`; a cohort already enrolled is only carried by progression ratios and counts
-        `SHORT_RATIO_WEIGHT` · (1 − r / `RATIO_WINDOW`) while the area has r < `RATIO_WINDOW` ratio years
-        (its good years up to launch − 1), 0 after. The group's weight is their mean over its grades,
+        launch (h counted up to ``horizon`` and held after: the backtested range), a cohort already
+        enrolled is only carried by progression ratios and counts `SHORT_RATIO_WEIGHT` · (1 − r /
+        `RATIO_WINDOW`) while the area has r < `RATIO_WINDOW` ratio years (its good years up to launch − 1),
+        0 after. A cohort not yet in school at launch (grade g < entry grade + h) whose births are
+        observed (birth year ≤ `births_observed_until`, or ≤ the origin year in a backtest) enters as
+        births × the entry ratio, a ratio like the others, and counts the same; without observed births
+        its entry is extrapolated and counts `NEW_COHORT_WEIGHT`. The group's weight is their mean over its grades,
         each grade weighted by its launch-year pupils, and applies to all its grades alike (weighting
         each grade on its own backtests worse: see docs/forecast.md).
 
@@ -342,6 +347,12 @@ class Engine:
         g = np.arange(len(self.hist.cube.grades))
         e = self.hist.entry_index
         new = (g[None, None, :] >= e[:, None, None]) & (g[None, None, :] < e[:, None, None] + h[None, :, None])
+        if self.hist.births is not None:  # entering cohorts born in an observed year are not guessed
+            until = int(self.years[c]) if self.births_observed_until is None else self.births_observed_until
+            until = min(until, int(self.hist.birth_years[-1]))
+            entered = int(self.years[c]) + h[None, :, None] - (g[None, None, :] - e[:, None, None])
+            born = entered - self.hist.lag[:, None, None]
+            new &= (born > until) | (born < int(self.hist.birth_years[0]))
         cell = np.where(new, NEW_COHORT_WEIGHT, known[:, None, None])  # (A, K, G)
         launch = np.nan_to_num(self._launch(c))[:, None, :]  # (A, 1, G)
         out = np.empty_like(cell)

@@ -125,7 +125,7 @@ def grade_adjustment(inputs: ForecastInputs, towns: list[str], base_year: int, e
     groups = np.full(len(hist.cube.grades), -1)
     for si, s in enumerate(STAGES):
         groups[(hist.cube.grades >= sg[s][0]) & (hist.cube.grades <= sg[s][1])] = si
-    engine = Engine(hist, births_are_known=True, groups=groups)
+    engine = Engine(hist, births_are_known=True, groups=groups, births_observed_until=int(wide.columns.max()))
     years = hist.cube.years
     c = len(years) - 1
     last_year = int(years[-1])

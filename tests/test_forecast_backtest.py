@@ -68,10 +68,10 @@ def test_worked_backtest_json_shape_and_exact_model(tmp_path, capsys):
     # persistence misses one year of 10 % growth: APE = 1 - 1/1.1
     assert data["persistence"]["1"]["mape"] == pytest.approx(100 * (1 - 1 / 1.1), abs=0.3)
     # origins 2005-2006 have fewer than MIN_TRACK_ORIGINS warm inner origins: the prior mixes the (here
-    # exact) cohort forecast with persistence. Six years give the full ratio window, so only the entering
-    # cohort is hedged: grade 1 is 1.1 / (1.1 + 0.9) = 55 % of the launch pupils, persistence's weight
-    # 0.7 × 0.55 = 0.385 and the model's error 0.385 of persistence's
-    assert data["model"]["1"]["mape"] == pytest.approx(0.385 * data["persistence"]["1"]["mape"], abs=0.3)
+    # exact) cohort forecast with persistence only for what it must guess. Six years give the full ratio
+    # window, and the cohorts entering in 2006-2009 were born in 2000-2003, observed at the origin: nothing
+    # is guessed, so the model is exact
+    assert data["model"]["1"]["mape"] == pytest.approx(0.0, abs=0.1)  # pupils are rounded to whole numbers
     assert data["persistence"]["1"]["bias"] == pytest.approx(-100 * (1 - 1 / 1.1), abs=0.3)
     assert data["model"]["1"]["n"] == 2 and data["model"]["3"]["n"] == 2
 
@@ -348,3 +348,21 @@ def test_a_grade_that_opens_during_the_forecast_is_kept_in_the_combination():
     assert b[0, :2].tolist() == pytest.approx([50.0, 15.0]) and np.isnan(b[0, 2])  # grade 3 not open in 2014
     assert b[1].tolist() == pytest.approx([50.0, 15.0, 15.0])
     assert np.nansum(f[0], axis=1).tolist() == pytest.approx([300.0, 300.0])  # A unchanged
+
+
+def test_entering_cohorts_with_observed_births_are_not_hedged_as_guesses():
+    """Grades 1–2, entry age 6 (births lag 6 years), 4 years of history (r = 3: enrolled cohorts
+    0.5·(1 − 3/5) = 0.2). With births the cohort entering 1–5 years after a 2003 origin was born in
+    1998–2002 ≤ 2003: observed, so it counts 0.2 like the enrolled one. Told that births are observed
+    only up to 1998 (the rest projected), cohorts born 1999 or later are guesses: 0.7."""
+    rows = [("A", y, g, 100) for y in range(2000, 2004) for g in (1, 2)]
+    e = pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+    b = pd.DataFrame({"area": "A", "year": range(1990, 2004), "births": 200})
+    hist = build_history(e, b, 6, ())
+    assert Engine(hist).cell_prior(3, 3, 3)[0, :, 0] == pytest.approx([0.2, 0.2, 0.2])
+    # observed until 1998: h = 1 enters 2004, born 1998 (observed); h = 2, 3 born 1999, 2000 (projected)
+    # grade 1 is new from h = 1, grade 2 from h = 2 (entered 2004, born 1998: observed)
+    prior = Engine(hist, births_observed_until=1998).cell_prior(3, 3, 3)[0, :, 0]
+    assert prior == pytest.approx([0.2, (0.7 + 0.2) / 2, (0.7 + 0.7) / 2])
+    assert Engine(build_history(e, None, 6, ())).cell_prior(3, 3, 3)[0, :, 0] == pytest.approx(
+        [(0.7 + 0.2) / 2, 0.7, 0.7])
