@@ -20,6 +20,8 @@ nyc_schools_manhattan New York City, 291 schools of districts 1–6, K–12, 201
                       starting schools and grades)
 au_states             Australia, 8 states/territories, students by age 5–17, 2006–2020    no
 sg_primary            Singapore, primary schools (one area), P1–P6 by age, 1984–2016      yes / no
+md_counties           Maryland (USA), 24 county school systems, K–12, 2002–2024 (added     no
+                      after the combination's default was fixed: out of sample)
 ====================  ==================================================================  =========
 """
 
@@ -63,6 +65,8 @@ SERIES: dict[str, tuple[Path, Path | None, str, int, int]] = {
     # grade 1 = P1, entered in the year a child turns 7: births of t − 7 (entry age 7)
     "sg_primary+births": (REAL / "sg_primary" / "enrollment.csv", REAL / "sg_primary" / "births.csv", "1986:2015", 5, 7),
     "sg_primary": (REAL / "sg_primary" / "enrollment.csv", None, "1986:2015", 5, 7),
+    # kindergarten = grade 0 at age 5; 2020 (COVID) is found as a break year or not by the same rule as elsewhere
+    "md_counties": (REAL / "md_counties" / "enrollment.csv", None, "2004:2023", 5, 5),
 }
 METHOD_ZH = {"model": "模型", "persistence": "持续法", "trend": "线性趋势"}
 

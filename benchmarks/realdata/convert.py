@@ -14,7 +14,8 @@ Run (every series; each ``--git`` names one snapshot)::
         --git conmat=/work/.mirror/idem-lab+conmat/repo \\
         --git casa=/work/.mirror/canaccc-cccz+CASA0003-CW2/repo \\
         --git nycschools=/work/.mirror/adelphi-ed-tech+nycschools/repo \\
-        --git pds=/work/.mirror/woojiahao+pds-analysis/repo
+        --git pds=/work/.mirror/woojiahao+pds-analysis/repo \\
+        --git marylandedu=/work/.mirror/elipousson+marylandedu/repo
 
 or one series: ``convert.py nz_regions --git demdata=...``. Output goes to ``benchmarks/realdata/<series>/``
 (``--out DIR`` writes ``DIR/<series>/`` instead). Needs the ``bench`` extra (xlrd for the New Zealand
@@ -65,14 +66,20 @@ SOURCES: dict[str, Source] = {
                          "data/primary-enrolment-by-age.csv"),
     "sg_births": Source("woojiahao/pds-analysis", "d84c8353b7f7323d673c530e0d414d87f80d5384",
                         "data/live-births.csv"),
+    # Maryland State Department of Education Report Card downloads, one file per academic year
+    **{f"md_{ay}": Source("elipousson/marylandedu", "60cc484f8cd46e275f3ea1c446fcea8724ab943f",
+                          f"data-raw/extdata/Enrollment_{ay}.csv" if ay < 2020
+                          else f"data-raw/extdata/Enrollment_By_Grade_{ay}.csv")
+       for ay in range(2003, 2026)},
 }
 #: short names of the snapshots for ``--git NAME=DIR`` → repository
 SNAPSHOTS = {"demdata": "StatisticsNZ/demdata", "conmat": "idem-lab/conmat",
              "casa": "canaccc-cccz/CASA0003-CW2", "nycschools": "adelphi-ed-tech/nycschools",
-             "pds": "woojiahao/pds-analysis"}
+             "pds": "woojiahao/pds-analysis", "marylandedu": "elipousson/marylandedu"}
 #: series → the source keys it needs
 SERIES = {"nz_regions": ("nz_roll", "nz_births"), "au_states": ("au_students",),
-          "nyc_districts": ("nyc_2013", "nyc_2016"), "sg_primary": ("sg_primary", "sg_births")}
+          "nyc_districts": ("nyc_2013", "nyc_2016"), "sg_primary": ("sg_primary", "sg_births"),
+          "md_counties": tuple(f"md_{ay}" for ay in range(2003, 2026))}
 
 FIRST_AGE, LAST_AGE = 5, 17  #: ages kept for the by-age series (grade = age − 5) [岁]
 
@@ -292,7 +299,72 @@ def convert_sg(reader: Reader, out: Path) -> None:
     write_csv(sg_births(reader.read("sg_births")), out / "sg_primary" / "births.csv")
 
 
-CONVERTERS = {"nz_regions": convert_nz, "au_states": convert_au, "nyc_districts": convert_nyc, "sg_primary": convert_sg}
+# --- Maryland ----------------------------------------------------------------------------------
+
+MD_GRADES = {"Kindergarten": 0, **{f"Grade {g}": g for g in range(1, 13)}}
+#: school-system ("A") rows that total a band of grades, by the names the files use over the years
+MD_BANDS = {(1, 5): ("Elementary", "All Elementary Grades"), (6, 8): ("Middle School", "All Middle School Grades"),
+            (9, 12): ("High School", "All High School Grades")}
+#: rows that are not a county school system: the state, and SEED (a statewide boarding school)
+MD_DROP = {"State", "All Public Schools", "SEED", "Seed School LEA"}
+#: Edison-managed Baltimore City schools had their own system code in 2002–2006
+MD_MERGE = {"Baltimore City - Edison": "Baltimore City"}
+
+
+def md_year(data: bytes) -> pd.DataFrame:
+    """One academic year's file → ``ay, area, school, grade, n`` (n NaN where suppressed as ``*``)."""
+    df = pd.read_csv(io.BytesIO(data), dtype=str)
+    df.columns = ["ay", "lea", "area", "school", "school_name", "grade", "count", "created"]  # headers vary by year
+    df = df[~df["area"].isin(MD_DROP)]
+    return pd.DataFrame({"ay": df["ay"].astype(int), "area": df["area"].replace(MD_MERGE), "school": df["school"],
+                         "grade": df["grade"].str.strip().replace({"All Kindergarten": "Kindergarten"}),
+                         "n": pd.to_numeric(df["count"], errors="coerce")})
+
+
+def md_counties(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Pupils K–12 by school system (23 counties and Baltimore City) × year × grade.
+
+    Year = the calendar year the school year starts = the file's academic year − 1 (count of 30
+    September). Kindergarten is the system's own row. Grades 1–12: the system's own rows where a year
+    has one per grade (2024); otherwise the sum over its schools, where small school cells are
+    suppressed (``*``): each band's published system total (1–5, 6–8, 9–12) minus the known school
+    cells is split evenly over that band's suppressed cells (whole pupils, largest remainder first).
+    """
+    a = pd.concat(frames, ignore_index=True)
+    lss = a[a["school"] == "A"]
+    sch = a[(a["school"] != "A") & a["grade"].isin(list(MD_GRADES))].assign(g=lambda d: d["grade"].map(MD_GRADES))
+    rows = []
+    for (ay, area), sys_rows in lss.groupby(["ay", "area"]):
+        per = sys_rows[sys_rows["grade"].isin(list(MD_GRADES))].groupby("grade")["n"].sum(min_count=1)
+        if len(per) == len(MD_GRADES) and per.notna().all():
+            vals = {MD_GRADES[g]: int(v) for g, v in per.items()}
+        else:
+            vals = {0: int(sys_rows.loc[sys_rows["grade"] == "Kindergarten", "n"].sum())}
+            schools = sch[(sch["ay"] == ay) & (sch["area"] == area)]
+            for (lo, hi), names in MD_BANDS.items():
+                grades = list(range(lo, hi + 1))
+                band = schools[schools["g"].isin(grades)]
+                known = band.groupby("g")["n"].sum().reindex(grades, fill_value=0)
+                hidden = band["n"].isna().groupby(band["g"]).sum().reindex(grades, fill_value=0)
+                rest = int(sys_rows.loc[sys_rows["grade"].isin(names), "n"].sum() - known.sum())
+                if rest < 0 or (rest > 0 and hidden.sum() == 0):
+                    sys.exit(f"马里兰 {ay} 学年 {area} {lo}–{hi} 年级：系统合计与各校之差 {rest}，被隐去的格 {int(hidden.sum())} 个")
+                share = rest * hidden / hidden.sum() if hidden.sum() else hidden * 0.0
+                whole = share.astype(int)
+                extra = (share - whole).sort_values(ascending=False, kind="stable").index[: rest - int(whole.sum())]
+                whole[extra] += 1
+                vals.update({g: int(known[g] + whole[g]) for g in grades})
+        rows += [(area, ay - 1, g, v) for g, v in vals.items()]
+    return pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+
+
+def convert_md(reader: Reader, out: Path) -> None:
+    frames = [md_year(reader.read(key)) for key in SERIES["md_counties"]]
+    write_csv(md_counties(frames), out / "md_counties" / "enrollment.csv")
+
+
+CONVERTERS = {"nz_regions": convert_nz, "au_states": convert_au, "nyc_districts": convert_nyc, "sg_primary": convert_sg,
+              "md_counties": convert_md}
 
 
 def _pairs(items: list[str], flag: str) -> dict[str, Path]:
