@@ -355,7 +355,8 @@ def md_counties(frames: list[pd.DataFrame]) -> pd.DataFrame:
                 whole[extra] += 1
                 vals.update({g: int(known[g] + whole[g]) for g in grades})
         rows += [(area, ay - 1, g, v) for g, v in vals.items()]
-    return pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+    out = pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+    return out.sort_values(["area", "year", "grade"], ignore_index=True)
 
 
 def convert_md(reader: Reader, out: Path) -> None:
