@@ -372,17 +372,32 @@ def _rename_aliases(df: pd.DataFrame, schema: tuple[Column, ...], label: str) ->
     return df.rename(columns=header_mapping(df.columns, {col.name: col.aliases for col in schema}, label))
 
 
+def _header_key(header) -> str:
+    """A header as compared with the names and aliases: stripped, lower case, runs of spaces and
+    hyphens as one ``_``.
+
+    >>> _header_key(" School Year"), _header_key("Enrolled-Count"), _header_key("学年")
+    ('school_year', 'enrolled_count', '学年')
+    """
+    return re.sub(r"[\s\-]+", "_", str(header).strip().lower())
+
+
 def header_mapping(columns, aliases: dict[str, tuple[str, ...]], label: str) -> dict[str, str]:
     """``{header in the file: column name}`` for the columns a file names another way, with one
     warning per file: the English name in another case (``School_ID``, ``Pupils``), or a known alias
     (学校代码). Columns the file already names exactly are left alone."""
     present = list(columns)
     mapping: dict[str, str] = {}
+    spelled = {}  # one spelling per header: lower case, spaces and hyphens as "_" (School Year → school_year)
+    for c in present:
+        spelled.setdefault(_header_key(c), c)
     for name, names in aliases.items():
         if name in present:
             continue
-        same = [c for c in present if str(c).strip().lower() == name and c not in mapping]
-        found = same[0] if len(same) == 1 else next((a for a in names if a in present), None)
+        same = [c for c in present if _header_key(c) == name and c not in mapping]
+        found = same[0] if len(same) == 1 else next(
+            (spelled[_header_key(a)] for a in names if _header_key(a) in spelled and spelled[_header_key(a)] not in mapping),
+            None)
         if found is not None:
             mapping[found] = name
     if mapping:

@@ -28,9 +28,18 @@ log = logging.getLogger("xuewei")
 #: fraction is treated as a structural break (e.g. ECASD 2020, in-person pupils only: −22%).
 BREAK_THRESHOLD = 0.10
 
-#: Chinese headers accepted (with a warning) for the English column names.
-ALIASES = {"area": ("地区", "区域", "学区", "学校", "学校代码", "学校编号", "乡镇代码", "乡镇编号"), "year": ("年份", "学年", "年度"), "grade": ("年级",),
-           "pupils": ("在校生数", "在校生", "学生数", "人数"), "births": ("出生人数", "出生数", "出生人口")}
+#: Other headers accepted (with a warning) for the column names: Chinese, and the English ones
+#: published enrolment series use (compared in lower case, spaces and hyphens as "_"); the first
+#: the file has is taken.
+ALIASES = {"area": ("地区", "区域", "学区", "学校", "学校代码", "学校编号", "乡镇代码", "乡镇编号",
+                    # the finest first: a school file often has its district too
+                    "school_id", "school_code", "school", "district_id", "district_code", "district", "lea", "county",
+                    "region", "state", "school_name", "district_name", "area_name"),
+           "year": ("年份", "学年", "年度", "school_year", "schoolyear", "academic_year", "census_year", "year_start"),
+           "grade": ("年级", "grade_level", "gradelevel", "grade_name", "level"),
+           "pupils": ("在校生数", "在校生", "学生数", "人数", "enrollment", "enrolment", "enrolled", "enrolled_count",
+                      "students", "student_count", "headcount", "membership", "count"),
+           "births": ("出生人数", "出生数", "出生人口", "live_births", "births_total", "birth_count")}
 
 
 def _read_labels(df: pd.DataFrame, file: str, column: str) -> pd.DataFrame:

@@ -366,3 +366,19 @@ def test_entering_cohorts_with_observed_births_are_not_hedged_as_guesses():
     assert prior == pytest.approx([0.2, (0.7 + 0.2) / 2, (0.7 + 0.7) / 2])
     assert Engine(build_history(e, None, 6, ())).cell_prior(3, 3, 3)[0, :, 0] == pytest.approx(
         [(0.7 + 0.2) / 2, 0.7, 0.7])
+
+
+def test_english_headers_of_published_series_are_read_with_a_warning(tmp_path, caplog):
+    """US-style headers (district, School Year, Enrollment; K for kindergarten; 2019-2020) read as
+    area, year, pupils; a school file that also names its district is read by school."""
+    rows = [("D1", s, f"{y}-{y + 1}", g, 50 + i) for y in range(2010, 2016) for s in ("s1", "s2")
+            for i, g in enumerate(("K", "1", "2"))]
+    df = pd.DataFrame(rows, columns=["District", "School ID", "School Year", "Grade Level", "Enrollment"])
+    path = tmp_path / "e.csv"
+    df.to_csv(path, index=False)
+    with caplog.at_level("WARNING", logger="xuewei"):
+        e = read_enrollment(path)
+    assert sorted(e["area"].unique()) == ["s1", "s2"]
+    assert sorted(e["year"].unique()) == list(range(2010, 2016)) and sorted(e["grade"].unique()) == [0, 1, 2]
+    assert e["pupils"].sum() == 6 * 2 * (50 + 51 + 52)
+    assert "“School ID”按“area”" in caplog.text and "“Enrollment”按“pupils”" in caplog.text
