@@ -81,7 +81,21 @@ def check_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str] = fro
         _raise_remapped(err, melted, stacked)
 
 
+#: Area of a table without an area column: the whole county (read as such by `xuewei run`).
+WHOLE_AREA = "全县"
+
+
+def _one_area(df: pd.DataFrame, file: str, columns: list[str]) -> pd.DataFrame:
+    """A table with every column but ``area`` is one area's series (a single district or county):
+    read as `WHOLE_AREA`, with a warning."""
+    if "area" in df.columns or not set(columns) <= set(df.columns):
+        return df
+    log.warning("文件 %s 没有地区列（area）：按一个地区（%s）的序列读取。", file, WHOLE_AREA)
+    return df.assign(area=WHOLE_AREA)
+
+
 def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]) -> pd.DataFrame:
+    df = _one_area(df, file, ["year", "grade", "pupils"])
     require_columns(df, file, ["area", "year", "grade", "pupils"])
     df = _read_labels(_read_labels(df, file, "grade"), file, "year")
     problems: list[Problem] = []
@@ -225,6 +239,7 @@ def _raise_remapped(err: InputError, *maps) -> None:
 
 
 def _check_tidy_births(df: pd.DataFrame, file: str) -> pd.DataFrame:
+    df = _one_area(df, file, ["year", "births"])
     require_columns(df, file, ["area", "year", "births"])
     df = _read_labels(df, file, "year")
     problems: list[Problem] = []

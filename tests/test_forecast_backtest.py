@@ -382,3 +382,17 @@ def test_english_headers_of_published_series_are_read_with_a_warning(tmp_path, c
     assert sorted(e["year"].unique()) == list(range(2010, 2016)) and sorted(e["grade"].unique()) == [0, 1, 2]
     assert e["pupils"].sum() == 6 * 2 * (50 + 51 + 52)
     assert "“School ID”按“area”" in caplog.text and "“Enrollment”按“pupils”" in caplog.text
+
+
+def test_a_series_without_an_area_column_is_one_area(tmp_path, caplog):
+    """A single district's file (year, grade, pupils) and its births (year, births) are one area, 全县."""
+    e = pd.DataFrame([(y, g, 100 + g) for y in range(2010, 2016) for g in range(3)], columns=["year", "grade", "pupils"])
+    b = pd.DataFrame({"year": range(2000, 2016), "births": 150})
+    e.to_csv(tmp_path / "e.csv", index=False)
+    b.to_csv(tmp_path / "b.csv", index=False)
+    with caplog.at_level("WARNING", logger="xuewei"):
+        enr, births = read_enrollment(tmp_path / "e.csv"), read_births(tmp_path / "b.csv")
+    assert set(enr["area"]) == {"全县"} and set(births["area"]) == {"全县"}
+    assert "没有地区列" in caplog.text
+    hist = build_history(enr, births, 6, ())
+    assert run_backtest(hist, [2013], 2).summary()["total"]["model"]["1"]["n"] == 1
