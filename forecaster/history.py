@@ -15,7 +15,9 @@ import pandas as pd
 
 import logging
 
-from xuewei.data.grade_columns import is_total_area, melt_grade_columns, melt_year_columns
+from xuewei.data.grade_columns import (TOTAL_HEADERS, MeltedGrades, is_total_area, melt_grade_columns,
+                                       melt_year_columns)
+from xuewei.data.tables import normalise_value
 from xuewei.errors import InputError, Problem, raise_if
 from xuewei.labels import LABEL_READERS
 from xuewei.forecaster.progression import GradeCube, ratio_terms
@@ -94,9 +96,53 @@ def _one_area(df: pd.DataFrame, file: str, columns: list[str]) -> pd.DataFrame:
     return df.assign(area=WHOLE_AREA)
 
 
+#: Grade labels of pupils in no grade (ungraded special education …): left out, with a warning.
+UNGRADED = frozenset({"ug", "ungraded", "ungradedspecialed", "ungradedspeced", "ungradedspecialeducation",
+                      "未分年级", "不分年级", "特教", "特教班", "特殊教育"})
+
+
+def _grade_rows(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split off the rows whose grade is a total (合计, Total) or no grade (UG, 未分年级): the table
+    without them, and the total rows (to be checked against the grades)."""
+    key = df["grade"].map(normalise_value)
+    total, ungraded = key.isin(TOTAL_HEADERS | {"all", "allgrades", "全部"}), key.isin(UNGRADED)
+    if ungraded.any():
+        n = pd.to_numeric(df.loc[ungraded, "pupils"].astype(str).str.replace(",", ""), errors="coerce").sum()
+        log.warning("文件 %s：%d 行不属于任何年级（如第 %d 行“%s”，共 %s 人），不读入（升级比法按年级推算）。", file,
+                    int(ungraded.sum()), int(np.flatnonzero(ungraded.to_numpy())[0]) + 2, df.loc[ungraded, "grade"].iloc[0],
+                    f"{n:,.0f}")
+    return df[~(total | ungraded)], df[total]
+
+
+def _check_totals(out: pd.DataFrame, totals: pd.DataFrame, file: str) -> None:
+    """Warn about the total rows of a tidy table: how many, and whether each equals its area-year's grades."""
+    if totals.empty:
+        return
+    year, _ = LABEL_READERS["year"](totals["year"].tolist())
+    given = pd.to_numeric(totals["pupils"].astype(str).str.replace(",", ""), errors="coerce").to_numpy()
+    sums = out.groupby(["area", "year"])["pupils"].sum()
+    keys = list(zip(totals["area"].astype(str).str.strip(), pd.to_numeric(pd.Series(year), errors="coerce")))
+    off = [i for i, k in enumerate(keys) if k in sums.index and given[i] != sums[k]]
+    check = ("都等于该地区该年各年级之和" if not off else
+             f"有 {len(off)} 行不等于各年级之和（如第 {int(totals.index[off[0]]) + 2} 行：{given[off[0]]:,.0f} 对 "
+             f"{sums[keys[off[0]]]:,.0f}；合计常含学前、未分年级的学生），请核对")
+    log.warning("文件 %s：%d 个合计行（年级为“%s”）%s；不读入。", file, len(totals), totals["grade"].iloc[0], check)
+
+
 def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]) -> pd.DataFrame:
     df = _one_area(df, file, ["year", "grade", "pupils"])
     require_columns(df, file, ["area", "year", "grade", "pupils"])
+    df, totals = _grade_rows(df, file)
+    if (df.index == np.arange(len(df))).all():  # no row left out: rows are the file's
+        return _check_graded(df, totals, file, may_stop)
+    kept = MeltedGrades(rows=df.index.to_numpy() + 2, headers=[])  # rows left out: point at the file's rows
+    try:
+        return _check_graded(df.reset_index(drop=True), totals, file, may_stop)
+    except InputError as err:
+        raise InputError(kept.remap(err.problems)) from None
+
+
+def _check_graded(df: pd.DataFrame, totals: pd.DataFrame, file: str, may_stop: frozenset[str]) -> pd.DataFrame:
     df = _read_labels(_read_labels(df, file, "grade"), file, "year")
     problems: list[Problem] = []
     area = df["area"].astype(str).str.strip()
@@ -111,6 +157,7 @@ def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]
     raise_if(problems)
     if out.empty:
         raise InputError(Problem(file=file, expected="至少一行数据", found="空表"))
+    _check_totals(out, totals, file)
     out = drop_total_areas(out, file)
     late_areas: list[str] = []
     for name, sub in out.groupby("area", sort=True):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from xuewei.cli import main
+from xuewei.errors import InputError
 from xuewei.forecaster.history import build_history, detect_break_years, read_births, read_enrollment
 from xuewei.forecaster.backtest import (MIN_TRACK_ORIGINS, NEW_COHORT_WEIGHT, SHORT_RATIO_WEIGHT, SHRINK_ORIGINS,
                                         WARMUP_YEARS, Engine,
@@ -396,3 +397,25 @@ def test_a_series_without_an_area_column_is_one_area(tmp_path, caplog):
     assert "没有地区列" in caplog.text
     hist = build_history(enr, births, 6, ())
     assert run_backtest(hist, [2013], 2).summary()["total"]["model"]["1"]["n"] == 1
+
+
+def test_total_and_ungraded_rows_of_a_long_table_are_left_out_and_rows_still_point_at_the_file(tmp_path, caplog):
+    """Published long tables carry a Total row per area-year and pupils in no grade (UG): the total is
+    checked and left out, UG left out with its count; a bad cell after them is named by its file row."""
+    rows = []
+    for y in range(2010, 2014):
+        rows += [("A", y, g, 100 + i) for i, g in enumerate(("K", "1", "2"))]
+        rows += [("A", y, "Total", 303 + 3), ("A", y, "UG", 3)]
+    df = pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
+    df.to_csv(tmp_path / "e.csv", index=False)
+    with caplog.at_level("WARNING", logger="xuewei"):
+        e = read_enrollment(tmp_path / "e.csv")
+    assert len(e) == 12 and e["pupils"].sum() == 4 * 303
+    assert "4 个合计行" in caplog.text and "有 4 行不等于各年级之和" in caplog.text  # 306 includes the UG pupils
+    assert "不属于任何年级" in caplog.text and "共 12 人" in caplog.text
+    df["pupils"] = df["pupils"].astype(object)
+    df.loc[7, "pupils"] = "x"  # the second year's grade 2: file row 9, after two left-out rows
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(InputError) as err:
+        read_enrollment(tmp_path / "bad.csv")
+    assert [(p.row, p.field) for p in err.value.problems] == [(9, "pupils")]
