@@ -38,6 +38,8 @@ def grade_number(text: str, primary_years: int = 6) -> int | None:
     [1, 6, 3, 7, 9, 7, 11, 10]
     >>> [grade_number(t) for t in ["大班", "幼儿园小班", "中班", "5年级", "Grade 4", "K", "PK", "三班", "2"]]
     [0, -2, -1, 5, 4, 0, -1, None, None]
+    >>> [grade_number(t) for t in ["Grade K", "Kinder", "TK", "1st", "12th grade", "P1", "P6", "S1", "Sec 4", "中一"]]
+    [0, 0, -1, 1, 12, 1, 6, 7, 10, 7]
     >>> [grade_number(t, primary_years=5) for t in ["初一", "初四", "小五", "小六", "高一"]]
     [6, 9, 5, None, 10]
     """
@@ -45,13 +47,21 @@ def grade_number(text: str, primary_years: int = 6) -> int | None:
     t = re.sub(r"^(幼儿园|学前)", "", t)
     if t in _KINDERGARTEN:
         return _KINDERGARTEN[t]
-    if t in ("k", "kg", "kindergarten"):
+    if t in ("k", "kg", "kindergarten", "kinder", "gradek", "gk"):
         return 0
-    if t in ("pk", "pre-k", "prek", "prekindergarten", "pre-kindergarten"):
+    if t in ("pk", "pre-k", "prek", "prekindergarten", "pre-kindergarten", "tk"):  # TK: transitional kindergarten
         return -1
-    m = re.fullmatch(r"(?:grade|g|yr|year)(\d{1,2})", t)
+    m = re.fullmatch(r"(?:grade|g|yr|year)(\d{1,2})", t) or re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)(?:grade)?", t)
     if m:
         return int(m.group(1))
+    # Singapore / Hong Kong: P1–P6 primary, S1–S6 (Sec, Form, 中一 …) secondary after six primary years
+    m = re.fullmatch(r"(?:p|pri|primary)([1-6])", t)
+    if m:
+        return int(m.group(1))
+    m = re.fullmatch(r"(?:s|sec|secondary|f|form)([1-6])", t) or re.fullmatch(r"中([一二三四五六])", t)
+    if m:
+        n = m.group(1)
+        return 6 + (int(n) if n.isdigit() else _CN_DIGITS[n])
     m = re.fullmatch(r"(小学|初中|高中|小|初|高)?([一二三四五六七八九十]{1,2}|\d{1,2})(年级)?", t)
     if not m or (m.group(1) is None and m.group(3) is None):
         return None  # a bare number is a number, and "三班" is a class, not a grade
