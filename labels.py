@@ -113,12 +113,18 @@ def read_year_labels(values) -> tuple[list, str | None]:
 
     >>> read_year_labels(["2019年", "2019-2020学年", "2020/21", "2021", "2019-2021", "2019-09-01"])[0]
     ['2019', '2019', '2020', '2021', '2019-2021', '2019-09-01']
+    >>> read_year_labels(["SY2019-20", "2019-20 School Year", "Fall 2019"])[0]
+    ['2019', '2019', '2019']
     >>> read_year_labels(["2019", "2020"])
     (['2019', '2020'], None)
     """
     out, seen = [], {}
     for v in values:
         t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
+        # English school-year words around the years: SY2019-20, 2019-20 School Year, Fall 2019
+        t = re.sub(r"^(?:sy|schoolyear|fall|autumn)|(?:schoolyear|sy|fall|autumn)$", "", t, flags=re.IGNORECASE)
+        if re.fullmatch(r"\d{4}", t) and t != re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v))):
+            t += "年"  # a year that only carried such a word
         year = None
         m = re.fullmatch(r"(\d{4})(?:年|学年|年度)", t)
         if m:
