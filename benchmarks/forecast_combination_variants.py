@@ -1,8 +1,8 @@
 """Sensitivity of the backtest to the settings of the forecast combination (docs/forecast.md §3).
 
-Run: ``nice python benchmarks/forecast_combination_variants.py [--out benchmarks/results]`` (about 9 min).
+Run: ``nice python benchmarks/forecast_combination_variants.py [--out benchmarks/results]`` (about 2 min).
 ``--grid`` instead sweeps the two prior weights (`NEW_COHORT_WEIGHT` × `SHORT_RATIO_WEIGHT`, about
-8 min) and adds a leave-one-series-out check: for each series, the grid point chosen on the other
+3 min) and adds a leave-one-series-out check: for each series, the grid point chosen on the other
 series (fewest failing, then the smallest worst margin) scored on the held-out one; it writes
 ``forecast_prior_grid.md``.
 Runs every real series of `forecast_backtests` once per variant of the module constants of
@@ -34,7 +34,7 @@ import xuewei.forecaster.backtest as bt  # noqa: E402
 
 #: name → constants of `xuewei.forecaster.backtest` to set (the first is the shipped setting)
 VARIANTS: dict[str, dict] = {
-    "缺省（预热 6 年，记录 ≥3，收缩 3，新队列 0.7，短升级比 0.5）": {},
+    "缺省（预热 6 年，记录 ≥3，收缩 3，新队列 0.7，短升级比 0.75）": {},
     "预热 5 年": {"WARMUP_YEARS": 5},
     "预热 7 年": {"WARMUP_YEARS": 7},
     "不收缩": {"SHRINK_ORIGINS": 0},
@@ -47,7 +47,8 @@ VARIANTS: dict[str, dict] = {
     "新队列 0.9": {"NEW_COHORT_WEIGHT": 0.9},
     "短升级比 0（已入学队列不与持续法组合）": {"SHORT_RATIO_WEIGHT": 0.0},
     "短升级比 0.25": {"SHORT_RATIO_WEIGHT": 0.25},
-    "短升级比 0.75": {"SHORT_RATIO_WEIGHT": 0.75},
+    "短升级比 0.5": {"SHORT_RATIO_WEIGHT": 0.5},
+    "短升级比 1": {"SHORT_RATIO_WEIGHT": 1.0},
     "旧缺省：先验处处 0.5/0/0.5": {"NEW_COHORT_WEIGHT": 0.5, "SHORT_RATIO_WEIGHT": 0.5, "RATIO_WINDOW": 10**9},
     "先验 1/0/0（不与持续法组合）": {"NEW_COHORT_WEIGHT": 0.0, "SHORT_RATIO_WEIGHT": 0.0},
 }
@@ -62,7 +63,7 @@ def margins(rows: pd.DataFrame) -> tuple[float, float]:
 
 
 GRID_NEW = (0.5, 0.6, 0.7, 0.8, 0.9)
-GRID_SHORT = (0.25, 0.5, 0.75)
+GRID_SHORT = (0.25, 0.5, 0.75, 1.0)
 
 
 def run_variants(variants: dict[str, dict], names: list[str]) -> tuple[pd.DataFrame, dict]:

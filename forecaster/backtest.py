@@ -331,13 +331,13 @@ class Engine:
         each grade weighted by its launch-year pupils, and applies to all its grades alike (weighting
         each grade on its own backtests worse: see docs/forecast.md).
 
-        >>> # 6 grades of 10 pupils, entry grade 0; 2 good years (r = 1): enrolled cohorts 0.5·(1 − 1/5) = 0.4
+        >>> # 6 grades of 10 pupils, entry grade 0; 2 good years (r = 1): enrolled cohorts 0.75·(1 − 1/5) = 0.6
         >>> import pandas as pd
         >>> from xuewei.forecaster.history import build_history
         >>> rows = [("A", y, g, 10) for y in (2000, 2001) for g in range(6)]
         >>> e = Engine(build_history(pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"]), None, 6, ()))
-        >>> e.cell_prior(1, 2, 5)[0, :, 0].round(4).tolist()  # (0.7 + 5·0.4) / 6, (2·0.7 + 4·0.4) / 6
-        [0.45, 0.5]
+        >>> e.cell_prior(1, 2, 5)[0, :, 0].round(4).tolist()  # (0.7 + 5·0.6) / 6, (2·0.7 + 4·0.6) / 6
+        [0.6167, 0.6333]
         """
         b = _base_index(self.hist, c)
         good = np.isfinite(self.hist.totals[:, : b + 1]) & ~self.hist.breaks[None, : b + 1]
@@ -491,8 +491,9 @@ ROBUST_CHOICE_NO_BIRTHS = ModelChoice(RatioMethod("mean", 5), RatioMethod("trend
 #: forecast rests on an estimated entry) [fraction]; see `Engine.cell_prior`.
 NEW_COHORT_WEIGHT = 0.7
 #: Prior persistence weight of an enrolled cohort when the area has no ratio year yet, falling
-#: linearly to 0 at `RATIO_WINDOW` ratio years [fraction].
-SHORT_RATIO_WEIGHT = 0.5
+#: linearly to 0 at `RATIO_WINDOW` ratio years [fraction] (0.5 backtests as well on full histories
+#: and worse from 3–5 years of history: benchmarks/forecast_short_history.py).
+SHORT_RATIO_WEIGHT = 0.75
 #: Ratio years of the robust progression estimator (its window) [年].
 RATIO_WINDOW = ROBUST_CHOICE.gpr.window
 MIN_WEIGHT_CASES = 10  #: past cases (area × origin) needed to set a horizon's weights on its own

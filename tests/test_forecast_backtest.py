@@ -206,14 +206,14 @@ def test_weights_follow_the_track_record(tmp_path):
 
 def test_prior_hedges_new_cohorts_and_short_ratio_histories():
     """Hand-computed prior: 6 grades of 100 pupils, entry grade 0, no track record. With r ratio
-    years (years − 1, at most 5) an enrolled cohort's persistence weight is 0.5·(1 − r/5); a cohort
+    years (years − 1, at most 5) an enrolled cohort's persistence weight is 0.75·(1 − r/5); a cohort
     entering after the origin 0.7; the group (all 6 grades) takes their pupil-weighted mean."""
-    for years, h_weights in ((2, [(0.7 + 5 * 0.4) / 6, (2 * 0.7 + 4 * 0.4) / 6]),  # r = 1: 0.4
-                             (4, [(0.7 + 5 * 0.2) / 6, (2 * 0.7 + 4 * 0.2) / 6]),  # r = 3: 0.2
+    for years, h_weights in ((2, [(0.7 + 5 * 0.6) / 6, (2 * 0.7 + 4 * 0.6) / 6]),  # r = 1: 0.6
+                             (4, [(0.7 + 5 * 0.3) / 6, (2 * 0.7 + 4 * 0.3) / 6]),  # r = 3: 0.3
                              (6, [0.7 / 6, 2 * 0.7 / 6])):  # r = 5: 0
         rows = [("A", y, g, 100) for y in range(2000, 2000 + years) for g in range(6)]
         engine = Engine(build_history(pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"]), None, 6, ()))
-        assert (NEW_COHORT_WEIGHT, SHORT_RATIO_WEIGHT) == (0.7, 0.5)
+        assert (NEW_COHORT_WEIGHT, SHORT_RATIO_WEIGHT) == (0.7, 0.75)
         w = engine.weights(years - 1, 2)
         assert w[:, 2] == pytest.approx(h_weights)
         assert w[:, 0] == pytest.approx(1 - np.array(h_weights))
@@ -225,11 +225,11 @@ def test_each_grade_group_has_its_own_prior():
     """Two stages (grades 0–2 and 3–5) in one history: within 3 years of the origin every cohort of the
     second stage is already in school, so only its short-ratio hedge applies; the first stage's
     entering cohorts weigh 0.7."""
-    rows = [("A", y, g, 100) for y in range(2000, 2004) for g in range(6)]  # r = 3: 0.2
+    rows = [("A", y, g, 100) for y in range(2000, 2004) for g in range(6)]  # r = 3: 0.3
     hist = build_history(pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"]), None, 6, ())
     prior = Engine(hist, groups=np.array([0, 0, 0, 1, 1, 1])).cell_prior(3, 3, 3)[0]
-    assert prior[:, 0] == pytest.approx([(0.7 + 2 * 0.2) / 3, (2 * 0.7 + 0.2) / 3, 0.7])
-    assert prior[:, 3] == pytest.approx([0.2, 0.2, 0.2])
+    assert prior[:, 0] == pytest.approx([(0.7 + 2 * 0.3) / 3, (2 * 0.7 + 0.3) / 3, 0.7])
+    assert prior[:, 3] == pytest.approx([0.3, 0.3, 0.3])
 
 
 def test_combination_learns_a_steady_trend(tmp_path):
@@ -353,20 +353,20 @@ def test_a_grade_that_opens_during_the_forecast_is_kept_in_the_combination():
 
 def test_entering_cohorts_with_observed_births_are_not_hedged_as_guesses():
     """Grades 1–2, entry age 6 (births lag 6 years), 4 years of history (r = 3: enrolled cohorts
-    0.5·(1 − 3/5) = 0.2). With births the cohort entering 1–5 years after a 2003 origin was born in
-    1998–2002 ≤ 2003: observed, so it counts 0.2 like the enrolled one. Told that births are observed
+    0.75·(1 − 3/5) = 0.3). With births the cohort entering 1–5 years after a 2003 origin was born in
+    1998–2002 ≤ 2003: observed, so it counts 0.3 like the enrolled one. Told that births are observed
     only up to 1998 (the rest projected), cohorts born 1999 or later are guesses: 0.7."""
     rows = [("A", y, g, 100) for y in range(2000, 2004) for g in (1, 2)]
     e = pd.DataFrame(rows, columns=["area", "year", "grade", "pupils"])
     b = pd.DataFrame({"area": "A", "year": range(1990, 2004), "births": 200})
     hist = build_history(e, b, 6, ())
-    assert Engine(hist).cell_prior(3, 3, 3)[0, :, 0] == pytest.approx([0.2, 0.2, 0.2])
+    assert Engine(hist).cell_prior(3, 3, 3)[0, :, 0] == pytest.approx([0.3, 0.3, 0.3])
     # observed until 1998: h = 1 enters 2004, born 1998 (observed); h = 2, 3 born 1999, 2000 (projected)
     # grade 1 is new from h = 1, grade 2 from h = 2 (entered 2004, born 1998: observed)
     prior = Engine(hist, births_observed_until=1998).cell_prior(3, 3, 3)[0, :, 0]
-    assert prior == pytest.approx([0.2, (0.7 + 0.2) / 2, (0.7 + 0.7) / 2])
+    assert prior == pytest.approx([0.3, (0.7 + 0.3) / 2, (0.7 + 0.7) / 2])
     assert Engine(build_history(e, None, 6, ())).cell_prior(3, 3, 3)[0, :, 0] == pytest.approx(
-        [(0.7 + 0.2) / 2, 0.7, 0.7])
+        [(0.7 + 0.3) / 2, 0.7, 0.7])
 
 
 def test_english_headers_of_published_series_are_read_with_a_warning(tmp_path, caplog):

@@ -142,7 +142,7 @@ BACKTEST = {
     "year_as_date": (grade_history().replace(GOOD_ROW, "A,2005-09-01,1,106"), None, (), "E.csv", 17, "year", "年份"),
     "grade_not_a_grade": (grade_history().replace(GOOD_ROW, "A,2005,一班,106"), None, (), "E.csv", 17, "grade", "年级"),
     "duplicate_key": (grade_history() + GOOD_ROW + "\n", None, (), "E.csv", 41, None, "只出现一次"),
-    "missing_column": (grade_history().replace("pupils", "students"), None, (), "E.csv", 1, "pupils", "表头含列"),
+    "missing_column": (grade_history().replace("pupils", "value"), None, (), "E.csv", 1, "pupils", "表头含列"),
     "empty_area": (grade_history().replace(GOOD_ROW, ",2005,1,106"), None, (), "E.csv", 17, "area", "地区名"),
     "ragged": (grade_history() + "A,2013,1,5,6,7\n", None, (), "E.csv", None, None, "CSV"),
     "decimal_comma": (grade_history().replace(GOOD_ROW, 'A,2005,1,"106,5"'), None, (), "E.csv", 17, "pupils", "整数"),
