@@ -120,14 +120,12 @@ def read_year_labels(values) -> tuple[list, str | None]:
     """
     out, seen = [], {}
     for v in values:
-        t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
+        bare = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
         # English school-year words around the years: SY2019-20, 2019-20 School Year, Fall 2019
-        t = re.sub(r"^(?:sy|schoolyear|fall|autumn)|(?:schoolyear|sy|fall|autumn)$", "", t, flags=re.IGNORECASE)
-        if re.fullmatch(r"\d{4}", t) and t != re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v))):
-            t += "年"  # a year that only carried such a word
+        t = re.sub(r"^(?:sy|schoolyear|fall|autumn)|(?:schoolyear|sy|fall|autumn)$", "", bare, flags=re.IGNORECASE)
         year = None
-        m = re.fullmatch(r"(\d{4})(?:年|学年|年度)", t)
-        if m:
+        m = re.fullmatch(r"(\d{4})(年|学年|年度)?", t)
+        if m and (m.group(2) or t != bare):  # a plain 2019 is a number, not a label
             year = int(m.group(1))
         m = re.fullmatch(r"(\d{4})[-–—/~至](\d{2}|\d{4})(?:学年|学年度|年度)?", t)
         if m:

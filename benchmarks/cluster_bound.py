@@ -83,18 +83,11 @@ def township_of_columns(gm, sd, reg, n_cols: int) -> np.ndarray:
 
 
 def solve_lp(arr):
-    import highspy
+    """The model's LP relaxation (`gap_sources._highs`): its value and the row duals."""
+    from gap_sources import _highs
 
-    h = highspy.Highs()
-    for k, val in (("output_flag", False), ("threads", 1), ("random_seed", 0)):
-        h.setOptionValue(k, val)
-    n = len(arr.cost)
-    h.addVars(n, arr.lower, arr.upper)
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), arr.cost)
-    h.addRows(len(arr.row_lower), arr.row_lower, arr.row_upper, len(arr.value), arr.starts[:-1], arr.index, arr.value)
-    h.run()
-    sol = h.getSolution()
-    return h.getInfo().objective_function_value, np.array(sol.row_dual), np.array(sol.col_value)
+    h, _ = _highs(arr, mip=False)
+    return h.getInfo().objective_function_value, np.array(h.getSolution().row_dual)
 
 
 def sub_mip(cost, lower, upper, integer, A, lo, up, mip: bool, seconds: float, nodes: int | None):
@@ -143,7 +136,7 @@ def cluster_bound(gm, sd, reg, mip=True, seconds=30.0, nodes=None, iterations=1,
             nb = nb[nb >= 0]
             col[c] = np.bincount(nb).argmax() if len(nb) else 0
     t0 = time.perf_counter()
-    lp, y, _ = solve_lp(arr)
+    lp, y = solve_lp(arr)
     t_lp = time.perf_counter() - t0
     # rows within one cluster are kept; the others are priced
     coo = A.tocoo()

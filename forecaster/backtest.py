@@ -410,7 +410,10 @@ class Engine:
         """Weights (horizon, 3) of `COMPONENTS` for horizons 1 … ``horizon`` over all cells:
         `cell_weights` averaged with the launch-year pupils of each cell as weights (what the
         combination amounts to for the total; the forecast itself uses the cell weights)."""
-        w = self.cell_weights(c, horizon, horizon)
+        return self._over_cells(c, self.cell_weights(c, horizon, horizon))
+
+    def _over_cells(self, c: int, w: np.ndarray) -> np.ndarray:
+        """Cell weights (A, K, G, 3) averaged with each cell's launch-year pupils as weights: (K, 3)."""
         launch = np.nan_to_num(self._launch(c))
         if launch.sum() <= 0:
             return w.mean(axis=(0, 2))
@@ -435,7 +438,10 @@ class Engine:
         pupils; horizons beyond ``horizon`` use the learned weights of the last).
         """
         steps = last - c
-        wc = self.cell_weights(c, steps, horizon)  # (A, K, G, 3)
+        # a cell's weights do not depend on how many years are asked for: one call serves both the
+        # forecast (its first `steps` years) and the Combination (its first `horizon` years)
+        both = self.cell_weights(c, max(steps, horizon), horizon)  # (A, K, G, 3)
+        wc = both[:, :steps]
         launch = self._launch(c)
         f_rob, projected = self.forecast(c, last, self.robust_choice())
         out = wc[..., 0] * f_rob + wc[..., 2] * launch[:, None, :]
@@ -444,7 +450,7 @@ class Engine:
             selected, _ = self.choose(c, horizon)
             f_sel, _ = self.forecast(c, last, selected)
             out = out + np.where(wc[..., 1] > 0, wc[..., 1] * f_sel, 0.0)
-        return out, projected, Combination(self.robust_choice(), selected, self.weights(c, horizon),
+        return out, projected, Combination(self.robust_choice(), selected, self._over_cells(c, both[:, :horizon]),
                                            self.track_length(c, horizon))
 
 

@@ -17,7 +17,7 @@ import logging
 
 from xuewei.data.grade_columns import (TOTAL_HEADERS, MeltedGrades, is_total_area, melt_grade_columns,
                                        melt_year_columns)
-from xuewei.data.tables import normalise_value
+from xuewei.data.tables import normalise_value, plain_count
 from xuewei.errors import InputError, Problem, raise_if
 from xuewei.labels import LABEL_READERS
 from xuewei.forecaster.progression import GradeCube, ratio_terms
@@ -107,7 +107,7 @@ def _grade_rows(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame
     key = df["grade"].map(normalise_value)
     total, ungraded = key.isin(TOTAL_HEADERS | {"all", "allgrades", "全部"}), key.isin(UNGRADED)
     if ungraded.any():
-        n = pd.to_numeric(df.loc[ungraded, "pupils"].astype(str).str.replace(",", ""), errors="coerce").sum()
+        n = pd.to_numeric(df.loc[ungraded, "pupils"].astype(str).map(plain_count), errors="coerce").sum()
         log.warning("文件 %s：%d 行不属于任何年级（如第 %d 行“%s”，共 %s 人），不读入（升级比法按年级推算）。", file,
                     int(ungraded.sum()), int(np.flatnonzero(ungraded.to_numpy())[0]) + 2, df.loc[ungraded, "grade"].iloc[0],
                     f"{n:,.0f}")
@@ -119,7 +119,7 @@ def _check_totals(out: pd.DataFrame, totals: pd.DataFrame, file: str) -> None:
     if totals.empty:
         return
     year, _ = LABEL_READERS["year"](totals["year"].tolist())
-    given = pd.to_numeric(totals["pupils"].astype(str).str.replace(",", ""), errors="coerce").to_numpy()
+    given = pd.to_numeric(totals["pupils"].astype(str).map(plain_count), errors="coerce").to_numpy()
     sums = out.groupby(["area", "year"])["pupils"].sum()
     keys = list(zip(totals["area"].astype(str).str.strip(), pd.to_numeric(pd.Series(year), errors="coerce")))
     off = [i for i, k in enumerate(keys) if k in sums.index and given[i] != sums[k]]
@@ -133,9 +133,7 @@ def _check_tidy_enrollment(df: pd.DataFrame, file: str, may_stop: frozenset[str]
     df = _one_area(df, file, ["year", "grade", "pupils"])
     require_columns(df, file, ["area", "year", "grade", "pupils"])
     df, totals = _grade_rows(df, file)
-    if (df.index == np.arange(len(df))).all():  # no row left out: rows are the file's
-        return _check_graded(df, totals, file, may_stop)
-    kept = MeltedGrades(rows=df.index.to_numpy() + 2, headers=[])  # rows left out: point at the file's rows
+    kept = MeltedGrades(rows=df.index.to_numpy() + 2, headers=[])  # problems point at the file's rows
     try:
         return _check_graded(df.reset_index(drop=True), totals, file, may_stop)
     except InputError as err:
